@@ -1,0 +1,104 @@
+/** The age-studio commands. Each goes through the contract's dispatch, like the UI does. */
+import { join } from 'node:path'
+import { AGE_BINS } from '../shared/ageBins'
+import { StudioError, type CallArgs, type CallName, type CallResult, type CallInput } from '../shared/contract'
+import { dispatch } from '../engine/api/dispatch'
+import { createHandlers } from '../engine/api/handlers'
+import type { Studio } from '../engine/studio'
+import { newToken } from '../server/auth'
+import { startWebServer } from '../server/server'
+import { intOption, parse, UsageError } from './args'
+
+export interface CommandContext {
+  studio: Studio
+  json: boolean
+  args: string[]
+  /** Human-readable progress goes to stderr, so stdout stays one JSON object with --json. */
+  log: (line: string) => void
+}
+
+/** Result printed at the end: the JSON object, and its text form. */
+export interface CommandOutput {
+  json: object
+  text: string
+}
+
+async function call<K extends CallName>(studio: Studio, name: K, input: CallInput<K>): Promise<CallResult<K>> {
+  const reply = await dispatch(createHandlers(studio), name, input)
+  if (!reply.ok) throw new StudioError(reply.error.code, reply.error.message)
+  return reply.result as CallResult<K>
+}
+
+export async function demo({ studio, args, log }: CommandContext): Promise<CommandOutput> {
+  const { values } = parse(args, { count: { type: 'string' }, seed: { type: 'string' } })
+  const input: CallArgs<'library.createDemo'> = {
+    count: intOption('count', values.count) ?? 600,
+    seed: intOption('seed', values.seed) ?? 1,
+  }
+  const stop = studio.events.subscribe((event, payload) => {
+    if (event === 'job.progress' && 'done' in payload && payload.done === payload.total) log(`drew ${payload.total} faces`)
+  })
+  try {
+    const result = await call(studio, 'library.createDemo', input)
+    const text = `Demo dataset ${result.datasetId}: ${result.created} new, ${result.duplicates} already there; per bin ${result.perBin.join(' ')}`
+    return { json: result, text }
+  } finally {
+    stop()
+  }
+}
+
+export async function list({ studio, args }: CommandContext): Promise<CommandOutput> {
+  const { values } = parse(args, { bin: { type: 'string' }, limit: { type: 'string' }, dataset: { type: 'string' } })
+  const bin = intOption('bin', values.bin) ?? null
+  const datasetId = intOption('dataset', values.dataset)
+  const limit = intOption('limit', values.limit) ?? 100
+  const stats = await call(studio, 'library.stats', { datasetId })
+  const page = await call(studio, 'library.list', { bin, datasetId, limit, offset: 0 })
+  const images = page.images.map(({ thumb: _thumb, ...rest }) => rest)
+  const lines = [
+    `${stats.total} images; per bin ${AGE_BINS.map((label, i) => `${label}: ${stats.perBin[i]}`).join(', ')}; unlabelled ${stats.unlabelled}`,
+    ...images.map((i) => `#${i.id}\tage ${i.age ?? '?'}\tbin ${i.bin ?? '-'}\t${i.ageSource ?? ''}\t${i.split}`),
+  ]
+  return {
+    json: { total: stats.total, perBin: stats.perBin, unlabelled: stats.unlabelled, matching: page.total, images },
+    text: lines.join('\n'),
+  }
+}
+
+/** Serves until SIGINT/SIGTERM; prints exactly one line (or one JSON object) with the URL. */
+export async function serve({ studio, args, json }: CommandContext): Promise<null> {
+  const { values } = parse(args, { port: { type: 'string' }, host: { type: 'string' } })
+  const port = intOption('port', values.port) ?? 0
+  if (port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got ${port}.`)
+  const token = newToken()
+  const server = await startWebServer({
+    handlers: createHandlers(studio),
+    events: studio.events,
+    staticDir: join(__dirname, '../renderer'),
+    token,
+    host: values.host,
+    port,
+  })
+  process.stdout.write(json ? `${JSON.stringify({ url: server.url, token })}\n` : `Age Studio web mode: ${server.url}\n`)
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  await server.close()
+  return null
+}
+
+export const COMMANDS = { demo, list, serve } as const
+
+export const USAGE = `Usage: age-studio [--home DIR] [--json] <command> [options]
+
+Commands:
+  serve [--port P] [--host H]      serve the studio in a browser (web mode); binds 127.0.0.1
+  demo [--count N] [--seed S]      add N procedural demo faces, spread evenly over the 6 age bins
+  list [--bin 0-5] [--limit N] [--dataset ID]
+                                   show the catalog: totals per bin and the first images
+
+Global options:
+  --home DIR   data directory (default: $AGE_STUDIO_HOME, else the per-user app-data folder)
+  --json       print exactly one JSON object on stdout at the end
+`

@@ -1,0 +1,81 @@
+/** The engine's implementation of every call in the contract; both transports use these. */
+import { StudioError, type Handlers } from '../../shared/contract'
+import type { ImageSummary } from '../../shared/domain'
+import { version } from '../../../package.json'
+import type { ImageRow } from '../catalog/images'
+import { createDemoDataset } from '../datasets/demo'
+import type { Studio } from '../studio'
+
+export function createHandlers(studio: Studio): Handlers {
+  const { catalog, files, jobs, events } = studio
+
+  const summarize = async (row: ImageRow): Promise<ImageSummary> => ({
+    id: row.id,
+    datasetId: row.datasetId,
+    age: row.age,
+    bin: row.bin,
+    ageSource: row.ageSource,
+    split: row.split,
+    excluded: row.excluded,
+    thumb: await files.dataUrl(row.trainFile),
+  })
+
+  const requireDataset = (datasetId: number | undefined) => {
+    if (datasetId !== undefined && !catalog.datasets.exists(datasetId)) {
+      throw new StudioError('not_found', `There is no dataset with id ${datasetId}.`)
+    }
+  }
+
+  return {
+    'app.info': async () => ({
+      version,
+      mode: studio.mode === 'electron' ? 'electron' : 'web',
+      home: studio.home,
+      catalogPath: catalog.path,
+      schemaVersion: catalog.schemaVersion(),
+    }),
+
+    'library.datasets': async () => catalog.datasets.list(),
+
+    'library.stats': async ({ datasetId }) => {
+      requireDataset(datasetId)
+      return catalog.images.perBin({ datasetId })
+    },
+
+    'library.list': async ({ bin, datasetId, offset, limit }) => {
+      requireDataset(datasetId)
+      const filter = { bin, datasetId }
+      const rows = catalog.images.list(filter, offset, limit)
+      return { total: catalog.images.count(filter), offset, images: await Promise.all(rows.map(summarize)) }
+    },
+
+    'library.image': async ({ id }) => {
+      const row = catalog.images.get(id)
+      if (!row) throw new StudioError('not_found', `There is no image with id ${id}.`)
+      return {
+        ...(await summarize(row)),
+        sha256: row.sha256,
+        sourcePath: row.sourcePath,
+        datasetName: row.datasetName,
+        width: row.width ?? 0,
+        height: row.height ?? 0,
+        picture: await files.dataUrl(row.cropFile ?? row.trainFile),
+        importError: row.importError,
+        createdAt: row.createdAt,
+      }
+    },
+
+    'library.createDemo': async (options) => {
+      let jobId = ''
+      const outcome = await jobs.run(
+        'demo',
+        (job) => createDemoDataset(catalog, files, job, options),
+        (job) => (jobId = job.id),
+      )
+      events.emit('catalog.changed', { datasetId: outcome.datasetId })
+      return { jobId, ...outcome }
+    },
+
+    'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
+  }
+}

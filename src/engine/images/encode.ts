@@ -1,0 +1,28 @@
+/** Image encoding and resizing, all through sharp. */
+import sharp from 'sharp'
+
+export interface RawRgb {
+  data: Uint8Array
+  width: number
+  height: number
+}
+
+export function rgbToPng(image: RawRgb): Promise<Buffer> {
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .png({ compressionLevel: 9 })
+    .toBuffer()
+}
+
+/** Downscales an RGB image to size×size PNG (the training image is derived from the master). */
+export function resizeToPng(image: RawRgb, size: number): Promise<Buffer> {
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(size, size, { kernel: 'lanczos3' })
+    .png({ compressionLevel: 9 })
+    .toBuffer()
+}
+
+/** Decodes any image sharp reads into RGB bytes. */
+export async function decodeRgb(bytes: Uint8Array): Promise<RawRgb> {
+  const { data, info } = await sharp(bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height }
+}

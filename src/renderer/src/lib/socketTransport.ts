@@ -1,0 +1,61 @@
+/**
+ * The contract's transport over WebSocket (web mode). Calls made while the socket is
+ * (re)connecting wait for it; the socket reconnects after a drop.
+ */
+import type { CallName, EventListener, Reply, StudioTransport } from '../../../shared/contract'
+
+type Pending = (reply: Reply<unknown>) => void
+
+export function createSocketTransport(url: string): StudioTransport {
+  const listeners = new Set<EventListener>()
+  const pending = new Map<number, Pending>()
+  const queue: string[] = []
+  let nextId = 1
+  let socket: WebSocket
+  let retryMs = 250
+
+  const connect = () => {
+    socket = new WebSocket(url)
+    socket.onopen = () => {
+      retryMs = 250
+      while (queue.length) socket.send(queue.shift()!)
+    }
+    socket.onmessage = (message) => {
+      const data = JSON.parse(String(message.data))
+      if (data.type === 'reply') {
+        pending.get(data.id)?.(data.reply)
+        pending.delete(data.id)
+      } else if (data.type === 'event') {
+        for (const listener of listeners) listener(data.event, data.payload)
+      }
+    }
+    socket.onclose = () => {
+      // Calls in flight on a dead socket will not be answered: fail them rather than hang.
+      for (const [id, resolve] of pending) {
+        resolve({ ok: false, error: { code: 'internal', message: 'Connection to the studio was lost.' } })
+        pending.delete(id)
+      }
+      setTimeout(connect, retryMs)
+      retryMs = Math.min(retryMs * 2, 5000)
+    }
+  }
+  connect()
+
+  return {
+    call<K extends CallName>(name: K, input: unknown) {
+      const id = nextId++
+      const message = JSON.stringify({ type: 'call', id, name, input })
+      return new Promise((resolve) => {
+        pending.set(id, resolve as Pending)
+        if (socket.readyState === WebSocket.OPEN) socket.send(message)
+        else queue.push(message)
+      })
+    },
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The one API contract. Both transports (Electron IPC and web-mode WebSocket) carry exactly
+ * these calls and events; the engine implements them once (engine/api/handlers.ts).
+ * No Node, Electron or DOM imports here: this file is bundled into every process.
+ */
+import { z } from 'zod'
+import type {
+  AppInfo,
+  DatasetSummary,
+  DemoResult,
+  ImageDetail,
+  ImagePage,
+  JobFinished,
+  JobProgress,
+  LibraryStats,
+} from './domain'
+
+/** A call: its input schema, and its result type as a phantom. */
+function defineCall<I extends z.ZodType>(input: I) {
+  return { returns: <R>() => ({ input, result: undefined as unknown as R }) }
+}
+
+const Id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const Bin = z.number().int().min(0).max(5)
+const Empty = z.object({}).strict()
+
+/** Caps the demo size so a typo cannot fill a disk (6 bins × 5,000). */
+export const MAX_DEMO_COUNT = 30_000
+
+export const calls = {
+  'app.info': defineCall(Empty).returns<AppInfo>(),
+  'library.datasets': defineCall(Empty).returns<DatasetSummary[]>(),
+  'library.stats': defineCall(z.object({ datasetId: Id.optional() }).strict()).returns<LibraryStats>(),
+  'library.list': defineCall(
+    z
+      .object({
+        bin: Bin.nullable().default(null),
+        datasetId: Id.optional(),
+        offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+        limit: z.number().int().min(1).max(500).default(100),
+      })
+      .strict(),
+  ).returns<ImagePage>(),
+  'library.image': defineCall(z.object({ id: Id }).strict()).returns<ImageDetail>(),
+  'library.createDemo': defineCall(
+    z
+      .object({
+        count: z.number().int().min(6).max(MAX_DEMO_COUNT).default(600),
+        seed: z.number().int().min(0).max(0xffffffff).default(1),
+      })
+      .strict(),
+  ).returns<DemoResult>(),
+  'jobs.cancel': defineCall(z.object({ jobId: z.string().min(1).max(100) }).strict()).returns<{
+    cancelled: boolean
+  }>(),
+} as const
+
+export type Calls = typeof calls
+export type CallName = keyof Calls
+/** What a client sends (defaults may be omitted). */
+export type CallInput<K extends CallName> = z.input<Calls[K]['input']>
+/** What a handler receives, after validation and defaults. */
+export type CallArgs<K extends CallName> = z.output<Calls[K]['input']>
+export type CallResult<K extends CallName> = Calls[K]['result']
+
+export const CALL_NAMES = Object.keys(calls) as CallName[]
+
+export function isCallName(name: unknown): name is CallName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(calls, name)
+}
+
+/** Every streamed event and its payload. */
+export interface StudioEvents {
+  'job.progress': JobProgress
+  'job.finished': JobFinished
+  'catalog.changed': { datasetId: number | null }
+}
+export type EventName = keyof StudioEvents
+export type EventListener = <E extends EventName>(event: E, payload: StudioEvents[E]) => void
+
+export type ErrorCode = 'bad_input' | 'unknown_call' | 'not_found' | 'cancelled' | 'internal'
+export interface ApiErrorBody {
+  code: ErrorCode
+  message: string
+}
+
+/** The envelope both transports return, so errors keep their code across contextBridge. */
+export type Reply<R> = { ok: true; result: R } | { ok: false; error: ApiErrorBody }
+
+/** The engine side: one function per call. A missing or extra call is a type error. */
+export type Handlers = { [K in CallName]: (input: CallArgs<K>) => Promise<CallResult<K>> }
+
+/** What a transport (preload bridge or WebSocket) offers the renderer. */
+export interface StudioTransport {
+  call<K extends CallName>(name: K, input: CallInput<K>): Promise<Reply<CallResult<K>>>
+  subscribe(listener: EventListener): () => void
+}
+
+/** What the UI uses: calls resolve to results or throw a StudioError. */
+export interface StudioClient {
+  call<K extends CallName>(name: K, input: CallInput<K>): Promise<CallResult<K>>
+  on<E extends EventName>(event: E, handler: (payload: StudioEvents[E]) => void): () => void
+}
+
+export class StudioError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'StudioError'
+  }
+}
+
+/** Turns a transport into the client the UI uses; the same code for both transports. */
+export function createClient(transport: StudioTransport): StudioClient {
+  return {
+    async call(name, input) {
+      const reply = await transport.call(name, input)
+      if (!reply.ok) throw new StudioError(reply.error.code, reply.error.message)
+      return reply.result
+    },
+    on(event, handler) {
+      return transport.subscribe((name, payload) => {
+        if ((name as EventName) === event) handler(payload as never)
+      })
+    },
+  }
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/engine/**/*.test.ts'],
+    // better-sqlite3 and sharp are native: forks keep each file in its own process.
+    pool: 'forks',
+    testTimeout: 60_000,
+  },
+})
