@@ -9,7 +9,7 @@ import { dispatch } from '../engine/api/dispatch'
 import { createHandlers } from '../engine/api/handlers'
 import { resolveHome } from '../engine/home'
 import { Studio } from '../engine/studio'
-import { IPC_CALL, IPC_EVENT } from '../shared/ipc'
+import { IPC_CALL, IPC_EVENT, type IpcCallArgs } from '../shared/ipc'
 import { electronSqliteBinding } from './native'
 import { lockDown, secureWebPreferences } from './security'
 
@@ -47,7 +47,7 @@ function start(): void {
   }
   const handlers = createHandlers(studio)
   const window = createWindow()
-  ipcMain.handle(IPC_CALL, (event, name: unknown, input: unknown) => {
+  ipcMain.handle(IPC_CALL, (event, ...[name, input]: IpcCallArgs) => {
     // Only our own window's top frame may call the engine.
     if (event.sender !== window.webContents || event.senderFrame !== window.webContents.mainFrame) {
       return { ok: false, error: { code: 'unknown_call', message: 'Calls are accepted from the studio window only.' } }

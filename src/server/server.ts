@@ -70,6 +70,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       sendJson(response, reply.ok ? 200 : STATUS[reply.error.code], reply)
     } catch (error) {
       const status = (error as { status?: number }).status ?? 500
+      // The rest of an oversized body is never read: close the connection rather than reuse it.
+      if (status === 413) response.setHeader('Connection', 'close')
       sendJson(response, status, { ok: false, error: { code: 'bad_input', message: (error as Error).message } })
     }
   })

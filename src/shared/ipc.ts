@@ -4,3 +4,6 @@
  */
 export const IPC_CALL = 'studio:call'
 export const IPC_EVENT = 'studio:event'
+
+/** What the preload sends on IPC_CALL and main receives after the event: the call's name and input. */
+export type IpcCallArgs = [name: string, input: unknown]

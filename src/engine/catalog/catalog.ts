@@ -38,6 +38,9 @@ export class Catalog {
       migrate(db, options.migrations ?? MIGRATIONS)
     } catch (error) {
       db.close()
+      if ((error as { code?: string }).code === 'SQLITE_NOTADB') {
+        throw new Error(`${path} is not an Age Studio catalog (not a SQLite database): move it aside or use another --home.`)
+      }
       throw error
     }
     return new Catalog(db, path)

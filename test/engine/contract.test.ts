@@ -1,0 +1,84 @@
+import { rmSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CALL_NAMES, calls, createClient } from '../../src/shared/contract'
+import { dispatch } from '../../src/engine/api/dispatch'
+import { createHandlers } from '../../src/engine/api/handlers'
+import { Studio } from '../../src/engine/studio'
+import { tempHome } from '../helpers/serve'
+
+let home: string
+let studio: Studio
+beforeAll(() => {
+  home = tempHome('age-studio-contract-')
+  studio = Studio.open(home, { mode: 'web' })
+})
+afterAll(() => {
+  studio.close()
+  rmSync(home, { recursive: true, force: true })
+})
+
+const call = (name: unknown, input: unknown) => dispatch(createHandlers(studio), name, input)
+
+describe('the contract', () => {
+  it('has a handler for every call and no handler outside it', () => {
+    expect(Object.keys(createHandlers(studio)).sort()).toEqual([...CALL_NAMES].sort())
+    expect(CALL_NAMES.length).toBe(Object.keys(calls).length)
+  })
+
+  it('rejects unknown and hostile call names without running anything', async () => {
+    for (const name of ['nope', '', '__proto__', 'constructor', 'toString', 42, null, { a: 1 }, 'x'.repeat(10_000)]) {
+      const reply = await call(name, {})
+      expect(reply.ok, String(name).slice(0, 20)).toBe(false)
+      if (!reply.ok) {
+        expect(reply.error.code).toBe('unknown_call')
+        expect(reply.error.message.length).toBeLessThan(200)
+      }
+    }
+  })
+
+  it('rejects bad inputs with a clear error naming the call and the field', async () => {
+    const bad: [string, unknown, RegExp][] = [
+      ['library.list', { limit: 'ten' }, /library\.list[\s\S]*limit/],
+      ['library.list', { limit: 100_000 }, /limit/],
+      ['library.list', { offset: -1 }, /offset/],
+      ['library.list', { bin: 6 }, /bin/],
+      ['library.list', { bin: 2.5 }, /bin/],
+      ['library.list', { evil: true }, /evil/],
+      ['library.list', [1, 2], /expected object/i],
+      ['library.list', 'drop table images', /expected object/i],
+      ['library.image', { id: -3 }, /id/],
+      ['library.image', { id: Number.NaN }, /id/],
+      ['library.image', {}, /id/],
+      ['library.createDemo', { count: 1e9 }, /count/],
+      ['library.createDemo', { count: 0 }, /count/],
+      ['library.createDemo', { seed: -1 }, /seed/],
+      ['jobs.cancel', { jobId: 'x'.repeat(1000) }, /jobId/],
+      ['app.info', { extra: 1 }, /extra/],
+      ['app.info', null, /expected object/i],
+    ]
+    for (const [name, input, message] of bad) {
+      const reply = await call(name, input)
+      expect(reply.ok, `${name} ${JSON.stringify(input)}`).toBe(false)
+      if (!reply.ok) {
+        expect(reply.error.code).toBe('bad_input')
+        expect(reply.error.message).toMatch(message)
+      }
+    }
+    expect(studio.catalog.images.count()).toBe(0)
+  })
+
+  it('applies defaults and answers not_found for missing rows', async () => {
+    const list = await call('library.list', undefined)
+    expect(list).toEqual({ ok: true, result: { total: 0, offset: 0, images: [] } })
+    const missing = await call('library.image', { id: 12345 })
+    expect(missing).toMatchObject({ ok: false, error: { code: 'not_found' } })
+    const noDataset = await call('library.stats', { datasetId: 9 })
+    expect(noDataset).toMatchObject({ ok: false, error: { code: 'not_found', message: 'There is no dataset with id 9.' } })
+  })
+
+  it('client unwraps replies and raises StudioError with the code', async () => {
+    const client = createClient({ call: (name, input) => call(name, input) as never, subscribe: () => () => {} })
+    expect((await client.call('app.info', {})).schemaVersion).toBe(1)
+    await expect(client.call('library.image', { id: 777 })).rejects.toMatchObject({ name: 'StudioError', code: 'not_found' })
+  })
+})

@@ -1,0 +1,52 @@
+/** Starts the real `age-studio serve` on a temporary home and hands back its URL and token. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export const ROOT = join(__dirname, '..', '..')
+export const CLI = join(ROOT, 'bin', 'age-studio.js')
+
+export interface Served {
+  home: string
+  url: string
+  origin: string
+  token: string
+  process: ChildProcess
+  stop(): Promise<void>
+}
+
+export function tempHome(prefix = 'age-studio-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+export async function serveStudio(home = tempHome()): Promise<Served> {
+  const child = spawn(process.execPath, [CLI, '--home', home, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  const line = await new Promise<string>((resolve, reject) => {
+    let stdout = ''
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk
+      if (stdout.includes('\n')) resolve(stdout.split('\n')[0])
+    })
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)))
+  })
+  const match = /^Age Studio web mode: (http:\/\/[^/]+)\/\?token=([\w-]+)$/.exec(line)
+  if (!match) throw new Error(`unexpected serve line: ${line}`)
+  return {
+    home,
+    url: `${match[1]}/?token=${match[2]}`,
+    origin: match[1],
+    token: match[2],
+    process: child,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGINT')
+        await exited
+      }
+      rmSync(home, { recursive: true, force: true })
+    },
+  }
+}
