@@ -1,5 +1,4 @@
 /** The age-studio commands. Each goes through the contract's dispatch, like the UI does. */
-import { join } from 'node:path'
 import { AGE_BINS } from '../shared/ageBins'
 import { StudioError, type CallArgs, type CallName, type CallResult, type CallInput } from '../shared/contract'
 import { dispatch } from '../engine/api/dispatch'
@@ -13,6 +12,8 @@ export interface CommandContext {
   studio: Studio
   json: boolean
   args: string[]
+  /** The built renderer, served by `serve`. */
+  rendererDir: string
   /** Human-readable progress goes to stderr, so stdout stays one JSON object with --json. */
   log: (line: string) => void
 }
@@ -66,7 +67,7 @@ export async function list({ studio, args }: CommandContext): Promise<CommandOut
 }
 
 /** Serves until SIGINT/SIGTERM; prints exactly one line (or one JSON object) with the URL. */
-export async function serve({ studio, args, json }: CommandContext): Promise<null> {
+export async function serve({ studio, args, json, rendererDir }: CommandContext): Promise<null> {
   const { values } = parse(args, { port: { type: 'string' }, host: { type: 'string' } })
   const port = intOption('port', values.port) ?? 0
   if (port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got ${port}.`)
@@ -74,7 +75,7 @@ export async function serve({ studio, args, json }: CommandContext): Promise<nul
   const server = await startWebServer({
     handlers: createHandlers(studio),
     events: studio.events,
-    staticDir: join(__dirname, '../renderer'),
+    staticDir: rendererDir,
     token,
     host: values.host,
     port,

@@ -4,7 +4,11 @@ import { Studio } from '../engine/studio'
 import { StudioError } from '../shared/contract'
 import { GLOBAL_OPTIONS, UsageError } from './args'
 import { COMMANDS, USAGE } from './commands'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+
+/** out/main/cli.js → out/renderer (this is the entry module, so __dirname is out/main). */
+const RENDERER_DIR = join(__dirname, '..', 'renderer')
 
 async function main(argv: string[]): Promise<number> {
   // First pass: only the globals and the command name; each command parses its own options.
@@ -31,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     const at = argv.indexOf(name)
     const args = [...argv.slice(0, at), ...argv.slice(at + 1)]
     const log = (line: string) => !json && process.stderr.write(`${line}\n`)
-    const output = await command({ studio, json, args, log })
+    const output = await command({ studio, json, args, log, rendererDir: RENDERER_DIR })
     if (output) process.stdout.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`)
     return 0
   } catch (error) {
