@@ -88,3 +88,31 @@ export interface JobFinished {
   status: 'done' | 'cancelled' | 'failed'
   error: string | null
 }
+
+export type RunStatus = 'pending' | 'running' | 'paused' | 'done' | 'cancelled' | 'failed' | 'interrupted'
+
+export interface RunSummary {
+  id: string
+  preset: string
+  config: Record<string, unknown>
+  seed: number
+  backend: string
+  status: RunStatus
+  error: string | null
+  createdAt: string
+  startedAt: string | null
+  finishedAt: string | null
+  lastStep: number
+  lastPhase: string | null
+}
+
+export interface CheckpointSummary {
+  id: number
+  runId: string
+  phase: string
+  step: number
+  epoch: number
+  dir: string
+  sha256: string
+  createdAt: string
+}

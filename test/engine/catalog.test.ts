@@ -47,9 +47,9 @@ describe('catalog migrations on a real database file', () => {
   it('rolls a failing migration back whole and leaves the version where it was', () => {
     const db = new Database(join(home(), 'broken.sqlite'))
     migrate(db, MIGRATIONS)
-    const broken = [...MIGRATIONS, { version: 2, name: 'half good', sql: 'CREATE TABLE extra (x); SELECT * FROM no_such_table;' }]
+    const broken = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, name: 'half good', sql: 'CREATE TABLE extra (x); SELECT * FROM no_such_table;' }]
     expect(() => migrate(db, broken)).toThrow(/no_such_table/)
-    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
     expect(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'extra'").get()).toBeUndefined()
     db.close()
   })

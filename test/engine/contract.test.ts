@@ -4,6 +4,7 @@ import { CALL_NAMES, calls, createClient } from '../../src/shared/contract'
 import { dispatch } from '../../src/engine/api/dispatch'
 import { createHandlers } from '../../src/engine/api/handlers'
 import { Studio } from '../../src/engine/studio'
+import { SCHEMA_VERSION } from '../../src/engine/catalog/migrations'
 import { tempHome } from '../helpers/serve'
 
 let home: string
@@ -78,7 +79,7 @@ describe('the contract', () => {
 
   it('client unwraps replies and raises StudioError with the code', async () => {
     const client = createClient({ call: (name, input) => call(name, input) as never, subscribe: () => () => {} })
-    expect((await client.call('app.info', {})).schemaVersion).toBe(1)
+    expect((await client.call('app.info', {})).schemaVersion).toBe(SCHEMA_VERSION)
     await expect(client.call('library.image', { id: 777 })).rejects.toMatchObject({ name: 'StudioError', code: 'not_found' })
   })
 })

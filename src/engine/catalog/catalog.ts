@@ -6,6 +6,7 @@ import { MIGRATIONS, type Migration } from './migrations'
 import { openDatabase } from './native'
 import { DatasetRepo } from './datasets'
 import { ImageRepo } from './images'
+import { RunRepo } from './runs'
 
 export const CATALOG_FILE = 'catalog.sqlite'
 
@@ -18,6 +19,7 @@ export interface CatalogOptions {
 export class Catalog {
   readonly datasets: DatasetRepo
   readonly images: ImageRepo
+  readonly runs: RunRepo
 
   private constructor(
     readonly db: Database.Database,
@@ -25,6 +27,7 @@ export class Catalog {
   ) {
     this.datasets = new DatasetRepo(db)
     this.images = new ImageRepo(db)
+    this.runs = new RunRepo(db)
   }
 
   static open(home: string, options: CatalogOptions = {}): Catalog {

@@ -116,6 +116,11 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'runs remember the process that trains them, so a dead one shows as interrupted',
+    sql: 'ALTER TABLE runs ADD COLUMN pid INTEGER;',
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version

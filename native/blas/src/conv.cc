@@ -1,0 +1,122 @@
+#include "conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "blas.h"
+
+namespace {
+
+// Keep the im2col buffer near 32 MiB: a whole batch of 64×64 paper-preset columns would need GBs.
+constexpr int64_t kColumnBudget = (32 << 20) / sizeof(float);
+
+int64_t rowsPerImage(const ConvShape& s) { return int64_t(s.outH) * s.outW; }
+int64_t patchSize(const ConvShape& s) { return int64_t(s.kH) * s.kW * s.inC; }
+
+int imagesPerChunk(const ConvShape& s) {
+  int64_t perImage = rowsPerImage(s) * patchSize(s);
+  return int(std::max<int64_t>(1, std::min<int64_t>(s.batch, kColumnBudget / std::max<int64_t>(1, perImage))));
+}
+
+// Rows = output positions, columns = (ky, kx, c): the filter's HWIO layout read as [K, outC].
+void im2col(const ConvShape& s, const float* x, int first, int count, float* col) {
+  const int64_t K = patchSize(s);
+  for (int n = 0; n < count; n++) {
+    const float* image = x + int64_t(first + n) * s.inH * s.inW * s.inC;
+    for (int oy = 0; oy < s.outH; oy++) {
+      for (int ox = 0; ox < s.outW; ox++) {
+        float* row = col + ((int64_t(n) * s.outH + oy) * s.outW + ox) * K;
+        for (int ky = 0; ky < s.kH; ky++) {
+          const int iy = oy * s.strideH + ky * s.dilationH - s.padTop;
+          for (int kx = 0; kx < s.kW; kx++) {
+            const int ix = ox * s.strideW + kx * s.dilationW - s.padLeft;
+            float* dst = row + (int64_t(ky) * s.kW + kx) * s.inC;
+            if (iy < 0 || iy >= s.inH || ix < 0 || ix >= s.inW) {
+              std::memset(dst, 0, sizeof(float) * s.inC);
+            } else {
+              std::memcpy(dst, image + (int64_t(iy) * s.inW + ix) * s.inC, sizeof(float) * s.inC);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: scatter-add column rows back into the images.
+void col2im(const ConvShape& s, const float* col, int first, int count, float* dx) {
+  const int64_t K = patchSize(s);
+  for (int n = 0; n < count; n++) {
+    float* image = dx + int64_t(first + n) * s.inH * s.inW * s.inC;
+    for (int oy = 0; oy < s.outH; oy++) {
+      for (int ox = 0; ox < s.outW; ox++) {
+        const float* row = col + ((int64_t(n) * s.outH + oy) * s.outW + ox) * K;
+        for (int ky = 0; ky < s.kH; ky++) {
+          const int iy = oy * s.strideH + ky * s.dilationH - s.padTop;
+          if (iy < 0 || iy >= s.inH) continue;
+          for (int kx = 0; kx < s.kW; kx++) {
+            const int ix = ox * s.strideW + kx * s.dilationW - s.padLeft;
+            if (ix < 0 || ix >= s.inW) continue;
+            const float* src = row + (int64_t(ky) * s.kW + kx) * s.inC;
+            float* dst = image + (int64_t(iy) * s.inW + ix) * s.inC;
+            for (int c = 0; c < s.inC; c++) dst[c] += src[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void conv2dForward(const ConvShape& s, const float* x, const float* filter, float* y) {
+  const int chunk = imagesPerChunk(s);
+  const int64_t K = patchSize(s);
+  std::vector<float> col(size_t(chunk * rowsPerImage(s) * K));
+  for (int first = 0; first < s.batch; first += chunk) {
+    const int count = std::min(chunk, s.batch - first);
+    const int rows = int(count * rowsPerImage(s));
+    im2col(s, x, first, count, col.data());
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, s.outC, int(K), 1.0f, col.data(), int(K), filter,
+                s.outC, 0.0f, y + int64_t(first) * rowsPerImage(s) * s.outC, s.outC);
+  }
+}
+
+void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* filter, float* dx) {
+  const int chunk = imagesPerChunk(s);
+  const int64_t K = patchSize(s);
+  std::vector<float> col(size_t(chunk * rowsPerImage(s) * K));
+  std::memset(dx, 0, sizeof(float) * size_t(s.batch) * s.inH * s.inW * s.inC);
+  for (int first = 0; first < s.batch; first += chunk) {
+    const int count = std::min(chunk, s.batch - first);
+    const int rows = int(count * rowsPerImage(s));
+    // dcol[rows, K] = dy[rows, outC] · filterᵀ[outC, K]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, int(K), s.outC, 1.0f,
+                dy + int64_t(first) * rowsPerImage(s) * s.outC, s.outC, filter, s.outC, 0.0f, col.data(), int(K));
+    col2im(s, col.data(), first, count, dx);
+  }
+}
+
+void conv2dBackpropFilter(const ConvShape& s, const float* x, const float* dy, float* dfilter) {
+  const int chunk = imagesPerChunk(s);
+  const int64_t K = patchSize(s);
+  std::vector<float> col(size_t(chunk * rowsPerImage(s) * K));
+  for (int first = 0; first < s.batch; first += chunk) {
+    const int count = std::min(chunk, s.batch - first);
+    const int rows = int(count * rowsPerImage(s));
+    im2col(s, x, first, count, col.data());
+    // dfilter[K, outC] (+)= colᵀ[K, rows] · dy[rows, outC]
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(K), s.outC, rows, 1.0f, col.data(), int(K),
+                dy + int64_t(first) * rowsPerImage(s) * s.outC, s.outC, first == 0 ? 0.0f : 1.0f, dfilter, s.outC);
+  }
+}
+
+void batchMatMul(int batch, int m, int n, int k, bool transposeA, bool transposeB, const float* a, int64_t strideA,
+                 const float* b, int64_t strideB, float* c) {
+  for (int i = 0; i < batch; i++) {
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, m, n, k,
+                1.0f, a + i * strideA, transposeA ? m : k, b + i * strideB, transposeB ? k : n, 0.0f,
+                c + int64_t(i) * m * n, n);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Checkpoint files: each network in tfjs layers format (model.json + weights.bin), each
+ * optimizer's state, and the trainer's state (step, epoch, data order, RNG states). A checkpoint
+ * is written to a temporary folder and renamed into place, so a kill at any moment leaves the
+ * last good checkpoint intact.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+
+export interface NamedWeights {
+  specs: { name: string; shape: number[]; dtype: 'float32' }[]
+  data: Float32Array
+}
+
+async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | undefined
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    saved = artifacts
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
+  }))
+  return saved!
+}
+
+function weightBytes(data: tf.io.WeightData | undefined): Buffer {
+  if (!data) return Buffer.alloc(0)
+  const buffers = Array.isArray(data) ? data : [data]
+  return Buffer.concat(buffers.map((b) => Buffer.from(b)))
+}
+
+export async function writeModel(model: tf.LayersModel, dir: string): Promise<void> {
+  const artifacts = await modelArtifacts(model)
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'weights.bin'), weightBytes(artifacts.weightData))
+  writeFileSync(
+    join(dir, 'model.json'),
+    JSON.stringify({
+      format: 'layers-model',
+      generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+      convertedBy: null,
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+    }),
+  )
+}
+
+export async function readModel(dir: string): Promise<tf.LayersModel> {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'))
+  const bytes = readFileSync(join(dir, 'weights.bin'))
+  const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  return tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }),
+  )
+}
+
+export async function optimizerWeights(optimizer: tf.Optimizer): Promise<NamedWeights> {
+  const named = await optimizer.getWeights()
+  const arrays = await Promise.all(named.map((w) => w.tensor.data() as Promise<Float32Array>))
+  const data = new Float32Array(arrays.reduce((n, a) => n + a.length, 0))
+  let offset = 0
+  for (const array of arrays) {
+    data.set(array, offset)
+    offset += array.length
+  }
+  return { specs: named.map((w) => ({ name: w.name, shape: w.tensor.shape, dtype: 'float32' })), data }
+}
+
+export async function restoreOptimizer(optimizer: tf.Optimizer, weights: NamedWeights): Promise<void> {
+  let offset = 0
+  const named = weights.specs.map((spec) => {
+    const size = spec.shape.reduce((a, b) => a * b, 1)
+    const tensor = tf.tensor(weights.data.slice(offset, offset + size), spec.shape)
+    offset += size
+    return { name: spec.name, tensor }
+  })
+  await optimizer.setWeights(named)
+  named.forEach((w) => w.tensor.dispose())
+}
+
+export function writeNamedWeights(dir: string, name: string, weights: NamedWeights): void {
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(weights.specs))
+  writeFileSync(join(dir, `${name}.bin`), Buffer.from(weights.data.buffer, weights.data.byteOffset, weights.data.byteLength))
+}
+
+export function readNamedWeights(dir: string, name: string): NamedWeights {
+  const bytes = readFileSync(join(dir, `${name}.bin`))
+  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
+  return { specs: JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')), data }
+}
+
+/** Fills a temporary folder, hashes it, then renames it to `dir`. Returns the hash. */
+export async function writeAtomically(dir: string, fill: (temporary: string) => Promise<void>): Promise<string> {
+  const temporary = `${dir}.partial-${randomBytes(4).toString('hex')}`
+  mkdirSync(dirname(dir), { recursive: true })
+  try {
+    mkdirSync(temporary)
+    await fill(temporary)
+    const hash = hashFolder(temporary)
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true })
+    renameSync(temporary, dir)
+    return hash
+  } catch (error) {
+    rmSync(temporary, { recursive: true, force: true })
+    throw error
+  }
+}
+
+/** sha256 over every file's relative path and bytes, in a fixed order. */
+export function hashFolder(dir: string): string {
+  const hash = createHash('sha256')
+  const walk = (folder: string, prefix: string) => {
+    for (const name of readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (name.isDirectory()) walk(join(folder, name.name), `${prefix}${name.name}/`)
+      else hash.update(`${prefix}${name.name}\0`).update(readFileSync(join(folder, name.name)))
+    }
+  }
+  walk(dir, '')
+  return hash.digest('hex')
+}

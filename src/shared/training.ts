@@ -1,0 +1,54 @@
+/** A run's configuration: validated at every entry (CLI, API), stored with the run. */
+import { z } from 'zod'
+
+export const PHASES = ['gan', 'encoder', 'all'] as const
+export type PhaseChoice = (typeof PHASES)[number]
+export type Phase = 'gan' | 'encoder'
+export const TRAIN_BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'cpu+blas', 'cpu'] as const
+
+export const TrainConfigSchema = z
+  .object({
+    preset: z.enum(['paper', 'compact', 'tiny']).default('tiny'),
+    imageSize: z.union([z.literal(64), z.literal(128)]).default(64),
+    datasetId: z.number().int().positive().optional(),
+    phase: z.enum(PHASES).default('all'),
+    /** Steps per phase. */
+    steps: z.number().int().min(1).max(10_000_000).default(200),
+    /** Encoder steps; by default as many as gan steps. The paper used 100K pairs = steps × batch. */
+    encoderSteps: z.number().int().min(1).max(10_000_000).optional(),
+    batch: z.number().int().min(2).max(512).default(32),
+    seed: z.number().int().min(0).max(0xffffffff).default(1),
+    lrG: z.number().positive().max(1).default(2e-4),
+    lrD: z.number().positive().max(1).default(2e-4),
+    lrE: z.number().positive().max(1).default(2e-4),
+    beta1: z.number().min(0).max(0.999).default(0.5),
+    /** One-sided label smoothing: real targets become 1 − smoothing. */
+    labelSmoothing: z.number().min(0).max(0.5).default(0),
+    /** Sample labels uniformly over bins instead of by frequency. */
+    balanceClasses: z.boolean().default(false),
+    sampleEvery: z.number().int().min(1).max(1_000_000).default(50),
+    checkpointEvery: z.number().int().min(1).max(1_000_000).default(100),
+    backend: z.enum(TRAIN_BACKENDS).optional(),
+  })
+  .strict()
+
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>
+export type TrainConfig = z.output<typeof TrainConfigSchema>
+
+export interface Losses {
+  dReal?: number
+  dFake?: number
+  dMismatch?: number
+  g?: number
+  e?: number
+}
+
+export interface RunProgress {
+  runId: string
+  phase: Phase
+  epoch: number
+  step: number
+  totalSteps: number
+  losses: Losses
+  imagesPerSecond: number
+}
