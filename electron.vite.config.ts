@@ -7,11 +7,12 @@ export default defineConfig({
     build: {
       rollupOptions: {
         // The Electron main process, plus the Node entry points that share the engine:
-        // the age-studio CLI (which also runs web mode) and the benchmark.
+        // the age-studio CLI (which also runs web mode), the benchmark and the training worker.
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/cli/index.ts'),
           bench: resolve(__dirname, 'src/bench/index.ts'),
+          trainWorker: resolve(__dirname, 'src/engine/jobs/trainWorker.ts'),
         },
       },
     },

@@ -6,5 +6,6 @@ export default defineConfig({
     // better-sqlite3 and sharp are native: forks keep each file in its own process.
     pool: 'forks',
     testTimeout: 60_000,
+    hookTimeout: 120_000,
   },
 })

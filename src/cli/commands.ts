@@ -7,6 +7,7 @@ import type { Studio } from '../engine/studio'
 import { newToken } from '../server/auth'
 import { startWebServer } from '../server/server'
 import { intOption, parse, UsageError } from './args'
+import { runs, train } from './train'
 
 export interface CommandContext {
   studio: Studio
@@ -89,7 +90,7 @@ export async function serve({ studio, args, json, rendererDir }: CommandContext)
   return null
 }
 
-export const COMMANDS = { demo, list, serve } as const
+export const COMMANDS = { demo, list, serve, train, runs } as const
 
 export const USAGE = `Usage: age-studio [--home DIR] [--json] <command> [options]
 
@@ -98,6 +99,12 @@ Commands:
   demo [--count N] [--seed S]      add N procedural demo faces, spread evenly over the 6 age bins
   list [--bin 0-5] [--limit N] [--dataset ID]
                                    show the catalog: totals per bin and the first images
+  train --preset tiny|compact|paper [--dataset NAME] [--phase gan|encoder|all] [--steps N | --epochs N]
+        [--encoder-steps N] [--batch B] [--seed S] [--sample-every N] [--checkpoint-every N]
+        [--backend tfjs-node-gpu|tfjs-node|cpu+blas|cpu] [--size 64|128] [--lr X] [--label-smoothing X]
+        [--balance] [--resume RUN_ID]
+                                   train Age-cGAN (cGAN, then encoder); Ctrl-C stops at a checkpoint
+  runs                             list training runs
 
 Global options:
   --home DIR   data directory (default: $AGE_STUDIO_HOME, else the per-user app-data folder)

@@ -3,6 +3,7 @@ import { Catalog, type CatalogOptions } from './catalog/catalog'
 import { FileStore } from './catalog/files'
 import { EventHub } from './events'
 import { JobRegistry } from './jobs/jobs'
+import { TrainingManager } from './jobs/training'
 
 export interface StudioOptions extends CatalogOptions {
   mode: 'electron' | 'web' | 'cli'
@@ -12,20 +13,28 @@ export class Studio {
   readonly events = new EventHub()
   readonly jobs = new JobRegistry(this.events)
   readonly files: FileStore
+  readonly training: TrainingManager
 
   private constructor(
     readonly home: string,
     readonly catalog: Catalog,
     readonly mode: StudioOptions['mode'],
+    nativeBinding?: string,
   ) {
     this.files = new FileStore(home)
+    this.training = new TrainingManager(home, this.events, nativeBinding)
   }
 
   static open(home: string, options: StudioOptions): Studio {
-    return new Studio(home, Catalog.open(home, options), options.mode)
+    const catalog = Catalog.open(home, options)
+    // Runs left 'running' by a process that died show as interrupted, resumable.
+    catalog.runs.markInterrupted()
+    return new Studio(home, catalog, options.mode, options.nativeBinding)
   }
 
   close(): void {
+    // Workers have their own catalog connections; a run they leave behind resumes from its checkpoint.
+    void this.training.stopAll()
     this.catalog.close()
   }
 }

@@ -13,7 +13,12 @@ import type {
   JobFinished,
   JobProgress,
   LibraryStats,
+  MetricRow,
+  RunDetail,
+  RunStatus,
+  RunSummary,
 } from './domain'
+import { TrainConfigSchema, type Phase, type RunProgress } from './training'
 
 /** A call: its input schema, and its result type as a phantom. */
 function defineCall<I extends z.ZodType>(input: I) {
@@ -23,6 +28,8 @@ function defineCall<I extends z.ZodType>(input: I) {
 const Id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
 const Bin = z.number().int().min(0).max(5)
 const Empty = z.object({}).strict()
+const RunId = z.string().regex(/^run-[\w-]{1,60}$/, 'a run id looks like run-20260101120000-abc123')
+const RunRef = z.object({ runId: RunId }).strict()
 
 /** Caps the demo size so a typo cannot fill a disk (6 bins × 5,000). */
 export const MAX_DEMO_COUNT = 30_000
@@ -50,6 +57,19 @@ export const calls = {
       })
       .strict(),
   ).returns<DemoResult>(),
+  'runs.list': defineCall(Empty).returns<RunSummary[]>(),
+  'runs.get': defineCall(RunRef).returns<RunDetail>(),
+  'runs.metrics': defineCall(
+    z.object({ runId: RunId, sinceStep: z.number().int().min(-1).default(-1) }).strict(),
+  ).returns<MetricRow[]>(),
+  'runs.sample': defineCall(
+    z.object({ runId: RunId, phase: z.enum(['gan', 'encoder']), step: z.number().int().min(0) }).strict(),
+  ).returns<{ image: string }>(),
+  'runs.start': defineCall(TrainConfigSchema).returns<{ runId: string }>(),
+  'runs.resume': defineCall(RunRef).returns<{ runId: string }>(),
+  'runs.pause': defineCall(RunRef).returns<{ ok: boolean }>(),
+  'runs.continue': defineCall(RunRef).returns<{ ok: boolean }>(),
+  'runs.cancel': defineCall(RunRef).returns<{ ok: boolean }>(),
   'jobs.cancel': defineCall(z.object({ jobId: z.string().min(1).max(100) }).strict()).returns<{
     cancelled: boolean
   }>(),
@@ -74,6 +94,10 @@ export interface StudioEvents {
   'job.progress': JobProgress
   'job.finished': JobFinished
   'catalog.changed': { datasetId: number | null }
+  'run.progress': RunProgress
+  'run.sample': { runId: string; phase: Phase; step: number; file: string }
+  'run.checkpoint': { runId: string; phase: Phase; step: number; checkpointId: number; dir: string }
+  'run.status': { runId: string; status: RunStatus; error: string | null }
 }
 export type EventName = keyof StudioEvents
 export type EventListener = <E extends EventName>(event: E, payload: StudioEvents[E]) => void

@@ -116,3 +116,17 @@ export interface CheckpointSummary {
   sha256: string
   createdAt: string
 }
+
+export interface RunDetail {
+  run: RunSummary
+  checkpoints: CheckpointSummary[]
+  samples: { phase: string; step: number }[]
+  training: boolean
+}
+
+export interface MetricRow {
+  phase: string
+  step: number
+  name: string
+  value: number
+}

@@ -20,6 +20,12 @@ export function createHandlers(studio: Studio): Handlers {
     thumb: await files.dataUrl(row.trainFile),
   })
 
+  const requireRun = (runId: string) => {
+    const run = catalog.runs.get(runId)
+    if (!run) throw new StudioError('not_found', `There is no run ${runId}.`)
+    return run
+  }
+
   const requireDataset = (datasetId: number | undefined) => {
     if (datasetId !== undefined && !catalog.datasets.exists(datasetId)) {
       throw new StudioError('not_found', `There is no dataset with id ${datasetId}.`)
@@ -75,6 +81,41 @@ export function createHandlers(studio: Studio): Handlers {
       events.emit('catalog.changed', { datasetId: outcome.datasetId })
       return { jobId, ...outcome }
     },
+
+    'runs.list': async () => catalog.runs.list(),
+
+    'runs.get': async ({ runId }) => {
+      const run = requireRun(runId)
+      return {
+        run,
+        checkpoints: catalog.runs.checkpoints(runId),
+        samples: catalog.runs.samples(runId).map(({ phase, step }) => ({ phase, step })),
+        training: studio.training.isTraining(runId),
+      }
+    },
+
+    'runs.metrics': async ({ runId, sinceStep }) => {
+      requireRun(runId)
+      return catalog.runs.metrics(runId, sinceStep)
+    },
+
+    'runs.sample': async ({ runId, phase, step }) => {
+      const sample = catalog.runs.samples(requireRun(runId).id).find((s) => s.phase === phase && s.step === step)
+      if (!sample) throw new StudioError('not_found', `Run ${runId} has no ${phase} sample at step ${step}.`)
+      return { image: await files.dataUrl(sample.file) }
+    },
+
+    'runs.start': async (config) => ({ runId: await studio.training.start({ config }) }),
+
+    'runs.resume': async ({ runId }) => {
+      requireRun(runId)
+      if (!catalog.runs.latestCheckpoint(runId)) throw new StudioError('bad_input', `Run ${runId} has no checkpoint to resume from.`)
+      return { runId: await studio.training.start({ resumeRunId: runId }) }
+    },
+
+    'runs.pause': async ({ runId }) => ({ ok: studio.training.command(requireRun(runId).id, 'pause') }),
+    'runs.continue': async ({ runId }) => ({ ok: studio.training.command(requireRun(runId).id, 'continue') }),
+    'runs.cancel': async ({ runId }) => ({ ok: studio.training.command(requireRun(runId).id, 'cancel') }),
 
     'jobs.cancel': async ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
   }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
 import type { BlasAddon, ConvShape } from './blasAddon'
+import { registerFastKernels } from './fastKernels'
 
 export const BLAS_BACKEND = 'cpu-blas'
 
@@ -65,6 +66,7 @@ export function registerBlasBackend(addon: BlasAddon): void {
   if (tf.findBackendFactory(BLAS_BACKEND)) return
   tf.registerBackend(BLAS_BACKEND, () => new MathBackendCPU(), 3)
   tf.copyRegisteredKernels('cpu', BLAS_BACKEND)
+  registerFastKernels(BLAS_BACKEND)
   const original = (name: string) => tf.getKernel(name, 'cpu')!.kernelFunc as unknown as (args: KernelArgs) => Info
   const register = (kernelName: string, kernelFunc: (args: KernelArgs) => Info) => {
     tf.unregisterKernel(kernelName, BLAS_BACKEND)

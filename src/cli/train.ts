@@ -1,0 +1,108 @@
+/** `age-studio train` and `age-studio runs`: training in this process, with progress on stderr. */
+import { TrainConfigSchema, type TrainConfigInput } from '../shared/training'
+import { createRun, phasesOf, trainRun, type RunControl } from '../engine/training/trainer'
+import { intOption, parse, UsageError } from './args'
+import type { CommandContext, CommandOutput } from './commands'
+
+const numberOption = (name: string, value: string | boolean | undefined): number | undefined => {
+  if (value === undefined) return undefined
+  const parsed = Number(value)
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(parsed)) {
+    throw new UsageError(`--${name} must be a number, got ${JSON.stringify(value)}.`)
+  }
+  return parsed
+}
+
+export async function train({ studio, args, log }: CommandContext): Promise<CommandOutput> {
+  const { values } = parse(args, {
+    preset: { type: 'string' }, dataset: { type: 'string' }, phase: { type: 'string' }, steps: { type: 'string' },
+    epochs: { type: 'string' }, 'encoder-steps': { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' },
+    'sample-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, backend: { type: 'string' },
+    resume: { type: 'string' }, size: { type: 'string' }, lr: { type: 'string' }, 'label-smoothing': { type: 'string' },
+    balance: { type: 'boolean' },
+  })
+  const catalog = studio.catalog
+  let runId = values.resume
+  if (runId) {
+    if (!catalog.runs.get(runId)) throw new UsageError(`There is no run ${JSON.stringify(runId)}; age-studio runs lists them.`)
+    if (!catalog.runs.latestCheckpoint(runId)) throw new UsageError(`Run ${runId} has no checkpoint to resume from.`)
+  } else {
+    if (values.steps !== undefined && values.epochs !== undefined) throw new UsageError('Give --steps or --epochs, not both.')
+    const datasetId = resolveDataset(studio, values.dataset)
+    const lr = numberOption('lr', values.lr)
+    const input: TrainConfigInput = {
+      preset: values.preset as TrainConfigInput['preset'],
+      imageSize: intOption('size', values.size) as 64 | 128 | undefined,
+      datasetId,
+      phase: values.phase as TrainConfigInput['phase'],
+      steps: intOption('steps', values.steps),
+      encoderSteps: intOption('encoder-steps', values['encoder-steps']),
+      batch: intOption('batch', values.batch),
+      seed: intOption('seed', values.seed),
+      sampleEvery: intOption('sample-every', values['sample-every']),
+      checkpointEvery: intOption('checkpoint-every', values['checkpoint-every']),
+      backend: values.backend as TrainConfigInput['backend'],
+      labelSmoothing: numberOption('label-smoothing', values['label-smoothing']),
+      balanceClasses: values.balance,
+      ...(lr === undefined ? {} : { lrG: lr, lrD: lr, lrE: lr }),
+    }
+    const epochs = intOption('epochs', values.epochs)
+    if (epochs !== undefined) {
+      const batch = input.batch ?? 32
+      const images = catalog.db
+        .prepare(`SELECT COUNT(*) AS n FROM images WHERE split = 'train' AND excluded = 0 AND age_bin IS NOT NULL ${datasetId ? 'AND dataset_id = ?' : ''}`)
+        .get(...(datasetId ? [datasetId] : [])) as { n: number }
+      input.steps = Math.max(1, Math.ceil((epochs * images.n) / batch))
+    }
+    const parsed = TrainConfigSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)))
+    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '))
+    runId = (await createRun(catalog, parsed.data)).runId
+  }
+
+  const control: RunControl = { paused: false, cancelled: false }
+  const stop = () => {
+    log('stopping after this step; the last checkpoint is kept (resume with --resume)')
+    control.cancelled = true
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  let lastLog = 0
+  const unsubscribe = studio.events.subscribe((event, payload) => {
+    if (event !== 'run.progress' || !('losses' in payload)) return
+    const now = Date.now()
+    if (now - lastLog < 2000 && payload.step !== payload.totalSteps) return
+    lastLog = now
+    const losses = Object.entries(payload.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ')
+    log(`${payload.runId} ${payload.phase} step ${payload.step}/${payload.totalSteps} · ${losses} · ${payload.imagesPerSecond.toFixed(1)} img/s`)
+  })
+  log(`run ${runId} (${phasesOf(TrainConfigSchema.parse(catalog.runs.get(runId)!.config)).map((p) => `${p.phase} ${p.steps} steps`).join(', ')})`)
+  try {
+    const outcome = await trainRun(
+      { home: studio.home, catalog, files: studio.files, emit: (event, payload) => studio.events.emit(event, payload) },
+      runId,
+      control,
+      values.resume !== undefined,
+    )
+    const text = `${outcome.runId} ${outcome.status} at ${outcome.phase} step ${outcome.step} on ${outcome.backend}; checkpoints:\n${outcome.checkpoints.join('\n')}`
+    return { json: outcome, text }
+  } finally {
+    unsubscribe()
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  }
+}
+
+function resolveDataset(studio: CommandContext['studio'], value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const datasets = studio.catalog.datasets.list()
+  const found = datasets.find((d) => d.name === value || String(d.id) === value)
+  if (!found) throw new UsageError(`There is no dataset ${JSON.stringify(value)}; known: ${datasets.map((d) => `${d.id} "${d.name}"`).join(', ') || 'none'}.`)
+  return found.id
+}
+
+export async function runs({ studio, args }: CommandContext): Promise<CommandOutput> {
+  parse(args, {})
+  const list = studio.catalog.runs.list()
+  const lines = list.map((r) => `${r.id}\t${r.status}\t${r.preset}\t${r.backend}\t${r.lastPhase ?? '-'} step ${r.lastStep}\t${r.createdAt}`)
+  return { json: { runs: list }, text: lines.join('\n') || 'No runs yet: age-studio train --preset tiny' }
+}

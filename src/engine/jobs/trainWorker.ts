@@ -1,0 +1,40 @@
+/**
+ * The training worker thread: opens its own catalog connection (SQLite WAL allows it), trains
+ * one run and posts every event to the parent. Pause, continue and cancel arrive as messages.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { Catalog } from '../catalog/catalog'
+import { FileStore } from '../catalog/files'
+import { createRun, trainRun, type RunControl } from '../training/trainer'
+import type { WorkerCommand, WorkerMessage, WorkerStart } from './trainingProtocol'
+
+const start = workerData as WorkerStart
+const post = (message: WorkerMessage) => parentPort!.postMessage(message)
+const control: RunControl = { paused: false, cancelled: false }
+
+parentPort!.on('message', (command: WorkerCommand) => {
+  if (command === 'pause') control.paused = true
+  if (command === 'continue') control.paused = false
+  if (command === 'cancel') control.cancelled = true
+})
+
+async function main() {
+  const catalog = Catalog.open(start.home, { nativeBinding: start.nativeBinding })
+  try {
+    const runId = start.resumeRunId ?? (await createRun(catalog, start.config)).runId
+    post({ type: 'started', runId })
+    const outcome = await trainRun(
+      { home: start.home, catalog, files: new FileStore(start.home), emit: (event, payload) => post({ type: 'event', event, payload }) },
+      runId,
+      control,
+      start.resumeRunId !== undefined,
+    )
+    post({ type: 'done', outcome })
+  } catch (error) {
+    post({ type: 'failed', error: (error as Error).message })
+  } finally {
+    catalog.close()
+  }
+}
+
+void main()

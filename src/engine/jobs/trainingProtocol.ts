@@ -1,0 +1,19 @@
+/** Messages between the studio and a training worker thread. */
+import type { EventName, StudioEvents } from '../../shared/contract'
+import type { RunOutcome } from '../training/trainer'
+
+export interface WorkerStart {
+  home: string
+  nativeBinding?: string
+  /** A new run's configuration (validated in the worker), or the run to resume. */
+  config?: unknown
+  resumeRunId?: string
+}
+
+export type WorkerCommand = 'pause' | 'continue' | 'cancel'
+
+export type WorkerMessage =
+  | { type: 'started'; runId: string }
+  | { type: 'event'; event: EventName; payload: StudioEvents[EventName] }
+  | { type: 'done'; outcome: RunOutcome }
+  | { type: 'failed'; error: string }

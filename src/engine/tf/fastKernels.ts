@@ -1,0 +1,158 @@
+/**
+ * Plain-JavaScript fast paths for the shapes GAN training hits most, where tfjs's CPU kernels
+ * take a generic, index-arithmetic route: a channel vector broadcast over NHWC (batch norm,
+ * biases), reductions over the leading axes (batch-norm statistics and their gradients), and
+ * splitting along the last axis (the gradient of D's label concat). Anything else goes to the
+ * CPU backend's own kernel.
+ */
+import * as tf from '@tensorflow/tfjs'
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
+
+type Info = tf.TensorInfo
+type KernelArgs = { inputs: Record<string, Info>; backend: MathBackendCPU; attrs: Record<string, unknown> }
+type Kernel = (args: KernelArgs) => Info
+
+const values = (backend: MathBackendCPU, t: Info) => backend.data.get(t.dataId).values as Float32Array
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
+
+/** True when `small` broadcasts over `big` by repeating along leading axes only. */
+function suffixBroadcast(big: number[], small: number[]): boolean {
+  const trimmed = small.slice(small.findIndex((d) => d !== 1) === -1 ? small.length : small.findIndex((d) => d !== 1))
+  if (trimmed.length > big.length) return false
+  const tail = big.slice(big.length - trimmed.length)
+  return trimmed.every((d, i) => d === tail[i]) && small.length <= big.length
+}
+
+/**
+ * out = a ∘ b where one side may repeat along leading axes. One function per operator, so each
+ * inner loop stays monomorphic and V8 compiles it tight.
+ */
+type Loop = (out: Float32Array, a: Float32Array, b: Float32Array, aRepeats: boolean) => void
+const BINARY: Record<string, Loop> = {
+  Add: (out, a, b, aRepeats) => {
+    const n = aRepeats ? a.length : b.length
+    if (aRepeats) for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = a[k] + b[o + k]
+    else for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = a[o + k] + b[k]
+  },
+  Sub: (out, a, b, aRepeats) => {
+    const n = aRepeats ? a.length : b.length
+    if (aRepeats) for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = a[k] - b[o + k]
+    else for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = a[o + k] - b[k]
+  },
+  Multiply: (out, a, b, aRepeats) => {
+    const n = aRepeats ? a.length : b.length
+    if (aRepeats) for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = a[k] * b[o + k]
+    else for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = a[o + k] * b[k]
+  },
+  RealDiv: (out, a, b, aRepeats) => {
+    const n = aRepeats ? a.length : b.length
+    if (aRepeats) for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = a[k] / b[o + k]
+    else for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = a[o + k] / b[k]
+  },
+}
+function binary(run: Loop, original: Kernel): Kernel {
+  return (args) => {
+    const { a, b } = args.inputs
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return original(args)
+    const sameShape = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])
+    const bRepeats = sameShape || suffixBroadcast(a.shape, b.shape)
+    const aRepeats = !bRepeats && suffixBroadcast(b.shape, a.shape)
+    if (!bRepeats && !aRepeats) return original(args)
+    const av = values(args.backend, a)
+    const bv = values(args.backend, b)
+    if ((aRepeats ? av : bv).length === 0) return original(args)
+    const outShape = aRepeats ? b.shape : a.shape
+    const out = new Float32Array(size(outShape))
+    run(out, av, bv, aRepeats)
+    return args.backend.makeTensorInfo(outShape, 'float32', out)
+  }
+}
+
+/** Sum or mean over leading axes (column sums) or trailing axes (row sums). */
+function reduce(mean: boolean, original: Kernel): Kernel {
+  return (args) => {
+    const { x } = args.inputs
+    if (x.dtype !== 'float32') return original(args)
+    const rank = x.shape.length
+    const axes = tf.util.parseAxisParam(args.attrs.axis as number | number[], x.shape).sort((p, q) => p - q)
+    const leading = axes.every((axis, i) => axis === i)
+    const trailing = axes.every((axis, i) => axis === rank - axes.length + i)
+    if (!leading && !trailing) return original(args)
+    const reduced = size(axes.map((axis) => x.shape[axis]))
+    const kept = size(x.shape) / Math.max(1, reduced)
+    const xv = values(args.backend, x)
+    const out = new Float32Array(kept)
+    if (leading) {
+      for (let r = 0; r < reduced; r++) for (let k = 0, o = r * kept; k < kept; k++) out[k] += xv[o + k]
+    } else {
+      for (let k = 0; k < kept; k++) {
+        let sum = 0
+        for (let r = 0, o = k * reduced; r < reduced; r++) sum += xv[o + r]
+        out[k] = sum
+      }
+    }
+    if (mean && reduced > 0) for (let k = 0; k < kept; k++) out[k] /= reduced
+    const outShape = args.attrs.keepDims
+      ? x.shape.map((d, axis) => (axes.includes(axis) ? 1 : d))
+      : x.shape.filter((_, axis) => !axes.includes(axis))
+    return args.backend.makeTensorInfo(outShape, 'float32', out)
+  }
+}
+
+/** SplitV along the last axis: one contiguous copy per row and piece. Returns several tensors. */
+function splitLastAxis(original: (args: KernelArgs) => Info[]): (args: KernelArgs) => Info[] {
+  return (args) => {
+    const { x } = args.inputs
+    const rank = x.shape.length
+    const axis = tf.util.parseAxisParam(args.attrs.axis as number, x.shape)[0]
+    if (x.dtype !== 'float32' || axis !== rank - 1) return original(args)
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, args.attrs.numOrSizeSplits as number | number[], axis)
+    const width = x.shape[axis]
+    const rows = size(x.shape) / width
+    const xv = values(args.backend, x)
+    let offset = 0
+    return sizes.map((piece) => {
+      const out = new Float32Array(rows * piece)
+      for (let r = 0; r < rows; r++) out.set(xv.subarray(r * width + offset, r * width + offset + piece), r * piece)
+      offset += piece
+      return args.backend.makeTensorInfo([...x.shape.slice(0, -1), piece], 'float32', out)
+    })
+  }
+}
+
+/** Tile, one axis at a time from the last: each pass copies contiguous blocks. */
+function tile(original: Kernel): Kernel {
+  return (args) => {
+    const { x } = args.inputs
+    if (x.dtype !== 'float32') return original(args)
+    const reps = args.attrs.reps as number[]
+    let shape = [...x.shape]
+    let current = values(args.backend, x)
+    for (let axis = shape.length - 1; axis >= 0; axis--) {
+      if (reps[axis] === 1) continue
+      const outer = size(shape.slice(0, axis))
+      const block = size(shape.slice(axis))
+      const next = new Float32Array(current.length * reps[axis])
+      for (let o = 0; o < outer; o++) {
+        const source = current.subarray(o * block, (o + 1) * block)
+        for (let r = 0; r < reps[axis]; r++) next.set(source, (o * reps[axis] + r) * block)
+      }
+      shape = shape.map((d, i) => (i === axis ? d * reps[axis] : d))
+      current = next
+    }
+    return args.backend.makeTensorInfo(shape, 'float32', current === values(args.backend, x) ? current.slice() : current)
+  }
+}
+
+export function registerFastKernels(backendName: string): void {
+  const original = (name: string) => tf.getKernel(name, 'cpu')!.kernelFunc as unknown as Kernel
+  const register = (kernelName: string, kernelFunc: unknown) => {
+    tf.unregisterKernel(kernelName, backendName)
+    tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as tf.KernelFunc })
+  }
+  for (const [name, run] of Object.entries(BINARY)) register(name, binary(run, original(name)))
+  register('Tile', tile(original('Tile')))
+  register('Sum', reduce(false, original('Sum')))
+  register('Mean', reduce(true, original('Mean')))
+  register('SplitV', splitLastAxis(original('SplitV') as unknown as (args: KernelArgs) => Info[]))
+}

@@ -1,0 +1,221 @@
+/**
+ * A training run: the cGAN phase, then the encoder phase, as one resumable job. It writes
+ * metrics, sample grids and checkpoints to the catalog and reports every step as an event.
+ * The same function runs in the CLI's process and in the studio's worker thread.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import type { EventName, StudioEvents } from '../../shared/contract'
+import type { CheckpointSummary } from '../../shared/domain'
+import { Rng } from '../../shared/rng'
+import { TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
+import type { Catalog } from '../catalog/catalog'
+import type { FileStore } from '../catalog/files'
+import { rgbToPng } from '../images/encode'
+import * as ckpt from '../model/checkpoint'
+import { buildDiscriminator, buildEncoder, buildGenerator } from '../model/networks'
+import { preset, type Preset } from '../model/presets'
+import { useBackend, type BackendName } from '../tf/backends'
+import { BatchSampler, loadTrainingImages, type SamplerState } from './data'
+import { seedMathRandom } from './random'
+import { encoderStep, ganStep, renderGrid } from './steps'
+
+export interface TrainerContext {
+  home: string
+  catalog: Catalog
+  files: FileStore
+  emit: <E extends EventName>(event: E, payload: StudioEvents[E]) => void
+}
+
+/** Set from outside (pause/resume/cancel); checked between steps. */
+export interface RunControl {
+  paused: boolean
+  cancelled: boolean
+}
+
+export interface RunOutcome {
+  runId: string
+  status: 'done' | 'cancelled'
+  phase: Phase
+  step: number
+  losses: Losses
+  backend: string
+  checkpoints: string[]
+}
+
+interface SavedState {
+  phase: Phase
+  step: number
+  sampler: SamplerState
+  noiseRng: number[]
+  dataRng: number[]
+  losses: Losses
+}
+
+const SAMPLE_ROWS = 4
+
+/** Creates the run row with its full configuration and the backend it will use. */
+export async function createRun(catalog: Catalog, input: unknown): Promise<{ runId: string; config: TrainConfig; backend: string }> {
+  const config = TrainConfigSchema.parse(input)
+  if (config.phase === 'encoder') {
+    throw new Error('The encoder phase needs a trained generator: train with --phase all (or gan first, then resume).')
+  }
+  const backend = await useBackend(config.backend as BackendName | undefined)
+  const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)
+  const runId = `run-${stamp}-${randomBytes(3).toString('hex')}`
+  catalog.runs.create(runId, config.preset, config, config.seed, backend.name)
+  return { runId, config, backend: backend.name }
+}
+
+export function phasesOf(config: TrainConfig): { phase: Phase; steps: number }[] {
+  const gan = { phase: 'gan' as const, steps: config.steps }
+  const encoder = { phase: 'encoder' as const, steps: config.encoderSteps ?? config.steps }
+  return config.phase === 'all' ? [gan, encoder] : config.phase === 'gan' ? [gan] : [encoder]
+}
+
+export async function trainRun(ctx: TrainerContext, runId: string, control: RunControl, resume = false): Promise<RunOutcome> {
+  const run = ctx.catalog.runs.get(runId)
+  if (!run) throw new Error(`There is no run ${runId}.`)
+  const config = TrainConfigSchema.parse(run.config)
+  const backend = await useBackend(run.backend as BackendName)
+  const p = preset(config.preset, config.imageSize)
+  const from = resume ? ctx.catalog.runs.latestCheckpoint(runId) : undefined
+  if (resume && !from) throw new Error(`Run ${runId} has no checkpoint to resume from.`)
+  if (resume) ctx.catalog.runs.claim(runId)
+  ctx.emit('run.status', { runId, status: 'running', error: null })
+
+  const saved: SavedState | undefined = from && JSON.parse(readFileSync(join(ctx.home, from.dir, 'state.json'), 'utf8'))
+  const noiseRng = new Rng(saved ? Uint32Array.from(saved.noiseRng) : config.seed ^ 0x5eed5eed)
+  const dataRng = new Rng(saved ? Uint32Array.from(saved.dataRng) : config.seed + 1)
+  const restoreRandom = seedMathRandom(noiseRng)
+  const checkpoints: string[] = []
+  const models = await buildOrLoad(ctx, p, config, from)
+  const zFixed = tf.randomNormal([SAMPLE_ROWS, p.zDim], 0, 1, 'float32', config.seed) as tf.Tensor2D
+  let state: SavedState = saved ?? { phase: 'gan', step: 0, sampler: { epoch: 0, position: 0 }, noiseRng: [], dataRng: [], losses: {} }
+
+  try {
+    const phases = phasesOf(config)
+    for (let index = phases.findIndex((x) => x.phase === state.phase); index < phases.length; index++) {
+      const { phase, steps } = phases[index]
+      if (phase !== state.phase) state = { ...state, phase, step: 0 }
+      const sampler =
+        phase === 'gan'
+          ? new BatchSampler(await loadTrainingImages(ctx.catalog, ctx.files, p.imageSize, config.datasetId), p.imageSize, p.bins, config.balanceClasses, config.seed, state.sampler)
+          : undefined
+      let rate = 0
+      while (state.step < steps) {
+        if (control.paused) await waitWhilePaused(ctx, runId, control)
+        if (control.cancelled) return finish('cancelled')
+        const started = performance.now()
+        const losses = sampler
+          ? stepGan(models, sampler, dataRng, p, config)
+          : encoderStep(models.generator, models.encoder, models.optE, dataRng, { zDim: p.zDim, bins: p.bins, batch: config.batch })
+        const lossValues = Object.values(losses)
+        if (lossValues.some((v) => !Number.isFinite(v))) throw new Error(`Training diverged: a loss became ${lossValues.find((v) => !Number.isFinite(v))} at ${phase} step ${state.step + 1}.`)
+        const seconds = (performance.now() - started) / 1000
+        rate = rate === 0 ? config.batch / seconds : 0.9 * rate + 0.1 * (config.batch / seconds)
+        state = { ...state, step: state.step + 1, losses, sampler: sampler?.state ?? state.sampler }
+        ctx.catalog.runs.addMetrics(runId, phase, state.step, { ...losses, imagesPerSecond: rate })
+        ctx.emit('run.progress', { runId, phase, epoch: state.sampler.epoch, step: state.step, totalSteps: steps, losses, imagesPerSecond: rate })
+        const last = state.step === steps
+        if (phase === 'gan' && (state.step % config.sampleEvery === 0 || last)) await saveSample(ctx, runId, models.generator, zFixed, p, phase, state.step)
+        if (state.step % config.checkpointEvery === 0 || last) {
+          checkpoints.push(await saveCheckpoint(ctx, runId, models, { ...state, noiseRng: noiseRng.state(), dataRng: dataRng.state() }))
+        }
+        await sleep(0) // lets pause/cancel messages in between steps
+      }
+    }
+    return finish('done')
+  } catch (error) {
+    ctx.catalog.runs.setStatus(runId, 'failed', (error as Error).message)
+    ctx.emit('run.status', { runId, status: 'failed', error: (error as Error).message })
+    throw error
+  } finally {
+    restoreRandom()
+    zFixed.dispose()
+    for (const model of [models.generator, models.discriminator, models.encoder]) model.dispose()
+    for (const optimizer of [models.optG, models.optD, models.optE]) optimizer.dispose()
+  }
+
+  function finish(status: 'done' | 'cancelled'): RunOutcome {
+    ctx.catalog.runs.setStatus(runId, status)
+    ctx.emit('run.status', { runId, status, error: null })
+    return { runId, status, phase: state.phase, step: state.step, losses: state.losses, backend: backend.name, checkpoints }
+  }
+}
+
+interface Models {
+  generator: tf.LayersModel
+  discriminator: tf.LayersModel
+  encoder: tf.LayersModel
+  optG: tf.Optimizer
+  optD: tf.Optimizer
+  optE: tf.Optimizer
+}
+
+async function buildOrLoad(ctx: TrainerContext, p: Preset, config: TrainConfig, from?: CheckpointSummary): Promise<Models> {
+  const adam = (lr: number) => tf.train.adam(lr, config.beta1)
+  const models: Models = from
+    ? {
+        generator: await ckpt.readModel(join(ctx.home, from.dir, 'generator')),
+        discriminator: await ckpt.readModel(join(ctx.home, from.dir, 'discriminator')),
+        encoder: await ckpt.readModel(join(ctx.home, from.dir, 'encoder')),
+        optG: adam(config.lrG), optD: adam(config.lrD), optE: adam(config.lrE),
+      }
+    : {
+        generator: buildGenerator(p), discriminator: buildDiscriminator(p), encoder: buildEncoder(p),
+        optG: adam(config.lrG), optD: adam(config.lrD), optE: adam(config.lrE),
+      }
+  if (from) {
+    for (const [name, optimizer] of [['optim-g', models.optG], ['optim-d', models.optD], ['optim-e', models.optE]] as const) {
+      await ckpt.restoreOptimizer(optimizer, ckpt.readNamedWeights(join(ctx.home, from.dir), name))
+    }
+  }
+  return models
+}
+
+function stepGan(models: Models, sampler: BatchSampler, rng: Rng, p: Preset, config: TrainConfig): Losses {
+  const batch = sampler.next(config.batch, rng)
+  try {
+    return ganStep(models, batch, rng, { zDim: p.zDim, bins: p.bins, labelSmoothing: config.labelSmoothing })
+  } finally {
+    tf.dispose([batch.images, batch.labels])
+  }
+}
+
+async function saveSample(ctx: TrainerContext, runId: string, generator: tf.LayersModel, zFixed: tf.Tensor2D, p: Preset, phase: Phase, step: number) {
+  const rgb = renderGrid(generator, zFixed, p.bins, p.imageSize)
+  const file = await ctx.files.put(await rgbToPng({ data: rgb, width: p.bins * p.imageSize, height: SAMPLE_ROWS * p.imageSize }), 'png')
+  ctx.catalog.runs.addSample(runId, phase, step, file)
+  ctx.emit('run.sample', { runId, phase, step, file })
+}
+
+async function saveCheckpoint(ctx: TrainerContext, runId: string, models: Models, state: SavedState): Promise<string> {
+  const dir = join(ctx.home, 'runs', runId, 'checkpoints', `${state.phase}-${String(state.step).padStart(8, '0')}`)
+  const sha256 = await ckpt.writeAtomically(dir, async (temporary) => {
+    await ckpt.writeModel(models.generator, join(temporary, 'generator'))
+    await ckpt.writeModel(models.discriminator, join(temporary, 'discriminator'))
+    await ckpt.writeModel(models.encoder, join(temporary, 'encoder'))
+    ckpt.writeNamedWeights(temporary, 'optim-g', await ckpt.optimizerWeights(models.optG))
+    ckpt.writeNamedWeights(temporary, 'optim-d', await ckpt.optimizerWeights(models.optD))
+    ckpt.writeNamedWeights(temporary, 'optim-e', await ckpt.optimizerWeights(models.optE))
+    writeFileSync(join(temporary, 'state.json'), JSON.stringify(state))
+  })
+  const rel = relative(ctx.home, dir)
+  const checkpointId = ctx.catalog.runs.addCheckpoint(runId, state.phase, state.step, state.sampler.epoch, rel, sha256)
+  ctx.emit('run.checkpoint', { runId, phase: state.phase, step: state.step, checkpointId, dir: rel })
+  return dir
+}
+
+async function waitWhilePaused(ctx: TrainerContext, runId: string, control: RunControl): Promise<void> {
+  ctx.catalog.runs.setStatus(runId, 'paused')
+  ctx.emit('run.status', { runId, status: 'paused', error: null })
+  while (control.paused && !control.cancelled) await sleep(100)
+  if (control.cancelled) return
+  ctx.catalog.runs.setStatus(runId, 'running')
+  ctx.emit('run.status', { runId, status: 'running', error: null })
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

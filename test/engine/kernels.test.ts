@@ -1,0 +1,130 @@
+// The cpu-blas backend (native BLAS convolutions and matmuls, plus JS fast paths) must agree
+// with tfjs's plain cpu backend: every kernel across shapes, and a whole training step's gradients.
+import * as tf from '@tensorflow/tfjs'
+import { describe, expect, it } from 'vitest'
+import { Rng } from '../../src/shared/rng'
+import { buildDiscriminator, buildGenerator } from '../../src/engine/model/networks'
+import { preset } from '../../src/engine/model/presets'
+import { loadBlasAddon } from '../../src/engine/tf/blasAddon'
+import { BLAS_BACKEND, registerBlasBackend } from '../../src/engine/tf/blasKernels'
+import { seedMathRandom } from '../../src/engine/training/random'
+
+const addon = loadBlasAddon()
+if (addon.addon) registerBlasBackend(addon.addon)
+const describeBlas = addon.addon ? describe : describe.skip
+if (!addon.addon) console.log(`cpu-blas kernel tests skipped: ${addon.error}`)
+
+function random(shape: number[], seed: number): tf.Tensor {
+  const rng = new Rng(seed)
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.range(-1, 1)), shape)
+}
+
+/** Runs fn on both backends with the same inputs; returns the worst relative error. */
+async function compare(fn: () => tf.Tensor | tf.Tensor[]): Promise<number> {
+  const run = async (backend: string) => {
+    await tf.setBackend(backend)
+    // Dropout draws from Math.random: the same draws on both backends.
+    const restore = seedMathRandom(new Rng(42))
+    const out = tf.tidy(fn)
+    restore()
+    const list = Array.isArray(out) ? out : [out]
+    const data = list.map((t) => Array.from(t.dataSync()))
+    tf.dispose(list)
+    return data
+  }
+  const reference = await run('cpu')
+  const fast = await run(BLAS_BACKEND)
+  let worst = 0
+  reference.forEach((values, i) => {
+    expect(fast[i].length).toBe(values.length)
+    // Relative to the output's own scale; gradients that are zero in exact arithmetic (a bias
+    // right before batch norm) are compared against 1e-3 instead of their rounding noise.
+    const scale = values.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-3)
+    let here = 0
+    values.forEach((v, j) => (here = Math.max(here, Math.abs(v - fast[i][j]) / scale)))
+    if (process.env.DEBUG_KERNELS) console.log('output', i, values.length, here)
+    worst = Math.max(worst, here)
+  })
+  return worst
+}
+
+describeBlas('cpu-blas kernels match the cpu backend', () => {
+  const convCases: [number[], number[], number, 'same' | 'valid'][] = []
+  for (const [x, w] of [[[1, 7, 9, 3], [3, 3, 3, 5]], [[4, 16, 16, 8], [5, 5, 8, 6]], [[2, 13, 11, 70], [3, 3, 70, 16]], [[3, 8, 8, 32], [5, 5, 32, 16]]]) {
+    for (const stride of [1, 2]) for (const pad of ['same', 'valid'] as const) convCases.push([x, w, stride, pad])
+  }
+
+  it.each(convCases)('conv2d and both gradients: x %j filter %j stride %i %s', async (xShape, wShape, stride, pad) => {
+    const error = await compare(() => {
+      const x = random(xShape, 1) as tf.Tensor4D
+      const w = random(wShape, 2) as tf.Tensor4D
+      const y = tf.conv2d(x, w, stride, pad)
+      const dy = random(y.shape, 3)
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad).mul(dy).sum())([x, w])
+      const fused = tf.fused.conv2d({ x, filter: w, strides: stride, pad, bias: random([wShape[3]], 4) as tf.Tensor1D, activation: 'leakyrelu', leakyreluAlpha: 0.2 })
+      return [y, dx, dw, fused]
+    })
+    expect(error).toBeLessThan(1e-4)
+  })
+
+  it.each([
+    [[13, 17], [17, 6], false, false],
+    [[17, 13], [17, 6], true, false],
+    [[13, 17], [6, 17], false, true],
+    [[3, 5, 7], [3, 7, 2], false, false],
+    [[3, 5, 7], [1, 7, 2], false, false],
+    [[32, 106], [106, 128], false, false],
+  ] as const)('matMul %j × %j (transpose %s %s)', async (a, b, ta, tb) => {
+    const error = await compare(() => {
+      const x = random([...a], 5)
+      const y = random([...b], 6)
+      const product = tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb)
+      const fused = a.length === 2 ? tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: ta, transposeB: tb, bias: random([product.shape.at(-1)!], 7), activation: 'relu' }) : product
+      return [product, fused]
+    })
+    expect(error).toBeLessThan(1e-4)
+  })
+
+  it('elementwise broadcasts, reductions, tile and split', async () => {
+    const error = await compare(() => {
+      const x = random([4, 6, 5, 8], 8)
+      const c = random([8], 9)
+      const c4 = random([1, 1, 1, 8], 10)
+      const s = tf.scalar(0.7)
+      const row = random([5, 8], 11)
+      return [
+        x.add(c), c.sub(x), x.mul(c4), x.div(c4.add(2)), s.mul(x), x.sub(s), row.mul(x), x.add(x),
+        x.sum([0, 1, 2]), x.mean([0, 1, 2], true), x.sum([3]), x.mean([2, 3]), x.sum(), x.sum([1]), x.mean([0, 2]),
+        tf.tile(random([2, 1, 6], 12), [1, 9, 1]), tf.tile(c4, [4, 6, 5, 1]), tf.tile(row, [2, 3]),
+        ...tf.split(x, [3, 5], 3), ...tf.split(x, 2, 1),
+      ]
+    })
+    expect(error).toBeLessThan(1e-5)
+  })
+
+  it("a whole tiny training step's gradients", async () => {
+    const p = preset('tiny')
+    await tf.setBackend('cpu')
+    const generator = buildGenerator(p)
+    const discriminator = buildDiscriminator(p)
+    const z = () => random([4, p.zDim], 13)
+    const y = () => tf.oneHot(tf.tensor1d([0, 5, 2, 3], 'int32'), 6).toFloat()
+    // Inference first: the training pass below moves batch-norm statistics, on both backends alike.
+    const inference = await compare(() =>
+      tf.grads((zz: tf.Tensor) => {
+        const images = generator.apply([zz, y()], { training: false }) as tf.Tensor
+        return (discriminator.apply([images, y()], { training: false }) as tf.Tensor).sum()
+      })([z()]),
+    )
+    expect(inference).toBeLessThan(1e-4)
+    const error = await compare(() => {
+      const { grads } = tf.variableGrads(() => {
+        const images = generator.apply([z(), y()], { training: true }) as tf.Tensor
+        return tf.losses.sigmoidCrossEntropy(tf.ones([4, 1]), discriminator.apply([images, y()], { training: true }) as tf.Tensor) as tf.Scalar
+      })
+      return Object.values(grads)
+    })
+    // Float rounding accumulates through a dozen layers: within 1e-3 of the step's scale.
+    expect(error).toBeLessThan(1e-3)
+  })
+})
