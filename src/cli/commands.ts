@@ -8,6 +8,7 @@ import { newToken } from '../server/auth'
 import { startWebServer } from '../server/server'
 import { intOption, parse, UsageError } from './args'
 import { runs, train } from './train'
+import { age } from './age'
 
 export interface CommandContext {
   studio: Studio
@@ -90,7 +91,7 @@ export async function serve({ studio, args, json, rendererDir }: CommandContext)
   return null
 }
 
-export const COMMANDS = { demo, list, serve, train, runs } as const
+export const COMMANDS = { demo, list, serve, train, runs, age } as const
 
 export const USAGE = `Usage: age-studio [--home DIR] [--json] <command> [options]
 
@@ -105,6 +106,9 @@ Commands:
         [--balance] [--resume RUN_ID]
                                    train Age-cGAN (cGAN, then encoder); Ctrl-C stops at a checkpoint
   runs                             list training runs
+  age PHOTO --run RUN_ID [--checkpoint ID] [--to 0-5 ... | --all] [--optimize none|pixel|identity]
+      [--iterations N] [--from 0-5] --out DIR
+                                   age an aligned face crop: one PNG per target bin plus provenance.json
 
 Global options:
   --home DIR   data directory (default: $AGE_STUDIO_HOME, else the per-user app-data folder)

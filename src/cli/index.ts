@@ -40,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
     return 0
   } catch (error) {
     const usage = error instanceof UsageError
+    if (process.env.AGE_STUDIO_DEBUG) process.stderr.write(`${(error as Error).stack}\n`)
     emitError(usage ? 'usage' : error instanceof StudioError ? error.code : 'failed', (error as Error).message)
     return usage ? 2 : 1
   } finally {

@@ -6,11 +6,12 @@ import { Rng } from '../../src/shared/rng'
 import { buildDiscriminator, buildGenerator } from '../../src/engine/model/networks'
 import { preset } from '../../src/engine/model/presets'
 import { loadBlasAddon } from '../../src/engine/tf/blasAddon'
-import { BLAS_BACKEND, registerBlasBackend } from '../../src/engine/tf/blasKernels'
+import { backendStatuses } from '../../src/engine/tf/backends'
+import { BLAS_BACKEND } from '../../src/engine/tf/blasKernels'
 import { seedMathRandom } from '../../src/engine/training/random'
 
 const addon = loadBlasAddon()
-if (addon.addon) registerBlasBackend(addon.addon)
+backendStatuses() // registers cpu-blas and the kernel fixes
 const describeBlas = addon.addon ? describe : describe.skip
 if (!addon.addon) console.log(`cpu-blas kernel tests skipped: ${addon.error}`)
 
@@ -47,6 +48,24 @@ async function compare(fn: () => tf.Tensor | tf.Tensor[]): Promise<number> {
   })
   return worst
 }
+
+describe('ResizeNearestNeighborGrad (tfjs 4.22 gets batches above one wrong)', () => {
+  it.each(['cpu', ...(addon.addon ? [BLAS_BACKEND] : [])])('is the sum over each upsampled block on %s', async (backend) => {
+    await tf.setBackend(backend)
+    for (const [b, h, c] of [[1, 4, 1], [2, 4, 1], [3, 5, 3]]) {
+      const x = tf.zeros([b, h, h, c]) as tf.Tensor4D
+      const dy = tf.range(0, b * 4 * h * h * c).reshape([b, 2 * h, 2 * h, c])
+      const dx = tf.grad((a: tf.Tensor) => tf.image.resizeNearestNeighbor(a as tf.Tensor4D, [2 * h, 2 * h]).mul(dy).sum())(x).dataSync()
+      const d = dy.dataSync()
+      for (let n = 0; n < b; n++) for (let i = 0; i < h; i++) for (let j = 0; j < h; j++) for (let ch = 0; ch < c; ch++) {
+        let sum = 0
+        for (let p = 0; p < 2; p++) for (let q = 0; q < 2; q++) sum += d[((n * 2 * h + 2 * i + p) * 2 * h + 2 * j + q) * c + ch]
+        expect(dx[((n * h + i) * h + j) * c + ch]).toBeCloseTo(sum, 3)
+      }
+      tf.dispose([x, dy])
+    }
+  })
+})
 
 describeBlas('cpu-blas kernels match the cpu backend', () => {
   const convCases: [number[], number[], number, 'same' | 'valid'][] = []

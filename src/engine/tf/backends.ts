@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs'
 import { createRequire } from 'node:module'
 import { loadBlasAddon } from './blasAddon'
 import { BLAS_BACKEND, registerBlasBackend } from './blasKernels'
+import { fixResizeNearestNeighborGrad } from './resizeGrad'
 
 export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'cpu+blas', 'cpu', 'wasm'] as const
 export type BackendName = (typeof BACKEND_NAMES)[number]
@@ -20,6 +21,9 @@ export interface BackendStatus {
 }
 
 const requireHere = createRequire(__filename)
+
+// Production mode: no debug checks, and no console banner urging tfjs-node on every start.
+tf.enableProdMode()
 
 /** Loads a native tfjs package behind a guard: they cannot install where libtensorflow can't download. */
 function tryNative(pkg: string): string | null {
@@ -40,6 +44,8 @@ export function backendStatuses(): BackendStatus[] {
   const node = gpu === null ? 'tfjs-node-gpu is loaded instead' : tryNative('@tensorflow/tfjs-node')
   const blas = loadBlasAddon()
   if (blas.addon) registerBlasBackend(blas.addon)
+  // tfjs's own CPU kernel for this gradient is wrong for batches above one.
+  for (const name of ['cpu', ...(blas.addon ? [BLAS_BACKEND] : [])]) fixResizeNearestNeighborGrad(name)
   statuses = [
     { name: 'tfjs-node-gpu', available: gpu === null, canTrain: true, detail: gpu ?? 'CUDA' },
     { name: 'tfjs-node', available: node === null, canTrain: true, detail: node ?? 'libtensorflow CPU' },

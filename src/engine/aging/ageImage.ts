@@ -1,0 +1,165 @@
+/**
+ * Ages one face with a trained checkpoint: encode, optimise z, generate every target bin, write
+ * one PNG per bin and a provenance record (input hash, run, checkpoint, parameters, backend,
+ * time, and the recognizer's distance between the input and each output).
+ */
+import * as tf from '@tensorflow/tfjs'
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { AGE_BINS, ageToBin } from '../../shared/ageBins'
+import type { CheckpointSummary } from '../../shared/domain'
+import { TrainConfigSchema } from '../../shared/training'
+import type { Catalog } from '../catalog/catalog'
+import { sha256, writeFileAtomic } from '../catalog/files'
+import { estimateAge } from '../faces/ageEstimator'
+import { FaceRecognizer } from '../faces/recognizer'
+import { rgbToPng } from '../images/encode'
+import { readModel } from '../model/checkpoint'
+import { preset } from '../model/presets'
+import { useBackend } from '../tf/backends'
+import { conditionVector } from './condition'
+import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
+
+export interface AgeRequest {
+  runId: string
+  checkpointId?: number
+  input: string
+  targets: number[]
+  optimize: OptimizeMode
+  iterations: number
+  outDir: string
+  /** The input's own bin; else its catalog label, else an estimate. */
+  sourceBin?: number
+  onProgress?: (iteration: number, loss: number) => void
+}
+
+export interface AgedOutput {
+  bin: number
+  label: string
+  file: string
+  sha256: string
+  identityDistance: number
+}
+
+export interface AgeOutcome {
+  jobId: string
+  provenanceFile: string
+  outputs: AgedOutput[]
+  sourceBin: number
+  sourceBinFrom: 'given' | 'catalog label' | 'estimated'
+}
+
+export class AgeError extends Error {}
+
+function pickCheckpoint(catalog: Catalog, runId: string, checkpointId?: number): CheckpointSummary {
+  if (!catalog.runs.get(runId)) throw new AgeError(`There is no run ${runId}; age-studio runs lists them.`)
+  const checkpoint = checkpointId === undefined ? catalog.runs.latestCheckpoint(runId) : catalog.runs.checkpoint(checkpointId)
+  if (!checkpoint || checkpoint.runId !== runId) {
+    throw new AgeError(checkpointId === undefined ? `Run ${runId} has no checkpoint yet.` : `Checkpoint ${checkpointId} does not belong to run ${runId}.`)
+  }
+  return checkpoint
+}
+
+/** Reads the photo as an aligned face crop at the model's size (EXIF orientation honoured). */
+async function readFace(path: string, size: number): Promise<{ bytes: Buffer; rgb: Uint8Array }> {
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(path)
+  } catch (error) {
+    throw new AgeError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
+  }
+  try {
+    const { data } = await sharp(bytes, { limitInputPixels: 100_000_000 })
+      .rotate()
+      .removeAlpha()
+      .resize(size, size, { fit: 'cover' })
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+    return { bytes, rgb: new Uint8Array(data) }
+  } catch (error) {
+    throw new AgeError(`${path} is not an image Age Studio can read (${(error as Error).message}).`)
+  }
+}
+
+export async function ageImage(home: string, catalog: Catalog, request: AgeRequest): Promise<AgeOutcome> {
+  const checkpoint = pickCheckpoint(catalog, request.runId, request.checkpointId)
+  const run = catalog.runs.get(request.runId)!
+  const config = TrainConfigSchema.parse(run.config)
+  const p = preset(config.preset, config.imageSize)
+  const { bytes, rgb } = await readFace(request.input, p.imageSize)
+  const inputSha = sha256(bytes)
+  const backend = await useBackend()
+
+  let sourceBin = request.sourceBin
+  let sourceBinFrom: AgeOutcome['sourceBinFrom'] = 'given'
+  if (sourceBin === undefined) {
+    const labelled = catalog.db.prepare('SELECT age_bin AS bin FROM images WHERE sha256 = ? AND age_bin IS NOT NULL').get(inputSha) as { bin: number } | undefined
+    sourceBin = labelled?.bin ?? ageToBin(Math.round(await estimateAge(rgb, p.imageSize))) ?? 2
+    sourceBinFrom = labelled ? 'catalog label' : 'estimated'
+  }
+
+  const generator = await readModel(join(home, checkpoint.dir, 'generator'))
+  const encoder = await readModel(join(home, checkpoint.dir, 'encoder'))
+  const recognizer = await FaceRecognizer.load()
+  const x = tf.tidy(() => tf.tensor4d(rgb, [1, p.imageSize, p.imageSize, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
+  const y0 = conditionVector(sourceBin)
+  const started = new Date()
+  const optimizer = new LatentOptimizer(generator, encoder, recognizer)
+  const { z0, z, losses } = await optimizer.optimize(x, y0, { mode: request.optimize, iterations: request.iterations, onProgress: request.onProgress })
+
+  mkdirSync(request.outDir, { recursive: true })
+  const outputs: AgedOutput[] = []
+  try {
+    const inputDescriptor = recognizer.describe(x)
+    for (const bin of request.targets) {
+      const [pixels, distance] = tf.tidy(() => {
+        const image = generator.apply([z, conditionVector(bin)], { training: false }) as tf.Tensor4D
+        const d = FaceRecognizer.distance(inputDescriptor, recognizer.describe(image))
+        return [image.add(1).mul(127.5).clipByValue(0, 255).toInt(), d]
+      })
+      const png = await rgbToPng({ data: Uint8Array.from(pixels.dataSync()), width: p.imageSize, height: p.imageSize })
+      const identityDistance = distance.dataSync()[0]
+      tf.dispose([pixels, distance])
+      const file = join(request.outDir, `age-bin${bin}.png`)
+      await writeFileAtomic(file, png)
+      outputs.push({ bin, label: AGE_BINS[bin], file, sha256: sha256(png), identityDistance })
+    }
+    inputDescriptor.dispose()
+  } finally {
+    tf.dispose([x, y0, z0, z])
+    generator.dispose()
+    encoder.dispose()
+  }
+
+  const jobId = randomUUID()
+  const parameters = { targets: request.targets, optimize: request.optimize, iterations: request.iterations, sourceBin, sourceBinFrom }
+  const provenance = {
+    tool: 'Age Studio',
+    jobId,
+    input: { path: request.input, sha256: inputSha },
+    run: { id: run.id, preset: run.preset, seed: run.seed, config: run.config },
+    checkpoint: { id: checkpoint.id, phase: checkpoint.phase, step: checkpoint.step, sha256: checkpoint.sha256, encoderTrained: checkpoint.phase === 'encoder' },
+    parameters,
+    backend: backend.name,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    finalLoss: losses.at(-1) ?? null,
+    outputs: outputs.map(({ bin, label, file, sha256: hash, identityDistance }) => ({ bin, label, file, sha256: hash, identityDistance })),
+  }
+  const provenanceFile = join(request.outDir, 'provenance.json')
+  await writeFileAtomic(provenanceFile, JSON.stringify(provenance, null, 2))
+  catalog.transaction(() => {
+    catalog.db
+      .prepare("INSERT INTO aging_jobs (id, kind, checkpoint_id, params, status, finished_at) VALUES (?, 'single', ?, ?, 'done', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
+      .run(jobId, checkpoint.id, JSON.stringify(parameters))
+    const insert = catalog.db.prepare(
+      'INSERT INTO aging_outputs (job_id, input_path, input_sha256, target_age, output_file, output_sha256, identity_distance, provenance) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    for (const output of outputs) {
+      insert.run(jobId, request.input, inputSha, output.bin, output.file, output.sha256, output.identityDistance, JSON.stringify(provenance))
+    }
+  })
+  return { jobId, provenanceFile, outputs, sourceBin, sourceBinFrom }
+}

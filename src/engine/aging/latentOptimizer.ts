@@ -1,0 +1,66 @@
+/**
+ * Step 3 of Age-cGAN, at use time, with G frozen: start from z0 = E(x), then move z so that
+ * G(z, y0) matches the input, by pixels (`pixel`) or by the face recognizer's descriptor
+ * (`identity`, optionally plus a small pixel term). Ageing is then G(z*, y_target).
+ */
+import * as tf from '@tensorflow/tfjs'
+import { FaceRecognizer } from '../faces/recognizer'
+
+export type OptimizeMode = 'none' | 'pixel' | 'identity'
+
+export interface OptimizeOptions {
+  mode: OptimizeMode
+  iterations: number
+  learningRate?: number
+  /** Weight of the pixel term in identity mode. */
+  pixelWeight?: number
+  onProgress?: (iteration: number, loss: number) => void
+  signal?: AbortSignal
+}
+
+export interface OptimizeResult {
+  z0: tf.Tensor2D
+  z: tf.Tensor2D
+  losses: number[]
+}
+
+export class LatentOptimizer {
+  constructor(
+    private readonly generator: tf.LayersModel,
+    private readonly encoder: tf.LayersModel,
+    private readonly recognizer?: FaceRecognizer,
+  ) {}
+
+  /** x: [1, s, s, 3] in [-1, 1]; y0: the input's own age condition. The caller disposes z0 and z. */
+  async optimize(x: tf.Tensor4D, y0: tf.Tensor2D, options: OptimizeOptions): Promise<OptimizeResult> {
+    const z0 = tf.tidy(() => this.encoder.apply(x, { training: false }) as tf.Tensor2D)
+    if (options.mode === 'none' || options.iterations === 0) return { z0, z: z0.clone(), losses: [] }
+    if (options.mode === 'identity' && !this.recognizer) throw new Error('Identity mode needs the face recognizer.')
+
+    const target = options.mode === 'identity' ? this.recognizer!.describe(x) : null
+    const z = tf.variable(z0.clone(), true)
+    const optimizer = tf.train.adam(options.learningRate ?? 0.05)
+    const pixelWeight = options.mode === 'pixel' ? 1 : (options.pixelWeight ?? 0.1)
+    const losses: number[] = []
+    try {
+      for (let i = 0; i < options.iterations; i++) {
+        if (options.signal?.aborted) break
+        const loss = optimizer.minimize(() => {
+          const image = this.generator.apply([z, y0], { training: false }) as tf.Tensor4D
+          const pixel = tf.losses.meanSquaredError(x, image).mul(pixelWeight)
+          if (!target) return pixel as tf.Scalar
+          return FaceRecognizer.distance(target, this.recognizer!.describe(image)).mean().add(pixel) as tf.Scalar
+        }, true, [z])!
+        losses.push(loss.dataSync()[0])
+        loss.dispose()
+        options.onProgress?.(i + 1, losses.at(-1)!)
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
+      return { z0, z: z.clone() as tf.Tensor2D, losses }
+    } finally {
+      target?.dispose()
+      z.dispose()
+      optimizer.dispose()
+    }
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * FR: face-api's face recognizer (dlib-style ResNet-34, 128-d descriptors, 0.6 distance
+ * threshold). Takes images in G's range [-1, 1] and resizes them to its 150 px input inside the
+ * graph, so gradients flow back to z.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { faceNet, loadFaceApi } from './faceModels'
+
+/** face-api's own threshold: descriptors closer than this are the same person. */
+export const SAME_PERSON_DISTANCE = 0.6
+
+export class FaceRecognizer {
+  private constructor(
+    private readonly net: Awaited<ReturnType<typeof faceNet<'faceRecognitionNet'>>>,
+    private readonly api: Awaited<ReturnType<typeof loadFaceApi>>,
+  ) {}
+
+  static async load(): Promise<FaceRecognizer> {
+    return new FaceRecognizer(await faceNet('faceRecognitionNet'), await loadFaceApi())
+  }
+
+  /** [n, s, s, 3] in [-1, 1] → [n, 128]. Differentiable. */
+  describe(images: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const pixels = images.add(1).mul(127.5).resizeBilinear([150, 150]) as tf.Tensor4D
+      // tfjs's Unpack gradient breaks when there is a single output, so a batch of one is reshaped.
+      const faces = pixels.shape[0] === 1 ? [pixels.reshape(pixels.shape.slice(1))] : tf.unstack(pixels)
+      const input = new this.api.NetInput(faces as never)
+      return this.net.forwardInput(input) as unknown as tf.Tensor2D
+    })
+  }
+
+  /** Euclidean distance between descriptors, row by row. */
+  static distance(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => a.sub(b).square().sum(1).sqrt() as tf.Tensor1D)
+  }
+}
