@@ -1,12 +1,16 @@
 /**
- * `npm run bench`: prints the numbers behind the studio's speed targets. Numbers only, no
- * pass/fail: these machines are noisy, so tests never assert timings.
+ * `npm run bench [-- --preset tiny|compact|paper]`: prints the numbers behind the studio's speed
+ * targets. Numbers only, no pass/fail: these machines are noisy, so tests never assert timings.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import { createHandlers } from '../engine/api/handlers'
+import { PRESET_NAMES, type PresetName } from '../engine/model/presets'
 import { Studio } from '../engine/studio'
+import { backendStatuses } from '../engine/tf/backends'
+import { benchConvolutions, benchTrainingStep, trainingBackends } from './training'
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now()
@@ -14,7 +18,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [result, (performance.now() - start) / 1000]
 }
 
-async function main() {
+async function benchCatalog(): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'age-studio-bench-'))
   const studio = Studio.open(home, { mode: 'cli' })
   const handlers = createHandlers(studio)
@@ -22,7 +26,6 @@ async function main() {
     const count = 600
     const [, demoSeconds] = await timed(() => handlers['library.createDemo']({ count, seed: 7 }))
     console.log(`demo dataset: ${count} faces in ${demoSeconds.toFixed(2)} s = ${(count / demoSeconds).toFixed(1)} faces/s`)
-
     const pages = 50
     const [, listSeconds] = await timed(async () => {
       for (let i = 0; i < pages; i++) await handlers['library.list']({ bin: i % 6, offset: 0, limit: 100 })
@@ -34,4 +37,33 @@ async function main() {
   }
 }
 
-void main()
+async function main() {
+  const { values } = parseArgs({ options: { preset: { type: 'string', multiple: true } }, strict: true })
+  const presets = (values.preset ?? ['tiny', 'compact', 'paper']) as PresetName[]
+  for (const name of presets) if (!PRESET_NAMES.includes(name)) throw new Error(`Unknown preset ${name}; use ${PRESET_NAMES.join(', ')}.`)
+
+  await benchCatalog()
+  console.log('backends:')
+  for (const b of backendStatuses()) console.log(`  ${b.name}: ${b.available ? 'available' : 'unavailable'} (${b.detail})`)
+  console.log('training, one D + G step at batch 32:')
+  for (const name of presets) {
+    for (const backend of trainingBackends()) {
+      // The plain JavaScript kernels need minutes per paper step; time them on tiny only.
+      if (backend === 'cpu' && name !== 'tiny') {
+        console.log(`  ${name} on ${backend}: skipped (plain JS kernels; stack.md measured about 0.013 images/s for paper)`)
+        continue
+      }
+      const imagesPerSecond = await benchTrainingStep(name, backend, 32, name === 'paper' ? 2 : 3)
+      console.log(`  ${name} on ${backend}: ${imagesPerSecond.toFixed(2)} images/s`)
+    }
+  }
+  for (const backend of trainingBackends().filter((b) => b !== 'cpu')) {
+    console.log(`paper convolutions on ${backend}:`)
+    for (const line of await benchConvolutions(backend)) console.log(line)
+  }
+}
+
+main().catch((error) => {
+  console.error(`bench: ${(error as Error).message}`)
+  process.exitCode = 1
+})

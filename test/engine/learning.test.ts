@@ -8,8 +8,10 @@ import { readModel } from '../../src/engine/model/checkpoint'
 import { createRun, trainRun } from '../../src/engine/training/trainer'
 import { cueOfGenerated, demoStudio } from '../helpers/training'
 
-const STEPS = Number(process.env.LEARNING_STEPS ?? 150)
-const LR = Number(process.env.LEARNING_LR ?? 1e-3)
+// 300 steps at lr 5e-4 (the paper's 2e-4 needs more steps than a test should take) take about
+// four minutes on two CPU cores with the cpu+blas backend; the gap is usually ~0.5, asserted at 0.15.
+const STEPS = Number(process.env.LEARNING_STEPS ?? 300)
+const LR = Number(process.env.LEARNING_LR ?? 5e-4)
 let env: Awaited<ReturnType<typeof demoStudio>>
 beforeAll(async () => {
   env = await demoStudio(600)
@@ -18,15 +20,11 @@ afterAll(() => env.close())
 
 describe('Age-cGAN learns the age condition', () => {
   it(`ages the demo faces after ${STEPS} tiny steps`, async () => {
-    const { runId } = await createRun(env.ctx.catalog, { preset: 'tiny', phase: 'gan', steps: STEPS, batch: 32, seed: 11, sampleEvery: Number(process.env.SAMPLE_EVERY ?? 50), checkpointEvery: STEPS, lrG: LR, lrD: LR })
+    const { runId } = await createRun(env.ctx.catalog, { preset: 'tiny', phase: 'gan', steps: STEPS, batch: 32, seed: 11, sampleEvery: 100, checkpointEvery: STEPS, lrG: LR, lrD: LR })
     const outcome = await trainRun(env.ctx, runId, { paused: false, cancelled: false })
     expect(outcome.status).toBe('done')
     for (const value of Object.values(outcome.losses)) expect(Number.isFinite(value)).toBe(true)
 
-    if (process.env.KEEP_SAMPLE) {
-      const { copyFileSync } = await import('node:fs')
-      for (const sample of env.ctx.catalog.runs.samples(runId)) copyFileSync(env.ctx.files.resolve(sample.file), `${process.env.KEEP_SAMPLE}-${sample.step}.png`)
-    }
     const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
     const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))
     const z = tf.randomNormal([64, 100], 0, 1, 'float32', 99) as tf.Tensor2D

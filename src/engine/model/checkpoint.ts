@@ -57,6 +57,8 @@ export async function readModel(dir: string): Promise<tf.LayersModel> {
 export async function optimizerWeights(optimizer: tf.Optimizer): Promise<NamedWeights> {
   const named = await optimizer.getWeights()
   const arrays = await Promise.all(named.map((w) => w.tensor.data() as Promise<Float32Array>))
+  // getWeights() makes a fresh scalar for the iteration count; the moments are the live variables.
+  for (const w of named) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose()
   const data = new Float32Array(arrays.reduce((n, a) => n + a.length, 0))
   let offset = 0
   for (const array of arrays) {

@@ -1,0 +1,64 @@
+/** Training throughput: one full D + G step at batch 32, per preset and backend. */
+import * as tf from '@tensorflow/tfjs'
+import { Rng } from '../shared/rng'
+import { buildDiscriminator, buildGenerator } from '../engine/model/networks'
+import { preset, type PresetName } from '../engine/model/presets'
+import { backendStatuses, useBackend, type BackendName } from '../engine/tf/backends'
+import { oneHot } from '../engine/training/data'
+import { ganStep } from '../engine/training/steps'
+
+export async function benchTrainingStep(name: PresetName, backend: BackendName, batch = 32, steps = 3): Promise<number> {
+  await useBackend(backend)
+  const p = preset(name)
+  const models = { generator: buildGenerator(p), discriminator: buildDiscriminator(p), optG: tf.train.adam(2e-4, 0.5), optD: tf.train.adam(2e-4, 0.5) }
+  const rng = new Rng(1)
+  const bins = Array.from({ length: batch }, (_, i) => i % 6)
+  const images = tf.randomUniform([batch, p.imageSize, p.imageSize, 3], -1, 1) as tf.Tensor4D
+  const labels = oneHot(bins, 6)
+  const step = () => ganStep(models, { images, labels, bins }, rng, { zDim: p.zDim, bins: 6, labelSmoothing: 0 })
+  step() // warm-up: first-use allocations and BLAS thread start
+  const started = performance.now()
+  for (let i = 0; i < steps; i++) step()
+  const seconds = (performance.now() - started) / 1000
+  tf.dispose([images, labels])
+  models.generator.dispose()
+  models.discriminator.dispose()
+  return (batch * steps) / seconds
+}
+
+/** GFLOP/s of the paper preset's largest convolutions, forward and both gradients. */
+export async function benchConvolutions(backend: BackendName): Promise<string[]> {
+  await useBackend(backend)
+  type Shape4 = [number, number, number, number]
+  const cases: [string, Shape4, Shape4, number][] = [
+    ['G 32×32 128→64 k5', [32, 32, 32, 128], [5, 5, 128, 64], 1],
+    ['G 16×16 256→128 k5', [32, 16, 16, 256], [5, 5, 256, 128], 1],
+    ['D 16×16 70→128 k3 s2', [32, 32, 32, 70], [3, 3, 70, 128], 2],
+  ]
+  const lines: string[] = []
+  for (const [label, xShape, wShape, stride] of cases) {
+    const x = tf.randomNormal(xShape) as tf.Tensor4D
+    const w = tf.randomNormal(wShape) as tf.Tensor4D
+    const y = tf.conv2d(x, w, stride, 'same')
+    const dy = tf.randomNormal(y.shape)
+    const flops = 2 * y.size * wShape[0] * wShape[1] * wShape[2]
+    const time = (fn: () => tf.Tensor) => {
+      fn().dispose()
+      const started = performance.now()
+      const out = fn()
+      out.dataSync()
+      out.dispose()
+      return flops / ((performance.now() - started) / 1000) / 1e9
+    }
+    const forward = time(() => tf.conv2d(x, w, stride, 'same'))
+    const input = time(() => tf.conv2dTranspose(dy as tf.Tensor4D, w, xShape, stride, 'same'))
+    const filter = time(() => tf.grad((ww: tf.Tensor) => tf.conv2d(x, ww as tf.Tensor4D, stride, 'same').mul(dy).sum())(w))
+    lines.push(`  ${label}: forward ${forward.toFixed(1)}, backprop input ${input.toFixed(1)}, backprop filter ${filter.toFixed(1)} GFLOP/s`)
+    tf.dispose([x, w, y, dy])
+  }
+  return lines
+}
+
+export function trainingBackends(): BackendName[] {
+  return backendStatuses().filter((b) => b.available && b.canTrain).map((b) => b.name)
+}

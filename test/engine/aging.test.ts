@@ -1,0 +1,102 @@
+// Step 3 (latent optimisation) and ageing a photo, on a tiny trained run.
+import * as tf from '@tensorflow/tfjs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ageImage } from '../../src/engine/aging/ageImage'
+import { ageToPosition, conditionVector } from '../../src/engine/aging/condition'
+import { LatentOptimizer } from '../../src/engine/aging/latentOptimizer'
+import { FaceRecognizer } from '../../src/engine/faces/recognizer'
+import { readModel } from '../../src/engine/model/checkpoint'
+import { createRun, trainRun } from '../../src/engine/training/trainer'
+import { demoStudio } from '../helpers/training'
+
+let env: Awaited<ReturnType<typeof demoStudio>>
+let runId: string
+let face: { file: string; bin: number }
+const out = mkdtempSync(join(tmpdir(), 'age-studio-aged-'))
+
+beforeAll(async () => {
+  env = await demoStudio(60)
+  runId = (await createRun(env.ctx.catalog, { preset: 'tiny', steps: 6, encoderSteps: 6, batch: 8, seed: 2, checkpointEvery: 6 })).runId
+  await trainRun(env.ctx, runId, { paused: false, cancelled: false })
+  const row = env.ctx.catalog.db.prepare('SELECT crop_file AS file, age_bin AS bin FROM images WHERE age_bin = 1 LIMIT 1').get() as { file: string; bin: number }
+  face = { file: env.ctx.files.resolve(row.file), bin: row.bin }
+}, 300_000)
+afterAll(() => env.close())
+
+async function loadFace(size = 64): Promise<tf.Tensor4D> {
+  const { data } = await sharp(face.file).removeAlpha().resize(size, size).raw().toBuffer({ resolveWithObject: true })
+  return tf.tidy(() => tf.tensor4d(new Uint8Array(data), [1, size, size, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
+}
+
+describe('the age condition', () => {
+  it('is one-hot on a bin and mixes neighbours in between', () => {
+    expect(Array.from(conditionVector(3).dataSync())).toEqual([0, 0, 0, 1, 0, 0])
+    const mixed = Array.from(conditionVector(2.25).dataSync())
+    expect(mixed.map((v) => Number(v.toFixed(2)))).toEqual([0, 0, 0.75, 0.25, 0, 0])
+    expect(() => conditionVector(5.5)).toThrow(/between 0 and 5/)
+    expect(ageToPosition(34.5)).toBe(2)
+    expect(ageToPosition(90)).toBe(5)
+  })
+})
+
+describe('latent optimisation with G frozen', () => {
+  it('identity mode brings G(z, y0) closer to the input by the recognizer than z0 = E(x)', async () => {
+    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
+    const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))
+    const encoder = await readModel(join(env.ctx.home, checkpoint.dir, 'encoder'))
+    const recognizer = await FaceRecognizer.load()
+    const x = await loadFace()
+    const y0 = conditionVector(face.bin)
+    const weightsBefore = generator.getWeights().map((w) => w.dataSync().slice())
+    const { z0, z, losses } = await new LatentOptimizer(generator, encoder, recognizer).optimize(x, y0, { mode: 'identity', iterations: 8 })
+    const distance = (latent: tf.Tensor2D) =>
+      tf.tidy(() => FaceRecognizer.distance(recognizer.describe(x), recognizer.describe(generator.apply([latent, y0], { training: false }) as tf.Tensor4D)).dataSync()[0])
+    const before = distance(z0)
+    const after = distance(z)
+    console.log(`recognizer distance to the input: z0 ${before.toFixed(4)}, z* ${after.toFixed(4)}`)
+    expect(after).toBeLessThan(before)
+    expect(losses.at(-1)!).toBeLessThan(losses[0])
+    // G stays frozen.
+    generator.getWeights().forEach((w, i) => expect(Buffer.from(w.dataSync().buffer).equals(Buffer.from(weightsBefore[i].buffer))).toBe(true))
+    tf.dispose([x, y0, z0, z])
+  })
+})
+
+describe('ageing a photo', () => {
+  it('writes one PNG per bin and a provenance record, also in the catalog', async () => {
+    const outcome = await ageImage(env.ctx.home, env.ctx.catalog, { runId, input: face.file, targets: [0, 1, 2, 3, 4, 5], optimize: 'pixel', iterations: 3, outDir: out })
+    expect(outcome.outputs).toHaveLength(6)
+    expect(outcome.sourceBinFrom).toBe('catalog label')
+    for (const output of outcome.outputs) {
+      const meta = await sharp(output.file).metadata()
+      expect([meta.width, meta.height, meta.format]).toEqual([64, 64, 'png'])
+      expect(output.identityDistance).toBeGreaterThanOrEqual(0)
+    }
+    const provenance = JSON.parse(readFileSync(outcome.provenanceFile, 'utf8'))
+    expect(provenance.input.sha256).toMatch(/^[0-9a-f]{64}$/)
+    expect(provenance).toMatchObject({ run: { id: runId }, checkpoint: { phase: 'encoder', step: 6 }, parameters: { optimize: 'pixel', iterations: 3 } })
+    expect(provenance.backend).toBeTruthy()
+    const rows = env.ctx.catalog.db.prepare('SELECT COUNT(*) AS n FROM aging_outputs WHERE job_id = ?').get(outcome.jobId) as { n: number }
+    expect(rows.n).toBe(6)
+  })
+
+  it('refuses bad inputs clearly and writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'age-studio-bad-'))
+    const cases: [string, RegExp][] = [
+      [join(dir, 'missing.png'), /Cannot read .*ENOENT/],
+      [(writeFileSync(join(dir, 'empty.png'), ''), join(dir, 'empty.png')), /not an image/],
+      [(writeFileSync(join(dir, 'text.png'), 'hello, not a picture'), join(dir, 'text.png')), /not an image/],
+      [(writeFileSync(join(dir, 'cut.png'), readFileSync(face.file).subarray(0, 200)), join(dir, 'cut.png')), /not an image/],
+    ]
+    for (const [input, message] of cases) {
+      await expect(ageImage(env.ctx.home, env.ctx.catalog, { runId, input, targets: [5], optimize: 'none', iterations: 0, outDir: join(dir, 'out') })).rejects.toThrow(message)
+    }
+    await expect(ageImage(env.ctx.home, env.ctx.catalog, { runId: 'run-nope', input: face.file, targets: [5], optimize: 'none', iterations: 0, outDir: dir })).rejects.toThrow(/no run run-nope/)
+    await expect(ageImage(env.ctx.home, env.ctx.catalog, { runId, checkpointId: 99_999, input: face.file, targets: [5], optimize: 'none', iterations: 0, outDir: dir })).rejects.toThrow(/does not belong/)
+    expect(existsSync(join(dir, 'out'))).toBe(false)
+  })
+})

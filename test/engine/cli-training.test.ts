@@ -1,0 +1,101 @@
+// The CLI's train → age round trip, and kill -9 then --resume, through the built command.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI, tempHome } from '../helpers/serve'
+
+let home: string
+beforeAll(() => {
+  home = tempHome('age-studio-cli-train-')
+  expect(cli(['demo', '--count', '60']).code).toBe(0)
+})
+afterAll(() => rmSync(home, { recursive: true, force: true }))
+
+function cli(args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, '--home', home, ...args, '--json'], { encoding: 'utf8' })
+  const lines = result.stdout.trim().split('\n')
+  expect(lines, result.stdout + result.stderr).toHaveLength(1)
+  return { code: result.status, body: JSON.parse(lines[0]), stderr: result.stderr }
+}
+
+describe('age-studio train and age', () => {
+  it('trains a tiny run and ages a face with it: 6 PNGs and the provenance', () => {
+    const trained = cli(['train', '--preset', 'tiny', '--steps', '4', '--encoder-steps', '4', '--batch', '8', '--checkpoint-every', '2', '--sample-every', '2'])
+    expect(trained.code, trained.stderr).toBe(0)
+    expect(trained.body).toMatchObject({ status: 'done', phase: 'encoder', step: 4 })
+    for (const value of Object.values(trained.body.losses)) expect(Number.isFinite(value)).toBe(true)
+    expect(trained.body.checkpoints).toHaveLength(4)
+    for (const dir of trained.body.checkpoints) expect(existsSync(join(dir, 'generator', 'model.json'))).toBe(true)
+
+    const runs = cli(['runs'])
+    expect(runs.body.runs.map((r: { id: string }) => r.id)).toContain(trained.body.runId)
+
+    const face = readdirSync(join(home, 'files'), { recursive: true }).map(String).find((f) => f.endsWith('.png'))!
+    const out = mkdtempSync(join(tmpdir(), 'age-studio-cli-aged-'))
+    const aged = cli(['age', join(home, 'files', face), '--run', trained.body.runId, '--all', '--optimize', 'identity', '--iterations', '2', '--out', out])
+    expect(aged.code, aged.stderr).toBe(0)
+    expect(aged.body.outputs).toHaveLength(6)
+    expect(readdirSync(out).sort()).toEqual(['age-bin0.png', 'age-bin1.png', 'age-bin2.png', 'age-bin3.png', 'age-bin4.png', 'age-bin5.png', 'provenance.json'])
+    const provenance = JSON.parse(readFileSync(join(out, 'provenance.json'), 'utf8'))
+    expect(provenance.parameters).toMatchObject({ optimize: 'identity', iterations: 2 })
+    expect(provenance.outputs.every((o: { identityDistance: number }) => Number.isFinite(o.identityDistance))).toBe(true)
+  })
+
+  it('rejects bad train and age arguments clearly', () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--preset', 'huge'], /preset/],
+      [['train', '--steps', '0'], /steps/],
+      [['train', '--steps', '5', '--epochs', '1'], /--steps or --epochs/],
+      [['train', '--resume', 'run-nope'], /no run/],
+      [['train', '--dataset', 'nope'], /no dataset "nope"/],
+      [['train', '--lr', 'fast'], /--lr must be a number/],
+      [['age', 'x.png', '--run', 'run-x', '--all'], /--out DIR is required/],
+      [['age', 'x.png', '--out', '/tmp/x', '--all'], /--run RUN_ID is required/],
+      [['age', 'x.png', '--run', 'run-x', '--out', '/tmp/x', '--to', '9'], /bin 0–5/],
+      [['age', 'x.png', '--run', 'run-x', '--out', '/tmp/x', '--all', '--optimize', 'magic'], /--optimize must be one of/],
+    ]
+    for (const [args, message] of cases) {
+      const result = cli(args)
+      expect(result.code, args.join(' ')).toBe(2)
+      expect(result.body.error.message).toMatch(message)
+    }
+  })
+
+  it('resumes a run killed with SIGKILL from its last checkpoint', async () => {
+    const child = spawn(process.execPath, [CLI, '--home', home, 'train', '--preset', 'tiny', '--phase', 'gan', '--steps', '400', '--batch', '4', '--checkpoint-every', '3'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const runs = () => cli(['runs']).body.runs as { id: string; status: string; lastStep: number }[]
+    let runId = ''
+    await expect.poll(() => {
+      const run = runs().find((r) => r.status === 'running' && r.lastStep >= 5)
+      runId = run?.id ?? ''
+      return runId
+    }, { timeout: 120_000, interval: 500 }).not.toBe('')
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGKILL')
+    await exited
+    const dead = runs().find((r) => r.id === runId)!
+    expect(dead.status).toBe('interrupted')
+    const checkpoints = readdirSync(join(home, 'runs', runId, 'checkpoints'))
+    // No half-written checkpoint is ever taken for a real one.
+    const complete = checkpoints.filter((name) => !name.includes('.partial-'))
+    expect(complete.length).toBeGreaterThan(0)
+    const lastStep = Math.max(...complete.map((name) => Number(name.split('-')[1])))
+    for (const name of complete) expect(existsSync(join(home, 'runs', runId, 'checkpoints', name, 'state.json'))).toBe(true)
+
+    // Resume, then stop it with Ctrl-C once it has taken its first step.
+    const resumed = spawn(process.execPath, [CLI, '--home', home, 'train', '--resume', runId], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    resumed.stdout.on('data', (chunk) => (stdout += chunk))
+    resumed.stderr.on('data', (chunk) => (stderr += chunk))
+    await expect.poll(() => /gan step \d+\/400/.test(stderr), { timeout: 120_000, interval: 200 }).toBe(true)
+    resumed.kill('SIGINT')
+    expect(await new Promise((resolve) => resumed.once('exit', resolve))).toBe(0)
+    // The first step after the resume is the one after the last checkpoint.
+    expect(Number(/gan step (\d+)\/400/.exec(stderr)![1])).toBe(lastStep + 1)
+    expect(stdout).toMatch(new RegExp(`^${runId} cancelled at gan step \\d+`))
+    expect(runs().find((r) => r.id === runId)!.status).toBe('cancelled')
+  }, 300_000)
+})
