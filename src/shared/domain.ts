@@ -7,12 +7,22 @@ export type AgeSource = (typeof AGE_SOURCES)[number]
 export const SPLITS = ['train', 'val', 'test'] as const
 export type Split = (typeof SPLITS)[number]
 
+export interface BackendInfo {
+  name: string
+  available: boolean
+  canTrain: boolean
+  detail: string
+}
+
 export interface AppInfo {
   version: string
   mode: 'electron' | 'web'
   home: string
   catalogPath: string
   schemaVersion: number
+  /** The backend new runs train on, and the whole ladder with why each is (un)available. */
+  backend: string
+  backends: BackendInfo[]
 }
 
 export interface DatasetSummary {

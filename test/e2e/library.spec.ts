@@ -13,6 +13,8 @@ test.afterEach(async () => {
 test('create the demo dataset, filter by bin and open an image', async ({ page }) => {
   await page.goto(served.url)
   await expect(page.getByTestId('library-empty')).toBeVisible()
+  // The backend new runs would train on is shown.
+  await expect(page.getByTestId('app-backend')).toHaveText(/^(tfjs-node-gpu|tfjs-node|cpu\+blas|cpu)$/)
   // The token leaves the address bar once the client has it.
   await expect.poll(() => page.url()).not.toContain('token=')
 

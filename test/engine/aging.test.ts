@@ -84,6 +84,36 @@ describe('ageing a photo', () => {
     expect(rows.n).toBe(6)
   })
 
+  it('detects and aligns the face in a real photo (face-api demo picture)', async () => {
+    const photo = join(__dirname, '..', '..', 'node_modules', '@vladmandic', 'face-api', 'demo', 'sample1.jpg')
+    const dir = mkdtempSync(join(tmpdir(), 'age-studio-photo-'))
+    const outcome = await ageImage(env.ctx.home, env.ctx.catalog, { runId, input: photo, targets: [0, 5], optimize: 'none', iterations: 0, outDir: dir, sourceBin: 2 })
+    const provenance = JSON.parse(readFileSync(outcome.provenanceFile, 'utf8'))
+    const { width, height } = await sharp(photo).metadata()
+    expect(provenance.input.face.aligned).toBe('detected')
+    expect(provenance.input.face.facesFound).toBeGreaterThanOrEqual(1)
+    expect(provenance.input.face.score).toBeGreaterThan(0.5)
+    const box = provenance.input.face.box
+    expect(box.x).toBeGreaterThanOrEqual(-1)
+    expect(box.x + box.width).toBeLessThanOrEqual(width! + 1)
+    expect(box.y + box.height).toBeLessThanOrEqual(height! + 1)
+    // The crop's centre maps to a point inside the detected face box.
+    const [a, b, c, d, e, f] = provenance.input.face.transform
+    const centre = { x: a * 32 + b * 32 + c, y: d * 32 + e * 32 + f }
+    expect(centre.x).toBeGreaterThan(box.x)
+    expect(centre.x).toBeLessThan(box.x + box.width)
+    expect(centre.y).toBeGreaterThan(box.y)
+    expect(centre.y).toBeLessThan(box.y + box.height)
+    expect((await sharp(join(dir, 'input-aligned.png')).metadata()).width).toBe(64)
+  })
+
+  it('says so when a photo has no face', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'age-studio-noface-'))
+    const blank = join(dir, 'wall.png')
+    await sharp({ create: { width: 320, height: 200, channels: 3, background: '#8a9bb0' } }).png().toFile(blank)
+    await expect(ageImage(env.ctx.home, env.ctx.catalog, { runId, input: blank, targets: [5], optimize: 'none', iterations: 0, outDir: join(dir, 'out'), sourceBin: 1 })).rejects.toThrow(/No face found/)
+  })
+
   it('refuses bad inputs clearly and writes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'age-studio-bad-'))
     const cases: [string, RegExp][] = [

@@ -37,7 +37,7 @@ describe('age-studio train and age', () => {
     const aged = cli(['age', join(home, 'files', face), '--run', trained.body.runId, '--all', '--optimize', 'identity', '--iterations', '2', '--out', out])
     expect(aged.code, aged.stderr).toBe(0)
     expect(aged.body.outputs).toHaveLength(6)
-    expect(readdirSync(out).sort()).toEqual(['age-bin0.png', 'age-bin1.png', 'age-bin2.png', 'age-bin3.png', 'age-bin4.png', 'age-bin5.png', 'provenance.json'])
+    expect(readdirSync(out).sort()).toEqual(['age-bin0.png', 'age-bin1.png', 'age-bin2.png', 'age-bin3.png', 'age-bin4.png', 'age-bin5.png', 'input-aligned.png', 'provenance.json'])
     const provenance = JSON.parse(readFileSync(join(out, 'provenance.json'), 'utf8'))
     expect(provenance.parameters).toMatchObject({ optimize: 'identity', iterations: 2 })
     expect(provenance.outputs.every((o: { identityDistance: number }) => Number.isFinite(o.identityDistance))).toBe(true)

@@ -14,6 +14,7 @@ import { TrainConfigSchema } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import { sha256, writeFileAtomic } from '../catalog/files'
 import { estimateAge } from '../faces/ageEstimator'
+import { alignLargestFace, type AlignedFace } from '../faces/align'
 import { FaceRecognizer } from '../faces/recognizer'
 import { rgbToPng } from '../images/encode'
 import { readModel } from '../model/checkpoint'
@@ -62,25 +63,48 @@ function pickCheckpoint(catalog: Catalog, runId: string, checkpointId?: number):
   return checkpoint
 }
 
-/** Reads the photo as an aligned face crop at the model's size (EXIF orientation honoured). */
-async function readFace(path: string, size: number): Promise<{ bytes: Buffer; rgb: Uint8Array }> {
+/** Largest side a photo is scaled to before face detection; the transform is scaled back. */
+const DETECTION_SIDE = 2048
+
+interface FaceInput {
+  bytes: Buffer
+  rgb: Uint8Array
+  /** How the face was found: taken as an aligned crop, or detected and aligned. */
+  face: { aligned: 'as given' } | { aligned: 'detected'; box: AlignedFace['box']; score: number; facesFound: number; transform: AlignedFace['transform'] }
+}
+
+/**
+ * Reads the photo (EXIF orientation honoured). A square image at the model's size is taken as an
+ * aligned crop; anything else goes through face detection and eye alignment.
+ */
+async function readFace(path: string, size: number): Promise<FaceInput> {
   let bytes: Buffer
   try {
     bytes = readFileSync(path)
   } catch (error) {
     throw new AgeError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
   }
+  let decoded: { data: Buffer; info: sharp.OutputInfo }
   try {
-    const { data } = await sharp(bytes, { limitInputPixels: 100_000_000 })
+    decoded = await sharp(bytes, { limitInputPixels: 100_000_000 })
       .rotate()
       .removeAlpha()
-      .resize(size, size, { fit: 'cover' })
+      .resize(DETECTION_SIDE, DETECTION_SIDE, { fit: 'inside', withoutEnlargement: true })
       .raw()
       .toBuffer({ resolveWithObject: true })
-    return { bytes, rgb: new Uint8Array(data) }
   } catch (error) {
     throw new AgeError(`${path} is not an image Age Studio can read (${(error as Error).message}).`)
   }
+  const { width, height } = decoded.info
+  const rgb = new Uint8Array(decoded.data)
+  if (width === size && height === size) return { bytes, rgb, face: { aligned: 'as given' } }
+  const aligned = await alignLargestFace(rgb, width, height, size)
+  if (!aligned) throw new AgeError(`No face found in ${path}.`)
+  const original = await sharp(bytes).rotate().metadata()
+  const scale = Math.max(original.width ?? width, original.height ?? height) / Math.max(width, height)
+  const transform = aligned.transform.map((v) => v * scale) as AlignedFace['transform']
+  const box = { x: aligned.box.x * scale, y: aligned.box.y * scale, width: aligned.box.width * scale, height: aligned.box.height * scale }
+  return { bytes, rgb: aligned.rgb, face: { aligned: 'detected', box, score: aligned.score, facesFound: aligned.facesFound, transform } }
 }
 
 export async function ageImage(home: string, catalog: Catalog, request: AgeRequest): Promise<AgeOutcome> {
@@ -88,9 +112,10 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   const run = catalog.runs.get(request.runId)!
   const config = TrainConfigSchema.parse(run.config)
   const p = preset(config.preset, config.imageSize)
-  const { bytes, rgb } = await readFace(request.input, p.imageSize)
-  const inputSha = sha256(bytes)
+  // Before any face-api call: its wasm build registers a higher-priority backend that is never started.
   const backend = await useBackend()
+  const { bytes, rgb, face } = await readFace(request.input, p.imageSize)
+  const inputSha = sha256(bytes)
 
   let sourceBin = request.sourceBin
   let sourceBinFrom: AgeOutcome['sourceBinFrom'] = 'given'
@@ -110,6 +135,7 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   const { z0, z, losses } = await optimizer.optimize(x, y0, { mode: request.optimize, iterations: request.iterations, onProgress: request.onProgress })
 
   mkdirSync(request.outDir, { recursive: true })
+  await writeFileAtomic(join(request.outDir, 'input-aligned.png'), await rgbToPng({ data: rgb, width: p.imageSize, height: p.imageSize }))
   const outputs: AgedOutput[] = []
   try {
     const inputDescriptor = recognizer.describe(x)
@@ -138,7 +164,7 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   const provenance = {
     tool: 'Age Studio',
     jobId,
-    input: { path: request.input, sha256: inputSha },
+    input: { path: request.input, sha256: inputSha, face },
     run: { id: run.id, preset: run.preset, seed: run.seed, config: run.config },
     checkpoint: { id: checkpoint.id, phase: checkpoint.phase, step: checkpoint.step, sha256: checkpoint.sha256, encoderTrained: checkpoint.phase === 'encoder' },
     parameters,

@@ -4,6 +4,7 @@ import type { ImageSummary } from '../../shared/domain'
 import { version } from '../../../package.json'
 import type { ImageRow } from '../catalog/images'
 import { createDemoDataset } from '../datasets/demo'
+import { backendStatuses } from '../tf/backends'
 import type { Studio } from '../studio'
 
 export function createHandlers(studio: Studio): Handlers {
@@ -39,6 +40,8 @@ export function createHandlers(studio: Studio): Handlers {
       home: studio.home,
       catalogPath: catalog.path,
       schemaVersion: catalog.schemaVersion(),
+      backend: backendStatuses().find((b) => b.available && b.canTrain)!.name,
+      backends: backendStatuses(),
     }),
 
     'library.datasets': async () => catalog.datasets.list(),

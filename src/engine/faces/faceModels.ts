@@ -24,7 +24,7 @@ export function loadFaceApi(): Promise<FaceApi> {
 const loaded = new Map<string, Promise<void>>()
 
 /** Loads one of face-api's networks once per process. */
-export async function faceNet<K extends 'faceRecognitionNet' | 'ageGenderNet'>(name: K): Promise<FaceApi['nets'][K]> {
+export async function faceNet<K extends 'faceRecognitionNet' | 'ageGenderNet' | 'ssdMobilenetv1' | 'faceLandmark68Net'>(name: K): Promise<FaceApi['nets'][K]> {
   const api = await loadFaceApi()
   const net = api.nets[name]
   if (!loaded.has(name)) loaded.set(name, net.loadFromDisk(faceModelDir()))

@@ -44,6 +44,8 @@ export class TrainingManager {
         } else if (message.type === 'failed' && !runId) {
           reject(new StudioError('bad_input', message.error))
         }
+        // The run is over once the worker says so, even before the thread has exited.
+        if ((message.type === 'done' || message.type === 'failed') && runId) this.workers.delete(runId)
       })
       worker.on('error', (error) => (runId ? this.events.emit('run.status', { runId, status: 'failed', error: error.message }) : reject(error)))
       worker.on('exit', () => runId && this.workers.delete(runId))

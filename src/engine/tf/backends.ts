@@ -37,6 +37,7 @@ function tryNative(pkg: string): string | null {
 }
 
 let statuses: BackendStatus[] | undefined
+let warnedSlow = false
 
 export function backendStatuses(): BackendStatus[] {
   if (statuses) return statuses
@@ -73,6 +74,11 @@ export async function useBackend(requested?: BackendName, forTraining = true): P
     : ladder.find((status) => status.available && (status.canTrain || !forTraining))!
   if (!chosen.available) throw new Error(`Backend ${chosen.name} is not available: ${chosen.detail}.`)
   if (forTraining && !chosen.canTrain) throw new Error(`Backend ${chosen.name} cannot train: ${chosen.detail}.`)
+  if (chosen.name === 'cpu' && forTraining && !requested && !warnedSlow) {
+    warnedSlow = true
+    const blas = ladder.find((status) => status.name === 'cpu+blas')!
+    console.warn(`Age Studio: training on tfjs's plain CPU kernels, which are very slow: cpu+blas is unavailable (${blas.detail}).`)
+  }
   if (chosen.name === 'wasm') await import('@tensorflow/tfjs-backend-wasm')
   if (!(await tf.setBackend(TFJS_NAME[chosen.name]))) throw new Error(`tfjs could not start the ${chosen.name} backend.`)
   await tf.ready()

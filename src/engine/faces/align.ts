@@ -1,0 +1,83 @@
+/**
+ * Face detection and alignment for photos: face-api's SSD MobileNet finds the faces and their 68
+ * landmarks; a similarity transform puts the eye centres on fixed positions of a square crop.
+ * The transform is kept so an aged face can be warped back into the photo.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { faceNet, loadFaceApi } from './faceModels'
+
+/** Where the eye centres land in the aligned crop, as fractions of its side. */
+export const EYE_TARGETS = { left: [0.37, 0.46], right: [0.63, 0.46] } as const
+
+export interface Point {
+  x: number
+  y: number
+}
+
+export interface AlignedFace {
+  /** RGB bytes, size×size. */
+  rgb: Uint8Array
+  size: number
+  box: { x: number; y: number; width: number; height: number }
+  score: number
+  landmarks: Point[]
+  /** Maps crop pixel (u, v) to photo pixel: x = a·u + b·v + c, y = d·u + e·v + f. */
+  transform: [number, number, number, number, number, number]
+  facesFound: number
+}
+
+const mean = (points: Point[]): Point => ({
+  x: points.reduce((s, p) => s + p.x, 0) / points.length,
+  y: points.reduce((s, p) => s + p.y, 0) / points.length,
+})
+
+/** The crop → photo similarity transform that sends EYE_TARGETS to the given eye centres. */
+export function eyeTransform(leftEye: Point, rightEye: Point, size: number): AlignedFace['transform'] {
+  const target = { left: { x: EYE_TARGETS.left[0] * size, y: EYE_TARGETS.left[1] * size }, right: { x: EYE_TARGETS.right[0] * size, y: EYE_TARGETS.right[1] * size } }
+  const angle = Math.atan2(rightEye.y - leftEye.y, rightEye.x - leftEye.x)
+  const scale = Math.hypot(rightEye.x - leftEye.x, rightEye.y - leftEye.y) / (target.right.x - target.left.x)
+  const a = scale * Math.cos(angle)
+  const d = scale * Math.sin(angle)
+  const middle = mean([target.left, target.right])
+  const eyes = mean([leftEye, rightEye])
+  // photo = R·s·(crop − middle) + eyes
+  return [a, -d, eyes.x - a * middle.x + d * middle.y, d, a, eyes.y - d * middle.x - a * middle.y]
+}
+
+/** Detects the largest face in an RGB photo and returns its aligned crop, or null for no face. */
+export async function alignLargestFace(rgb: Uint8Array, width: number, height: number, size: number): Promise<AlignedFace | null> {
+  const api = await loadFaceApi()
+  await faceNet('ssdMobilenetv1')
+  await faceNet('faceLandmark68Net')
+  const image = tf.tensor3d(rgb, [height, width, 3], 'int32')
+  try {
+    const found = await api.detectAllFaces(image as never, new api.SsdMobilenetv1Options({ minConfidence: 0.4 })).withFaceLandmarks()
+    if (found.length === 0) return null
+    const largest = found.reduce((best, face) => (face.detection.box.area > best.detection.box.area ? face : best))
+    const points = largest.landmarks.positions.map((p) => ({ x: p.x, y: p.y }))
+    // 68-point scheme: 36–41 is the eye on the image's left, 42–47 the one on its right.
+    const transform = eyeTransform(mean(points.slice(36, 42)), mean(points.slice(42, 48)), size)
+    const [a, b, c, d, e, f] = transform
+    const crop = tf.tidy(() =>
+      tf.image
+        .transform(image.toFloat().expandDims(0) as tf.Tensor4D, tf.tensor2d([[a, b, c, d, e, f, 0, 0]]), 'bilinear', 'nearest', 0, [size, size])
+        .clipByValue(0, 255)
+        .round()
+        .toInt(),
+    )
+    const bytes = Uint8Array.from(crop.dataSync())
+    crop.dispose()
+    const box = largest.detection.box
+    return {
+      rgb: bytes,
+      size,
+      box: { x: box.x, y: box.y, width: box.width, height: box.height },
+      score: largest.detection.score,
+      landmarks: points,
+      transform,
+      facesFound: found.length,
+    }
+  } finally {
+    image.dispose()
+  }
+}

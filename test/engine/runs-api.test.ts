@@ -1,0 +1,71 @@
+// Training through the contract, as the studio does it: runs.start puts the run in a worker
+// thread (the built out/main/trainWorker.js), its events stream back, and it can be paused,
+// continued and cancelled.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { StudioEvents } from '../../src/shared/contract'
+import { dispatch } from '../../src/engine/api/dispatch'
+import { createHandlers } from '../../src/engine/api/handlers'
+import { demoStudio } from '../helpers/training'
+
+let env: Awaited<ReturnType<typeof demoStudio>>
+const events: { event: string; payload: unknown }[] = []
+beforeAll(async () => {
+  env = await demoStudio(60)
+  env.studio.events.subscribe((event, payload) => events.push({ event, payload }))
+})
+afterAll(() => env.close())
+
+const call = async (name: string, input: unknown) => {
+  const reply = await dispatch(createHandlers(env.studio), name, input)
+  if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`)
+  return reply.result as never
+}
+const progress = (runId: string) =>
+  events.filter((e) => e.event === 'run.progress' && (e.payload as StudioEvents['run.progress']).runId === runId).map((e) => (e.payload as StudioEvents['run.progress']).step)
+const statuses = (runId: string) =>
+  events.filter((e) => e.event === 'run.status' && (e.payload as StudioEvents['run.status']).runId === runId).map((e) => (e.payload as StudioEvents['run.status']).status)
+
+describe('runs through the API', () => {
+  it('starts in a worker, streams progress, pauses, continues and cancels', async () => {
+    const { runId } = await call('runs.start', { preset: 'tiny', phase: 'gan', steps: 500, batch: 4, checkpointEvery: 2, sampleEvery: 2 })
+    await expect.poll(() => progress(runId).length, { timeout: 60_000 }).toBeGreaterThan(2)
+    expect(((await call('runs.get', { runId })) as { training: boolean }).training).toBe(true)
+
+    await call('runs.pause', { runId })
+    await expect.poll(() => statuses(runId), { timeout: 30_000 }).toContain('paused')
+    const frozen = progress(runId).length
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(progress(runId).length).toBe(frozen)
+
+    await call('runs.continue', { runId })
+    await expect.poll(() => progress(runId).length, { timeout: 30_000 }).toBeGreaterThan(frozen)
+
+    await call('runs.cancel', { runId })
+    await expect.poll(() => statuses(runId).at(-1), { timeout: 30_000 }).toBe('cancelled')
+    const detail = (await call('runs.get', { runId })) as { run: { status: string }; checkpoints: unknown[]; samples: { phase: string; step: number }[] }
+    expect(detail.run.status).toBe('cancelled')
+    expect(detail.checkpoints.length).toBeGreaterThan(0)
+    const sample = detail.samples[0]
+    const image = (await call('runs.sample', { runId, phase: sample.phase, step: sample.step })) as { image: string }
+    expect(image.image).toMatch(/^data:image\/png;base64,/)
+    const metrics = (await call('runs.metrics', { runId, sinceStep: 1 })) as { step: number; name: string }[]
+    expect(metrics.every((m) => m.step > 1)).toBe(true)
+    expect(new Set(metrics.map((m) => m.name))).toContain('d_mismatch')
+  }, 180_000)
+
+  it('resumes a cancelled run from its checkpoint, and refuses bad requests', async () => {
+    const runs = (await call('runs.list', {})) as { id: string; status: string }[]
+    const { id } = runs.find((r) => r.status === 'cancelled')!
+    await expect.poll(async () => ((await call('runs.get', { runId: id })) as { training: boolean }).training, { timeout: 30_000 }).toBe(false)
+    const before = progress(id).length
+    await call('runs.resume', { runId: id })
+    await expect.poll(() => progress(id).length, { timeout: 60_000 }).toBeGreaterThan(before)
+    await call('runs.cancel', { runId: id })
+    await expect.poll(() => statuses(id).at(-1), { timeout: 30_000 }).toBe('cancelled')
+
+    await expect(call('runs.start', { preset: 'gigantic' })).rejects.toThrow(/bad_input[\s\S]*preset/)
+    await expect(call('runs.get', { runId: 'run-missing' })).rejects.toThrow(/not_found/)
+    await expect(call('runs.pause', { runId: '../../etc' })).rejects.toThrow(/bad_input/)
+    await expect(call('runs.sample', { runId: id, phase: 'gan', step: 999_999 })).rejects.toThrow(/not_found/)
+  }, 180_000)
+})
