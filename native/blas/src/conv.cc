@@ -68,48 +68,47 @@ void col2im(const ConvShape& s, const float* col, int first, int count, float* d
   }
 }
 
+// Runs fn(first, count, rows, col) over chunks of images, reusing one im2col buffer.
+template <typename Fn>
+void forEachChunk(const ConvShape& s, Fn fn) {
+  const int chunk = imagesPerChunk(s);
+  std::vector<float> col(size_t(chunk * rowsPerImage(s) * patchSize(s)));
+  for (int first = 0; first < s.batch; first += chunk) {
+    const int count = std::min(chunk, s.batch - first);
+    fn(first, count, int(count * rowsPerImage(s)), col.data());
+  }
+}
+
 }  // namespace
 
 void conv2dForward(const ConvShape& s, const float* x, const float* filter, float* y) {
-  const int chunk = imagesPerChunk(s);
-  const int64_t K = patchSize(s);
-  std::vector<float> col(size_t(chunk * rowsPerImage(s) * K));
-  for (int first = 0; first < s.batch; first += chunk) {
-    const int count = std::min(chunk, s.batch - first);
-    const int rows = int(count * rowsPerImage(s));
-    im2col(s, x, first, count, col.data());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, s.outC, int(K), 1.0f, col.data(), int(K), filter,
-                s.outC, 0.0f, y + int64_t(first) * rowsPerImage(s) * s.outC, s.outC);
-  }
+  const int K = int(patchSize(s));
+  forEachChunk(s, [&](int first, int count, int rows, float* col) {
+    im2col(s, x, first, count, col);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, s.outC, K, 1.0f, col, K, filter, s.outC, 0.0f,
+                y + int64_t(first) * rowsPerImage(s) * s.outC, s.outC);
+  });
 }
 
 void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* filter, float* dx) {
-  const int chunk = imagesPerChunk(s);
-  const int64_t K = patchSize(s);
-  std::vector<float> col(size_t(chunk * rowsPerImage(s) * K));
+  const int K = int(patchSize(s));
   std::memset(dx, 0, sizeof(float) * size_t(s.batch) * s.inH * s.inW * s.inC);
-  for (int first = 0; first < s.batch; first += chunk) {
-    const int count = std::min(chunk, s.batch - first);
-    const int rows = int(count * rowsPerImage(s));
+  forEachChunk(s, [&](int first, int count, int rows, float* col) {
     // dcol[rows, K] = dy[rows, outC] · filterᵀ[outC, K]
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, int(K), s.outC, 1.0f,
-                dy + int64_t(first) * rowsPerImage(s) * s.outC, s.outC, filter, s.outC, 0.0f, col.data(), int(K));
-    col2im(s, col.data(), first, count, dx);
-  }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, K, s.outC, 1.0f,
+                dy + int64_t(first) * rowsPerImage(s) * s.outC, s.outC, filter, s.outC, 0.0f, col, K);
+    col2im(s, col, first, count, dx);
+  });
 }
 
 void conv2dBackpropFilter(const ConvShape& s, const float* x, const float* dy, float* dfilter) {
-  const int chunk = imagesPerChunk(s);
-  const int64_t K = patchSize(s);
-  std::vector<float> col(size_t(chunk * rowsPerImage(s) * K));
-  for (int first = 0; first < s.batch; first += chunk) {
-    const int count = std::min(chunk, s.batch - first);
-    const int rows = int(count * rowsPerImage(s));
-    im2col(s, x, first, count, col.data());
+  const int K = int(patchSize(s));
+  forEachChunk(s, [&](int first, int count, int rows, float* col) {
+    im2col(s, x, first, count, col);
     // dfilter[K, outC] (+)= colᵀ[K, rows] · dy[rows, outC]
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(K), s.outC, rows, 1.0f, col.data(), int(K),
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, s.outC, rows, 1.0f, col, K,
                 dy + int64_t(first) * rowsPerImage(s) * s.outC, s.outC, first == 0 ? 0.0f : 1.0f, dfilter, s.outC);
-  }
+  });
 }
 
 void batchMatMul(int batch, int m, int n, int k, bool transposeA, bool transposeB, const float* a, int64_t strideA,
