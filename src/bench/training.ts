@@ -6,11 +6,12 @@ import { preset, type PresetName } from '../engine/model/presets'
 import { backendStatuses, useBackend, type BackendName } from '../engine/tf/backends'
 import { oneHot } from '../engine/training/data'
 import { ganStep } from '../engine/training/steps'
+import { makeAdam } from '../engine/tf/cpuAdam'
 
 export async function benchTrainingStep(name: PresetName, backend: BackendName, batch = 32, steps = 3): Promise<number> {
   await useBackend(backend)
   const p = preset(name)
-  const models = { generator: buildGenerator(p), discriminator: buildDiscriminator(p), optG: tf.train.adam(2e-4, 0.5), optD: tf.train.adam(2e-4, 0.5) }
+  const models = { generator: buildGenerator(p), discriminator: buildDiscriminator(p), optG: makeAdam(2e-4, 0.5), optD: makeAdam(2e-4, 0.5) }
   const rng = new Rng(1)
   const bins = Array.from({ length: batch }, (_, i) => i % 6)
   const images = tf.randomUniform([batch, p.imageSize, p.imageSize, 3], -1, 1) as tf.Tensor4D

@@ -18,6 +18,7 @@ import * as ckpt from '../model/checkpoint'
 import { buildDiscriminator, buildEncoder, buildGenerator } from '../model/networks'
 import { preset, type Preset } from '../model/presets'
 import { useBackend, type BackendName } from '../tf/backends'
+import { makeAdam } from '../tf/cpuAdam'
 import { BatchSampler, loadTrainingImages, type SamplerState } from './data'
 import { seedMathRandom } from './random'
 import { encoderStep, ganStep, renderGrid } from './steps'
@@ -156,7 +157,7 @@ interface Models {
 }
 
 async function buildOrLoad(ctx: TrainerContext, p: Preset, config: TrainConfig, from?: CheckpointSummary): Promise<Models> {
-  const adam = (lr: number) => tf.train.adam(lr, config.beta1)
+  const adam = (lr: number) => makeAdam(lr, config.beta1)
   const models: Models = from
     ? {
         generator: await ckpt.readModel(join(ctx.home, from.dir, 'generator')),
