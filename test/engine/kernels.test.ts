@@ -104,7 +104,7 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
     expect(error).toBeLessThan(1e-4)
   })
 
-  it('elementwise broadcasts, reductions, tile and split', async () => {
+  it('elementwise broadcasts, reductions, tile, split and the LeakyReLU gradient', async () => {
     const error = await compare(() => {
       const x = random([4, 6, 5, 8], 8)
       const c = random([8], 9)
@@ -116,6 +116,7 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
         x.sum([0, 1, 2]), x.mean([0, 1, 2], true), x.sum([3]), x.mean([2, 3]), x.sum(), x.sum([1]), x.mean([0, 2]),
         tf.tile(random([2, 1, 6], 12), [1, 9, 1]), tf.tile(c4, [4, 6, 5, 1]), tf.tile(row, [2, 3]),
         ...tf.split(x, [3, 5], 3), ...tf.split(x, 2, 1),
+        tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.2).mul(c4).sum())(x),
       ]
     })
     expect(error).toBeLessThan(1e-5)

@@ -144,6 +144,35 @@ function tile(original: Kernel): Kernel {
   }
 }
 
+const LEAKY_RELU_GRAD = 'AgeStudioLeakyReluGrad'
+
+/** dx = dy where x > 0, else alpha·dy: one pass instead of Greater, Multiply and Select. */
+function leakyReluGrad({ inputs, backend, attrs }: KernelArgs): Info {
+  const dy = values(backend, inputs.dy)
+  const x = values(backend, inputs.x)
+  const alpha = attrs.alpha as number
+  const dx = new Float32Array(dy.length)
+  for (let i = 0; i < dy.length; i++) dx[i] = x[i] > 0 ? dy[i] : alpha * dy[i]
+  return backend.makeTensorInfo(inputs.x.shape, 'float32', dx)
+}
+
+/**
+ * LeakyRelu's gradient through the one-pass kernel on `backendName`; tfjs's own formula on
+ * every other backend (the gradient registry is global, kernels are per backend).
+ */
+function registerLeakyReluGradient(backendName: string): void {
+  const original = tf.getGradient('LeakyRelu')!
+  tf.registerGradient({
+    kernelName: 'LeakyRelu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      if (tf.getBackend() !== backendName || (dy as tf.Tensor).dtype !== 'float32') return original.gradFunc(dy, saved, attrs)
+      const [x] = saved
+      return { x: () => tf.engine().runKernel(LEAKY_RELU_GRAD, { dy: dy as tf.Tensor, x }, attrs) as tf.Tensor }
+    },
+  })
+}
+
 export function registerFastKernels(backendName: string): void {
   const original = (name: string) => tf.getKernel(name, 'cpu')!.kernelFunc as unknown as Kernel
   const register = (kernelName: string, kernelFunc: unknown) => {
@@ -155,4 +184,6 @@ export function registerFastKernels(backendName: string): void {
   register('Sum', reduce(false, original('Sum')))
   register('Mean', reduce(true, original('Mean')))
   register('SplitV', splitLastAxis(original('SplitV') as unknown as (args: KernelArgs) => Info[]))
+  tf.registerKernel({ kernelName: LEAKY_RELU_GRAD, backendName, kernelFunc: leakyReluGrad as unknown as tf.KernelFunc })
+  registerLeakyReluGradient(backendName)
 }
