@@ -27,14 +27,20 @@ export async function loadTrainingImages(
        ${datasetId === undefined ? '' : 'AND dataset_id = ?'} ORDER BY id`,
     )
     .all(...(datasetId === undefined ? [] : [datasetId])) as { file: string; crop: string | null; bin: number }[]
-  return Promise.all(
-    rows.map(async (row) => {
-      // The 64 px training image, or the master crop resized when the run is at 128 px.
-      const source = size === 64 ? row.file : (row.crop ?? row.file)
-      const { data } = await sharp(files.resolve(source)).removeAlpha().resize(size, size).raw().toBuffer({ resolveWithObject: true })
-      return { pixels: new Uint8Array(data), bin: row.bin }
-    }),
-  )
+  // Decoded a few at a time: a 20,000-image dataset must not open 20,000 decoders at once.
+  const images: TrainingImage[] = []
+  for (let start = 0; start < rows.length; start += 64) {
+    const decoded = await Promise.all(
+      rows.slice(start, start + 64).map(async (row) => {
+        // The 64 px training image, or the master crop resized when the run is at 128 px.
+        const source = size === 64 ? row.file : (row.crop ?? row.file)
+        const { data } = await sharp(files.resolve(source)).removeAlpha().resize(size, size).raw().toBuffer({ resolveWithObject: true })
+        return { pixels: new Uint8Array(data), bin: row.bin }
+      }),
+    )
+    images.push(...decoded)
+  }
+  return images
 }
 
 export function oneHot(bins: number[], count: number): tf.Tensor2D {
