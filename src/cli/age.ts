@@ -32,8 +32,16 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
   const iterations = intOption('iterations', values.iterations) ?? 30
   if (iterations < 0 || iterations > 10_000) throw new UsageError(`--iterations must be 0–10000, got ${iterations}.`)
 
+  // Ctrl-C ends the refinement early; the outputs are still written, from z as it is then.
+  const controller = new AbortController()
+  const stop = () => {
+    log('stopping the refinement; writing the outputs from the current z')
+    controller.abort()
+  }
+  process.once('SIGINT', stop)
   try {
     const outcome = await ageImage(studio.home, studio.catalog, {
+      signal: controller.signal,
       runId: values.run,
       checkpointId: intOption('checkpoint', values.checkpoint),
       input: resolve(positionals[0]),
@@ -49,5 +57,7 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
   } catch (error) {
     if (error instanceof AgeError) throw new UsageError(error.message)
     throw error
+  } finally {
+    process.off('SIGINT', stop)
   }
 }

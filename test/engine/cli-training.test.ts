@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, tempHome } from '../helpers/serve'
 
@@ -13,6 +14,15 @@ beforeAll(() => {
 })
 afterAll(() => rmSync(home, { recursive: true, force: true }))
 
+/** A demo face from the content store (square), not one of the runs' sample grids. */
+async function demoFace(): Promise<string> {
+  for (const file of readdirSync(join(home, 'files'), { recursive: true }).map(String).filter((f) => f.endsWith('.png'))) {
+    const { width, height } = await sharp(join(home, 'files', file)).metadata()
+    if (width === height) return join(home, 'files', file)
+  }
+  throw new Error('no demo face in the store')
+}
+
 function cli(args: string[]) {
   const result = spawnSync(process.execPath, [CLI, '--home', home, ...args, '--json'], { encoding: 'utf8' })
   const lines = result.stdout.trim().split('\n')
@@ -21,7 +31,7 @@ function cli(args: string[]) {
 }
 
 describe('age-studio train and age', () => {
-  it('trains a tiny run and ages a face with it: 6 PNGs and the provenance', () => {
+  it('trains a tiny run and ages a face with it: 6 PNGs and the provenance', async () => {
     const trained = cli(['train', '--preset', 'tiny', '--steps', '4', '--encoder-steps', '4', '--batch', '8', '--checkpoint-every', '2', '--sample-every', '2'])
     expect(trained.code, trained.stderr).toBe(0)
     expect(trained.body).toMatchObject({ status: 'done', phase: 'encoder', step: 4 })
@@ -32,16 +42,30 @@ describe('age-studio train and age', () => {
     const runs = cli(['runs'])
     expect(runs.body.runs.map((r: { id: string }) => r.id)).toContain(trained.body.runId)
 
-    const face = readdirSync(join(home, 'files'), { recursive: true }).map(String).find((f) => f.endsWith('.png'))!
     const out = mkdtempSync(join(tmpdir(), 'age-studio-cli-aged-'))
-    const aged = cli(['age', join(home, 'files', face), '--run', trained.body.runId, '--all', '--optimize', 'identity', '--iterations', '2', '--out', out])
+    const aged = cli(['age', await demoFace(), '--run', trained.body.runId, '--all', '--optimize', 'identity', '--iterations', '2', '--out', out])
     expect(aged.code, aged.stderr).toBe(0)
     expect(aged.body.outputs).toHaveLength(6)
     expect(readdirSync(out).sort()).toEqual(['age-bin0.png', 'age-bin1.png', 'age-bin2.png', 'age-bin3.png', 'age-bin4.png', 'age-bin5.png', 'input-aligned.png', 'provenance.json'])
     const provenance = JSON.parse(readFileSync(join(out, 'provenance.json'), 'utf8'))
-    expect(provenance.parameters).toMatchObject({ optimize: 'identity', iterations: 2 })
+    expect(provenance.parameters).toMatchObject({ optimize: 'identity', iterations: 2, iterationsDone: 2 })
     expect(provenance.outputs.every((o: { identityDistance: number }) => Number.isFinite(o.identityDistance))).toBe(true)
   })
+
+  it('age stops refining on Ctrl-C and still writes its outputs', async () => {
+    const runId = (cli(['runs']).body.runs as { id: string; status: string }[]).find((r) => r.status === 'done')!.id
+    const out = mkdtempSync(join(tmpdir(), 'age-studio-cli-stop-'))
+    const child = spawn(process.execPath, [CLI, '--home', home, 'age', await demoFace(), '--run', runId, '--to', '5', '--optimize', 'pixel', '--iterations', '10000', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    await expect.poll(() => /optimisation \d+\/10000:/.test(stderr), { timeout: 60_000, interval: 100 }).toBe(true)
+    child.kill('SIGINT')
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0)
+    const provenance = JSON.parse(readFileSync(join(out, 'provenance.json'), 'utf8'))
+    expect(provenance.parameters.iterationsDone).toBeGreaterThan(0)
+    expect(provenance.parameters.iterationsDone).toBeLessThan(10_000)
+    expect(existsSync(join(out, 'age-bin5.png'))).toBe(true)
+  }, 120_000)
 
   it('rejects bad train and age arguments clearly', () => {
     const cases: [string[], RegExp][] = [

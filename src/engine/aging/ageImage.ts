@@ -34,6 +34,8 @@ export interface AgeRequest {
   /** The input's own bin; else its catalog label, else an estimate. */
   sourceBin?: number
   onProgress?: (iteration: number, loss: number) => void
+  /** Stops the refinement early; the outputs then use z as it is at that point. */
+  signal?: AbortSignal
 }
 
 export interface AgedOutput {
@@ -132,7 +134,12 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   const y0 = conditionVector(sourceBin)
   const started = new Date()
   const optimizer = new LatentOptimizer(generator, encoder, recognizer)
-  const { z0, z, losses } = await optimizer.optimize(x, y0, { mode: request.optimize, iterations: request.iterations, onProgress: request.onProgress })
+  const { z0, z, losses } = await optimizer.optimize(x, y0, {
+    mode: request.optimize,
+    iterations: request.iterations,
+    onProgress: request.onProgress,
+    signal: request.signal,
+  })
 
   mkdirSync(request.outDir, { recursive: true })
   await writeFileAtomic(join(request.outDir, 'input-aligned.png'), await rgbToPng({ data: rgb, width: p.imageSize, height: p.imageSize }))
@@ -160,7 +167,14 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   }
 
   const jobId = randomUUID()
-  const parameters = { targets: request.targets, optimize: request.optimize, iterations: request.iterations, sourceBin, sourceBinFrom }
+  const parameters = {
+    targets: request.targets,
+    optimize: request.optimize,
+    iterations: request.iterations,
+    iterationsDone: request.optimize === 'none' ? 0 : losses.length,
+    sourceBin,
+    sourceBinFrom,
+  }
   const provenance = {
     tool: 'Age Studio',
     jobId,
