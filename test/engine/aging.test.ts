@@ -80,6 +80,8 @@ describe('ageing a photo', () => {
     expect(provenance.input.sha256).toMatch(/^[0-9a-f]{64}$/)
     expect(provenance).toMatchObject({ run: { id: runId }, checkpoint: { phase: 'encoder', step: 6 }, parameters: { optimize: 'pixel', iterations: 3 } })
     expect(provenance.backend).toBeTruthy()
+    expect(provenance.sameIdentityThreshold).toBe(0.6)
+    for (const output of provenance.outputs) expect(output.sameIdentity).toBe(output.identityDistance < 0.6)
     const rows = env.ctx.catalog.db.prepare('SELECT COUNT(*) AS n FROM aging_outputs WHERE job_id = ?').get(outcome.jobId) as { n: number }
     expect(rows.n).toBe(6)
   })

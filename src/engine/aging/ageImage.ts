@@ -15,7 +15,7 @@ import type { Catalog } from '../catalog/catalog'
 import { sha256, writeFileAtomic } from '../catalog/files'
 import { estimateAge } from '../faces/ageEstimator'
 import { alignLargestFace, type AlignedFace } from '../faces/align'
-import { FaceRecognizer } from '../faces/recognizer'
+import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
 import { rgbToPng } from '../images/encode'
 import { readModel } from '../model/checkpoint'
 import { preset } from '../model/presets'
@@ -186,7 +186,10 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     finalLoss: losses.at(-1) ?? null,
-    outputs: outputs.map(({ bin, label, file, sha256: hash, identityDistance }) => ({ bin, label, file, sha256: hash, identityDistance })),
+    sameIdentityThreshold: SAME_PERSON_DISTANCE,
+    outputs: outputs.map(({ bin, label, file, sha256: hash, identityDistance }) => ({
+      bin, label, file, sha256: hash, identityDistance, sameIdentity: identityDistance < SAME_PERSON_DISTANCE,
+    })),
   }
   const provenanceFile = join(request.outDir, 'provenance.json')
   await writeFileAtomic(provenanceFile, JSON.stringify(provenance, null, 2))

@@ -20,9 +20,3 @@ export function resizeToPng(image: RawRgb, size: number): Promise<Buffer> {
     .png({ compressionLevel: 9 })
     .toBuffer()
 }
-
-/** Decodes any image sharp reads into RGB bytes. */
-export async function decodeRgb(bytes: Uint8Array): Promise<RawRgb> {
-  const { data, info } = await sharp(bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height }
-}
