@@ -5,15 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
+import { values, type Info, type KernelArgs } from './cpuKernel'
 import type { BlasAddon, ConvShape } from './blasAddon'
 import { registerFastKernels } from './fastKernels'
 
 export const BLAS_BACKEND = 'cpu-blas'
 
-type Info = tf.TensorInfo
-type KernelArgs = { inputs: Record<string, Info>; backend: MathBackendCPU; attrs: Record<string, unknown> }
 
-const values = (backend: MathBackendCPU, t: Info) => backend.data.get(t.dataId).values as Float32Array
 
 function convShape(info: tf.backend_util.Conv2DInfo): ConvShape {
   return {

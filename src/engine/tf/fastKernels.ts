@@ -6,13 +6,10 @@
  * CPU backend's own kernel.
  */
 import * as tf from '@tensorflow/tfjs'
-import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
+import { values, type Info, type KernelArgs } from './cpuKernel'
 
-type Info = tf.TensorInfo
-type KernelArgs = { inputs: Record<string, Info>; backend: MathBackendCPU; attrs: Record<string, unknown> }
 type Kernel = (args: KernelArgs) => Info
 
-const values = (backend: MathBackendCPU, t: Info) => backend.data.get(t.dataId).values as Float32Array
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
 
 /** True when `small` broadcasts over `big` by repeating along leading axes only. */

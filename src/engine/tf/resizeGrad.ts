@@ -5,9 +5,8 @@
  * output pixel's gradient goes back to the source pixel the forward pass read.
  */
 import * as tf from '@tensorflow/tfjs'
-import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
+import type { KernelArgs } from './cpuKernel'
 
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: MathBackendCPU; attrs: Record<string, unknown> }
 
 /** The forward kernel's source index for output index `i` along one axis. */
 function sourceIndex(i: number, oldSize: number, newSize: number, alignCorners: boolean, halfPixelCenters: boolean): number {
