@@ -1,6 +1,6 @@
 /** The age-studio commands. Each goes through the contract's dispatch, like the UI does. */
 import { AGE_BINS } from '../shared/ageBins'
-import { StudioError, type CallArgs, type CallName, type CallResult, type CallInput } from '../shared/contract'
+import { createClient, type CallArgs, type CallName, type CallResult, type CallInput } from '../shared/contract'
 import { dispatch } from '../engine/api/dispatch'
 import { createHandlers } from '../engine/api/handlers'
 import type { Studio } from '../engine/studio'
@@ -26,10 +26,14 @@ export interface CommandOutput {
   text: string
 }
 
-async function call<K extends CallName>(studio: Studio, name: K, input: CallInput<K>): Promise<CallResult<K>> {
-  const reply = await dispatch(createHandlers(studio), name, input)
-  if (!reply.ok) throw new StudioError(reply.error.code, reply.error.message)
-  return reply.result as CallResult<K>
+/** The same client the UI uses, over an in-process transport. */
+function call<K extends CallName>(studio: Studio, name: K, input: CallInput<K>): Promise<CallResult<K>> {
+  const handlers = createHandlers(studio)
+  const client = createClient({
+    call: (callName, callInput) => dispatch(handlers, callName, callInput) as never,
+    subscribe: (listener) => studio.events.subscribe(listener),
+  })
+  return client.call(name, input)
 }
 
 export async function demo({ studio, args, log }: CommandContext): Promise<CommandOutput> {
