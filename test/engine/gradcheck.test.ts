@@ -89,7 +89,9 @@ describe.each(['cpu', ...backends])('gradients on %s', (backend) => {
   it('E matches central differences', async () => {
     await useBackend(backend as 'cpu')
     const p = preset('tiny')
+    const restoreInit = seedMathRandom(new Rng(6)) // fixed weights: LeakyReLU kinks make some draws noisier than others
     const encoder = buildEncoder(p)
+    restoreInit()
     const x = tf.randomUniform([3, 64, 64, 3], -1, 1, 'float32', 2)
     const target = tf.randomNormal([3, p.zDim], 0, 1, 'float32', 3)
     const loss = () => tf.tidy(() => tf.losses.meanSquaredError(target, encoder.apply(x, { training: true }) as tf.Tensor) as tf.Scalar)
