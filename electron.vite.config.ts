@@ -13,6 +13,7 @@ export default defineConfig({
           cli: resolve(__dirname, 'src/cli/index.ts'),
           bench: resolve(__dirname, 'src/bench/index.ts'),
           trainWorker: resolve(__dirname, 'src/engine/jobs/trainWorker.ts'),
+          importWorker: resolve(__dirname, 'src/engine/jobs/importWorker.ts'),
         },
       },
     },

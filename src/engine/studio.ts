@@ -19,7 +19,7 @@ export class Studio {
     readonly home: string,
     readonly catalog: Catalog,
     readonly mode: StudioOptions['mode'],
-    nativeBinding?: string,
+    readonly nativeBinding?: string,
   ) {
     this.files = new FileStore(home)
     this.training = new TrainingManager(home, this.events, nativeBinding)

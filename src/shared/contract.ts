@@ -10,6 +10,7 @@ import type {
   DemoResult,
   ImageDetail,
   ImagePage,
+  ImportReport,
   JobFinished,
   JobProgress,
   LibraryStats,
@@ -18,6 +19,8 @@ import type {
   RunStatus,
   RunSummary,
 } from './domain'
+import { AGE_SOURCES, IMAGE_STATUSES, IMPORT_FORMATS, SPLITS } from './domain'
+import { MAX_AGE } from './ageBins'
 import { TrainConfigSchema, type Phase, type RunProgress } from './training'
 
 /** A call: its input schema, and its result type as a phantom. */
@@ -31,18 +34,29 @@ const Empty = z.object({}).strict()
 const RunId = z.string().regex(/^run-[\w-]{1,60}$/, 'a run id looks like run-20260101120000-abc123')
 const RunRef = z.object({ runId: RunId }).strict()
 
+const Age = z.number().int().min(0).max(MAX_AGE)
+const Fraction = z.number().min(0).max(0.5)
+/** The Library's filters; list adds the bin. */
+const ImageFilters = {
+  datasetId: Id.optional(),
+  split: z.enum(SPLITS).optional(),
+  ageSource: z.enum([...AGE_SOURCES, 'none']).optional(),
+  status: z.enum(IMAGE_STATUSES).default('all'),
+}
+const SplitPlan = { seed: z.number().int().min(0).max(0xffffffff).default(0), val: Fraction.default(0.1), test: Fraction.default(0.1) }
+
 /** Caps the demo size so a typo cannot fill a disk (6 bins × 5,000). */
 export const MAX_DEMO_COUNT = 30_000
 
 export const calls = {
   'app.info': defineCall(Empty).returns<AppInfo>(),
   'library.datasets': defineCall(Empty).returns<DatasetSummary[]>(),
-  'library.stats': defineCall(z.object({ datasetId: Id.optional() }).strict()).returns<LibraryStats>(),
+  'library.stats': defineCall(z.object(ImageFilters).strict()).returns<LibraryStats>(),
   'library.list': defineCall(
     z
       .object({
         bin: Bin.nullable().default(null),
-        datasetId: Id.optional(),
+        ...ImageFilters,
         offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
         limit: z.number().int().min(1).max(500).default(100),
       })
@@ -57,6 +71,26 @@ export const calls = {
       })
       .strict(),
   ).returns<DemoResult>(),
+  'library.import': defineCall(
+    z
+      .object({
+        paths: z.array(z.string().min(1).max(4096)).min(1).max(100),
+        format: z.enum(IMPORT_FORMATS).default('auto'),
+        dataset: z.string().trim().min(1).max(100).optional(),
+        estimateAges: z.boolean().default(false),
+        ...SplitPlan,
+      })
+      .strict(),
+  ).returns<ImportReport>(),
+  'library.update': defineCall(
+    z
+      .object({
+        ids: z.array(Id).min(1).max(100_000),
+        patch: z.union([z.object({ age: Age }).strict(), z.object({ excluded: z.boolean() }).strict(), z.object({ split: z.enum(SPLITS) }).strict()]),
+      })
+      .strict(),
+  ).returns<{ updated: number }>(),
+  'library.resplit': defineCall(z.object({ datasetId: Id, ...SplitPlan }).strict()).returns<{ updated: number }>(),
   'runs.list': defineCall(Empty).returns<RunSummary[]>(),
   'runs.get': defineCall(RunRef).returns<RunDetail>(),
   'runs.metrics': defineCall(

@@ -7,6 +7,35 @@ export type AgeSource = (typeof AGE_SOURCES)[number]
 export const SPLITS = ['train', 'val', 'test'] as const
 export type Split = (typeof SPLITS)[number]
 
+/** File-name conventions of the common age datasets; csv = a label file; folder = no labels. */
+export const NAME_FORMATS = ['utkface', 'cacd', 'fgnet', 'agedb', 'wiki'] as const
+export type NameFormat = (typeof NAME_FORMATS)[number]
+export const IMPORT_FORMATS = ['auto', ...NAME_FORMATS, 'csv', 'folder'] as const
+export type ImportFormat = (typeof IMPORT_FORMATS)[number]
+
+/** Why an imported image deserves a look; flagged images are kept and usable. */
+export const IMAGE_FLAGS = ['unparsed-name', 'several-faces', 'small-face', 'low-confidence', 'near-duplicate'] as const
+export type ImageFlag = (typeof IMAGE_FLAGS)[number]
+
+/** The Library's status filter: rejected = import failed (kept with its reason), excluded = left out of training. */
+export const IMAGE_STATUSES = ['all', 'usable', 'flagged', 'rejected', 'excluded'] as const
+export type ImageStatus = (typeof IMAGE_STATUSES)[number]
+
+export interface ImageQuery {
+  bin: number | null
+  datasetId?: number
+  split?: Split
+  ageSource?: AgeSource | 'none'
+  status: ImageStatus
+}
+
+export interface Box {
+  x: number
+  y: number
+  width: number
+  height: number
+}
+
 export interface BackendInfo {
   name: string
   available: boolean
@@ -36,9 +65,14 @@ export interface DatasetSummary {
 
 export interface LibraryStats {
   total: number
-  /** Images per age bin, index = bin. Unlabelled images are in `total` only. */
+  /** Images per age bin with a real age (label, file name or manual), index = bin. Rejected ones are not counted. */
   perBin: number[]
+  /** Images per age bin whose age is the age model's estimate. */
+  estimatedPerBin: number[]
   unlabelled: number
+  rejected: number
+  flagged: number
+  excluded: number
 }
 
 export interface ImageSummary {
@@ -49,7 +83,10 @@ export interface ImageSummary {
   ageSource: AgeSource | null
   split: Split
   excluded: boolean
-  /** The 64×64 training image as a data: URL, so both transports show it the same way. */
+  flags: ImageFlag[]
+  /** Why the import refused this file; such images have no crop and never train. */
+  importError: string | null
+  /** The 64×64 training image as a data: URL, so both transports show it the same way ('' when rejected). */
   thumb: string
 }
 
@@ -61,8 +98,25 @@ export interface ImageDetail extends ImageSummary {
   height: number
   /** The aligned master crop as a data: URL. */
   picture: string
-  importError: string | null
+  identity: string | null
+  gender: string | null
+  faceScore: number | null
+  nearDuplicateOf: number | null
+  /** The original photo, downscaled for display, with the detection drawn in its coordinates. */
+  photo: { url: string; width: number; height: number; box: Box | null; landmarks: { x: number; y: number }[] } | null
   createdAt: string
+}
+
+export interface ImportReport {
+  jobId: string
+  datasetId: number
+  format: string
+  imported: number
+  duplicates: number
+  rejected: { file: string; reason: string }[]
+  flagged: number
+  estimated: number
+  perBin: number[]
 }
 
 export interface ImagePage {
@@ -79,7 +133,7 @@ export interface DemoResult {
   perBin: number[]
 }
 
-export type JobKind = 'demo'
+export type JobKind = 'demo' | 'import'
 
 export interface JobProgress {
   jobId: string

@@ -59,9 +59,9 @@ describe('demo dataset in the catalog', () => {
     const result = await handlers['library.createDemo']({ count: 120, seed: 4 })
     expect(result.created).toBe(120)
     expect(result.perBin).toEqual([20, 20, 20, 20, 20, 20])
-    expect((await handlers['library.stats']({})).perBin).toEqual([20, 20, 20, 20, 20, 20])
+    expect((await handlers['library.stats']({ status: 'all' })).perBin).toEqual([20, 20, 20, 20, 20, 20])
 
-    const page = await handlers['library.list']({ bin: 3, offset: 0, limit: 500 })
+    const page = await handlers['library.list']({ bin: 3, status: 'all', offset: 0, limit: 500 })
     expect(page.total).toBe(20)
     for (const image of page.images) {
       expect(image.bin).toBe(3)

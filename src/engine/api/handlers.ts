@@ -1,36 +1,17 @@
 /** The engine's implementation of every call in the contract; both transports use these. */
 import { StudioError, type Handlers } from '../../shared/contract'
-import type { ImageSummary } from '../../shared/domain'
 import { version } from '../../../package.json'
-import type { ImageRow } from '../catalog/images'
-import { createDemoDataset } from '../datasets/demo'
 import { backendStatuses } from '../tf/backends'
 import type { Studio } from '../studio'
+import { libraryHandlers } from './libraryHandlers'
 
 export function createHandlers(studio: Studio): Handlers {
-  const { catalog, files, jobs, events } = studio
-
-  const summarize = async (row: ImageRow): Promise<ImageSummary> => ({
-    id: row.id,
-    datasetId: row.datasetId,
-    age: row.age,
-    bin: row.bin,
-    ageSource: row.ageSource,
-    split: row.split,
-    excluded: row.excluded,
-    thumb: await files.dataUrl(row.trainFile),
-  })
+  const { catalog, files, jobs } = studio
 
   const requireRun = (runId: string) => {
     const run = catalog.runs.get(runId)
     if (!run) throw new StudioError('not_found', `There is no run ${runId}.`)
     return run
-  }
-
-  const requireDataset = (datasetId: number | undefined) => {
-    if (datasetId !== undefined && !catalog.datasets.exists(datasetId)) {
-      throw new StudioError('not_found', `There is no dataset with id ${datasetId}.`)
-    }
   }
 
   return {
@@ -44,46 +25,7 @@ export function createHandlers(studio: Studio): Handlers {
       backends: backendStatuses(),
     }),
 
-    'library.datasets': async () => catalog.datasets.list(),
-
-    'library.stats': async ({ datasetId }) => {
-      requireDataset(datasetId)
-      return catalog.images.perBin({ datasetId })
-    },
-
-    'library.list': async ({ bin, datasetId, offset, limit }) => {
-      requireDataset(datasetId)
-      const filter = { bin, datasetId }
-      const rows = catalog.images.list(filter, offset, limit)
-      return { total: catalog.images.count(filter), offset, images: await Promise.all(rows.map(summarize)) }
-    },
-
-    'library.image': async ({ id }) => {
-      const row = catalog.images.get(id)
-      if (!row) throw new StudioError('not_found', `There is no image with id ${id}.`)
-      return {
-        ...(await summarize(row)),
-        sha256: row.sha256,
-        sourcePath: row.sourcePath,
-        datasetName: row.datasetName,
-        width: row.width ?? 0,
-        height: row.height ?? 0,
-        picture: await files.dataUrl(row.cropFile ?? row.trainFile),
-        importError: row.importError,
-        createdAt: row.createdAt,
-      }
-    },
-
-    'library.createDemo': async (options) => {
-      let jobId = ''
-      const outcome = await jobs.run(
-        'demo',
-        (job) => createDemoDataset(catalog, files, job, options),
-        (job) => (jobId = job.id),
-      )
-      events.emit('catalog.changed', { datasetId: outcome.datasetId })
-      return { jobId, ...outcome }
-    },
+    ...libraryHandlers(studio),
 
     'runs.list': async () => catalog.runs.list(),
 

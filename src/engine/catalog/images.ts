@@ -1,6 +1,9 @@
 import type Database from 'better-sqlite3'
-import { emptyPerBin, type AgeBin } from '../../shared/ageBins'
-import type { AgeSource, Split } from '../../shared/domain'
+import { ageToBin, emptyPerBin, type AgeBin } from '../../shared/ageBins'
+import type { AgeSource, Box, ImageFlag, Split } from '../../shared/domain'
+import { whereClause, type ImageFilter } from './imageFilter'
+
+export type { ImageFilter } from './imageFilter'
 
 export interface NewImage {
   datasetId: number
@@ -14,6 +17,16 @@ export interface NewImage {
   ageSource: AgeSource | null
   ageBin: AgeBin | null
   split: Split
+  identity?: string | null
+  gender?: string | null
+  faceBox?: Box | null
+  landmarks?: { x: number; y: number }[] | null
+  transform?: number[] | null
+  faceScore?: number | null
+  flags?: ImageFlag[]
+  importError?: string | null
+  phash?: string | null
+  nearDuplicateOf?: number | null
 }
 
 export interface ImageRow {
@@ -31,52 +44,71 @@ export interface ImageRow {
   bin: AgeBin | null
   split: Split
   excluded: boolean
+  flags: ImageFlag[]
+  identity: string | null
+  gender: string | null
+  faceBox: Box | null
+  landmarks: { x: number; y: number }[] | null
+  faceScore: number | null
+  nearDuplicateOf: number | null
   importError: string | null
   createdAt: string
 }
 
-export interface ImageFilter {
-  bin?: number | null
-  datasetId?: number
-}
+/** A bulk edit from the Library: one field for many images. */
+export type ImagePatch = { age: number } | { excluded: boolean } | { split: Split }
 
 const SELECT_ROW = `
   SELECT i.id, i.dataset_id AS datasetId, d.name AS datasetName, i.sha256, i.source_path AS sourcePath,
          i.crop_file AS cropFile, i.train_file AS trainFile, i.width, i.height, i.age,
-         i.age_source AS ageSource, i.age_bin AS bin, i.split, i.excluded, i.import_error AS importError,
-         i.created_at AS createdAt
+         i.age_source AS ageSource, i.age_bin AS bin, i.split, i.excluded, i.flags, i.identity, i.gender,
+         i.face_box AS faceBox, i.landmarks, i.face_score AS faceScore, i.near_duplicate_of AS nearDuplicateOf,
+         i.import_error AS importError, i.created_at AS createdAt
   FROM images i JOIN datasets d ON d.id = i.dataset_id`
 
-function where(filter: ImageFilter): { sql: string; params: unknown[] } {
-  const clauses: string[] = []
-  const params: unknown[] = []
-  if (filter.bin !== undefined && filter.bin !== null) {
-    clauses.push('i.age_bin = ?')
-    params.push(filter.bin)
-  }
-  if (filter.datasetId !== undefined) {
-    clauses.push('i.dataset_id = ?')
-    params.push(filter.datasetId)
-  }
-  return { sql: clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '', params }
-}
+const parse = <T>(text: unknown): T | null => (typeof text === 'string' ? (JSON.parse(text) as T) : null)
 
-const toRow = (raw: Record<string, unknown>): ImageRow => ({ ...(raw as unknown as ImageRow), excluded: raw.excluded === 1 })
+const toRow = (raw: Record<string, unknown>): ImageRow => ({
+  ...(raw as unknown as ImageRow),
+  excluded: raw.excluded === 1,
+  flags: parse<ImageFlag[]>(raw.flags) ?? [],
+  faceBox: parse<Box>(raw.faceBox),
+  landmarks: parse<{ x: number; y: number }[]>(raw.landmarks),
+})
+
+const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value))
 
 export class ImageRepo {
   constructor(private readonly db: Database.Database) {}
 
-  /** Inserts new images; an sha256 already in the catalog is skipped. Returns how many were new. */
-  insertMany(images: NewImage[]): { inserted: number; duplicates: number } {
+  /** Inserts new images; an sha256 already in the catalog is skipped. Returns the new ids in order (null = duplicate). */
+  insertMany(images: NewImage[]): { inserted: number; duplicates: number; ids: (number | null)[] } {
     const insert = this.db.prepare(
-      `INSERT INTO images (dataset_id, sha256, source_path, crop_file, train_file, width, height, age, age_source, age_bin, split)
-       VALUES (@datasetId, @sha256, @sourcePath, @cropFile, @trainFile, @width, @height, @age, @ageSource, @ageBin, @split)
+      `INSERT INTO images (dataset_id, sha256, source_path, crop_file, train_file, width, height, age, age_source, age_bin, split,
+                           identity, gender, face_box, landmarks, transform, face_score, flags, import_error, phash, near_duplicate_of)
+       VALUES (@datasetId, @sha256, @sourcePath, @cropFile, @trainFile, @width, @height, @age, @ageSource, @ageBin, @split,
+               @identity, @gender, @faceBox, @landmarks, @transform, @faceScore, @flags, @importError, @phash, @nearDuplicateOf)
        ON CONFLICT (sha256) DO NOTHING`,
     )
     return this.db.transaction(() => {
-      let inserted = 0
-      for (const image of images) inserted += insert.run(image).changes
-      return { inserted, duplicates: images.length - inserted }
+      const ids = images.map((image) => {
+        const result = insert.run({
+          ...image,
+          identity: image.identity ?? null,
+          gender: image.gender ?? null,
+          faceBox: json(image.faceBox),
+          landmarks: json(image.landmarks),
+          transform: json(image.transform),
+          faceScore: image.faceScore ?? null,
+          flags: JSON.stringify(image.flags ?? []),
+          importError: image.importError ?? null,
+          phash: image.phash ?? null,
+          nearDuplicateOf: image.nearDuplicateOf ?? null,
+        })
+        return result.changes ? Number(result.lastInsertRowid) : null
+      })
+      const inserted = ids.filter((id) => id !== null).length
+      return { inserted, duplicates: images.length - inserted, ids }
     })()
   }
 
@@ -84,38 +116,73 @@ export class ImageRepo {
     return this.db.prepare('SELECT 1 FROM images WHERE sha256 = ?').get(sha256) !== undefined
   }
 
+  /** Every stored perceptual hash, for the near-duplicate check of an import. */
+  hashes(): { id: number; phash: string }[] {
+    return this.db.prepare('SELECT id, phash FROM images WHERE phash IS NOT NULL').all() as { id: number; phash: string }[]
+  }
+
   count(filter: ImageFilter = {}): number {
-    const w = where(filter)
+    const w = whereClause(filter)
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM images i${w.sql}`).get(...w.params) as { n: number }).n
   }
 
-  /** Images per bin plus the unlabelled count, for the histogram. */
-  perBin(filter: Omit<ImageFilter, 'bin'> = {}): { perBin: number[]; unlabelled: number; total: number } {
-    const w = where(filter)
+  /** The histogram (real and estimated ages stacked) and the Library's counters, under a filter but any bin. */
+  stats(filter: ImageFilter = {}) {
+    const w = whereClause(filter, ['bin'])
     const rows = this.db
-      .prepare(`SELECT i.age_bin AS bin, COUNT(*) AS n FROM images i${w.sql} GROUP BY i.age_bin`)
-      .all(...w.params) as { bin: number | null; n: number }[]
-    const perBin = emptyPerBin()
-    let unlabelled = 0
+      .prepare(
+        `SELECT i.age_bin AS bin, i.age_source = 'estimate' AS estimated, i.import_error IS NOT NULL AS rejected,
+                i.flags <> '[]' AS flagged, i.excluded, COUNT(*) AS n
+         FROM images i${w.sql} GROUP BY 1, 2, 3, 4, 5`,
+      )
+      .all(...w.params) as { bin: number | null; estimated: number | null; rejected: number; flagged: number; excluded: number; n: number }[]
+    const stats = { total: 0, perBin: emptyPerBin(), estimatedPerBin: emptyPerBin(), unlabelled: 0, rejected: 0, flagged: 0, excluded: 0 }
     for (const row of rows) {
-      if (row.bin === null) unlabelled += row.n
-      else perBin[row.bin] = row.n
+      stats.total += row.n
+      if (row.excluded) stats.excluded += row.n
+      if (row.rejected) {
+        stats.rejected += row.n
+        continue
+      }
+      if (row.flagged) stats.flagged += row.n
+      if (row.bin === null) stats.unlabelled += row.n
+      else (row.estimated ? stats.estimatedPerBin : stats.perBin)[row.bin] += row.n
     }
-    return { perBin, unlabelled, total: perBin.reduce((a, b) => a + b, unlabelled) }
+    return stats
   }
 
   list(filter: ImageFilter, offset: number, limit: number): ImageRow[] {
-    const w = where(filter)
-    return (
-      this.db.prepare(`${SELECT_ROW}${w.sql} ORDER BY i.id LIMIT ? OFFSET ?`).all(...w.params, limit, offset) as Record<
-        string,
-        unknown
-      >[]
-    ).map(toRow)
+    const w = whereClause(filter)
+    const rows = this.db.prepare(`${SELECT_ROW}${w.sql} ORDER BY i.id LIMIT ? OFFSET ?`).all(...w.params, limit, offset)
+    return (rows as Record<string, unknown>[]).map(toRow)
   }
 
   get(id: number): ImageRow | undefined {
     const raw = this.db.prepare(`${SELECT_ROW} WHERE i.id = ?`).get(id) as Record<string, unknown> | undefined
     return raw && toRow(raw)
   }
+
+  /** Applies one edit to many images in one transaction; returns how many exist and changed. A manual age is a real label. */
+  update(ids: number[], patch: ImagePatch): number {
+    const [sql, params] =
+      'age' in patch
+        ? ["age = ?, age_bin = ?, age_source = 'manual'", [patch.age, ageToBin(patch.age)]]
+        : 'excluded' in patch
+          ? ['excluded = ?', [patch.excluded ? 1 : 0]]
+          : ['split = ?', [patch.split]]
+    // Rejected images have nothing to train on: only their exclusion may change.
+    const guard = 'excluded' in patch ? '' : ' AND import_error IS NULL'
+    const statement = this.db.prepare(`UPDATE images SET ${sql} WHERE id = ?${guard}`)
+    return this.db.transaction(() => ids.reduce((n, id) => n + statement.run(...params, id).changes, 0))()
+  }
+
+  /** Reassigns the splits of a dataset (seeded, by identity where known) in one transaction. */
+  resplit(datasetId: number, splitOf: (key: string) => Split): number {
+    const rows = this.db.prepare('SELECT id, sha256, identity FROM images WHERE dataset_id = ?').all(datasetId) as { id: number; sha256: string; identity: string | null }[]
+    const statement = this.db.prepare('UPDATE images SET split = ? WHERE id = ?')
+    return this.db.transaction(() => rows.reduce((n, row) => n + statement.run(splitOf(splitKey(row.identity, row.sha256)), row.id).changes, 0))()
+  }
 }
+
+/** What a split is drawn for: the person when the dataset names one, else the photo. */
+export const splitKey = (identity: string | null | undefined, sha256: string) => (identity ? `person:${identity}` : `photo:${sha256}`)

@@ -121,6 +121,16 @@ export const MIGRATIONS: Migration[] = [
     name: 'runs remember the process that trains them, so a dead one shows as interrupted',
     sql: 'ALTER TABLE runs ADD COLUMN pid INTEGER;',
   },
+  {
+    version: 3,
+    name: 'imported photos: perceptual hash, near-duplicate link and detection score',
+    sql: `
+      ALTER TABLE images ADD COLUMN phash TEXT;
+      ALTER TABLE images ADD COLUMN near_duplicate_of INTEGER REFERENCES images(id) ON DELETE SET NULL;
+      ALTER TABLE images ADD COLUMN face_score REAL;
+      CREATE INDEX images_by_split ON images(split, id);
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version

@@ -44,40 +44,57 @@ export function eyeTransform(leftEye: Point, rightEye: Point, size: number): Ali
   return [a, -d, eyes.x - a * middle.x + d * middle.y, d, a, eyes.y - d * middle.x - a * middle.y]
 }
 
-/** Detects the largest face in an RGB photo and returns its aligned crop, or null for no face. */
-export async function alignLargestFace(rgb: Uint8Array, width: number, height: number, size: number): Promise<AlignedFace | null> {
+export interface DetectedFace {
+  box: { x: number; y: number; width: number; height: number }
+  score: number
+  landmarks: Point[]
+}
+
+/** Every face SSD MobileNet finds in an RGB image, with its 68 landmarks, largest first. */
+export async function detectFaces(rgb: Uint8Array, width: number, height: number): Promise<DetectedFace[]> {
   const api = await loadFaceApi()
   await faceNet('ssdMobilenetv1')
   await faceNet('faceLandmark68Net')
   const image = tf.tensor3d(rgb, [height, width, 3], 'int32')
   try {
     const found = await api.detectAllFaces(image as never, new api.SsdMobilenetv1Options({ minConfidence: 0.4 })).withFaceLandmarks()
-    if (found.length === 0) return null
-    const largest = found.reduce((best, face) => (face.detection.box.area > best.detection.box.area ? face : best))
-    const points = largest.landmarks.positions.map((p) => ({ x: p.x, y: p.y }))
-    // 68-point scheme: 36–41 is the eye on the image's left, 42–47 the one on its right.
-    const transform = eyeTransform(mean(points.slice(36, 42)), mean(points.slice(42, 48)), size)
-    const [a, b, c, d, e, f] = transform
-    const crop = tf.tidy(() =>
-      tf.image
-        .transform(image.toFloat().expandDims(0) as tf.Tensor4D, tf.tensor2d([[a, b, c, d, e, f, 0, 0]]), 'bilinear', 'nearest', 0, [size, size])
-        .clipByValue(0, 255)
-        .round()
-        .toInt(),
-    )
-    const bytes = Uint8Array.from(crop.dataSync())
-    crop.dispose()
-    const box = largest.detection.box
-    return {
-      rgb: bytes,
-      size,
-      box: { x: box.x, y: box.y, width: box.width, height: box.height },
-      score: largest.detection.score,
-      landmarks: points,
-      transform,
-      facesFound: found.length,
-    }
+    return found
+      .map((face) => {
+        const box = face.detection.box
+        return { box: { x: box.x, y: box.y, width: box.width, height: box.height }, score: face.detection.score, landmarks: face.landmarks.positions.map((p) => ({ x: p.x, y: p.y })) }
+      })
+      .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)
   } finally {
     image.dispose()
   }
+}
+
+/** The eye centres of the 68-point scheme: 36–41 is the eye on the image's left, 42–47 the other. */
+export function eyeCentres(landmarks: Point[]): [Point, Point] {
+  return [mean(landmarks.slice(36, 42)), mean(landmarks.slice(42, 48))]
+}
+
+/** Samples the size×size crop whose pixels map to the image through transform (bilinear, edges repeated). */
+export function warpCrop(rgb: Uint8Array, width: number, height: number, transform: AlignedFace['transform'], size: number): Uint8Array {
+  const [a, b, c, d, e, f] = transform
+  const crop = tf.tidy(() =>
+    tf.image
+      .transform(tf.tensor4d(rgb, [1, height, width, 3], 'int32').toFloat(), tf.tensor2d([[a, b, c, d, e, f, 0, 0]]), 'bilinear', 'nearest', 0, [size, size])
+      .clipByValue(0, 255)
+      .round()
+      .toInt(),
+  )
+  const bytes = Uint8Array.from(crop.dataSync())
+  crop.dispose()
+  return bytes
+}
+
+/** Detects the largest face in an RGB photo and returns its aligned crop, or null for no face. */
+export async function alignLargestFace(rgb: Uint8Array, width: number, height: number, size: number): Promise<AlignedFace | null> {
+  const found = await detectFaces(rgb, width, height)
+  if (found.length === 0) return null
+  const largest = found[0]
+  const transform = eyeTransform(...eyeCentres(largest.landmarks), size)
+  const crop = warpCrop(rgb, width, height, transform, size)
+  return { rgb: crop, size, box: largest.box, score: largest.score, landmarks: largest.landmarks, transform, facesFound: found.length }
 }

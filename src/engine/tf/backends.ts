@@ -84,3 +84,14 @@ export async function useBackend(requested?: BackendName, forTraining = true): P
   await tf.ready()
   return chosen
 }
+
+/**
+ * For inference only (face detection, landmarks, age estimates): the wasm backend's SIMD kernels
+ * beat cpu+blas there (~0.5 s vs ~2 s per 1920 px photo measured), so it comes before the CPU ones.
+ */
+export async function useInferenceBackend(): Promise<BackendStatus> {
+  const ladder = backendStatuses()
+  const order: BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu+blas', 'cpu']
+  const chosen = order.map((name) => ladder.find((status) => status.name === name)!).find((status) => status.available)!
+  return useBackend(chosen.name as BackendName, false)
+}

@@ -1,0 +1,119 @@
+/** The Library's calls: browse, inspect, import, edit and re-split the catalog's images. */
+import sharp from 'sharp'
+import { StudioError, type Handlers } from '../../shared/contract'
+import type { ImageDetail, ImageSummary } from '../../shared/domain'
+import type { ImageRow } from '../catalog/images'
+import { createDemoDataset } from '../datasets/demo'
+import { importInWorker } from '../jobs/imports'
+import { splitFor } from '../datasets/splits'
+import type { Studio } from '../studio'
+
+type LibraryCalls = Pick<Handlers, Extract<keyof Handlers, `library.${string}`>>
+
+/** The original photo, shown downscaled; the detection is drawn in these coordinates. */
+const PHOTO_SIDE = 900
+
+async function photoPreview(row: ImageRow): Promise<ImageDetail['photo']> {
+  if (row.sourcePath.startsWith('demo://') || row.width === null || row.height === null) return null
+  try {
+    const { data, info } = await sharp(row.sourcePath, { limitInputPixels: false }).rotate().resize(PHOTO_SIDE, PHOTO_SIDE, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer({ resolveWithObject: true })
+    const k = info.width / row.width
+    return {
+      url: `data:image/jpeg;base64,${data.toString('base64')}`,
+      width: info.width,
+      height: info.height,
+      box: row.faceBox && { x: row.faceBox.x * k, y: row.faceBox.y * k, width: row.faceBox.width * k, height: row.faceBox.height * k },
+      landmarks: (row.landmarks ?? []).map((p) => ({ x: p.x * k, y: p.y * k })),
+    }
+  } catch {
+    return null // moved or deleted since the import: the crop still shows
+  }
+}
+
+export function libraryHandlers(studio: Studio): LibraryCalls {
+  const { catalog, files, jobs, events } = studio
+
+  const summarize = async (row: ImageRow): Promise<ImageSummary> => ({
+    id: row.id,
+    datasetId: row.datasetId,
+    age: row.age,
+    bin: row.bin,
+    ageSource: row.ageSource,
+    split: row.split,
+    excluded: row.excluded,
+    flags: row.flags,
+    importError: row.importError,
+    thumb: await files.dataUrl(row.trainFile),
+  })
+
+  const requireDataset = (datasetId: number | undefined) => {
+    if (datasetId !== undefined && !catalog.datasets.exists(datasetId)) {
+      throw new StudioError('not_found', `There is no dataset with id ${datasetId}.`)
+    }
+  }
+
+  return {
+    'library.datasets': async () => catalog.datasets.list(),
+
+    'library.stats': async (filter) => {
+      requireDataset(filter.datasetId)
+      return catalog.images.stats(filter)
+    },
+
+    'library.list': async ({ offset, limit, ...filter }) => {
+      requireDataset(filter.datasetId)
+      const rows = catalog.images.list(filter, offset, limit)
+      return { total: catalog.images.count(filter), offset, images: await Promise.all(rows.map(summarize)) }
+    },
+
+    'library.image': async ({ id }) => {
+      const row = catalog.images.get(id)
+      if (!row) throw new StudioError('not_found', `There is no image with id ${id}.`)
+      return {
+        ...(await summarize(row)),
+        sha256: row.sha256,
+        sourcePath: row.sourcePath,
+        datasetName: row.datasetName,
+        width: row.width ?? 0,
+        height: row.height ?? 0,
+        picture: await files.dataUrl(row.cropFile ?? row.trainFile),
+        identity: row.identity,
+        gender: row.gender,
+        faceScore: row.faceScore,
+        nearDuplicateOf: row.nearDuplicateOf,
+        photo: await photoPreview(row),
+        createdAt: row.createdAt,
+      }
+    },
+
+    'library.createDemo': async (options) => {
+      let jobId = ''
+      const outcome = await jobs.run('demo', (job) => createDemoDataset(catalog, files, job, options), (job) => (jobId = job.id))
+      events.emit('catalog.changed', { datasetId: outcome.datasetId })
+      return { jobId, ...outcome }
+    },
+
+    'library.import': async ({ paths, format, dataset, estimateAges, seed, val, test }) => {
+      let jobId = ''
+      const outcome = await jobs.run(
+        'import',
+        (job) => importInWorker(studio.home, studio.nativeBinding, { paths, format, dataset, estimateAges, splits: { seed, val, test } }, job),
+        (job) => (jobId = job.id),
+      ).finally(() => events.emit('catalog.changed', { datasetId: null }))
+      return { jobId, ...outcome }
+    },
+
+    'library.update': async ({ ids, patch }) => {
+      const updated = catalog.images.update(ids, patch)
+      events.emit('catalog.changed', { datasetId: null })
+      return { updated }
+    },
+
+    'library.resplit': async ({ datasetId, seed, val, test }) => {
+      requireDataset(datasetId)
+      const updated = catalog.images.resplit(datasetId, (key) => splitFor(key, { seed, val, test }))
+      events.emit('catalog.changed', { datasetId })
+      return { updated }
+    },
+  }
+}

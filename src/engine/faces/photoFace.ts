@@ -1,0 +1,105 @@
+/**
+ * From photo bytes to an aligned face: decode with sharp (EXIF orientation honoured, a pixel
+ * limit against decompression bombs), detect on a downscaled copy, then warp the crop from a
+ * full-resolution region around the face so big photos stay sharp without decoding them whole
+ * into a tensor. Coordinates returned are in the oriented photo's pixels.
+ */
+import sharp from 'sharp'
+import { detectFaces, eyeCentres, eyeTransform, warpCrop, type AlignedFace, type DetectedFace } from './align'
+
+/** Photos above this many pixels are refused before decoding (100 MP: a large medium-format frame). */
+export const MAX_PIXELS = 100_000_000
+/** Detection runs on a copy no larger than this; SSD sees 512 px anyway. */
+const DETECTION_SIDE = 1280
+
+export class PhotoError extends Error {}
+
+export interface PhotoFace {
+  /** The aligned master crop, RGB bytes, size×size. */
+  crop: Uint8Array
+  size: number
+  photoWidth: number
+  photoHeight: number
+  face: DetectedFace
+  transform: AlignedFace['transform']
+  facesFound: number
+  /** Distance between the eye centres in photo pixels: how much detail the face really has. */
+  eyeDistance: number
+}
+
+const open = (bytes: Uint8Array) => sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'truncated' }).rotate()
+
+/** Size and a sanity check, before any pixel is decoded. */
+export async function photoSize(bytes: Uint8Array): Promise<{ width: number; height: number }> {
+  if (bytes.length === 0) throw new PhotoError('empty file')
+  let meta: sharp.Metadata
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata()
+  } catch {
+    throw new PhotoError('not an image (unknown or corrupt format)')
+  }
+  const { width = 0, height = 0 } = meta
+  if (width * height > MAX_PIXELS) {
+    throw new PhotoError(`too large: ${width}×${height} is ${((width * height) / 1e6).toFixed(0)} MP; the limit is ${MAX_PIXELS / 1e6} MP`)
+  }
+  if (width === 0 || height === 0) throw new PhotoError('not an image (no dimensions)')
+  // EXIF orientations 5–8 turn the picture a quarter: width and height swap.
+  return (meta.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height }
+}
+
+async function decodeRgb(pipeline: sharp.Sharp): Promise<{ rgb: Uint8Array; width: number; height: number }> {
+  try {
+    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
+    if (info.channels !== 3) throw new PhotoError(`unexpected ${info.channels}-channel decode`)
+    return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height }
+  } catch (error) {
+    if (error instanceof PhotoError) throw error
+    throw new PhotoError(`cannot decode (${(error as Error).message.split('\n')[0]})`)
+  }
+}
+
+/** Detects the faces in a photo and aligns the largest one into a size×size crop. */
+export async function alignPhotoFace(bytes: Uint8Array, size: number): Promise<PhotoFace> {
+  const { width, height } = await photoSize(bytes)
+  const small = await decodeRgb(open(bytes).resize(DETECTION_SIDE, DETECTION_SIDE, { fit: 'inside', withoutEnlargement: true }))
+  const found = await detectFaces(small.rgb, small.width, small.height)
+  if (found.length === 0) throw new PhotoError('no face found')
+  const scale = width / small.width
+  const face: DetectedFace = {
+    score: found[0].score,
+    box: { x: found[0].box.x * scale, y: found[0].box.y * scale, width: found[0].box.width * scale, height: found[0].box.height * scale },
+    landmarks: found[0].landmarks.map((p) => ({ x: p.x * scale, y: p.y * scale })),
+  }
+  const [left, right] = eyeCentres(face.landmarks)
+  const transform = eyeTransform(left, right, size)
+  return {
+    crop: await warpFromPhoto(bytes, width, height, transform, size),
+    size,
+    photoWidth: width,
+    photoHeight: height,
+    face,
+    transform,
+    facesFound: found.length,
+    eyeDistance: Math.hypot(right.x - left.x, right.y - left.y),
+  }
+}
+
+/** Warps the crop from just the region it covers, decoded at about the crop's own scale. */
+async function warpFromPhoto(bytes: Uint8Array, width: number, height: number, transform: AlignedFace['transform'], size: number): Promise<Uint8Array> {
+  const [a, b, c, d, e, f] = transform
+  const corners = [[0, 0], [size, 0], [0, size], [size, size]].map(([u, v]) => [a * u + b * v + c, d * u + e * v + f])
+  const x0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0]))) - 1)
+  const y0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[1]))) - 1)
+  const x1 = Math.min(width, Math.ceil(Math.max(...corners.map((p) => p[0]))) + 1)
+  const y1 = Math.min(height, Math.ceil(Math.max(...corners.map((p) => p[1]))) + 1)
+  // Photo pixels per crop pixel; shrink the region by it so the warp samples about 1:1.
+  const shrink = Math.max(1, Math.hypot(a, d))
+  const regionWidth = Math.max(1, Math.round((x1 - x0) / shrink))
+  const regionHeight = Math.max(1, Math.round((y1 - y0) / shrink))
+  const region = await decodeRgb(
+    open(bytes).extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 }).resize(regionWidth, regionHeight, { fit: 'fill' }),
+  )
+  const kx = (x1 - x0) / region.width
+  const ky = (y1 - y0) / region.height
+  return warpCrop(region.rgb, region.width, region.height, [a / kx, b / kx, (c - x0) / kx, d / ky, e / ky, (f - y0) / ky], size)
+}
