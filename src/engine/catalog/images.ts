@@ -112,8 +112,10 @@ export class ImageRepo {
     })()
   }
 
-  hasSha(sha256: string): boolean {
-    return this.db.prepare('SELECT 1 FROM images WHERE sha256 = ?').get(sha256) !== undefined
+  /** For a file already in the catalog: why its import was refused (null if it was not); undefined if unknown. */
+  importErrorOf(sha256: string): string | null | undefined {
+    const row = this.db.prepare('SELECT import_error AS error FROM images WHERE sha256 = ?').get(sha256) as { error: string | null } | undefined
+    return row?.error
   }
 
   /** Every stored perceptual hash, for the near-duplicate check of an import. */

@@ -120,8 +120,10 @@ export async function importPhotos(catalog: Catalog, files: FileStore, options: 
       continue
     }
     const sha = sha256(bytes)
-    if (catalog.images.hasSha(sha)) {
-      outcome.duplicates++
+    const known = catalog.images.importErrorOf(sha)
+    if (known !== undefined) {
+      if (known === null) outcome.duplicates++
+      else reject(source.path, known) // refused before: still named in this report
       continue
     }
     const base = { datasetId, sha256: sha, split: splitFor(splitKey(source.parsed?.ok ? source.parsed.label.identity : null, sha), plan) }

@@ -51,13 +51,13 @@ export interface DetectedFace {
 }
 
 /** Every face SSD MobileNet finds in an RGB image, with its 68 landmarks, largest first. */
-export async function detectFaces(rgb: Uint8Array, width: number, height: number): Promise<DetectedFace[]> {
+export async function detectFaces(rgb: Uint8Array, width: number, height: number, minConfidence = 0.4): Promise<DetectedFace[]> {
   const api = await loadFaceApi()
   await faceNet('ssdMobilenetv1')
   await faceNet('faceLandmark68Net')
   const image = tf.tensor3d(rgb, [height, width, 3], 'int32')
   try {
-    const found = await api.detectAllFaces(image as never, new api.SsdMobilenetv1Options({ minConfidence: 0.4 })).withFaceLandmarks()
+    const found = await api.detectAllFaces(image as never, new api.SsdMobilenetv1Options({ minConfidence })).withFaceLandmarks()
     return found
       .map((face) => {
         const box = face.detection.box

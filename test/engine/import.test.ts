@@ -1,0 +1,211 @@
+// Imports real faces (crops of face-api's demo photos, made at test time) into a real catalog:
+// labels from names, alignment, every kind of bad file with its reason, duplicates, estimates,
+// identity splits, EXIF orientation, and the same through the API's worker thread.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { crc32, deflateSync } from 'node:zlib'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ageToBin } from '../../src/shared/ageBins'
+import { Catalog } from '../../src/engine/catalog/catalog'
+import { FileStore } from '../../src/engine/catalog/files'
+import { importPhotos, type ImportOptions } from '../../src/engine/datasets/importer'
+import { useInferenceBackend } from '../../src/engine/tf/backends'
+import { faceCrops, writeFolder, type FaceCrop } from '../helpers/faces'
+
+const tmp = mkdtempSync(join(tmpdir(), 'age-studio-import-'))
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+let crops: FaceCrop[] = []
+beforeAll(async () => {
+  await useInferenceBackend()
+  crops = await faceCrops()
+}, 120_000)
+
+const hooks = { checkpoint: () => {}, progress: () => {} }
+function openHome(name: string) {
+  const home = join(tmp, name)
+  return { catalog: Catalog.open(home), files: new FileStore(home) }
+}
+const run = (name: string, options: Partial<ImportOptions> & { paths: string[] }) => {
+  const { catalog, files } = openHome(name)
+  return importPhotos(catalog, files, { format: 'auto', estimateAges: false, ...options }, hooks).finally(() => catalog.close())
+}
+
+/** A PNG whose header claims width×height pixels: a decompression bomb in a few bytes. */
+function pngBomb(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data])
+    const out = Buffer.alloc(body.length + 8)
+    out.writeUInt32BE(data.length, 0)
+    body.copy(out, 4)
+    out.writeUInt32BE(crc32(body), body.length + 4)
+    return out
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, 2, 0, 0, 0], 8)
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))])
+}
+
+describe('importing photos', () => {
+  it('finds the face in every CACD-named crop, reads each age from its name and bins it', async () => {
+    expect(crops.length).toBeGreaterThanOrEqual(8)
+    const ages = crops.map((_, i) => [4, 15, 23, 31, 38, 44, 52, 58, 63, 77, 85, 19][i % 12])
+    const names = crops.map((_, i) => `${ages[i]}_Person_${String.fromCharCode(65 + (i % 5))}_${String(i + 1).padStart(4, '0')}.jpg`)
+    const folder = writeFolder(join(tmp, 'cacd'), Object.fromEntries(crops.map((c, i) => [names[i], c.bytes])))
+    const outcome = await run('cacd-home', { paths: [folder] })
+    expect(outcome.format).toBe('cacd')
+    expect(outcome.rejected).toEqual([])
+    expect(outcome.imported).toBe(crops.length)
+    const expected = [0, 0, 0, 0, 0, 0]
+    for (const age of ages) expected[ageToBin(age)!]++
+    expect(outcome.perBin).toEqual(expected)
+
+    const { catalog, files } = openHome('cacd-home')
+    const rows = catalog.images.list({}, 0, 100)
+    for (const row of rows) {
+      const index = names.findIndex((n) => row.sourcePath.endsWith(n))
+      expect(row).toMatchObject({ age: ages[index], bin: ageToBin(ages[index]), ageSource: 'filename', identity: `Person_${String.fromCharCode(65 + (index % 5))}` })
+      expect(row.landmarks).toHaveLength(68)
+      expect(row.faceBox!.width).toBeGreaterThan(40)
+      // The master crop is 256 px and the training image 64 px, both real PNGs.
+      expect(await sharp(files.resolve(row.cropFile!)).metadata()).toMatchObject({ width: 256, height: 256 })
+      expect(await sharp(files.resolve(row.trainFile!)).metadata()).toMatchObject({ width: 64, height: 64 })
+    }
+    // Splits go by person: nobody is in two of them.
+    const splitsOf = new Map<string, Set<string>>()
+    for (const row of rows) splitsOf.set(row.identity!, (splitsOf.get(row.identity!) ?? new Set()).add(row.split))
+    for (const set of splitsOf.values()) expect(set.size).toBe(1)
+    catalog.close()
+
+    const again = await run('cacd-home', { paths: [folder] })
+    expect(again).toMatchObject({ imported: 0, duplicates: crops.length, rejected: [] })
+  }, 300_000)
+
+  it('lists every bad file with its reason, imports every good one, and a second import adds nothing', async () => {
+    const [a, b, c] = crops
+    const faceless = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 90, g: 140, b: 200 } } }).jpeg().toBuffer()
+    const nearCopy = await sharp(b.bytes).resize(170, 170).jpeg({ quality: 70 }).toBuffer()
+    const folder = writeFolder(join(tmp, 'mixed'), {
+      'good1.jpg': a.bytes,
+      'nested/good2.jpg': b.bytes,
+      'good3.png': await sharp(c.bytes).png().toBuffer(),
+      'copy-of-good1.jpg': a.bytes,
+      'resized-good2.jpg': nearCopy,
+      'corrupt.jpg': Buffer.from('this is not a JPEG at all, just text'),
+      'truncated.jpg': a.bytes.subarray(0, Math.floor(a.bytes.length / 2)),
+      'empty.jpg': Buffer.alloc(0),
+      'notes.txt': 'some notes',
+      'huge.png': pngBomb(60_000, 60_000),
+      'sky.jpg': faceless,
+      '.DS_Store': 'hidden',
+    })
+    const outcome = await run('mixed-home', { paths: [folder], format: 'folder' })
+    const reasons = Object.fromEntries(outcome.rejected.map((r) => [r.file.slice(folder.length + 1), r.reason]))
+    expect(reasons).toEqual({
+      'corrupt.jpg': 'not an image (unknown or corrupt format)',
+      'truncated.jpg': expect.stringMatching(/^cannot decode/),
+      'empty.jpg': 'empty file',
+      'notes.txt': 'not an image file (.txt)',
+      'huge.png': 'too large: 60000×60000 is 3600 MP; the limit is 100 MP',
+      'sky.jpg': 'no face found',
+    })
+    expect(outcome).toMatchObject({ format: 'folder', imported: 4, duplicates: 1, perBin: [0, 0, 0, 0, 0, 0] })
+
+    const { catalog } = openHome('mixed-home')
+    const near = catalog.images.list({}, 0, 100).find((r) => r.sourcePath.endsWith('resized-good2.jpg'))!
+    const original = catalog.images.list({}, 0, 100).find((r) => r.sourcePath.endsWith('good2.jpg') && r.id !== near.id)!
+    expect(near.flags).toContain('near-duplicate')
+    expect(near.nearDuplicateOf).toBe(original.id)
+    // Files that were read but refused stay in the catalog with their reason (the "rejected" filter).
+    expect(catalog.images.stats()).toMatchObject({ total: 9, rejected: 5, unlabelled: 4 })
+    catalog.close()
+
+    // Nothing new the second time, and the report still names every bad file.
+    const again = await run('mixed-home', { paths: [folder], format: 'folder' })
+    expect(again).toMatchObject({ imported: 0, duplicates: 5 })
+    expect(again.rejected.map((r) => [r.file.slice(folder.length + 1), r.reason]).sort()).toEqual(Object.entries(reasons).sort())
+  }, 300_000)
+
+  it('estimates ages for an unlabelled folder on request, marked as estimates, and flags unparsed names', async () => {
+    const folder = writeFolder(join(tmp, 'unlabelled'), { 'a.jpg': crops[0].bytes, 'b.jpg': crops[3].bytes, '40_Jane_Doe_0001.jpg': crops[4].bytes, 'IMG_9.jpg': crops[5].bytes })
+    const outcome = await run('estimate-home', { paths: [folder], format: 'cacd', estimateAges: true })
+    expect(outcome.rejected).toEqual([])
+    expect(outcome).toMatchObject({ imported: 4, estimated: 3 })
+    expect(outcome.flagged).toBeGreaterThanOrEqual(3)
+    const { catalog } = openHome('estimate-home')
+    const rows = catalog.images.list({}, 0, 10)
+    for (const row of rows) {
+      if (row.sourcePath.endsWith('40_Jane_Doe_0001.jpg')) {
+        expect(row).toMatchObject({ age: 40, ageSource: 'filename' })
+        expect(row.flags).not.toContain('unparsed-name')
+      } else {
+        expect(row.ageSource).toBe('estimate')
+        expect(row.age).toBeGreaterThanOrEqual(10)
+        expect(row.age).toBeLessThanOrEqual(80)
+        expect(row.flags).toContain('unparsed-name')
+      }
+    }
+    expect(catalog.images.count({ ageSource: 'estimate' })).toBe(3)
+    catalog.close()
+  }, 300_000)
+
+  it('honours EXIF orientation, and takes labels and identities from a CSV', async () => {
+    const upright = await sharp(crops[1].bytes).resize(200, 260, { fit: 'fill' }).jpeg().toBuffer()
+    // Stored on its side with orientation 6 ("turn 90° clockwise to view"): viewers show it upright.
+    const sideways = await sharp(upright).rotate(270).withMetadata({ orientation: 6 }).jpeg().toBuffer()
+    const folder = writeFolder(join(tmp, 'csv'), {
+      'photos/side.jpg': sideways,
+      'photos/p1.jpg': crops[2].bytes,
+      'photos/p2.jpg': crops[6].bytes,
+      'labels.csv': 'path,age,gender,identity\nphotos/side.jpg,33,f,ann\nphotos/p1.jpg,61,m,bob\nphotos/p2.jpg,62,m,bob\nphotos/missing.jpg,20\n',
+    })
+    const outcome = await run('csv-home', { paths: [join(folder, 'labels.csv')] })
+    expect(outcome.format).toBe('csv')
+    expect(outcome.imported).toBe(3)
+    expect(outcome.rejected).toEqual([{ file: join(folder, 'photos/missing.jpg'), reason: 'cannot read (ENOENT)' }])
+    const { catalog } = openHome('csv-home')
+    const rows = catalog.images.list({}, 0, 10)
+    expect(rows.find((r) => r.sourcePath.endsWith('side.jpg'))).toMatchObject({ width: 200, height: 260, age: 33, ageSource: 'label', gender: 'female', identity: 'ann' })
+    const bob = rows.filter((r) => r.identity === 'bob')
+    expect(bob).toHaveLength(2)
+    expect(bob[0].split).toBe(bob[1].split)
+    catalog.close()
+  }, 300_000)
+
+  it('refuses a path that does not exist before touching the catalog', async () => {
+    await expect(run('missing-home', { paths: [join(tmp, 'nowhere')] })).rejects.toThrow(/does not exist/)
+    const { catalog } = openHome('missing-home')
+    expect(catalog.datasets.list()).toEqual([])
+    catalog.close()
+  })
+})
+
+describe('imports through the API', () => {
+  it('run in a worker, report progress, and can be cancelled keeping what was done', async () => {
+    const { Studio } = await import('../../src/engine/studio')
+    const { createHandlers } = await import('../../src/engine/api/handlers')
+    const studio = Studio.open(join(tmp, 'api-home'), { mode: 'web' })
+    const handlers = createHandlers(studio)
+    const folder = writeFolder(join(tmp, 'api'), Object.fromEntries(crops.slice(0, 6).map((c, i) => [`${20 + i}_Api_Person_000${i}.jpg`, c.bytes])))
+    const progress: number[] = []
+    studio.events.subscribe((event, payload) => event === 'job.progress' && progress.push((payload as { done: number }).done))
+    const report = await handlers['library.import']({ paths: [folder], format: 'auto', estimateAges: false, seed: 0, val: 0.1, test: 0.1 })
+    expect(report).toMatchObject({ format: 'cacd', imported: 6, rejected: [], perBin: [0, 6, 0, 0, 0, 0] })
+    expect(report.jobId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(progress.at(-1)).toBe(6)
+    await expect(handlers['library.import']({ paths: ['/definitely/not/here'], format: 'auto', estimateAges: false, seed: 0, val: 0.1, test: 0.1 })).rejects.toMatchObject({ code: 'bad_input' })
+
+    // Cancel as soon as the job reports progress: what finished stays, the rest is not imported.
+    const more = writeFolder(join(tmp, 'api-more'), Object.fromEntries(crops.slice(6).map((c, i) => [`photo${i}.jpg`, c.bytes])))
+    const stop = studio.events.subscribe((event, payload) => {
+      if (event === 'job.progress' && (payload as { kind: string }).kind === 'import') void handlers['jobs.cancel']({ jobId: (payload as { jobId: string }).jobId })
+    })
+    await expect(handlers['library.import']({ paths: [more], format: 'folder', estimateAges: false, seed: 0, val: 0.1, test: 0.1 })).rejects.toThrow(/cancelled/)
+    stop()
+    expect(studio.catalog.images.count()).toBeLessThan(6 + crops.length - 6)
+    studio.close()
+  }, 300_000)
+})
