@@ -1,7 +1,6 @@
 /** The age-studio commands. Each goes through the contract's dispatch, like the UI does. */
 import { AGE_BINS } from '../shared/ageBins'
-import { createClient, type CallArgs, type CallName, type CallResult, type CallInput } from '../shared/contract'
-import { dispatch } from '../engine/api/dispatch'
+import type { CallArgs } from '../shared/contract'
 import { createHandlers } from '../engine/api/handlers'
 import type { Studio } from '../engine/studio'
 import { newToken } from '../server/auth'
@@ -9,6 +8,8 @@ import { startWebServer } from '../server/server'
 import { intOption, parse, UsageError } from './args'
 import { runs, train } from './train'
 import { age } from './age'
+import { call } from './client'
+import { importPhotos } from './importCommand'
 
 export interface CommandContext {
   studio: Studio
@@ -24,16 +25,6 @@ export interface CommandContext {
 export interface CommandOutput {
   json: object
   text: string
-}
-
-/** The same client the UI uses, over an in-process transport. */
-function call<K extends CallName>(studio: Studio, name: K, input: CallInput<K>): Promise<CallResult<K>> {
-  const handlers = createHandlers(studio)
-  const client = createClient({
-    call: (callName, callInput) => dispatch(handlers, callName, callInput) as never,
-    subscribe: (listener) => studio.events.subscribe(listener),
-  })
-  return client.call(name, input)
 }
 
 export async function demo({ studio, args, log }: CommandContext): Promise<CommandOutput> {
@@ -95,7 +86,7 @@ export async function serve({ studio, args, json, rendererDir }: CommandContext)
   return null
 }
 
-export const COMMANDS = { demo, list, serve, train, runs, age } as const
+export const COMMANDS = { demo, list, import: importPhotos, serve, train, runs, age } as const
 
 export const USAGE = `Usage: age-studio [--home DIR] [--json] <command> [options]
 
@@ -104,6 +95,9 @@ Commands:
   demo [--count N] [--seed S]      add N procedural demo faces, spread evenly over the 6 age bins
   list [--bin 0-5] [--limit N] [--dataset ID]
                                    show the catalog: totals per bin and the first images
+  import PATH... [--format auto|utkface|cacd|fgnet|agedb|wiki|csv|folder] [--dataset NAME]
+         [--estimate-ages] [--split-seed S]
+                                   import photos: detect, align and label each face; Ctrl-C stops
   train --preset tiny|compact|paper [--dataset NAME] [--phase gan|encoder|all] [--steps N | --epochs N]
         [--encoder-steps N] [--batch B] [--seed S] [--sample-every N] [--checkpoint-every N]
         [--backend tfjs-node-gpu|tfjs-node|cpu+blas|cpu] [--size 64|128] [--lr X] [--label-smoothing X]

@@ -28,5 +28,8 @@ export function importInWorker(home: string, nativeBinding: string | undefined, 
     })
     worker.on('error', reject)
     worker.on('exit', (code) => reject(new Error(`The import worker stopped unexpectedly (exit code ${code}).`)))
-  }).finally(() => job.signal.removeEventListener('abort', cancel))
+  }).finally(() => {
+    job.signal.removeEventListener('abort', cancel)
+    void worker.terminate() // its message listener would keep the thread (and a CLI) alive
+  })
 }
