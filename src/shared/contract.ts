@@ -62,6 +62,8 @@ export const calls = {
       })
       .strict(),
   ).returns<ImagePage>(),
+  /** The ids matching a filter, for "select all" before a bulk edit. */
+  'library.ids': defineCall(z.object({ bin: Bin.nullable().default(null), ...ImageFilters }).strict()).returns<number[]>(),
   'library.image': defineCall(z.object({ id: Id }).strict()).returns<ImageDetail>(),
   'library.createDemo': defineCall(
     z

@@ -10,6 +10,9 @@ import type { Studio } from '../studio'
 
 type LibraryCalls = Pick<Handlers, Extract<keyof Handlers, `library.${string}`>>
 
+/** The most images one bulk edit takes (the contract's cap on library.update). */
+export const MAX_BULK = 100_000
+
 /** The original photo, shown downscaled; the detection is drawn in these coordinates. */
 const PHOTO_SIDE = 900
 
@@ -64,6 +67,11 @@ export function libraryHandlers(studio: Studio): LibraryCalls {
       requireDataset(filter.datasetId)
       const rows = catalog.images.list(filter, offset, limit)
       return { total: catalog.images.count(filter), offset, images: await Promise.all(rows.map(summarize)) }
+    },
+
+    'library.ids': async (filter) => {
+      requireDataset(filter.datasetId)
+      return catalog.images.ids(filter, MAX_BULK)
     },
 
     'library.image': async ({ id }) => {

@@ -159,6 +159,11 @@ export class ImageRepo {
     return (rows as Record<string, unknown>[]).map(toRow)
   }
 
+  ids(filter: ImageFilter, limit: number): number[] {
+    const w = whereClause(filter)
+    return this.db.prepare(`SELECT i.id FROM images i${w.sql} ORDER BY i.id LIMIT ?`).pluck().all(...w.params, limit) as number[]
+  }
+
   get(id: number): ImageRow | undefined {
     const raw = this.db.prepare(`${SELECT_ROW} WHERE i.id = ?`).get(id) as Record<string, unknown> | undefined
     return raw && toRow(raw)
