@@ -10,6 +10,7 @@ import { createHandlers } from '../engine/api/handlers'
 import { PRESET_NAMES, type PresetName } from '../engine/model/presets'
 import { Studio } from '../engine/studio'
 import { backendStatuses } from '../engine/tf/backends'
+import { benchImports } from './imports'
 import { benchConvolutions, benchTrainingStep, trainingBackends } from './training'
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -43,6 +44,7 @@ async function main() {
   for (const name of presets) if (!PRESET_NAMES.includes(name)) throw new Error(`Unknown preset ${name}; use ${PRESET_NAMES.join(', ')}.`)
 
   await benchCatalog()
+  for (const line of await benchImports()) console.log(line)
   console.log('backends:')
   for (const b of backendStatuses()) console.log(`  ${b.name}: ${b.available ? 'available' : 'unavailable'} (${b.detail})`)
   console.log('training, one D + G step at batch 32:')

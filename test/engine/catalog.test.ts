@@ -95,3 +95,49 @@ describe('catalog writes', () => {
     catalog.close()
   })
 })
+
+describe('curating images', () => {
+  it('filters by source, split and status, edits in bulk and re-splits by person, reproducibly', async () => {
+    const { splitFor } = await import('../../src/engine/datasets/splits')
+    const catalog = Catalog.open(home())
+    const id = catalog.datasets.ensure('people', 'csv', null)
+    const rows: NewImage[] = Array.from({ length: 40 }, (_, i) => ({
+      ...image(id, i.toString(16).padStart(64, '0'), i % 4 === 0 ? null : 20 + i),
+      ageSource: i % 4 === 0 ? null : i % 4 === 1 ? 'estimate' : 'label',
+      identity: `p${i % 8}`,
+      flags: i === 5 ? ['several-faces'] : [],
+      importError: i === 6 ? 'no face found' : null,
+    }))
+    for (const row of rows) row.ageBin = row.age === null ? null : (Math.min(5, Math.max(0, Math.floor((row.age - 10) / 10))) as NewImage['ageBin'])
+    rows[6] = { ...rows[6], age: null, ageSource: null, ageBin: null }
+    catalog.images.insertMany(rows)
+    expect(catalog.images.count({ ageSource: 'estimate' })).toBe(10)
+    expect(catalog.images.count({ ageSource: 'none' })).toBe(11)
+    expect(catalog.images.count({ status: 'rejected' })).toBe(1)
+    expect(catalog.images.count({ status: 'flagged' })).toBe(1)
+    const stats = catalog.images.stats()
+    expect(stats.estimatedPerBin.reduce((a, b) => a + b)).toBe(10)
+    expect(stats.perBin.reduce((a, b) => a + b)).toBe(19)
+    expect(stats).toMatchObject({ total: 40, rejected: 1, flagged: 1, unlabelled: 10 })
+
+    // A manual age replaces an estimate and counts as a real label; a rejected image keeps no age.
+    const estimated = catalog.images.ids({ ageSource: 'estimate' }, 100)
+    expect(catalog.images.update([...estimated, 7, 999], { age: 70 })).toBe(10)
+    expect(catalog.images.update([7], { age: 3 })).toBe(0) // id 7 is the rejected one
+    expect(catalog.images.stats()).toMatchObject({ estimatedPerBin: [0, 0, 0, 0, 0, 0] })
+    expect(catalog.images.count({ bin: 5, ageSource: 'manual' })).toBe(10)
+    expect(catalog.images.update([1, 2, 3], { excluded: true })).toBe(3)
+    expect(catalog.images.count({ status: 'excluded' })).toBe(3)
+    expect(catalog.images.count({ status: 'usable' })).toBe(36)
+
+    const plan = { seed: 9, val: 0.25, test: 0.25 }
+    expect(catalog.images.resplit(id, (key) => splitFor(key, plan))).toBe(40)
+    const first = catalog.images.list({}, 0, 100).map((r) => [r.identity, r.split])
+    for (const [person, split] of first) expect(first.filter(([p]) => p === person).every(([, s]) => s === split)).toBe(true)
+    expect(new Set(first.map(([, s]) => s)).size).toBeGreaterThan(1)
+    catalog.images.resplit(id, (key) => splitFor(key, { ...plan, seed: 10 }))
+    catalog.images.resplit(id, (key) => splitFor(key, plan))
+    expect(catalog.images.list({}, 0, 100).map((r) => [r.identity, r.split])).toEqual(first)
+    catalog.close()
+  })
+})

@@ -1,49 +1,15 @@
-/**
- * Real faces for tests without committing any dataset: the group photos shipped in
- * @vladmandic/face-api's demo folder, and single-face crops of them made at test time.
- */
+/** Real faces for tests (crops of face-api's demo photos, made at test time) and folders of them. */
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import sharp from 'sharp'
-import { detectFaces } from '../../src/engine/faces/align'
-import { useInferenceBackend } from '../../src/engine/tf/backends'
+import { demoFaceCrops, type FaceCrop } from '../../src/bench/faceSamples'
 
-const requireHere = createRequire(__filename)
-export const DEMO_PHOTO_DIR = join(dirname(requireHere.resolve('@vladmandic/face-api/package.json')), 'demo')
-export const demoPhoto = (n: number) => join(DEMO_PHOTO_DIR, `sample${n}.jpg`)
-
-export interface FaceCrop {
-  bytes: Buffer
-  /** Which demo photo and which face in it, largest first. */
-  photo: number
-  face: number
-}
+export type { FaceCrop } from '../../src/bench/faceSamples'
 
 let crops: Promise<FaceCrop[]> | undefined
 
-/** Every confidently detected face of the six demo photos, cropped with margin and scaled to side px. */
-export function faceCrops(side = 200): Promise<FaceCrop[]> {
-  crops ??= (async () => {
-    await useInferenceBackend()
-    const out: FaceCrop[] = []
-    for (let photo = 1; photo <= 6; photo++) {
-      const { data, info } = await sharp(demoPhoto(photo)).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true })
-      const faces = await detectFaces(new Uint8Array(data), info.width, info.height)
-      for (const [face, { box, score }] of faces.entries()) {
-        if (score < 0.8 || box.width < 80) continue
-        const half = Math.max(box.width, box.height) * 0.9
-        const cx = box.x + box.width / 2
-        const cy = box.y + box.height / 2
-        const left = Math.max(0, Math.round(cx - half))
-        const top = Math.max(0, Math.round(cy - half))
-        const extent = Math.round(Math.min(2 * half, info.width - left, info.height - top))
-        const bytes = await sharp(demoPhoto(photo)).rotate().extract({ left, top, width: extent, height: extent }).resize(side, side).jpeg({ quality: 92 }).toBuffer()
-        out.push({ bytes, photo, face })
-      }
-    }
-    return out
-  })()
+/** The demo photos' faces as 200×200 crops, made once per test process. */
+export function faceCrops(): Promise<FaceCrop[]> {
+  crops ??= demoFaceCrops(200)
   return crops
 }
 
