@@ -101,6 +101,8 @@ export const calls = {
   'runs.sample': defineCall(
     z.object({ runId: RunId, phase: z.enum(['gan', 'encoder']), step: z.number().int().min(0) }).strict(),
   ).returns<{ image: string }>(),
+  /** What a configuration would train on, per bin, before the run starts. */
+  'runs.preview': defineCall(TrainConfigSchema).returns<{ perBin: number[]; total: number }>(),
   'runs.start': defineCall(TrainConfigSchema).returns<{ runId: string }>(),
   'runs.resume': defineCall(RunRef).returns<{ runId: string }>(),
   'runs.pause': defineCall(RunRef).returns<{ ok: boolean }>(),

@@ -1,5 +1,6 @@
 /** A run's configuration: validated at every entry (CLI, API), stored with the run. */
 import { z } from 'zod'
+import { AGE_SOURCES, SPLITS } from './domain'
 
 export const PHASES = ['gan', 'encoder', 'all'] as const
 export type PhaseChoice = (typeof PHASES)[number]
@@ -11,6 +12,11 @@ export const TrainConfigSchema = z
     preset: z.enum(['paper', 'compact', 'tiny']).default('tiny'),
     imageSize: z.union([z.literal(64), z.literal(128)]).default(64),
     datasetId: z.number().int().positive().optional(),
+    /** Which catalog images train: labelled, with a training image, and matching these. */
+    splits: z.array(z.enum(SPLITS)).min(1).max(3).default(['train']),
+    bins: z.array(z.number().int().min(0).max(5)).min(1).max(6).optional(),
+    ageSources: z.array(z.enum(AGE_SOURCES)).min(1).max(4).optional(),
+    includeExcluded: z.boolean().default(false),
     phase: z.enum(PHASES).default('all'),
     /** Steps per phase. */
     steps: z.number().int().min(1).max(10_000_000).default(200),

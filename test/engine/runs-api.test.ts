@@ -26,6 +26,23 @@ const statuses = (runId: string) =>
   events.filter((e) => e.event === 'run.status' && (e.payload as StudioEvents['run.status']).runId === runId).map((e) => (e.payload as StudioEvents['run.status']).status)
 
 describe('runs through the API', () => {
+  it('previews what a configuration trains on, per bin, through its filters', async () => {
+    const all = (await call('runs.preview', { splits: ['train', 'val', 'test'] })) as { perBin: number[]; total: number }
+    expect(all).toEqual({ perBin: [10, 10, 10, 10, 10, 10], total: 60 })
+    const train = (await call('runs.preview', {})) as { total: number }
+    expect(train.total).toBe(env.studio.catalog.images.count({ split: 'train' }))
+    const old = (await call('runs.preview', { splits: ['train', 'val', 'test'], bins: [4, 5] })) as { perBin: number[] }
+    expect(old.perBin).toEqual([0, 0, 0, 0, 10, 10])
+    const ids = env.studio.catalog.images.ids({ bin: 5 }, 3)
+    env.studio.catalog.images.update(ids, { excluded: true })
+    expect(((await call('runs.preview', { splits: ['train', 'val', 'test'], bins: [5] })) as { total: number }).total).toBe(7)
+    expect(((await call('runs.preview', { splits: ['train', 'val', 'test'], bins: [5], includeExcluded: true })) as { total: number }).total).toBe(10)
+    expect(((await call('runs.preview', { splits: ['train', 'val', 'test'], ageSources: ['estimate'] })) as { total: number }).total).toBe(0)
+    env.studio.catalog.images.update(ids, { excluded: false })
+    await expect(call('runs.preview', { bins: [] })).rejects.toThrow(/bins/)
+    await expect(call('runs.preview', { datasetId: 999 })).rejects.toThrow(/not_found/)
+  })
+
   it('starts in a worker, streams progress, pauses, continues and cancels', async () => {
     const { runId } = await call('runs.start', { preset: 'tiny', phase: 'gan', steps: 500, batch: 4, checkpointEvery: 2, sampleEvery: 2 })
     await expect.poll(() => progress(runId).length, { timeout: 60_000 }).toBeGreaterThan(2)

@@ -4,6 +4,8 @@ import { version } from '../../../package.json'
 import { backendStatuses } from '../tf/backends'
 import type { Studio } from '../studio'
 import { libraryHandlers } from './libraryHandlers'
+import { emptyPerBin } from '../../shared/ageBins'
+import { selectTrainingRows } from '../training/data'
 
 export function createHandlers(studio: Studio): Handlers {
   const { catalog, files, jobs } = studio
@@ -48,6 +50,13 @@ export function createHandlers(studio: Studio): Handlers {
       const sample = catalog.runs.samples(requireRun(runId).id).find((s) => s.phase === phase && s.step === step)
       if (!sample) throw new StudioError('not_found', `Run ${runId} has no ${phase} sample at step ${step}.`)
       return { image: await files.dataUrl(sample.file) }
+    },
+
+    'runs.preview': async (config) => {
+      if (config.datasetId !== undefined && !catalog.datasets.exists(config.datasetId)) throw new StudioError('not_found', `There is no dataset with id ${config.datasetId}.`)
+      const perBin = emptyPerBin()
+      for (const row of selectTrainingRows(catalog, config)) perBin[row.bin]++
+      return { perBin, total: perBin.reduce((a, b) => a + b, 0) }
     },
 
     'runs.start': async (config) => ({ runId: await studio.training.start({ config }) }),

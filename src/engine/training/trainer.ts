@@ -103,7 +103,7 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
       if (phase !== state.phase) state = { ...state, phase, step: 0 }
       const sampler =
         phase === 'gan'
-          ? new BatchSampler(await loadTrainingImages(ctx.catalog, ctx.files, p.imageSize, config.datasetId), p.imageSize, p.bins, config.balanceClasses, config.seed, state.sampler)
+          ? new BatchSampler(await loadTrainingImages(ctx.catalog, ctx.files, p.imageSize, config), p.imageSize, p.bins, config.balanceClasses, config.seed, state.sampler)
           : undefined
       let rate = 0
       while (state.step < steps) {
