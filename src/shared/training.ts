@@ -49,6 +49,16 @@ export interface Losses {
   e?: number
 }
 
+/** The catalog's metric names for the losses and throughput (also the chart's series names). */
+export const METRIC_NAMES: Record<keyof Losses | 'imagesPerSecond', string> = {
+  dReal: 'd_real',
+  dFake: 'd_fake',
+  dMismatch: 'd_mismatch',
+  g: 'g',
+  e: 'e',
+  imagesPerSecond: 'images_per_second',
+}
+
 export interface RunProgress {
   runId: string
   phase: Phase

@@ -44,7 +44,10 @@ export async function serveStudio(home = tempHome()): Promise<Served> {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve))
         child.kill('SIGINT')
+        // A worker stuck in native code must not hang the suite: force it after 15 s.
+        const force = setTimeout(() => child.kill('SIGKILL'), 15_000)
         await exited
+        clearTimeout(force)
       }
       rmSync(home, { recursive: true, force: true })
     },

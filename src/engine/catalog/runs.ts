@@ -1,10 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { CheckpointSummary, RunStatus, RunSummary } from '../../shared/domain'
-import type { Losses, Phase } from '../../shared/training'
+import { METRIC_NAMES, type Losses, type Phase } from '../../shared/training'
 
-const METRIC_NAMES: Record<keyof Losses | 'imagesPerSecond', string> = {
-  dReal: 'd_real', dFake: 'd_fake', dMismatch: 'd_mismatch', g: 'g', e: 'e', imagesPerSecond: 'images_per_second',
-}
 
 const SELECT_RUN = `
   SELECT r.id, r.preset, r.config, r.seed, r.backend, r.status, r.error, r.created_at AS createdAt,

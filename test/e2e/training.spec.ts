@@ -1,0 +1,114 @@
+// The training studio in Chromium: start a tiny run from the form, watch losses and samples,
+// pause, resume, reload mid-run, cancel; compare two runs; and draw a 100k-point history.
+import { expect, test, type Page } from '@playwright/test'
+import { Catalog } from '../../src/engine/catalog/catalog'
+import { serveStudio, tempHome, type Served } from '../helpers/serve'
+
+let served: Served | undefined
+test.afterEach(async () => {
+  await served?.stop()
+  served = undefined
+})
+
+const api = async (s: Served, name: string, data: object) => {
+  const reply = await fetch(`${s.origin}/api/call/${name}`, { method: 'POST', headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(data) })
+  const body = await reply.json()
+  if (!body.ok) throw new Error(JSON.stringify(body.error))
+  return body.result
+}
+const step = async (page: Page) => Number(await page.getByTestId('run-step').textContent())
+const points = async (page: Page, id = 'loss-chart') => Number(await page.getByTestId(id).getAttribute('data-points'))
+
+test('start a tiny run from the form, watch it, pause, resume, reload and cancel', async ({ page }) => {
+  test.setTimeout(180_000)
+  served = await serveStudio()
+  await api(served, 'library.createDemo', { count: 60, seed: 3 })
+  await page.goto(served.url)
+  await page.getByTestId('nav-training').click()
+  await page.getByTestId('new-run-open').click()
+  await page.getByTestId('run-steps').fill('3000')
+  await page.getByTestId('run-batch').fill('4')
+  await page.getByTestId('run-sample-every').fill('5')
+  await page.getByTestId('run-checkpoint-every').fill('10')
+  await expect(page.getByTestId('run-preview')).toContainText(/\d+ training images: 0–18 \d+/)
+  await page.getByTestId('run-start').click()
+
+  await expect(page.getByTestId('run-view')).toBeVisible()
+  await expect(page.getByTestId('run-status')).toHaveText('running')
+  await expect.poll(() => points(page), { timeout: 60_000 }).toBeGreaterThan(10)
+  await expect(page.getByTestId('sample-image')).toBeVisible({ timeout: 60_000 })
+  await expect(page.getByTestId('run-backend')).toHaveText(/cpu/)
+
+  await page.getByTestId('run-pause').click()
+  await expect(page.getByTestId('run-status')).toHaveText('paused')
+  const paused = await step(page)
+  await page.waitForTimeout(1500)
+  expect(await step(page)).toBe(paused)
+  await page.getByTestId('run-continue').click()
+  await expect.poll(() => step(page), { timeout: 30_000 }).toBeGreaterThan(paused)
+
+  // A reload reattaches to the live run: the history comes back and keeps growing.
+  const before = await points(page)
+  await page.reload()
+  await expect(page.getByTestId('run-view')).toBeVisible()
+  await expect.poll(() => points(page), { timeout: 30_000 }).toBeGreaterThan(before)
+  await expect(page.getByTestId('run-status')).toHaveText('running')
+
+  // Scrub back to the first sample grid.
+  await page.getByTestId('sample-slider').fill('0')
+  await expect(page.getByTestId('sample-step')).toHaveText('5')
+
+  await page.getByTestId('run-cancel').click()
+  await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 })
+  await expect(page.getByTestId('run-resume')).toBeVisible()
+  await expect(page.getByTestId('run-row-status').first()).toHaveText('cancelled')
+})
+
+test('compare two runs: the fields that differ, overlaid curves, grids at the same step', async ({ page }) => {
+  test.setTimeout(180_000)
+  served = await serveStudio()
+  await api(served, 'library.createDemo', { count: 60, seed: 3 })
+  const base = { preset: 'tiny', phase: 'gan', steps: 12, batch: 4, sampleEvery: 4, checkpointEvery: 12 }
+  const a = (await api(served, 'runs.start', { ...base, seed: 1 })).runId
+  const b = (await api(served, 'runs.start', { ...base, seed: 2, lrG: 1e-3 })).runId
+  const s = served
+  await expect.poll(async () => (await api(s, 'runs.list', {})).map((r: { status: string }) => r.status).join(), { timeout: 120_000 }).toBe('done,done')
+
+  await page.goto(served.url)
+  await page.getByTestId('nav-training').click()
+  for (const id of [a, b]) await page.locator(`[data-run="${id}"]`).getByTestId('run-compare').check()
+  await expect(page.getByTestId('compare-view')).toBeVisible()
+  const fields = await page.getByTestId('compare-field').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-field')))
+  expect(fields.sort()).toEqual(['lrG', 'seed'])
+  await expect.poll(() => points(page, 'compare-chart')).toBe(24)
+  await expect(page.getByTestId('compare-sample-image')).toHaveCount(2)
+  const shown = await page.getByTestId('compare-sample-image').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('data-step')))
+  expect(shown).toEqual(['12', '12'])
+  await page.getByTestId('compare-step').fill('0')
+  await expect(page.getByTestId('compare-sample-image').first()).toHaveAttribute('data-step', '4')
+})
+
+test('a run with 100k metric rows draws its chart and the page stays responsive; a dead run shows as interrupted', async ({ page }) => {
+  const home = tempHome()
+  const catalog = Catalog.open(home)
+  catalog.runs.create('run-seeded-100k', 'tiny', { preset: 'tiny', batch: 4 }, 1, 'cpu')
+  catalog.db.prepare("UPDATE runs SET pid = 999999999 WHERE id = 'run-seeded-100k'").run()
+  const insert = catalog.db.prepare("INSERT INTO metrics (run_id, phase, step, name, value) VALUES ('run-seeded-100k', 'gan', ?, ?, ?)")
+  catalog.db.transaction(() => {
+    for (let i = 1; i <= 50_000; i++) {
+      insert.run(i, 'g', 2 + Math.sin(i / 500) + Math.random() * 0.3)
+      insert.run(i, 'd_real', 0.7 + Math.cos(i / 700) * 0.2 + Math.random() * 0.1)
+    }
+  })()
+  catalog.close()
+  served = await serveStudio(home)
+  await page.goto(`${served.url}#run=run-seeded-100k`)
+  await expect(page.getByTestId('run-status')).toHaveText('interrupted')
+  await expect.poll(() => points(page), { timeout: 60_000 }).toBe(100_000)
+  // Still interactive: controls respond and the chart redraws at once.
+  await page.getByTestId('chart-log').check()
+  await page.getByTestId('chart-smoothing').fill('0.9')
+  await expect(page.getByTestId('chart-log')).toBeChecked()
+  const responsive = await page.evaluate(() => new Promise<boolean>((resolve) => requestAnimationFrame(() => resolve(true))))
+  expect(responsive).toBe(true)
+})
