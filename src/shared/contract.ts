@@ -104,7 +104,8 @@ export const calls = {
   /** What a configuration would train on, per bin, before the run starts. */
   'runs.preview': defineCall(TrainConfigSchema).returns<{ perBin: number[]; total: number }>(),
   'runs.start': defineCall(TrainConfigSchema).returns<{ runId: string }>(),
-  'runs.resume': defineCall(RunRef).returns<{ runId: string }>(),
+  /** Continues a run from its newest checkpoint, or from an earlier one, dropping what came after it. */
+  'runs.resume': defineCall(z.object({ runId: RunId, checkpointId: Id.optional() }).strict()).returns<{ runId: string }>(),
   'runs.pause': defineCall(RunRef).returns<{ ok: boolean }>(),
   'runs.continue': defineCall(RunRef).returns<{ ok: boolean }>(),
   'runs.cancel': defineCall(RunRef).returns<{ ok: boolean }>(),

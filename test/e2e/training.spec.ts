@@ -62,6 +62,14 @@ test('start a tiny run from the form, watch it, pause, resume, reload and cancel
   await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 })
   await expect(page.getByTestId('run-resume')).toBeVisible()
   await expect(page.getByTestId('run-row-status').first()).toHaveText('cancelled')
+
+  // Resume from the first checkpoint: the later ones go, and the run trains on from step 10.
+  await page.getByTestId('checkpoint-resume').first().click()
+  await page.getByTestId('checkpoint-confirm').click()
+  await expect(page.getByTestId('run-status')).toHaveText('running')
+  await expect.poll(() => step(page), { timeout: 30_000 }).toBeGreaterThan(10)
+  await page.getByTestId('run-cancel').click()
+  await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 })
 })
 
 test('compare two runs: the fields that differ, overlaid curves, grids at the same step', async ({ page }) => {

@@ -1,6 +1,8 @@
 // Training through the contract, as the studio does it: runs.start puts the run in a worker
 // thread (the built out/main/trainWorker.js), its events stream back, and it can be paused,
 // continued and cancelled.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StudioEvents } from '../../src/shared/contract'
 import { dispatch } from '../../src/engine/api/dispatch'
@@ -77,6 +79,20 @@ describe('runs through the API', () => {
     const before = progress(id).length
     await call('runs.resume', { runId: id })
     await expect.poll(() => progress(id).length, { timeout: 60_000 }).toBeGreaterThan(before)
+    await call('runs.cancel', { runId: id })
+    await expect.poll(() => statuses(id).at(-1), { timeout: 30_000 }).toBe('cancelled')
+
+    // Resume from an earlier checkpoint: what came after it is dropped, then training goes on from there.
+    await expect.poll(async () => ((await call('runs.get', { runId: id })) as { training: boolean }).training, { timeout: 30_000 }).toBe(false)
+    const { checkpoints } = (await call('runs.get', { runId: id })) as { checkpoints: { id: number; step: number; dir: string }[] }
+    expect(checkpoints.length).toBeGreaterThan(2)
+    const first = checkpoints[0]
+    await expect(call('runs.resume', { runId: id, checkpointId: 987_654 })).rejects.toThrow(/not_found/)
+    await call('runs.resume', { runId: id, checkpointId: first.id })
+    const rewound = (await call('runs.get', { runId: id })) as { checkpoints: { step: number }[]; samples: { step: number }[] }
+    expect(rewound.checkpoints.map((c) => c.step).every((step) => step >= first.step)).toBe(true)
+    expect(((await call('runs.metrics', { runId: id })) as { step: number }[]).some((m) => m.step > first.step + 50)).toBe(false)
+    expect(existsSync(join(env.studio.home, checkpoints.at(-1)!.dir))).toBe(false)
     await call('runs.cancel', { runId: id })
     await expect.poll(() => statuses(id).at(-1), { timeout: 30_000 }).toBe('cancelled')
 

@@ -1,4 +1,6 @@
 /** The engine's implementation of every call in the contract; both transports use these. */
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { StudioError, type Handlers } from '../../shared/contract'
 import { version } from '../../../package.json'
 import { backendStatuses } from '../tf/backends'
@@ -61,8 +63,14 @@ export function createHandlers(studio: Studio): Handlers {
 
     'runs.start': async (config) => ({ runId: await studio.training.start({ config }) }),
 
-    'runs.resume': async ({ runId }) => {
+    'runs.resume': async ({ runId, checkpointId }) => {
       requireRun(runId)
+      if (studio.training.isTraining(runId)) throw new StudioError('bad_input', `Run ${runId} is already training.`)
+      if (checkpointId !== undefined) {
+        const checkpoint = catalog.runs.checkpoint(checkpointId)
+        if (!checkpoint || checkpoint.runId !== runId) throw new StudioError('not_found', `Run ${runId} has no checkpoint ${checkpointId}.`)
+        for (const dropped of catalog.runs.rewind(runId, checkpoint)) rmSync(join(studio.home, dropped.dir), { recursive: true, force: true })
+      }
       if (!catalog.runs.latestCheckpoint(runId)) throw new StudioError('bad_input', `Run ${runId} has no checkpoint to resume from.`)
       return { runId: await studio.training.start({ resumeRunId: runId }) }
     },

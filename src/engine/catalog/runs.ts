@@ -89,6 +89,21 @@ export class RunRepo {
     return this.checkpoints(runId).sort((a, b) => (a.phase === b.phase ? a.step - b.step : a.phase === 'gan' ? -1 : 1)).at(-1)
   }
 
+  /**
+   * Takes a run back to one of its checkpoints ("resume from here"): everything recorded after it
+   * (later checkpoints, samples, metrics; the encoder phase when it is a cGAN checkpoint) is
+   * dropped in one transaction. Returns the dropped checkpoints so their folders can go too.
+   */
+  rewind(runId: string, to: CheckpointSummary): CheckpointSummary[] {
+    const later = (phase: string, step: number) => (to.phase === 'gan' ? phase === 'encoder' || step > to.step : phase === 'encoder' && step > to.step)
+    const dropped = this.checkpoints(runId).filter((c) => later(c.phase, c.step))
+    const where = `run_id = ? AND (${to.phase === 'gan' ? "phase = 'encoder' OR step > ?" : "phase = 'encoder' AND step > ?"})`
+    this.db.transaction(() => {
+      for (const table of ['checkpoints', 'samples', 'metrics']) this.db.prepare(`DELETE FROM ${table} WHERE ${where}`).run(runId, to.step)
+    })()
+    return dropped
+  }
+
   checkpoint(id: number): CheckpointSummary | undefined {
     return this.db
       .prepare('SELECT id, run_id AS runId, phase, step, epoch, dir, sha256, created_at AS createdAt FROM checkpoints WHERE id = ?')
