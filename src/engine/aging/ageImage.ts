@@ -14,7 +14,9 @@ import { TrainConfigSchema } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import { sha256, writeFileAtomic } from '../catalog/files'
 import { estimateAge } from '../faces/ageEstimator'
-import { alignLargestFace, type AlignedFace } from '../faces/align'
+import type { CropTransform } from '../faces/align'
+import type { Box } from '../../shared/domain'
+import { alignPhotoFace, photoSize, PhotoError } from '../faces/photoFace'
 import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
 import { rgbToPng } from '../images/encode'
 import { readModel } from '../model/checkpoint'
@@ -65,19 +67,17 @@ function pickCheckpoint(catalog: Catalog, runId: string, checkpointId?: number):
   return checkpoint
 }
 
-/** Largest side a photo is scaled to before face detection; the transform is scaled back. */
-const DETECTION_SIDE = 2048
-
 interface FaceInput {
   bytes: Buffer
   rgb: Uint8Array
   /** How the face was found: taken as an aligned crop, or detected and aligned. */
-  face: { aligned: 'as given' } | { aligned: 'detected'; box: AlignedFace['box']; score: number; facesFound: number; transform: AlignedFace['transform'] }
+  face: { aligned: 'as given' } | { aligned: 'detected'; box: Box; score: number; facesFound: number; transform: CropTransform }
 }
 
 /**
  * Reads the photo (EXIF orientation honoured). A square image at the model's size is taken as an
- * aligned crop; anything else goes through face detection and eye alignment.
+ * aligned crop; anything else goes through the import's face pipeline (detection, eye alignment,
+ * the crop warped from full resolution).
  */
 async function readFace(path: string, size: number): Promise<FaceInput> {
   let bytes: Buffer
@@ -86,27 +86,19 @@ async function readFace(path: string, size: number): Promise<FaceInput> {
   } catch (error) {
     throw new AgeError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
   }
-  let decoded: { data: Buffer; info: sharp.OutputInfo }
   try {
-    decoded = await sharp(bytes, { limitInputPixels: 100_000_000 })
-      .rotate()
-      .removeAlpha()
-      .resize(DETECTION_SIDE, DETECTION_SIDE, { fit: 'inside', withoutEnlargement: true })
-      .raw()
-      .toBuffer({ resolveWithObject: true })
+    const { width, height } = await photoSize(bytes)
+    if (width === size && height === size) {
+      const { data } = await sharp(bytes).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
+      return { bytes, rgb: new Uint8Array(data), face: { aligned: 'as given' } }
+    }
+    const photo = await alignPhotoFace(bytes, size)
+    const face = { aligned: 'detected' as const, box: photo.face.box, score: photo.face.score, facesFound: photo.facesFound, transform: photo.transform }
+    return { bytes, rgb: photo.crop, face }
   } catch (error) {
-    throw new AgeError(`${path} is not an image Age Studio can read (${(error as Error).message}).`)
+    if (!(error instanceof PhotoError)) throw error
+    throw new AgeError(error.message === 'no face found' ? `No face found in ${path}.` : `${path} is not an image Age Studio can read (${error.message}).`)
   }
-  const { width, height } = decoded.info
-  const rgb = new Uint8Array(decoded.data)
-  if (width === size && height === size) return { bytes, rgb, face: { aligned: 'as given' } }
-  const aligned = await alignLargestFace(rgb, width, height, size)
-  if (!aligned) throw new AgeError(`No face found in ${path}.`)
-  const original = await sharp(bytes).rotate().metadata()
-  const scale = Math.max(original.width ?? width, original.height ?? height) / Math.max(width, height)
-  const transform = aligned.transform.map((v) => v * scale) as AlignedFace['transform']
-  const box = { x: aligned.box.x * scale, y: aligned.box.y * scale, width: aligned.box.width * scale, height: aligned.box.height * scale }
-  return { bytes, rgb: aligned.rgb, face: { aligned: 'detected', box, score: aligned.score, facesFound: aligned.facesFound, transform } }
 }
 
 export async function ageImage(home: string, catalog: Catalog, request: AgeRequest): Promise<AgeOutcome> {

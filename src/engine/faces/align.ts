@@ -14,17 +14,8 @@ export interface Point {
   y: number
 }
 
-export interface AlignedFace {
-  /** RGB bytes, size×size. */
-  rgb: Uint8Array
-  size: number
-  box: { x: number; y: number; width: number; height: number }
-  score: number
-  landmarks: Point[]
-  /** Maps crop pixel (u, v) to photo pixel: x = a·u + b·v + c, y = d·u + e·v + f. */
-  transform: [number, number, number, number, number, number]
-  facesFound: number
-}
+/** Maps crop pixel (u, v) to photo pixel: x = a·u + b·v + c, y = d·u + e·v + f. */
+export type CropTransform = [number, number, number, number, number, number]
 
 const mean = (points: Point[]): Point => ({
   x: points.reduce((s, p) => s + p.x, 0) / points.length,
@@ -32,7 +23,7 @@ const mean = (points: Point[]): Point => ({
 })
 
 /** The crop → photo similarity transform that sends EYE_TARGETS to the given eye centres. */
-export function eyeTransform(leftEye: Point, rightEye: Point, size: number): AlignedFace['transform'] {
+export function eyeTransform(leftEye: Point, rightEye: Point, size: number): CropTransform {
   const target = { left: { x: EYE_TARGETS.left[0] * size, y: EYE_TARGETS.left[1] * size }, right: { x: EYE_TARGETS.right[0] * size, y: EYE_TARGETS.right[1] * size } }
   const angle = Math.atan2(rightEye.y - leftEye.y, rightEye.x - leftEye.x)
   const scale = Math.hypot(rightEye.x - leftEye.x, rightEye.y - leftEye.y) / (target.right.x - target.left.x)
@@ -75,7 +66,7 @@ export function eyeCentres(landmarks: Point[]): [Point, Point] {
 }
 
 /** Samples the size×size crop whose pixels map to the image through transform (bilinear, edges repeated). */
-export function warpCrop(rgb: Uint8Array, width: number, height: number, transform: AlignedFace['transform'], size: number): Uint8Array {
+export function warpCrop(rgb: Uint8Array, width: number, height: number, transform: CropTransform, size: number): Uint8Array {
   const [a, b, c, d, e, f] = transform
   const crop = tf.tidy(() =>
     tf.image
@@ -87,14 +78,4 @@ export function warpCrop(rgb: Uint8Array, width: number, height: number, transfo
   const bytes = Uint8Array.from(crop.dataSync())
   crop.dispose()
   return bytes
-}
-
-/** Detects the largest face in an RGB photo and returns its aligned crop, or null for no face. */
-export async function alignLargestFace(rgb: Uint8Array, width: number, height: number, size: number): Promise<AlignedFace | null> {
-  const found = await detectFaces(rgb, width, height)
-  if (found.length === 0) return null
-  const largest = found[0]
-  const transform = eyeTransform(...eyeCentres(largest.landmarks), size)
-  const crop = warpCrop(rgb, width, height, transform, size)
-  return { rgb: crop, size, box: largest.box, score: largest.score, landmarks: largest.landmarks, transform, facesFound: found.length }
 }

@@ -5,7 +5,7 @@
  * into a tensor. Coordinates returned are in the oriented photo's pixels.
  */
 import sharp from 'sharp'
-import { detectFaces, eyeCentres, eyeTransform, warpCrop, type AlignedFace, type DetectedFace } from './align'
+import { detectFaces, eyeCentres, eyeTransform, warpCrop, type CropTransform, type DetectedFace } from './align'
 
 /** Photos above this many pixels are refused before decoding (100 MP: a large medium-format frame). */
 export const MAX_PIXELS = 100_000_000
@@ -28,7 +28,7 @@ export interface PhotoFace {
   photoWidth: number
   photoHeight: number
   face: DetectedFace
-  transform: AlignedFace['transform']
+  transform: CropTransform
   facesFound: number
   /** Distance between the eye centres in photo pixels: how much detail the face really has. */
   eyeDistance: number
@@ -111,7 +111,7 @@ async function detectPadded(image: { rgb: Uint8Array; width: number; height: num
 }
 
 /** Warps the crop from just the region it covers, decoded at about the crop's own scale. */
-async function warpFromPhoto(bytes: Uint8Array, width: number, height: number, transform: AlignedFace['transform'], size: number): Promise<Uint8Array> {
+async function warpFromPhoto(bytes: Uint8Array, width: number, height: number, transform: CropTransform, size: number): Promise<Uint8Array> {
   const [a, b, c, d, e, f] = transform
   const corners = [[0, 0], [size, 0], [0, size], [size, size]].map(([u, v]) => [a * u + b * v + c, d * u + e * v + f])
   const x0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0]))) - 1)
