@@ -18,6 +18,8 @@ const api = async (s: Served, name: string, data: object) => {
 }
 const step = async (page: Page) => Number(await page.getByTestId('run-step').textContent())
 const points = async (page: Page, id = 'loss-chart') => Number(await page.getByTestId(id).getAttribute('data-points'))
+/** What chart.js itself holds to draw (after decimation), not just what it was given. */
+const drawn = async (page: Page, id = 'loss-chart') => Number(await page.getByTestId(id).getAttribute('data-drawn'))
 
 test('start a tiny run from the form, watch it, pause, resume, reload and cancel', async ({ page }) => {
   test.setTimeout(180_000)
@@ -36,6 +38,7 @@ test('start a tiny run from the form, watch it, pause, resume, reload and cancel
   await expect(page.getByTestId('run-view')).toBeVisible()
   await expect(page.getByTestId('run-status')).toHaveText('running')
   await expect.poll(() => points(page), { timeout: 60_000 }).toBeGreaterThan(10)
+  await expect.poll(() => drawn(page)).toBeGreaterThan(10)
   await expect(page.getByTestId('sample-image')).toBeVisible({ timeout: 60_000 })
   await expect(page.getByTestId('run-backend')).toHaveText(/cpu/)
 
@@ -89,6 +92,7 @@ test('compare two runs: the fields that differ, overlaid curves, grids at the sa
   const fields = await page.getByTestId('compare-field').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-field')))
   expect(fields.sort()).toEqual(['lrG', 'seed'])
   await expect.poll(() => points(page, 'compare-chart')).toBe(24)
+  await expect.poll(() => drawn(page, 'compare-chart')).toBeGreaterThan(0)
   await expect(page.getByTestId('compare-sample-image')).toHaveCount(2)
   const shown = await page.getByTestId('compare-sample-image').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('data-step')))
   expect(shown).toEqual(['12', '12'])
@@ -113,6 +117,9 @@ test('a run with 100k metric rows draws its chart and the page stays responsive;
   await page.goto(`${served.url}#run=run-seeded-100k`)
   await expect(page.getByTestId('run-status')).toHaveText('interrupted')
   await expect.poll(() => points(page), { timeout: 60_000 }).toBe(100_000)
+  // Decimated: far fewer points drawn than held, but some.
+  await expect.poll(() => drawn(page)).toBeGreaterThan(100)
+  expect(await drawn(page)).toBeLessThan(10_000)
   // Still interactive: controls respond and the chart redraws at once.
   await page.getByTestId('chart-log').check()
   await page.getByTestId('chart-smoothing').fill('0.9')
