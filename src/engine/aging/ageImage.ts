@@ -7,7 +7,6 @@ import * as tf from '@tensorflow/tfjs'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import sharp from 'sharp'
 import { AGE_BINS, ageToBin } from '../../shared/ageBins'
 import type { CheckpointSummary } from '../../shared/domain'
 import { TrainConfigSchema } from '../../shared/training'
@@ -16,7 +15,7 @@ import { sha256, writeFileAtomic } from '../catalog/files'
 import { estimateAge } from '../faces/ageEstimator'
 import type { CropTransform } from '../faces/align'
 import type { Box } from '../../shared/domain'
-import { alignPhotoFace, photoSize, PhotoError } from '../faces/photoFace'
+import { alignPhotoFace, decodePhoto, photoSize, PhotoError } from '../faces/photoFace'
 import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
 import { rgbToPng } from '../images/encode'
 import { readModel } from '../model/checkpoint'
@@ -89,8 +88,7 @@ async function readFace(path: string, size: number): Promise<FaceInput> {
   try {
     const { width, height } = await photoSize(bytes)
     if (width === size && height === size) {
-      const { data } = await sharp(bytes).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
-      return { bytes, rgb: new Uint8Array(data), face: { aligned: 'as given' } }
+      return { bytes, rgb: (await decodePhoto(bytes)).rgb, face: { aligned: 'as given' } }
     }
     const photo = await alignPhotoFace(bytes, size)
     const face = { aligned: 'detected' as const, box: photo.face.box, score: photo.face.score, facesFound: photo.facesFound, transform: photo.transform }

@@ -5,7 +5,7 @@ import { StudioError, type Handlers } from '../../shared/contract'
 import { version } from '../../../package.json'
 import { backendStatuses } from '../tf/backends'
 import type { Studio } from '../studio'
-import { libraryHandlers } from './libraryHandlers'
+import { libraryHandlers, requireDataset } from './libraryHandlers'
 import { emptyPerBin } from '../../shared/ageBins'
 import { selectTrainingRows } from '../training/data'
 
@@ -55,7 +55,7 @@ export function createHandlers(studio: Studio): Handlers {
     },
 
     'runs.preview': async (config) => {
-      if (config.datasetId !== undefined && !catalog.datasets.exists(config.datasetId)) throw new StudioError('not_found', `There is no dataset with id ${config.datasetId}.`)
+      requireDataset(catalog, config.datasetId)
       const perBin = emptyPerBin()
       for (const row of selectTrainingRows(catalog, config)) perBin[row.bin]++
       return { perBin, total: perBin.reduce((a, b) => a + b, 0) }

@@ -2,6 +2,7 @@
 import sharp from 'sharp'
 import { StudioError, type Handlers } from '../../shared/contract'
 import type { ImageDetail, ImageSummary } from '../../shared/domain'
+import type { Catalog } from '../catalog/catalog'
 import type { ImageRow } from '../catalog/images'
 import { createDemoDataset } from '../datasets/demo'
 import { importInWorker } from '../jobs/imports'
@@ -33,6 +34,13 @@ async function photoPreview(row: ImageRow): Promise<ImageDetail['photo']> {
   }
 }
 
+/** Refuses a dataset id the catalog does not have (undefined means every dataset). */
+export function requireDataset(catalog: Catalog, datasetId: number | undefined): void {
+  if (datasetId !== undefined && !catalog.datasets.exists(datasetId)) {
+    throw new StudioError('not_found', `There is no dataset with id ${datasetId}.`)
+  }
+}
+
 export function libraryHandlers(studio: Studio): LibraryCalls {
   const { catalog, files, jobs, events } = studio
 
@@ -49,28 +57,22 @@ export function libraryHandlers(studio: Studio): LibraryCalls {
     thumb: await files.dataUrl(row.trainFile),
   })
 
-  const requireDataset = (datasetId: number | undefined) => {
-    if (datasetId !== undefined && !catalog.datasets.exists(datasetId)) {
-      throw new StudioError('not_found', `There is no dataset with id ${datasetId}.`)
-    }
-  }
-
   return {
     'library.datasets': async () => catalog.datasets.list(),
 
     'library.stats': async (filter) => {
-      requireDataset(filter.datasetId)
+      requireDataset(catalog, filter.datasetId)
       return catalog.images.stats(filter)
     },
 
     'library.list': async ({ offset, limit, ...filter }) => {
-      requireDataset(filter.datasetId)
+      requireDataset(catalog, filter.datasetId)
       const rows = catalog.images.list(filter, offset, limit)
       return { total: catalog.images.count(filter), offset, images: await Promise.all(rows.map(summarize)) }
     },
 
     'library.ids': async (filter) => {
-      requireDataset(filter.datasetId)
+      requireDataset(catalog, filter.datasetId)
       return catalog.images.ids(filter, MAX_BULK)
     },
 
@@ -118,7 +120,7 @@ export function libraryHandlers(studio: Studio): LibraryCalls {
     },
 
     'library.resplit': async ({ datasetId, seed, val, test }) => {
-      requireDataset(datasetId)
+      requireDataset(catalog, datasetId)
       const updated = catalog.images.resplit(datasetId, (key) => splitFor(key, { seed, val, test }))
       events.emit('catalog.changed', { datasetId })
       return { updated }

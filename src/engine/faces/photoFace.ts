@@ -65,6 +65,11 @@ async function decodeRgb(pipeline: sharp.Sharp): Promise<{ rgb: Uint8Array; widt
   }
 }
 
+/** The whole photo as RGB bytes, upright (EXIF orientation applied), within the pixel limit. */
+export function decodePhoto(bytes: Uint8Array): Promise<{ rgb: Uint8Array; width: number; height: number }> {
+  return decodeRgb(open(bytes))
+}
+
 /** Detects the faces in a photo and aligns the largest one into a size×size crop. */
 export async function alignPhotoFace(bytes: Uint8Array, size: number): Promise<PhotoFace> {
   const { width, height } = await photoSize(bytes)

@@ -1,20 +1,13 @@
 /** Runs an import in a worker thread as a studio job: progress relayed, cancel forwarded. */
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { StudioError } from '../../shared/contract'
 import type { ImportOptions, ImportOutcome } from '../datasets/importer'
-import { projectRoot } from '../tf/blasAddon'
+import { workerScript } from './workerScript'
 import type { ImportWorkerMessage, ImportWorkerStart } from './importProtocol'
 import { JobCancelled, type Job } from './jobs'
 
-export function importWorkerPath(): string {
-  return join(projectRoot(), 'out', 'main', 'importWorker.js')
-}
-
-export function importInWorker(home: string, nativeBinding: string | undefined, options: ImportOptions, job: Job): Promise<ImportOutcome> {
-  const script = importWorkerPath()
-  if (!existsSync(script)) return Promise.reject(new Error(`The import worker is not built (${script}): run npm run build.`))
+export async function importInWorker(home: string, nativeBinding: string | undefined, options: ImportOptions, job: Job): Promise<ImportOutcome> {
+  const script = workerScript('importWorker')
   const workerData: ImportWorkerStart = { home, nativeBinding, options }
   const worker = new Worker(script, { workerData })
   const cancel = () => worker.postMessage('cancel')

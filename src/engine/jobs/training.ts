@@ -2,17 +2,11 @@
  * Runs training in worker threads, never on the thread that serves the UI (web server or
  * Electron main). Relays the worker's events to the studio's event hub.
  */
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { StudioError } from '../../shared/contract'
 import type { EventHub } from '../events'
-import { projectRoot } from '../tf/blasAddon'
+import { workerScript } from './workerScript'
 import type { WorkerCommand, WorkerMessage, WorkerStart } from './trainingProtocol'
-
-export function trainWorkerPath(): string {
-  return join(projectRoot(), 'out', 'main', 'trainWorker.js')
-}
 
 export class TrainingManager {
   private readonly workers = new Map<string, Worker>()
@@ -28,8 +22,12 @@ export class TrainingManager {
     if (request.resumeRunId && this.workers.has(request.resumeRunId)) {
       return Promise.reject(new StudioError('bad_input', `Run ${request.resumeRunId} is already training.`))
     }
-    const script = trainWorkerPath()
-    if (!existsSync(script)) return Promise.reject(new Error(`The training worker is not built (${script}): run npm run build.`))
+    let script: string
+    try {
+      script = workerScript('trainWorker')
+    } catch (error) {
+      return Promise.reject(error)
+    }
     const workerData: WorkerStart = { home: this.home, nativeBinding: this.nativeBinding, ...request }
     const worker = new Worker(script, { workerData })
     return new Promise((resolve, reject) => {
