@@ -168,6 +168,8 @@ export interface RunSummary {
   finishedAt: string | null
   lastStep: number
   lastPhase: string | null
+  /** Set for a run imported from a model bundle: "bundle:" and the bundle's model hash. */
+  origin: string | null
 }
 
 export interface CheckpointSummary {

@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AGE_BINS, ageToBin } from '../../shared/ageBins'
-import type { CheckpointSummary } from '../../shared/domain'
 import { TrainConfigSchema } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import { sha256, writeFileAtomic } from '../catalog/files'
@@ -23,6 +22,8 @@ import { preset } from '../model/presets'
 import { useBackend } from '../tf/backends'
 import { conditionVector } from './condition'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
+import { AgeError } from './agePhoto'
+import { pickCheckpoint } from './model'
 
 export interface AgeRequest {
   runId: string
@@ -55,16 +56,7 @@ export interface AgeOutcome {
   sourceBinFrom: 'given' | 'catalog label' | 'estimated'
 }
 
-export class AgeError extends Error {}
-
-function pickCheckpoint(catalog: Catalog, runId: string, checkpointId?: number): CheckpointSummary {
-  if (!catalog.runs.get(runId)) throw new AgeError(`There is no run ${runId}; age-studio runs lists them.`)
-  const checkpoint = checkpointId === undefined ? catalog.runs.latestCheckpoint(runId) : catalog.runs.checkpoint(checkpointId)
-  if (!checkpoint || checkpoint.runId !== runId) {
-    throw new AgeError(checkpointId === undefined ? `Run ${runId} has no checkpoint yet.` : `Checkpoint ${checkpointId} does not belong to run ${runId}.`)
-  }
-  return checkpoint
-}
+export { AgeError }
 
 interface FaceInput {
   bytes: Buffer
@@ -100,8 +92,7 @@ async function readFace(path: string, size: number): Promise<FaceInput> {
 }
 
 export async function ageImage(home: string, catalog: Catalog, request: AgeRequest): Promise<AgeOutcome> {
-  const checkpoint = pickCheckpoint(catalog, request.runId, request.checkpointId)
-  const run = catalog.runs.get(request.runId)!
+  const { run, checkpoint } = pickCheckpoint(catalog, request.runId, request.checkpointId)
   const config = TrainConfigSchema.parse(run.config)
   const p = preset(config.preset, config.imageSize)
   // Before any face-api call: its wasm build registers a higher-priority backend that is never started.

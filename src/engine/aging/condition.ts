@@ -27,3 +27,9 @@ export function ageToPosition(years: number): number {
   const i = CENTRES.findIndex((centre) => years < centre) - 1
   return i + (years - CENTRES[i]) / (CENTRES[i + 1] - CENTRES[i])
 }
+
+/** The age in years a position stands for (bin centres, linear in between): what the slider shows. */
+export function positionToAge(position: number): number {
+  const low = Math.max(0, Math.min(4, Math.floor(position)))
+  return CENTRES[low] + (position - low) * (CENTRES[low + 1] - CENTRES[low])
+}

@@ -131,6 +131,15 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX images_by_split ON images(split, id);
     `,
   },
+  {
+    version: 4,
+    name: 'imported model bundles become runs with an origin; aging jobs remember their output folder',
+    sql: `
+      ALTER TABLE runs ADD COLUMN origin TEXT;
+      ALTER TABLE aging_jobs ADD COLUMN out_dir TEXT;
+      CREATE INDEX aging_outputs_by_job ON aging_outputs(job_id, input_sha256, target_age, variation);
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version

@@ -5,7 +5,7 @@ import { METRIC_NAMES, type Losses, type Phase } from '../../shared/training'
 
 const SELECT_RUN = `
   SELECT r.id, r.preset, r.config, r.seed, r.backend, r.status, r.error, r.created_at AS createdAt,
-         r.started_at AS startedAt, r.finished_at AS finishedAt,
+         r.started_at AS startedAt, r.finished_at AS finishedAt, r.origin,
          COALESCE((SELECT MAX(step) FROM metrics m WHERE m.run_id = r.id AND m.phase = (
            SELECT phase FROM metrics m2 WHERE m2.run_id = r.id ORDER BY rowid DESC LIMIT 1)), 0) AS lastStep,
          (SELECT phase FROM metrics m3 WHERE m3.run_id = r.id ORDER BY rowid DESC LIMIT 1) AS lastPhase
@@ -20,6 +20,13 @@ export class RunRepo {
     this.db
       .prepare("INSERT INTO runs (id, preset, config, seed, backend, status, pid, started_at) VALUES (?, ?, ?, ?, ?, 'running', ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
       .run(id, preset, JSON.stringify(config), seed, backend, process.pid)
+  }
+
+  /** An imported model bundle: a finished run with one checkpoint, marked with where it came from. */
+  createImported(id: string, preset: string, config: object, seed: number, backend: string, origin: string): void {
+    this.db
+      .prepare("INSERT INTO runs (id, preset, config, seed, backend, status, origin, started_at, finished_at) VALUES (?, ?, ?, ?, ?, 'done', ?, NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
+      .run(id, preset, JSON.stringify(config), seed, backend, origin)
   }
 
   /** A resumed run belongs to the process that resumed it. */

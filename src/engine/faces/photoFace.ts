@@ -70,8 +70,15 @@ export function decodePhoto(bytes: Uint8Array): Promise<{ rgb: Uint8Array; width
   return decodeRgb(open(bytes))
 }
 
-/** Detects the faces in a photo and aligns the largest one into a size×size crop. */
-export async function alignPhotoFace(bytes: Uint8Array, size: number): Promise<PhotoFace> {
+export interface PhotoFaces {
+  width: number
+  height: number
+  /** Largest first, in the oriented photo's pixels. */
+  faces: DetectedFace[]
+}
+
+/** Every face in a photo, with landmarks, in photo pixels. Throws PhotoError when there is none. */
+export async function findFaces(bytes: Uint8Array): Promise<PhotoFaces> {
   const { width, height } = await photoSize(bytes)
   const small = await decodeRgb(open(bytes).resize(DETECTION_SIDE, DETECTION_SIDE, { fit: 'inside', withoutEnlargement: true }))
   // A tight face crop (UTKFace chips, CACD) fills SSD's whole view and is missed: it is found once
@@ -89,24 +96,33 @@ export async function alignPhotoFace(bytes: Uint8Array, size: number): Promise<P
   if (found.length === 0) throw new PhotoError('no face found')
   const scale = width / small.width
   const at = (x: number, y: number) => ({ x: (x - pad) * scale, y: (y - pad) * scale })
-  const corner = at(found[0].box.x, found[0].box.y)
-  const face: DetectedFace = {
-    score: found[0].score,
-    box: { ...corner, width: found[0].box.width * scale, height: found[0].box.height * scale },
-    landmarks: found[0].landmarks.map((p) => at(p.x, p.y)),
-  }
+  const faces = found.map((f) => {
+    const corner = at(f.box.x, f.box.y)
+    return { score: f.score, box: { ...corner, width: f.box.width * scale, height: f.box.height * scale }, landmarks: f.landmarks.map((p) => at(p.x, p.y)) }
+  })
+  return { width, height, faces }
+}
+
+/** Aligns one found face into a size×size crop, warped from the full-resolution photo. */
+export async function alignFace(bytes: Uint8Array, photo: PhotoFaces, face: DetectedFace, size: number): Promise<PhotoFace> {
   const [left, right] = eyeCentres(face.landmarks)
   const transform = eyeTransform(left, right, size)
   return {
-    crop: await warpFromPhoto(bytes, width, height, transform, size),
+    crop: await warpFromPhoto(bytes, photo.width, photo.height, transform, size),
     size,
-    photoWidth: width,
-    photoHeight: height,
+    photoWidth: photo.width,
+    photoHeight: photo.height,
     face,
     transform,
-    facesFound: found.length,
+    facesFound: photo.faces.length,
     eyeDistance: Math.hypot(right.x - left.x, right.y - left.y),
   }
+}
+
+/** Detects the faces in a photo and aligns the largest one into a size×size crop. */
+export async function alignPhotoFace(bytes: Uint8Array, size: number): Promise<PhotoFace> {
+  const photo = await findFaces(bytes)
+  return alignFace(bytes, photo, photo.faces[0], size)
 }
 
 async function detectPadded(image: { rgb: Uint8Array; width: number; height: number }, pad: number): Promise<DetectedFace[]> {

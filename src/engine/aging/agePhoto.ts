@@ -1,0 +1,125 @@
+/**
+ * Ageing a face in a real photo, the way the editor and batch both do it: find the faces, align
+ * the chosen one into a 256 px master crop, settle its current age, then for any target age
+ * render G and composite the change back into the full-resolution photo.
+ */
+import { version } from '../../../package.json'
+import { ageToBin, AGE_BINS } from '../../shared/ageBins'
+import type { Catalog } from '../catalog/catalog'
+import { sha256 } from '../catalog/files'
+import { estimateAge } from '../faces/ageEstimator'
+import { alignFace, decodePhoto, findFaces, PhotoError, type PhotoFace, type PhotoFaces } from '../faces/photoFace'
+import { SAME_PERSON_DISTANCE, type FaceRecognizer } from '../faces/recognizer'
+import { applyFaceChange, faceChange, type CompositeMode } from './composite'
+import { ageToPosition, positionToAge } from './condition'
+import { DEFAULT_SPREAD, FaceEdit, type RenderedFace } from './faceEdit'
+import type { AgingModel } from './model'
+
+/** The aligned crop the composite works in; the model sees it brought down to 64 px. */
+export const MASTER_SIZE = 256
+
+/** A photo or request that cannot be aged; a ModelError is one too. */
+export class AgeError extends Error {}
+
+export interface OpenedPhoto {
+  bytes: Uint8Array
+  sha256: string
+  name: string
+  path: string | null
+  found: PhotoFaces
+  pixels?: { rgb: Uint8Array; width: number; height: number }
+}
+
+export async function openPhoto(bytes: Uint8Array, name: string, path: string | null): Promise<OpenedPhoto> {
+  try {
+    return { bytes, sha256: sha256(bytes), name, path, found: await findFaces(bytes) }
+  } catch (error) {
+    if (!(error instanceof PhotoError)) throw error
+    throw new AgeError(error.message === 'no face found' ? `No face found in ${name}.` : `${name} is not an image Age Studio can read (${error.message}).`)
+  }
+}
+
+export type SourceFrom = 'given' | 'catalog label' | 'estimated'
+
+export interface PreparedFace {
+  photo: OpenedPhoto
+  faceIndex: number
+  aligned: PhotoFace
+  edit: FaceEdit
+  source: { age: number; position: number; from: SourceFrom }
+}
+
+/** The face's current age: as given, else its catalog label (same photo bytes), else estimated. */
+async function sourceAge(catalog: Catalog, photo: OpenedPhoto, crop: Uint8Array, given?: number): Promise<{ age: number; from: SourceFrom }> {
+  if (given !== undefined) return { age: given, from: 'given' }
+  const labelled = catalog.db.prepare('SELECT age FROM images WHERE sha256 = ? AND age IS NOT NULL').get(photo.sha256) as { age: number } | undefined
+  if (labelled) return { age: labelled.age, from: 'catalog label' }
+  return { age: Math.round(await estimateAge(crop, MASTER_SIZE)), from: 'estimated' }
+}
+
+export async function prepareFace(catalog: Catalog, photo: OpenedPhoto, faceIndex: number, model: AgingModel, recognizer: FaceRecognizer, givenAge?: number): Promise<PreparedFace> {
+  const face = photo.found.faces[faceIndex]
+  if (!face) throw new AgeError(`${photo.name} has ${photo.found.faces.length} face(s); there is no face ${faceIndex + 1}.`)
+  const aligned = await alignFace(photo.bytes, photo.found, face, MASTER_SIZE)
+  const { age, from } = await sourceAge(catalog, photo, aligned.crop, givenAge)
+  const position = ageToPosition(age)
+  const edit = await FaceEdit.create(model, recognizer, aligned.crop, MASTER_SIZE, position)
+  return { photo, faceIndex, aligned, edit, source: { age, position, from } }
+}
+
+export interface AgeParameters {
+  position: number
+  variation: number
+  spread: number
+  mode: CompositeMode
+}
+
+export const defaultParameters = (position: number): AgeParameters => ({ position, variation: 0, spread: DEFAULT_SPREAD, mode: 'residual' })
+
+export interface AgedPhoto {
+  rgb: Uint8Array
+  width: number
+  height: number
+  rendered: RenderedFace
+}
+
+export async function agedPhoto(prepared: PreparedFace, parameters: AgeParameters): Promise<AgedPhoto> {
+  const { photo, aligned, edit } = prepared
+  photo.pixels ??= await decodePhoto(photo.bytes)
+  const rendered = edit.render(parameters.position, parameters.variation, parameters.spread)
+  const change = faceChange({ original: aligned.crop, size: MASTER_SIZE, target: rendered.target, source: rendered.source, modelSize: edit.model.imageSize, mode: parameters.mode })
+  return { rgb: applyFaceChange(photo.pixels, change, aligned.transform), width: photo.pixels.width, height: photo.pixels.height, rendered }
+}
+
+export interface ProvenanceContext {
+  jobId: string
+  kind: 'editor' | 'batch'
+  backend: string
+  optimize: { mode: string; iterationsRequested: number; iterationsDone: number }
+}
+
+/** What an exported image says about itself: input, model, parameters, identity score, time. */
+export function provenanceRecord(prepared: PreparedFace, parameters: AgeParameters, identityDistance: number, context: ProvenanceContext): Record<string, unknown> {
+  const { photo, aligned, edit, source } = prepared
+  const { run, checkpoint, modelHash, imageSize } = edit.model
+  const targetAge = positionToAge(parameters.position)
+  return {
+    tool: `Age Studio ${version}`,
+    kind: context.kind,
+    jobId: context.jobId,
+    createdAt: new Date().toISOString(),
+    input: {
+      name: photo.name, path: photo.path, sha256: photo.sha256, width: photo.found.width, height: photo.found.height,
+      face: { index: prepared.faceIndex, of: photo.found.faces.length, box: aligned.face.box, score: aligned.face.score, transform: aligned.transform },
+    },
+    model: { hash: modelHash, runId: run.id, origin: run.origin, preset: run.preset, seed: run.seed, imageSize, checkpoint: { id: checkpoint.id, phase: checkpoint.phase, step: checkpoint.step } },
+    parameters: {
+      targetAge: Math.round(targetAge * 10) / 10, position: parameters.position, bin: AGE_BINS[ageToBin(Math.round(targetAge)) ?? 0],
+      variation: parameters.variation, spread: parameters.spread, composite: parameters.mode,
+      sourceAge: source.age, sourceFrom: source.from, optimize: context.optimize,
+    },
+    identity: { distance: identityDistance, threshold: SAME_PERSON_DISTANCE, samePerson: identityDistance < SAME_PERSON_DISTANCE },
+    backend: context.backend,
+    limits: `Generated by a ${imageSize}×${imageSize} model trained on six age bins; the face change is upsampled and blended into the original photo.`,
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Portable model bundles: one checkpoint's generator and encoder (tfjs layers files), the run's
+ * configuration and training metadata, and the model hash, in one gzipped tar. Importing one on
+ * another machine makes a finished run with that single checkpoint, so the editor, `age` and
+ * `batch` use it like any local run, and provenance names the same model hash on both machines.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { dirname, join } from 'node:path'
+import * as tar from 'tar'
+import { z } from 'zod'
+import { version } from '../../../package.json'
+import { TrainConfigSchema } from '../../shared/training'
+import type { Catalog } from '../catalog/catalog'
+import { sha256 } from '../catalog/files'
+import { hashFolder, readModel } from '../model/checkpoint'
+import { modelHash, ModelError, NETWORKS, pickCheckpoint } from './model'
+
+export const BUNDLE_FORMAT = 'age-studio-model'
+/** A paper-preset G + E is about 60 MB; anything near this limit is not one of ours. */
+const MAX_BUNDLE_BYTES = 1024 ** 3
+const MAX_ENTRY_BYTES = 512 * 1024 ** 2
+const ENTRIES = new Set(['bundle.json', ...NETWORKS.flatMap((n) => [`${n}/`, `${n}/model.json`, `${n}/weights.bin`])])
+
+const BundleManifest = z.object({
+  format: z.literal(BUNDLE_FORMAT),
+  formatVersion: z.literal(1),
+  modelHash: z.string().regex(/^[0-9a-f]{64}$/),
+  exportedAt: z.string(),
+  exportedBy: z.string(),
+  run: z.object({ id: z.string().max(100), preset: z.string().max(40), seed: z.number().int(), backend: z.string().max(40), config: z.record(z.string(), z.unknown()), lastStep: z.number().int() }),
+  checkpoint: z.object({ id: z.number().int(), phase: z.enum(['gan', 'encoder']), step: z.number().int().min(0), epoch: z.number().int().min(0), sha256: z.string() }),
+  finalLosses: z.record(z.string(), z.number()),
+})
+export type BundleManifest = z.infer<typeof BundleManifest>
+
+export interface ExportedBundle {
+  file: string
+  modelHash: string
+  bytes: number
+  sha256: string
+}
+
+export async function exportModelBundle(home: string, catalog: Catalog, runId: string, checkpointId: number | undefined, file: string): Promise<ExportedBundle> {
+  const { run, checkpoint } = pickCheckpoint(catalog, runId, checkpointId)
+  if (checkpoint.phase !== 'encoder') {
+    throw new ModelError(`Checkpoint ${checkpoint.id} is from the cGAN phase; the encoder is untrained there. Export an encoder-phase checkpoint.`)
+  }
+  const source = join(home, checkpoint.dir)
+  const finalLosses = Object.fromEntries(
+    (catalog.db.prepare('SELECT name, value FROM metrics WHERE run_id = ? AND phase = ? AND step = (SELECT MAX(step) FROM metrics WHERE run_id = ? AND phase = ?)').all(runId, 'gan', runId, 'gan') as { name: string; value: number }[]).map((m) => [m.name, m.value]),
+  )
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    formatVersion: 1,
+    modelHash: modelHash(source),
+    exportedAt: new Date().toISOString(),
+    exportedBy: `Age Studio ${version}`,
+    run: { id: run.id, preset: run.preset, seed: run.seed, backend: run.backend, config: run.config, lastStep: run.lastStep },
+    checkpoint: { id: checkpoint.id, phase: checkpoint.phase as 'encoder', step: checkpoint.step, epoch: checkpoint.epoch, sha256: checkpoint.sha256 },
+    finalLosses,
+  }
+  const staging = join(home, 'tmp', `bundle-${randomBytes(4).toString('hex')}`)
+  const partial = `${file}.partial-${randomBytes(4).toString('hex')}`
+  try {
+    for (const network of NETWORKS) cpSync(join(source, network), join(staging, network), { recursive: true })
+    writeFileSync(join(staging, 'bundle.json'), JSON.stringify(manifest, null, 2))
+    mkdirSync(dirname(file), { recursive: true })
+    await tar.c({ gzip: true, file: partial, cwd: staging, portable: true, noMtime: true }, ['bundle.json', ...NETWORKS])
+    renameSync(partial, file)
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
+    rmSync(partial, { force: true })
+  }
+  const bytes = readFileSync(file)
+  return { file, modelHash: manifest.modelHash, bytes: bytes.length, sha256: sha256(bytes) }
+}
+
+export interface ImportedBundle {
+  runId: string
+  checkpointId: number
+  modelHash: string
+  alreadyImported: boolean
+  manifest: BundleManifest
+}
+
+/** Checks a bundle completely (entries, manifest, hash, loadable networks) before it touches the catalog. */
+export async function importModelBundle(home: string, catalog: Catalog, file: string): Promise<ImportedBundle> {
+  let size: number
+  try {
+    size = statSync(file).size
+  } catch (error) {
+    throw new ModelError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
+  }
+  if (size === 0) throw new ModelError(`${file} is empty, not a model bundle.`)
+  if (size > MAX_BUNDLE_BYTES) throw new ModelError(`${file} is ${(size / 1024 ** 3).toFixed(1)} GiB; a model bundle is under 1 GiB.`)
+
+  const staging = join(home, 'tmp', `import-${randomBytes(4).toString('hex')}`)
+  mkdirSync(staging, { recursive: true })
+  try {
+    const refused: string[] = []
+    try {
+      await tar.x({
+        file,
+        cwd: staging,
+        strict: true,
+        // Only our own entries, as plain files and folders of bounded size: nothing else is written.
+        filter: (path, entry) => {
+          const ok = ENTRIES.has(path) && ('type' in entry ? entry.type === 'File' || entry.type === 'Directory' : true) && (entry.size ?? 0) <= MAX_ENTRY_BYTES
+          if (!ok) refused.push(path)
+          return ok
+        },
+      })
+    } catch (error) {
+      throw new ModelError(`${file} is not a model bundle (${(error as Error).message}).`)
+    }
+    if (refused.length) throw new ModelError(`${file} holds entries a model bundle never has: ${refused.slice(0, 3).join(', ')}.`)
+    if (!existsSync(join(staging, 'bundle.json'))) throw new ModelError(`${file} is not a model bundle (no bundle.json).`)
+    let manifest: BundleManifest
+    try {
+      manifest = BundleManifest.parse(JSON.parse(readFileSync(join(staging, 'bundle.json'), 'utf8')))
+      TrainConfigSchema.parse(manifest.run.config)
+    } catch (error) {
+      throw new ModelError(`${file} has an invalid bundle.json (${(error as Error).message.split('\n')[0]}).`)
+    }
+    for (const network of NETWORKS) {
+      if (!existsSync(join(staging, network, 'model.json'))) throw new ModelError(`${file} lacks the ${network}.`)
+    }
+    const hash = modelHash(staging)
+    if (hash !== manifest.modelHash) throw new ModelError(`${file} is damaged: its networks hash to ${hash.slice(0, 12)}…, the bundle says ${manifest.modelHash.slice(0, 12)}….`)
+    for (const network of NETWORKS) {
+      try {
+        ;(await readModel(join(staging, network))).dispose()
+      } catch (error) {
+        throw new ModelError(`${file}: the ${network} does not load (${(error as Error).message}).`)
+      }
+    }
+
+    const origin = `bundle:${hash}`
+    const existing = catalog.db.prepare('SELECT id FROM runs WHERE origin = ?').get(origin) as { id: string } | undefined
+    if (existing) {
+      const checkpoint = catalog.runs.latestCheckpoint(existing.id)!
+      return { runId: existing.id, checkpointId: checkpoint.id, modelHash: hash, alreadyImported: true, manifest }
+    }
+    const dir = join('models', hash)
+    rmSync(join(home, dir), { recursive: true, force: true })
+    mkdirSync(join(home, 'models'), { recursive: true })
+    renameSync(staging, join(home, dir))
+    const runId = `run-model-${hash.slice(0, 16)}`
+    const checkpointId = catalog.transaction(() => {
+      catalog.runs.createImported(runId, manifest.run.preset, manifest.run.config, manifest.run.seed, manifest.run.backend, origin)
+      const { step, epoch, phase } = manifest.checkpoint
+      return catalog.runs.addCheckpoint(runId, phase, step, epoch, dir, hashFolder(join(home, dir)))
+    })
+    return { runId, checkpointId, modelHash: hash, alreadyImported: false, manifest }
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
+  }
+}

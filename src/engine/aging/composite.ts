@@ -1,0 +1,142 @@
+/**
+ * Puts an aged face back into its photo at full resolution. The work happens in the aligned
+ * crop's space: the aged face is blended into the original crop band by band over a feathered
+ * face mask, the change this makes is faded out by a wider feathered mask, and only that change
+ * is warped into the photo (inverse of the alignment) and added to the photo's own pixels. So the
+ * photo keeps its resolution and detail, and every pixel outside the outer mask keeps its bytes.
+ */
+import type { CropTransform } from '../faces/align'
+import { multibandBlend, planes, resize, type Planes } from '../images/pyramid'
+
+/**
+ * residual: the original face plus the model's age change, G(z, y_target) − G(z, y_source),
+ * which keeps the photo's own skin detail (default). replace: the generated face itself, colour
+ * matched to the original; softer, since the model works at 64×64.
+ */
+export const COMPOSITE_MODES = ['residual', 'replace'] as const
+export type CompositeMode = (typeof COMPOSITE_MODES)[number]
+
+/** The face ellipse in crop fractions; the eyes sit at y 0.46 (align.ts EYE_TARGETS). */
+const FACE = { cx: 0.5, cy: 0.56, rx: 0.27, ry: 0.35 }
+/** Blend mask: the face ellipse with its outer quarter feathered. */
+const INNER = { grow: 1, feather: 0.25 }
+/** Fade mask: 20% wider, feathered; nothing beyond it changes. */
+const OUTER = { grow: 1.2, feather: 0.2 }
+
+const smooth = (t: number) => t * t * (3 - 2 * t)
+
+/** 1 inside the (grown) ellipse, falling smoothly to 0 at its edge; size×size, one channel. */
+export function faceMask(size: number, { grow, feather }: { grow: number; feather: number }): Planes {
+  const mask = planes(size, size, 1)
+  for (let v = 0; v < size; v++) {
+    for (let u = 0; u < size; u++) {
+      const r = Math.hypot(((u + 0.5) / size - FACE.cx) / (FACE.rx * grow), ((v + 0.5) / size - FACE.cy) / (FACE.ry * grow))
+      mask.data[v * size + u] = r >= 1 ? 0 : r <= 1 - feather ? 1 : smooth((1 - r) / feather)
+    }
+  }
+  return mask
+}
+
+/** True where a crop pixel (u, v) lies outside the outer mask: such pixels are never changed. */
+export function outsideFaceMask(u: number, v: number, size: number): boolean {
+  return Math.hypot(((u + 0.5) / size - FACE.cx) / (FACE.rx * OUTER.grow), ((v + 0.5) / size - FACE.cy) / (FACE.ry * OUTER.grow)) >= 1
+}
+
+/** Photo pixel → crop pixel: the inverse of the crop → photo similarity. */
+export function invertTransform([a, b, c, d, e, f]: CropTransform): CropTransform {
+  const det = a * e - b * d
+  return [e / det, -b / det, (b * f - e * c) / det, -d / det, a / det, (d * c - a * f) / det]
+}
+
+export const rgbPlanes = (rgb: Uint8Array | Float32Array, width: number, height: number): Planes => planes(width, height, 3, Float32Array.from(rgb))
+
+/** Per-channel mean and spread of image moved onto those of reference, inside the mask. */
+function matchColours(image: Planes, reference: Planes, mask: Planes): Planes {
+  const out = planes(image.width, image.height, 3, image.data.slice())
+  for (let k = 0; k < 3; k++) {
+    let n = 0, mi = 0, mr = 0, si = 0, sr = 0
+    for (let p = 0; p < mask.data.length; p++) {
+      if (mask.data[p] < 0.5) continue
+      const a = image.data[p * 3 + k], b = reference.data[p * 3 + k]
+      n++, mi += a, mr += b, si += a * a, sr += b * b
+    }
+    if (n === 0) continue
+    mi /= n, mr /= n
+    const spread = Math.sqrt(Math.max(1e-6, sr / n - mr * mr)) / Math.sqrt(Math.max(1e-6, si / n - mi * mi))
+    const gain = Math.min(2, Math.max(0.5, spread))
+    for (let p = 0; p < mask.data.length; p++) out.data[p * 3 + k] = (image.data[p * 3 + k] - mi) * gain + mr
+  }
+  return out
+}
+
+export interface FaceChangeInput {
+  /** The original aligned crop, size×size RGB. */
+  original: Uint8Array
+  size: number
+  /** G(z, y_target) and G(z, y_source), model-size RGB in 0–255. */
+  target: Float32Array
+  source: Float32Array
+  modelSize: number
+  mode: CompositeMode
+}
+
+/** The change to add to the original crop (size×size×3 floats), exactly 0 outside the outer mask. */
+export function faceChange({ original, size, target, source, modelSize, mode }: FaceChangeInput): Planes {
+  const base = rgbPlanes(original, size, size)
+  const generated = resize(rgbPlanes(target, modelSize, modelSize), size, size)
+  const inner = faceMask(size, INNER)
+  let aged: Planes
+  if (mode === 'residual') {
+    const before = resize(rgbPlanes(source, modelSize, modelSize), size, size)
+    aged = planes(size, size, 3, base.data.map((v, i) => v + generated.data[i] - before.data[i]))
+  } else {
+    aged = matchColours(generated, base, inner)
+  }
+  const levels = Math.max(1, Math.floor(Math.log2(size / 8)))
+  const blended = multibandBlend(aged, base, inner, levels)
+  const outer = faceMask(size, OUTER)
+  return planes(size, size, 3, blended.data.map((v, i) => (v - base.data[i]) * outer.data[Math.floor(i / 3)]))
+}
+
+/**
+ * Adds a crop-space change to the photo (RGB bytes, width×height) through the crop → photo
+ * transform; bilinear sampling, treating the change as 0 outside the crop. Returns a new buffer.
+ */
+export function applyFaceChange(photo: { rgb: Uint8Array; width: number; height: number }, change: Planes, transform: CropTransform): Uint8Array {
+  const { width, height } = photo
+  const out = Uint8Array.from(photo.rgb)
+  const size = change.width
+  const [a, b, c, d, e, f] = transform
+  const corners = [[0, 0], [size, 0], [0, size], [size, size]].map(([u, v]) => [a * u + b * v + c, d * u + e * v + f])
+  const x0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0]))) - 1)
+  const x1 = Math.min(width - 1, Math.ceil(Math.max(...corners.map((p) => p[0]))) + 1)
+  const y0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[1]))) - 1)
+  const y1 = Math.min(height - 1, Math.ceil(Math.max(...corners.map((p) => p[1]))) + 1)
+  const [ia, ib, ic, id, ie, iff] = invertTransform(transform)
+  const at = (u: number, v: number, k: number) => (u < 0 || v < 0 || u >= size || v >= size ? 0 : change.data[(v * size + u) * 3 + k])
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const u = ia * x + ib * y + ic
+      const v = id * x + ie * y + iff
+      const u0 = Math.floor(u), v0 = Math.floor(v)
+      if (u0 < -1 || v0 < -1 || u0 >= size || v0 >= size) continue
+      const wu = u - u0, wv = v - v0
+      for (let k = 0; k < 3; k++) {
+        const delta = (at(u0, v0, k) * (1 - wu) + at(u0 + 1, v0, k) * wu) * (1 - wv) + (at(u0, v0 + 1, k) * (1 - wu) + at(u0 + 1, v0 + 1, k) * wu) * wv
+        if (delta === 0) continue
+        const j = (y * width + x) * 3 + k
+        out[j] = Math.min(255, Math.max(0, Math.round(out[j] + delta)))
+      }
+    }
+  }
+  return out
+}
+
+/** True when no crop pixel the photo pixel (x, y) samples lies inside the outer mask: it stays as it was. */
+export function photoPixelUntouched(x: number, y: number, transform: CropTransform, size: number): boolean {
+  const [ia, ib, ic, id, ie, iff] = invertTransform(transform)
+  const u = ia * x + ib * y + ic
+  const v = id * x + ie * y + iff
+  const u0 = Math.floor(u), v0 = Math.floor(v)
+  return [[u0, v0], [u0 + 1, v0], [u0, v0 + 1], [u0 + 1, v0 + 1]].every(([p, q]) => p < 0 || q < 0 || p >= size || q >= size || outsideFaceMask(p, q, size))
+}

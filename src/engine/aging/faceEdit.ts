@@ -1,0 +1,111 @@
+/**
+ * One face being aged: its model-size input x, z0 = E(x) for the instant preview, the refined z
+ * once identity-preserving latent optimisation has run, and G(z, y) at any age position, with
+ * seeded variations around z and the recognizer's distance to the input as an identity score.
+ */
+import * as tf from '@tensorflow/tfjs'
+import sharp from 'sharp'
+import { Rng } from '../../shared/rng'
+import { FaceRecognizer } from '../faces/recognizer'
+import { conditionVector } from './condition'
+import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
+import type { AgingModel } from './model'
+
+/** How far variations move from z, in units of the latent prior's standard deviation. */
+export const DEFAULT_SPREAD = 0.35
+
+export interface RenderedFace {
+  /** G(z, y_target), model-size RGB in 0–255. */
+  target: Float32Array
+  /** G(z, y_source): what the residual composite subtracts. */
+  source: Float32Array
+  /** Recognizer distance between the input face and G(z, y_target). */
+  identityDistance: number
+}
+
+export interface RefineOutcome {
+  iterations: number
+  losses: number[]
+  stoppedEarly: boolean
+}
+
+/** The master crop brought to the model's size (lanczos), as G's input range [-1, 1]. */
+async function modelInput(master: Uint8Array, masterSize: number, size: number): Promise<tf.Tensor4D> {
+  const pixels = await sharp(master, { raw: { width: masterSize, height: masterSize, channels: 3 } }).resize(size, size, { kernel: 'lanczos3' }).raw().toBuffer()
+  return tf.tidy(() => tf.tensor4d(new Uint8Array(pixels), [1, size, size, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
+}
+
+/** Standard normal draws from the seeded generator (Box–Muller). */
+function normals(seed: number, count: number): Float32Array {
+  const rng = new Rng(seed)
+  const out = new Float32Array(count)
+  for (let i = 0; i < count; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - rng.next()))
+    const t = 2 * Math.PI * rng.next()
+    out[i] = r * Math.cos(t)
+    if (i + 1 < count) out[i + 1] = r * Math.sin(t)
+  }
+  return out
+}
+
+export class FaceEdit {
+  private z: tf.Tensor2D
+  refinedIterations = 0
+
+  private constructor(
+    readonly model: AgingModel,
+    private readonly recognizer: FaceRecognizer,
+    readonly x: tf.Tensor4D,
+    readonly sourcePosition: number,
+    private readonly inputDescriptor: tf.Tensor2D,
+    readonly z0: tf.Tensor2D,
+  ) {
+    this.z = z0.clone()
+  }
+
+  static async create(model: AgingModel, recognizer: FaceRecognizer, master: Uint8Array, masterSize: number, sourcePosition: number): Promise<FaceEdit> {
+    const x = await modelInput(master, masterSize, model.imageSize)
+    const z0 = tf.tidy(() => model.encoder.apply(x, { training: false }) as tf.Tensor2D)
+    return new FaceEdit(model, recognizer, x, sourcePosition, recognizer.describe(x), z0)
+  }
+
+  /** Moves z to fit the input (starting again from z0); the preview uses z as it is at every step. */
+  async refine(mode: OptimizeMode, iterations: number, onProgress?: (iteration: number, loss: number) => void, signal?: AbortSignal): Promise<RefineOutcome> {
+    const y0 = conditionVector(this.sourcePosition)
+    const optimizer = new LatentOptimizer(this.model.generator, this.model.encoder, this.recognizer)
+    try {
+      const result = await optimizer.optimize(this.x, y0, { mode, iterations, onProgress, signal })
+      result.z0.dispose()
+      this.z.dispose()
+      this.z = result.z
+      this.refinedIterations = result.losses.length
+      return { iterations: result.losses.length, losses: result.losses, stoppedEarly: result.losses.length < iterations && mode !== 'none' }
+    } finally {
+      y0.dispose()
+    }
+  }
+
+  /** z for a variation: 0 is z itself; k > 0 adds seeded noise of the given spread. */
+  private latent(variation: number, spread: number): tf.Tensor2D {
+    if (variation === 0) return this.z.clone()
+    const noise = normals(variation, this.z.size)
+    return tf.tidy(() => this.z.add(tf.tensor2d(noise, this.z.shape).mul(spread)) as tf.Tensor2D)
+  }
+
+  render(position: number, variation = 0, spread = DEFAULT_SPREAD): RenderedFace {
+    const z = this.latent(variation, spread)
+    const [target, source, distance] = tf.tidy(() => {
+      const aged = this.model.generator.apply([z, conditionVector(position)], { training: false }) as tf.Tensor4D
+      const own = this.model.generator.apply([z, conditionVector(this.sourcePosition)], { training: false }) as tf.Tensor4D
+      const d = FaceRecognizer.distance(this.inputDescriptor, this.recognizer.describe(aged))
+      return [aged.add(1).mul(127.5).clipByValue(0, 255), own.add(1).mul(127.5).clipByValue(0, 255), d]
+    })
+    const out = { target: Float32Array.from(target.dataSync()), source: Float32Array.from(source.dataSync()), identityDistance: distance.dataSync()[0] }
+    tf.dispose([z, target, source, distance])
+    return out
+  }
+
+  dispose(): void {
+    tf.dispose([this.x, this.z, this.z0, this.inputDescriptor])
+  }
+}

@@ -1,0 +1,81 @@
+// Compositing an aged face back into a photo: only the face region changes, nothing else.
+import { describe, expect, it } from 'vitest'
+import { applyFaceChange, faceChange, invertTransform, photoPixelUntouched } from '../../src/engine/aging/composite'
+import { eyeTransform } from '../../src/engine/faces/align'
+import { multibandBlend, planes } from '../../src/engine/images/pyramid'
+import { Rng } from '../../src/shared/rng'
+
+const SIZE = 64
+const MODEL = 16
+
+function noisePhoto(width: number, height: number, seed: number): Uint8Array {
+  const rng = new Rng(seed)
+  return Uint8Array.from({ length: width * height * 3 }, () => rng.int(0, 255))
+}
+
+function flat(size: number, rgb: [number, number, number]): Float32Array {
+  return Float32Array.from({ length: size * size * 3 }, (_, i) => rgb[i % 3])
+}
+
+describe('compositing', () => {
+  // A tilted face, eyes 40 px apart, in a 240×180 photo of noise.
+  const photo = { rgb: noisePhoto(240, 180, 7), width: 240, height: 180 }
+  const transform = eyeTransform({ x: 100, y: 80 }, { x: 139, y: 88 }, SIZE)
+  const original = noisePhoto(SIZE, SIZE, 8)
+
+  it('inverts the alignment transform exactly', () => {
+    const [a, b, c, d, e, f] = transform
+    const [ia, ib, ic, id, ie, iff] = invertTransform(transform)
+    const x = a * 10 + b * 20 + c
+    const y = d * 10 + e * 20 + f
+    expect(ia * x + ib * y + ic).toBeCloseTo(10, 9)
+    expect(id * x + ie * y + iff).toBeCloseTo(20, 9)
+  })
+
+  for (const mode of ['residual', 'replace'] as const) {
+    it(`${mode}: keeps every pixel outside the mask byte for byte and changes the face`, () => {
+      const change = faceChange({ original, size: SIZE, target: flat(MODEL, [250, 30, 30]), source: flat(MODEL, [20, 200, 20]), modelSize: MODEL, mode })
+      const out = applyFaceChange(photo, change, transform)
+      let untouched = 0, changedInFace = 0
+      for (let y = 0; y < photo.height; y++) {
+        for (let x = 0; x < photo.width; x++) {
+          const j = (y * photo.width + x) * 3
+          const same = out[j] === photo.rgb[j] && out[j + 1] === photo.rgb[j + 1] && out[j + 2] === photo.rgb[j + 2]
+          if (photoPixelUntouched(x, y, transform, SIZE)) {
+            untouched++
+            if (!same) throw new Error(`pixel ${x},${y} outside the mask changed`)
+          }
+        }
+      }
+      // The face centre, between the eyes and a little below: residual adds red − green, replace puts a
+      // flat face (colour matched) over the noise; either way nearly every pixel there moves.
+      for (let y = 90; y < 100; y++) {
+        for (let x = 112; x < 128; x++) {
+          const j = (y * photo.width + x) * 3
+          if ([0, 1, 2].some((k) => Math.abs(out[j + k] - photo.rgb[j + k]) > 10)) changedInFace++
+        }
+      }
+      expect(untouched).toBeGreaterThan(photo.width * photo.height * 0.6)
+      expect(changedInFace).toBeGreaterThan(150)
+    })
+  }
+
+  it('residual mode changes nothing when the model sees no age change', () => {
+    const same = flat(MODEL, [90, 120, 150])
+    const change = faceChange({ original, size: SIZE, target: same, source: same, modelSize: MODEL, mode: 'residual' })
+    expect(Buffer.from(applyFaceChange(photo, change, transform)).equals(Buffer.from(photo.rgb))).toBe(true)
+  })
+
+  it('the multi-band blend leaves no step at the mask edge', () => {
+    const n = 64
+    const black = planes(n, n, 3), white = planes(n, n, 3, new Float32Array(n * n * 3).fill(255))
+    const mask = planes(n, n, 1, Float32Array.from({ length: n * n }, (_, i) => (i % n < n / 2 ? 1 : 0)))
+    const out = multibandBlend(white, black, mask, 4)
+    const row = Array.from({ length: n }, (_, x) => out.data[(32 * n + x) * 3])
+    const steps = row.slice(1).map((v, i) => Math.abs(v - row[i]))
+    // A hard paste would jump 255 at once; the blend spreads it over several pixels.
+    expect(Math.max(...steps)).toBeLessThan(128)
+    expect(row[0]).toBeGreaterThan(250)
+    expect(row[n - 1]).toBeLessThan(5)
+  })
+})
