@@ -14,6 +14,7 @@ export default defineConfig({
           bench: resolve(__dirname, 'src/bench/index.ts'),
           trainWorker: resolve(__dirname, 'src/engine/jobs/trainWorker.ts'),
           importWorker: resolve(__dirname, 'src/engine/jobs/importWorker.ts'),
+          agingWorker: resolve(__dirname, 'src/engine/jobs/agingWorker.ts'),
         },
       },
     },

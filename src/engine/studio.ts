@@ -4,6 +4,8 @@ import { FileStore } from './catalog/files'
 import { EventHub } from './events'
 import { JobRegistry } from './jobs/jobs'
 import { TrainingManager } from './jobs/training'
+import { AgingHost } from './jobs/aging'
+import { Uploads } from './uploads'
 
 export interface StudioOptions extends CatalogOptions {
   mode: 'electron' | 'web' | 'cli'
@@ -14,6 +16,8 @@ export class Studio {
   readonly jobs = new JobRegistry(this.events)
   readonly files: FileStore
   readonly training: TrainingManager
+  readonly aging: AgingHost
+  readonly uploads: Uploads
 
   private constructor(
     readonly home: string,
@@ -23,6 +27,8 @@ export class Studio {
   ) {
     this.files = new FileStore(home)
     this.training = new TrainingManager(home, this.events, nativeBinding)
+    this.aging = new AgingHost(home, this.events, nativeBinding)
+    this.uploads = new Uploads(home)
   }
 
   static open(home: string, options: StudioOptions): Studio {
@@ -35,6 +41,7 @@ export class Studio {
   close(): void {
     // Workers have their own catalog connections; a run they leave behind resumes from its checkpoint.
     void this.training.stopAll()
+    void this.aging.stop()
     this.catalog.close()
   }
 }

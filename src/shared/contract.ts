@@ -22,6 +22,24 @@ import type {
 import { AGE_SOURCES, IMAGE_STATUSES, IMPORT_FORMATS, SPLITS } from './domain'
 import { MAX_AGE } from './ageBins'
 import { TrainConfigSchema, type Phase, type RunProgress } from './training'
+import {
+  BatchRequestSchema,
+  COMPOSITE_MODES,
+  DEFAULT_SPREAD,
+  EXPORT_FORMATS,
+  OPTIMIZE_MODES,
+  type AgingModelChoice,
+  type BatchReport,
+  type EditorExport,
+  type EditorOpened,
+  type EditorPrepared,
+  type EditorProgress,
+  type EditorRender,
+  type EditorStripItem,
+  type EditorVariation,
+  type ModelExport,
+  type ModelImport,
+} from './aging'
 
 /** A call: its input schema, and its result type as a phantom. */
 function defineCall<I extends z.ZodType>(input: I) {
@@ -44,6 +62,23 @@ const ImageFilters = {
   status: z.enum(IMAGE_STATUSES).default('all'),
 }
 const SplitPlan = { seed: z.number().int().min(0).max(0xffffffff).default(0), val: Fraction.default(0.1), test: Fraction.default(0.1) }
+
+const UploadId = z.string().uuid()
+const SessionId = z.string().uuid()
+const Path = z.string().min(1).max(4096)
+/** A file by path (desktop, CLI) or by a finished upload (web mode). */
+const FileRef = z.union([z.object({ path: Path }).strict(), z.object({ uploadId: UploadId }).strict()])
+const Position = z.number().min(0).max(5)
+/** How a face is aged and put back: the knobs render, variations and export share. */
+const Look = {
+  sessionId: SessionId,
+  position: Position,
+  spread: z.number().min(0).max(2).default(DEFAULT_SPREAD),
+  mode: z.enum(COMPOSITE_MODES).default('residual'),
+}
+const Variation = z.number().int().min(0).max(64).default(0)
+/** 512 KiB of bytes as base64, well under web mode's 1 MiB message cap. */
+export const UPLOAD_CHUNK_BYTES = 512 * 1024
 
 /** Caps the demo size so a typo cannot fill a disk (6 bins × 5,000). */
 export const MAX_DEMO_COUNT = 30_000
@@ -109,6 +144,31 @@ export const calls = {
   'runs.pause': defineCall(RunRef).returns<{ ok: boolean }>(),
   'runs.continue': defineCall(RunRef).returns<{ ok: boolean }>(),
   'runs.cancel': defineCall(RunRef).returns<{ ok: boolean }>(),
+  'uploads.begin': defineCall(z.object({ name: z.string().min(1).max(255), size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict()).returns<{ uploadId: string }>(),
+  'uploads.chunk': defineCall(
+    z.object({ uploadId: UploadId, offset: z.number().int().min(0), data: z.string().max(Math.ceil(UPLOAD_CHUNK_BYTES / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64') }).strict(),
+  ).returns<{ received: number }>(),
+  'uploads.finish': defineCall(z.object({ uploadId: UploadId }).strict()).returns<{ uploadId: string; name: string; size: number; sha256: string }>(),
+  /** Checkpoints the editor and batch can use: encoder-phase ones, newest first. */
+  'editor.models': defineCall(Empty).returns<AgingModelChoice[]>(),
+  'editor.open': defineCall(FileRef).returns<EditorOpened>(),
+  'editor.prepare': defineCall(
+    z.object({ sessionId: SessionId, faceIndex: z.number().int().min(0).max(1000), runId: RunId, checkpointId: Id.optional(), sourceAge: Age.optional() }).strict(),
+  ).returns<EditorPrepared>(),
+  /** Starts identity-preserving refinement in the background; editor.progress events follow. */
+  'editor.refine': defineCall(z.object({ sessionId: SessionId, mode: z.enum(OPTIMIZE_MODES).default('identity'), iterations: z.number().int().min(1).max(2000).default(60) }).strict()).returns<{ started: boolean }>(),
+  'editor.stop': defineCall(z.object({ sessionId: SessionId }).strict()).returns<{ stopped: boolean }>(),
+  'editor.render': defineCall(z.object({ ...Look, variation: Variation }).strict()).returns<EditorRender>(),
+  'editor.strip': defineCall(z.object({ sessionId: SessionId, variation: Variation, spread: Look.spread }).strict()).returns<EditorStripItem[]>(),
+  'editor.variations': defineCall(z.object({ ...Look, count: z.number().int().min(1).max(8).default(4) }).strict()).returns<EditorVariation[]>(),
+  'editor.export': defineCall(z.object({ ...Look, variation: Variation, format: z.enum(EXPORT_FORMATS).default('png'), outDir: Path.optional() }).strict()).returns<EditorExport>(),
+  'editor.close': defineCall(z.object({ sessionId: SessionId }).strict()).returns<{ closed: boolean }>(),
+  'models.export': defineCall(z.object({ runId: RunId, checkpointId: Id.optional(), out: Path }).strict()).returns<ModelExport>(),
+  'models.import': defineCall(FileRef).returns<ModelImport>(),
+  /** Ages every photo under the paths; runs as a job (progress, jobs.cancel) and answers when done. */
+  'batch.run': defineCall(BatchRequestSchema).returns<BatchReport>(),
+  /** Continues a cancelled or interrupted batch: outputs already written are kept, not redone. */
+  'batch.resume': defineCall(z.object({ jobId: z.string().uuid() }).strict()).returns<BatchReport>(),
   'jobs.cancel': defineCall(z.object({ jobId: z.string().min(1).max(100) }).strict()).returns<{
     cancelled: boolean
   }>(),
@@ -137,6 +197,7 @@ export interface StudioEvents {
   'run.sample': { runId: string; phase: Phase; step: number; file: string }
   'run.checkpoint': { runId: string; phase: Phase; step: number; checkpointId: number; dir: string }
   'run.status': { runId: string; status: RunStatus; error: string | null }
+  'editor.progress': EditorProgress
 }
 export type EventName = keyof StudioEvents
 export type EventListener = <E extends EventName>(event: E, payload: StudioEvents[E]) => void

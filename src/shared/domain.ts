@@ -133,7 +133,7 @@ export interface DemoResult {
   perBin: number[]
 }
 
-export type JobKind = 'demo' | 'import'
+export type JobKind = 'demo' | 'import' | 'batch'
 
 export interface JobProgress {
   jobId: string

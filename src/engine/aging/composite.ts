@@ -5,6 +5,7 @@
  * is warped into the photo (inverse of the alignment) and added to the photo's own pixels. So the
  * photo keeps its resolution and detail, and every pixel outside the outer mask keeps its bytes.
  */
+import type { CompositeMode } from '../../shared/aging'
 import type { CropTransform } from '../faces/align'
 import { multibandBlend, planes, resize, type Planes } from '../images/pyramid'
 
@@ -13,8 +14,7 @@ import { multibandBlend, planes, resize, type Planes } from '../images/pyramid'
  * which keeps the photo's own skin detail (default). replace: the generated face itself, colour
  * matched to the original; softer, since the model works at 64×64.
  */
-export const COMPOSITE_MODES = ['residual', 'replace'] as const
-export type CompositeMode = (typeof COMPOSITE_MODES)[number]
+export type { CompositeMode } from '../../shared/aging'
 
 /** The face ellipse in crop fractions; the eyes sit at y 0.46 (align.ts EYE_TARGETS). */
 const FACE = { cx: 0.5, cy: 0.56, rx: 0.27, ry: 0.35 }

@@ -5,14 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import sharp from 'sharp'
+import { DEFAULT_SPREAD } from '../../shared/aging'
 import { Rng } from '../../shared/rng'
 import { FaceRecognizer } from '../faces/recognizer'
 import { conditionVector } from './condition'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
 import type { AgingModel } from './model'
 
-/** How far variations move from z, in units of the latent prior's standard deviation. */
-export const DEFAULT_SPREAD = 0.35
+export { DEFAULT_SPREAD }
 
 export interface RenderedFace {
   /** G(z, y_target), model-size RGB in 0–255. */
@@ -74,7 +74,13 @@ export class FaceEdit {
     const y0 = conditionVector(this.sourcePosition)
     const optimizer = new LatentOptimizer(this.model.generator, this.model.encoder, this.recognizer)
     try {
-      const result = await optimizer.optimize(this.x, y0, { mode, iterations, onProgress, signal })
+      this.refinedIterations = 0
+      const onLatent = (z: tf.Tensor2D) => {
+        this.z.dispose()
+        this.z = z.clone()
+        this.refinedIterations++
+      }
+      const result = await optimizer.optimize(this.x, y0, { mode, iterations, onProgress, onLatent, signal })
       result.z0.dispose()
       this.z.dispose()
       this.z = result.z

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs'
 import { FaceRecognizer } from '../faces/recognizer'
 
-export type OptimizeMode = 'none' | 'pixel' | 'identity'
+export type { OptimizeMode } from '../../shared/aging'
+import type { OptimizeMode } from '../../shared/aging'
 
 export interface OptimizeOptions {
   mode: OptimizeMode
@@ -15,6 +16,8 @@ export interface OptimizeOptions {
   /** Weight of the pixel term in identity mode. */
   pixelWeight?: number
   onProgress?: (iteration: number, loss: number) => void
+  /** z after each step, so a preview can follow the refinement; copy it to keep it. */
+  onLatent?: (z: tf.Tensor2D) => void
   signal?: AbortSignal
 }
 
@@ -53,6 +56,7 @@ export class LatentOptimizer {
         }, true, [z])!
         losses.push(loss.dataSync()[0])
         loss.dispose()
+        options.onLatent?.(z as tf.Tensor2D)
         options.onProgress?.(i + 1, losses.at(-1)!)
         await new Promise<void>((resolve) => setImmediate(resolve))
       }

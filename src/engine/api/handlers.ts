@@ -6,6 +6,7 @@ import { version } from '../../../package.json'
 import { backendStatuses } from '../tf/backends'
 import type { Studio } from '../studio'
 import { libraryHandlers, requireDataset } from './libraryHandlers'
+import { agingHandlers } from './agingHandlers'
 import { emptyPerBin } from '../../shared/ageBins'
 import { selectTrainingRows } from '../training/data'
 
@@ -30,6 +31,7 @@ export function createHandlers(studio: Studio): Handlers {
     }),
 
     ...libraryHandlers(studio),
+    ...agingHandlers(studio),
 
     'runs.list': async () => catalog.runs.list(),
 

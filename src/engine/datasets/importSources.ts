@@ -34,7 +34,8 @@ function walk(folder: string, out: string[]): void {
   }
 }
 
-function listFiles(paths: string[]): string[] {
+/** Every file under the given paths (folders walked in name order). */
+export function listFiles(paths: string[]): string[] {
   const files: string[] = []
   for (const given of paths) {
     const path = resolve(given)

@@ -5,9 +5,8 @@
  */
 import exifReader from 'exif-reader'
 import sharp from 'sharp'
+import type { ExportFormat } from '../../shared/aging'
 
-export const EXPORT_FORMATS = ['png', 'jpeg'] as const
-export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
 const SOFTWARE = 'Age Studio'
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { projectRoot } from '../tf/blasAddon'
 
 /** The script's path, or an error saying how to build it. */
-export function workerScript(name: 'trainWorker' | 'importWorker'): string {
+export function workerScript(name: 'trainWorker' | 'importWorker' | 'agingWorker'): string {
   const script = join(projectRoot(), 'out', 'main', `${name}.js`)
   if (!existsSync(script)) throw new Error(`The ${name} script is not built (${script}): run npm run build.`)
   return script

@@ -1,0 +1,174 @@
+/**
+ * Batch age progression: every photo under the given paths (largest face each), aged to each
+ * target age, K variations apiece, composited at full resolution with provenance inside. Each
+ * output is recorded in the catalog as it is written, so a cancelled or crashed batch resumes
+ * where it stopped; the manifest (JSON, CSV) and contact sheets are rebuilt from the catalog.
+ */
+import { stringify } from 'csv-stringify/sync'
+import { existsSync, readFileSync } from 'node:fs'
+import { basename, extname, join, resolve } from 'node:path'
+import { BatchRequestSchema, type BatchReport, type BatchRequest } from '../../shared/aging'
+import type { Catalog } from '../catalog/catalog'
+import { sha256, writeFileAtomic } from '../catalog/files'
+import { IMAGE_EXTENSIONS, listFiles } from '../datasets/importSources'
+import { decodePhoto } from '../faces/photoFace'
+import { FaceRecognizer } from '../faces/recognizer'
+import { encodeWithProvenance } from '../images/provenanceTag'
+import { agedPhoto, AgeError, MASTER_SIZE, openPhoto, prepareFace, provenanceRecord, type PreparedFace } from './agePhoto'
+import { ageToPosition } from './condition'
+import { cellImage, writeContactSheets, type SheetRow } from './contactSheet'
+import { faceRegionPng } from './faceRegion'
+import { loadAgingModel } from './model'
+import { addAgingOutput, finishAgingJob, startAgingJob } from './records'
+import { readPhotoFile } from './editorSessions'
+
+export { BatchRequestSchema, type BatchRequest }
+
+export interface BatchHooks {
+  signal: AbortSignal
+  progress: (done: number, total: number) => void
+}
+
+export class BatchCancelled extends Error {}
+
+interface OutputRow {
+  input_path: string
+  input_sha256: string
+  target_age: number
+  variation: number
+  output_file: string
+  output_sha256: string
+  identity_distance: number
+  provenance: string
+  created_at: string
+}
+
+const key = (sha: string, age: number, variation: number) => `${sha}:${age}:${variation}`
+
+/** The stored request of an earlier batch, for resuming it. */
+export function storedBatch(catalog: Catalog, jobId: string): BatchRequest {
+  const row = catalog.db.prepare("SELECT params FROM aging_jobs WHERE id = ? AND kind = 'batch'").get(jobId) as { params: string } | undefined
+  if (!row) throw new AgeError(`There is no batch ${jobId} to resume.`)
+  return BatchRequestSchema.parse(JSON.parse(row.params).request)
+}
+
+export async function runBatch(catalog: Catalog, home: string, backend: string, jobId: string, request: BatchRequest, hooks: BatchHooks): Promise<BatchReport> {
+  const model = await loadAgingModel(home, catalog, request.runId, request.checkpointId)
+  const outDir = resolve(request.outDir)
+  const failed: BatchReport['failed'] = []
+  let files: string[]
+  try {
+    files = listFiles(request.paths)
+  } catch (error) {
+    throw new AgeError((error as Error).message)
+  }
+  const photos = files.filter((f) => {
+    const image = IMAGE_EXTENSIONS.has(extname(f).toLowerCase())
+    if (!image) failed.push({ path: f, reason: `not an image file (${extname(f) || 'no extension'})` })
+    return image
+  })
+  if (photos.length === 0) throw new AgeError('No photos to age under the given paths.')
+
+  startAgingJob(catalog, { id: jobId, kind: 'batch', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: { request }, outDir })
+  const done = new Set(
+    (catalog.db.prepare('SELECT input_sha256, target_age, variation, output_file FROM aging_outputs WHERE job_id = ?').all(jobId) as OutputRow[])
+      .filter((row) => existsSync(row.output_file))
+      .map((row) => key(row.input_sha256, row.target_age, row.variation)),
+  )
+  const recognizer = await FaceRecognizer.load()
+  const sheet: SheetRow[] = []
+  let reused = 0
+  try {
+    for (const [index, path] of photos.entries()) {
+      if (hooks.signal.aborted) throw new BatchCancelled()
+      let prepared: PreparedFace | undefined
+      try {
+        const photo = await openPhoto(readPhotoFile(path), basename(path), path)
+        prepared = await prepareFace(catalog, photo, 0, model, recognizer)
+        const todo = request.ages.flatMap((age) => Array.from({ length: request.variations }, (_, variation) => ({ age, variation })))
+        if (todo.some(({ age, variation }) => !done.has(key(photo.sha256, age, variation)))) {
+          await prepared.edit.refine(request.optimize, request.iterations, undefined, hooks.signal)
+          if (hooks.signal.aborted) throw new BatchCancelled()
+        }
+        photo.pixels = await decodePhoto(photo.bytes)
+        const cells = [{ png: await cellImage(await faceRegionPng(photo.pixels, prepared.aligned.transform, MASTER_SIZE, 320)), caption: `input · ${prepared.source.age} (${prepared.source.from})` }]
+        const stem = `${basename(path, extname(path)).replace(/[^\w.-]+/g, '_').slice(0, 60)}-${photo.sha256.slice(0, 8)}`
+        for (const { age, variation } of todo) {
+          if (hooks.signal.aborted) throw new BatchCancelled()
+          const file = join(outDir, stem, `age${age}${variation ? `-v${variation}` : ''}.${request.format === 'jpeg' ? 'jpg' : 'png'}`)
+          const parameters = { position: ageToPosition(age), variation, spread: request.spread, mode: request.mode }
+          let region: Buffer
+          let distance: number
+          if (done.has(key(photo.sha256, age, variation))) {
+            reused++
+            const earlier = await decodePhoto(readFileSync(file))
+            region = await faceRegionPng(earlier, prepared.aligned.transform, MASTER_SIZE, 320)
+            distance = (catalog.db.prepare('SELECT identity_distance AS d FROM aging_outputs WHERE job_id = ? AND output_file = ?').get(jobId, file) as { d: number }).d
+          } else {
+            const aged = await agedPhoto(prepared, parameters)
+            distance = aged.rendered.identityDistance
+            const optimize = { mode: request.optimize, iterationsRequested: request.iterations, iterationsDone: prepared.edit.refinedIterations }
+            const provenance = provenanceRecord(prepared, parameters, distance, { jobId, kind: 'batch', backend, optimize })
+            const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, request.format, provenance)
+            await writeFileAtomic(file, bytes)
+            addAgingOutput(catalog, { jobId, inputPath: path, inputSha256: photo.sha256, targetAge: age, variation, outputFile: file, outputSha256: sha256(bytes), identityDistance: distance, provenance })
+            region = await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, 320)
+          }
+          cells.push({ png: await cellImage(region), caption: `${age} y${variation ? ` v${variation}` : ''} · id ${distance.toFixed(2)}` })
+        }
+        sheet.push({ title: basename(path), cells })
+      } catch (error) {
+        if (!(error instanceof AgeError)) throw error
+        failed.push({ path, reason: error.message })
+      } finally {
+        prepared?.edit.dispose()
+      }
+      hooks.progress(index + 1, photos.length)
+    }
+  } catch (error) {
+    finishAgingJob(catalog, jobId, error instanceof BatchCancelled ? 'cancelled' : 'failed')
+    model.dispose()
+    throw error
+  }
+  model.dispose()
+
+  const { pages, pdf } = await writeContactSheets(sheet, outDir)
+  const manifest = writeManifests(catalog, jobId, outDir)
+  finishAgingJob(catalog, jobId, 'done')
+  const outputs = (catalog.db.prepare('SELECT COUNT(*) AS n FROM aging_outputs WHERE job_id = ?').get(jobId) as { n: number }).n
+  return { jobId, outDir, inputs: photos.length, outputs, reused, failed, contactSheets: pages, pdf, ...(await manifest), modelHash: model.modelHash }
+}
+
+/** manifest.json and manifest.csv: one entry per output, from the catalog's record of the job. */
+async function writeManifests(catalog: Catalog, jobId: string, outDir: string): Promise<{ manifestJson: string; manifestCsv: string }> {
+  const rows = catalog.db.prepare('SELECT * FROM aging_outputs WHERE job_id = ? ORDER BY id').all(jobId) as OutputRow[]
+  const entries = rows.map((row) => {
+    const provenance = JSON.parse(row.provenance)
+    return {
+      input: row.input_path,
+      inputSha256: row.input_sha256,
+      face: provenance.input.face.index,
+      targetAge: row.target_age,
+      variation: row.variation,
+      output: row.output_file,
+      outputSha256: row.output_sha256,
+      modelHash: provenance.model.hash,
+      runId: provenance.model.runId,
+      checkpointId: provenance.model.checkpoint.id,
+      checkpointStep: provenance.model.checkpoint.step,
+      parameters: provenance.parameters,
+      identityDistance: row.identity_distance,
+      samePerson: provenance.identity.samePerson,
+      time: provenance.createdAt,
+    }
+  })
+  const manifestJson = join(outDir, 'manifest.json')
+  const manifestCsv = join(outDir, 'manifest.csv')
+  await writeFileAtomic(manifestJson, JSON.stringify({ tool: 'Age Studio', jobId, outputs: entries }, null, 2))
+  const csv = stringify(
+    entries.map((e) => ({ ...e, parameters: JSON.stringify(e.parameters) })),
+    { header: true, columns: ['input', 'inputSha256', 'face', 'targetAge', 'variation', 'output', 'outputSha256', 'modelHash', 'runId', 'checkpointId', 'checkpointStep', 'parameters', 'identityDistance', 'samePerson', 'time'] },
+  )
+  await writeFileAtomic(manifestCsv, csv)
+  return { manifestJson, manifestCsv }
+}

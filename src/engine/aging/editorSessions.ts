@@ -1,0 +1,239 @@
+/**
+ * The age editor's engine side: one session per opened photo, holding the detected faces, the
+ * prepared face (aligned crop, z0 and the refined z) and its model. Runs in the aging worker;
+ * refinement goes on in the background and reports progress while renders are still answered.
+ */
+import { randomUUID } from 'node:crypto'
+import { readFileSync, statSync } from 'node:fs'
+import { basename, extname, join } from 'node:path'
+import sharp from 'sharp'
+import { AGE_BINS, BIN_COUNT } from '../../shared/ageBins'
+import type { EditorExport, EditorOpened, EditorPrepared, EditorProgress, EditorRender, EditorStripItem, EditorVariation, ExportFormat, ModelInfo, OptimizeMode } from '../../shared/aging'
+import type { Catalog } from '../catalog/catalog'
+import { sha256, writeFileAtomic } from '../catalog/files'
+import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
+import { rgbToPng } from '../images/encode'
+import { encodeWithProvenance } from '../images/provenanceTag'
+import { agedPhoto, AgeError, MASTER_SIZE, openPhoto, prepareFace, provenanceRecord, type AgeParameters, type OpenedPhoto, type PreparedFace } from './agePhoto'
+import { positionToAge } from './condition'
+import { faceRegionPng } from './faceRegion'
+import { loadAgingModel, type AgingModel } from './model'
+import { addAgingOutput, finishAgingJob, startAgingJob } from './records'
+
+/** Photos above this size are refused before reading (the pixel limit is checked after). */
+export const MAX_PHOTO_BYTES = 256 * 1024 ** 2
+const PICKER_SIDE = 1024
+const REGION_SIDE = 320
+
+export class SessionMissing extends Error {}
+
+interface Session {
+  photo: OpenedPhoto
+  prepared?: PreparedFace
+  refining?: AbortController
+  /** Settles when the current refinement has ended; a new one waits for it. */
+  refined: Promise<void>
+  optimize: { mode: OptimizeMode; iterationsRequested: number; iterationsDone: number }
+}
+
+const dataUrl = (png: Uint8Array, mime = 'image/png') => `data:${mime};base64,${Buffer.from(png).toString('base64')}`
+
+export function readPhotoFile(path: string): Uint8Array {
+  let size: number
+  try {
+    size = statSync(path).size
+  } catch (error) {
+    throw new AgeError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
+  }
+  if (size > MAX_PHOTO_BYTES) throw new AgeError(`${path} is ${(size / 1024 ** 2).toFixed(0)} MiB; photos up to 256 MiB are accepted.`)
+  return readFileSync(path)
+}
+
+export class EditorSessions {
+  private readonly sessions = new Map<string, Session>()
+  private readonly models = new Map<string, Promise<AgingModel>>()
+  private recognizer?: Promise<FaceRecognizer>
+
+  constructor(
+    private readonly home: string,
+    private readonly catalog: Catalog,
+    private readonly backend: string,
+    private readonly emit: (progress: EditorProgress) => void,
+  ) {}
+
+  private session(id: string): Session {
+    const session = this.sessions.get(id)
+    if (!session) throw new SessionMissing(`There is no open photo ${id}; open it again.`)
+    return session
+  }
+
+  private prepared(id: string): PreparedFace {
+    const prepared = this.session(id).prepared
+    if (!prepared) throw new AgeError('Pick a face and a model first.')
+    return prepared
+  }
+
+  private model(runId: string, checkpointId?: number): Promise<AgingModel> {
+    const key = `${runId}:${checkpointId ?? 'latest'}`
+    let model = this.models.get(key)
+    if (!model) {
+      model = loadAgingModel(this.home, this.catalog, runId, checkpointId)
+      model.catch(() => this.models.delete(key))
+      this.models.set(key, model)
+    }
+    return model
+  }
+
+  async open(path: string, name = basename(path)): Promise<EditorOpened> {
+    const photo = await openPhoto(readPhotoFile(path), name, path)
+    const sessionId = randomUUID()
+    this.sessions.set(sessionId, { photo, refined: Promise.resolve(), optimize: { mode: 'none', iterationsRequested: 0, iterationsDone: 0 } })
+    const { width, height, faces } = photo.found
+    const preview = await sharp(photo.bytes).rotate().resize(PICKER_SIDE, PICKER_SIDE, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer({ resolveWithObject: true })
+    return {
+      sessionId,
+      name,
+      width,
+      height,
+      faces: faces.map((f) => ({ box: f.box, score: f.score })),
+      photo: dataUrl(preview.data, 'image/jpeg'),
+      previewScale: preview.info.width / width,
+    }
+  }
+
+  async prepare(sessionId: string, faceIndex: number, runId: string, checkpointId?: number, sourceAge?: number): Promise<EditorPrepared> {
+    const session = this.session(sessionId)
+    session.refining?.abort()
+    await session.refined
+    const model = await this.model(runId, checkpointId)
+    this.recognizer ??= FaceRecognizer.load()
+    const prepared = await prepareFace(this.catalog, session.photo, faceIndex, model, await this.recognizer, sourceAge)
+    session.prepared?.edit.dispose()
+    session.prepared = prepared
+    session.optimize = { mode: 'none', iterationsRequested: 0, iterationsDone: 0 }
+    const crop = await rgbToPng({ data: prepared.aligned.crop, width: MASTER_SIZE, height: MASTER_SIZE })
+    return { sessionId, faceIndex, source: prepared.source, crop: dataUrl(crop), model: modelInfo(model) }
+  }
+
+  /** Starts identity-preserving refinement in the background; progress comes as events. */
+  refine(sessionId: string, mode: OptimizeMode, iterations: number): { started: boolean } {
+    const session = this.session(sessionId)
+    const prepared = this.prepared(sessionId)
+    session.refining?.abort()
+    const controller = new AbortController()
+    session.refining = controller
+    session.optimize = { mode, iterationsRequested: iterations, iterationsDone: 0 }
+    const report = (iteration: number, loss: number | null, state: EditorProgress['state'], error: string | null = null) =>
+      this.emit({ sessionId, iteration, total: iterations, loss, state, error })
+    session.refined = session.refined
+      .then(() => prepared.edit.refine(mode, iterations, (i, loss) => report(i, loss, 'running'), controller.signal))
+      .then(
+        (outcome) => {
+          session.optimize.iterationsDone = outcome.iterations
+          report(outcome.iterations, outcome.losses.at(-1) ?? null, outcome.stoppedEarly ? 'stopped' : 'done')
+        },
+        (error: Error) => report(0, null, 'failed', error.message),
+      )
+      .finally(() => {
+        if (session.refining === controller) session.refining = undefined
+      })
+    return { started: true }
+  }
+
+  stop(sessionId: string): { stopped: boolean } {
+    const session = this.session(sessionId)
+    const running = session.refining !== undefined
+    session.refining?.abort()
+    return { stopped: running }
+  }
+
+  async render(sessionId: string, parameters: AgeParameters): Promise<EditorRender> {
+    const prepared = this.prepared(sessionId)
+    const aged = await agedPhoto(prepared, parameters)
+    const { transform } = prepared.aligned
+    const pixels = prepared.photo.pixels!
+    const size = prepared.edit.model.imageSize
+    return {
+      position: parameters.position,
+      age: positionToAge(parameters.position),
+      face: dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size })),
+      before: dataUrl(await faceRegionPng(pixels, transform, MASTER_SIZE, REGION_SIDE)),
+      after: dataUrl(await faceRegionPng(aged, transform, MASTER_SIZE, REGION_SIDE)),
+      identityDistance: aged.rendered.identityDistance,
+      samePerson: aged.rendered.identityDistance < SAME_PERSON_DISTANCE,
+      refinedIterations: prepared.edit.refinedIterations,
+    }
+  }
+
+  /** Every bin at once, from the same z. */
+  async strip(sessionId: string, variation: number, spread: number): Promise<EditorStripItem[]> {
+    const { edit } = this.prepared(sessionId)
+    const size = edit.model.imageSize
+    const items: EditorStripItem[] = []
+    for (let bin = 0; bin < BIN_COUNT; bin++) {
+      const rendered = edit.render(bin, variation, spread)
+      const face = dataUrl(await rgbToPng({ data: toBytes(rendered.target), width: size, height: size }))
+      items.push({ bin, label: AGE_BINS[bin], age: positionToAge(bin), face, identityDistance: rendered.identityDistance })
+    }
+    return items
+  }
+
+  async variations(sessionId: string, parameters: Omit<AgeParameters, 'variation'>, count: number): Promise<EditorVariation[]> {
+    const prepared = this.prepared(sessionId)
+    const size = prepared.edit.model.imageSize
+    const out: EditorVariation[] = []
+    for (let variation = 0; variation < count; variation++) {
+      const aged = await agedPhoto(prepared, { ...parameters, variation })
+      out.push({
+        variation,
+        face: dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size })),
+        after: dataUrl(await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, REGION_SIDE)),
+        identityDistance: aged.rendered.identityDistance,
+      })
+    }
+    return out
+  }
+
+  /** The full-resolution composite as PNG or JPEG with provenance inside; recorded in the catalog. */
+  async export(sessionId: string, parameters: AgeParameters, format: ExportFormat, outDir?: string): Promise<EditorExport> {
+    const session = this.session(sessionId)
+    const prepared = this.prepared(sessionId)
+    const aged = await agedPhoto(prepared, parameters)
+    const jobId = randomUUID()
+    const optimize = { ...session.optimize, iterationsDone: prepared.edit.refinedIterations }
+    const provenance = provenanceRecord(prepared, parameters, aged.rendered.identityDistance, { jobId, kind: 'editor', backend: this.backend, optimize })
+    const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, format, provenance)
+    const age = Math.round(positionToAge(parameters.position))
+    const stem = basename(prepared.photo.name, extname(prepared.photo.name)).replace(/[^\w.-]+/g, '_').slice(0, 80) || 'photo'
+    const folder = outDir ?? join(this.home, 'exports', new Date().toISOString().slice(0, 10))
+    const file = join(folder, `${stem}-age${age}${parameters.variation ? `-v${parameters.variation}` : ''}-${jobId.slice(0, 8)}.${format === 'jpeg' ? 'jpg' : 'png'}`)
+    await writeFileAtomic(file, bytes)
+    const hash = sha256(bytes)
+    const { model } = prepared.edit
+    this.catalog.transaction(() => {
+      startAgingJob(this.catalog, { id: jobId, kind: 'single', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: provenance.parameters as object, outDir: folder })
+      addAgingOutput(this.catalog, {
+        jobId, inputPath: prepared.photo.path ?? prepared.photo.name, inputSha256: prepared.photo.sha256, targetAge: positionToAge(parameters.position),
+        variation: parameters.variation, outputFile: file, outputSha256: hash, identityDistance: aged.rendered.identityDistance, provenance,
+      })
+      finishAgingJob(this.catalog, jobId, 'done')
+    })
+    return { file, sha256: hash, width: aged.width, height: aged.height, format, download: dataUrl(bytes, format === 'png' ? 'image/png' : 'image/jpeg') }
+  }
+
+  close(sessionId: string): { closed: boolean } {
+    const session = this.sessions.get(sessionId)
+    session?.refining?.abort()
+    session?.prepared?.edit.dispose()
+    return { closed: this.sessions.delete(sessionId) }
+  }
+}
+
+const toBytes = (pixels: Float32Array) => Uint8Array.from(pixels, (v) => Math.round(v))
+
+export function modelInfo(model: AgingModel): ModelInfo {
+  return {
+    runId: model.run.id, checkpointId: model.checkpoint.id, phase: model.checkpoint.phase, step: model.checkpoint.step, preset: model.run.preset,
+    origin: model.run.origin, createdAt: model.checkpoint.createdAt, imageSize: model.imageSize, modelHash: model.modelHash,
+  }
+}

@@ -1,0 +1,64 @@
+/** The editor's, batch's, model bundles' and uploads' calls. Heavy work goes to the aging workers. */
+import { resolve } from 'node:path'
+import type { AgingModelChoice } from '../../shared/aging'
+import { StudioError, type Handlers } from '../../shared/contract'
+import { AgeError } from '../aging/agePhoto'
+import { storedBatch } from '../aging/batch'
+import { exportModelBundle, importModelBundle } from '../aging/bundle'
+import type { Studio } from '../studio'
+
+type AgingCalls = Pick<Handlers, Extract<keyof Handlers, `${'uploads' | 'editor' | 'models' | 'batch'}.${string}`>>
+
+/** Engine errors about the user's input become bad_input replies with their own message. */
+async function userInput<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof AgeError) throw new StudioError('bad_input', error.message)
+    throw error
+  }
+}
+
+export function agingHandlers(studio: Studio): AgingCalls {
+  const { catalog, aging, uploads, home } = studio
+  const filePath = (ref: { path: string } | { uploadId: string }) => ('path' in ref ? { path: resolve(ref.path), name: undefined } : uploads.file(ref.uploadId))
+
+  return {
+    'uploads.begin': async ({ name, size }) => uploads.begin(name, size),
+    'uploads.chunk': async ({ uploadId, offset, data }) => uploads.chunk(uploadId, offset, data),
+    'uploads.finish': async ({ uploadId }) => uploads.finish(uploadId),
+
+    'editor.models': async () =>
+      catalog.db
+        .prepare(
+          `SELECT c.run_id AS runId, c.id AS checkpointId, c.phase, c.step, r.preset, r.origin, c.created_at AS createdAt
+           FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE c.phase = 'encoder' ORDER BY c.created_at DESC, c.id DESC`,
+        )
+        .all() as AgingModelChoice[],
+    'editor.open': async (ref) => {
+      const { path, name } = filePath(ref)
+      return aging.editorCall('open', path, name)
+    },
+    'editor.prepare': async ({ sessionId, faceIndex, runId, checkpointId, sourceAge }) => aging.editorCall('prepare', sessionId, faceIndex, runId, checkpointId, sourceAge),
+    'editor.refine': async ({ sessionId, mode, iterations }) => aging.editorCall('refine', sessionId, mode, iterations),
+    'editor.stop': async ({ sessionId }) => aging.editorCall('stop', sessionId),
+    'editor.render': async ({ sessionId, ...look }) => aging.editorCall('render', sessionId, look),
+    'editor.strip': async ({ sessionId, variation, spread }) => aging.editorCall('strip', sessionId, variation, spread),
+    'editor.variations': async ({ sessionId, count, ...look }) => aging.editorCall('variations', sessionId, look, count),
+    'editor.export': async ({ sessionId, format, outDir, ...look }) => aging.editorCall('export', sessionId, look, format, outDir && resolve(outDir)),
+    'editor.close': async ({ sessionId }) => aging.editorCall('close', sessionId),
+
+    'models.export': async ({ runId, checkpointId, out }) => userInput(() => exportModelBundle(home, catalog, runId, checkpointId, resolve(out))),
+    'models.import': async (ref) => {
+      const { path } = filePath(ref)
+      const { runId, checkpointId, modelHash, alreadyImported } = await userInput(() => importModelBundle(home, catalog, path))
+      return { runId, checkpointId, modelHash, alreadyImported }
+    },
+
+    'batch.run': async (request) => studio.jobs.run('batch', (job) => aging.batch(job.id, request, job)),
+    'batch.resume': async ({ jobId }) => {
+      const request = await userInput(async () => storedBatch(catalog, jobId))
+      return studio.jobs.run('batch', (job) => aging.batch(jobId, request, job))
+    },
+  }
+}

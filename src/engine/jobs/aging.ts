@@ -1,0 +1,85 @@
+/**
+ * The studio's side of the aging workers: one long-lived editor worker (its sessions hold loaded
+ * models and latents between calls) and one worker per batch, ended when the batch is.
+ */
+import { Worker } from 'node:worker_threads'
+import type { BatchReport } from '../../shared/aging'
+import { StudioError } from '../../shared/contract'
+import type { BatchRequest } from '../aging/batch'
+import type { EventHub } from '../events'
+import type { AgingWorkerMessage, AgingWorkerStart, EditorArgs, EditorMethod, EditorResult } from './agingProtocol'
+import { JobCancelled, type Job } from './jobs'
+import { workerScript } from './workerScript'
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void }
+
+export class AgingHost {
+  private editor?: Worker
+  private readonly pending = new Map<number, Pending>()
+  private nextId = 1
+
+  constructor(
+    private readonly home: string,
+    private readonly events: EventHub,
+    private readonly nativeBinding?: string,
+  ) {}
+
+  private editorWorker(): Worker {
+    if (this.editor) return this.editor
+    const workerData: AgingWorkerStart = { role: 'editor', home: this.home, nativeBinding: this.nativeBinding }
+    const worker = new Worker(workerScript('agingWorker'), { workerData })
+    worker.on('message', (message: AgingWorkerMessage) => {
+      if (message.type === 'editor.progress') this.events.emit('editor.progress', message.progress)
+      if (message.type !== 'reply') return
+      const pending = this.pending.get(message.id)
+      this.pending.delete(message.id)
+      if (message.ok) pending?.resolve(message.result)
+      else pending?.reject(new StudioError(message.code, message.error))
+    })
+    const lost = (why: string) => {
+      if (this.editor !== worker) return
+      this.editor = undefined
+      for (const { reject } of this.pending.values()) reject(new StudioError('internal', `The editor's worker stopped (${why}); open the photo again.`))
+      this.pending.clear()
+    }
+    worker.on('error', (error) => lost(error.message))
+    worker.on('exit', (code) => lost(`exit code ${code}`))
+    this.editor = worker
+    return worker
+  }
+
+  /** Calls an editor method in the worker. */
+  editorCall<M extends EditorMethod>(method: M, ...args: EditorArgs<M>): Promise<EditorResult<M>> {
+    const worker = this.editorWorker()
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      worker.postMessage({ id, method, args })
+    })
+  }
+
+  /** Runs one batch in its own worker as a studio job: progress relayed, cancel forwarded. */
+  async batch(jobId: string, request: BatchRequest, job: Job): Promise<BatchReport> {
+    const workerData: AgingWorkerStart = { role: 'batch', home: this.home, nativeBinding: this.nativeBinding, jobId, request }
+    const worker = new Worker(workerScript('agingWorker'), { workerData })
+    const cancel = () => worker.postMessage('cancel')
+    job.signal.addEventListener('abort', cancel)
+    return new Promise<BatchReport>((resolve, reject) => {
+      worker.on('message', (message: AgingWorkerMessage) => {
+        if (message.type === 'progress') job.progress(message.done, message.total)
+        else if (message.type === 'done') resolve(message.report)
+        else if (message.type === 'failed') reject(message.code === 'cancelled' ? new JobCancelled() : new StudioError(message.code, message.error))
+      })
+      worker.on('error', reject)
+      worker.on('exit', (code) => reject(new Error(`The batch worker stopped unexpectedly (exit code ${code}).`)))
+    }).finally(() => {
+      job.signal.removeEventListener('abort', cancel)
+      void worker.terminate()
+    })
+  }
+
+  async stop(): Promise<void> {
+    await this.editor?.terminate()
+    this.editor = undefined
+  }
+}

@@ -1,0 +1,28 @@
+/** Messages between the studio and an aging worker thread (the editor's, or one batch's). */
+import type { BatchReport, EditorProgress } from '../../shared/aging'
+import type { ErrorCode } from '../../shared/contract'
+import type { EditorSessions } from '../aging/editorSessions'
+import type { BatchRequest } from '../aging/batch'
+
+export type AgingWorkerStart =
+  | { role: 'editor'; home: string; nativeBinding?: string }
+  | { role: 'batch'; home: string; nativeBinding?: string; jobId: string; request: BatchRequest }
+
+/** The editor's methods, called by name with their own arguments. */
+export type EditorMethod = 'open' | 'prepare' | 'refine' | 'stop' | 'render' | 'strip' | 'variations' | 'export' | 'close'
+export type EditorArgs<M extends EditorMethod> = Parameters<EditorSessions[M]>
+export type EditorResult<M extends EditorMethod> = Awaited<ReturnType<EditorSessions[M]>>
+
+export interface EditorRequest {
+  id: number
+  method: EditorMethod
+  args: unknown[]
+}
+
+export type AgingWorkerMessage =
+  | { type: 'reply'; id: number; ok: true; result: unknown }
+  | { type: 'reply'; id: number; ok: false; code: ErrorCode; error: string }
+  | { type: 'editor.progress'; progress: EditorProgress }
+  | { type: 'progress'; done: number; total: number }
+  | { type: 'done'; report: BatchReport }
+  | { type: 'failed'; code: ErrorCode; error: string }

@@ -1,0 +1,58 @@
+/**
+ * The aging worker thread: latent optimisation, rendering and compositing never run on the
+ * thread that serves the UI. As the editor's worker it answers EditorSessions calls; as a batch
+ * worker it runs one batch and reports progress, stopping when told to cancel.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import type { ErrorCode } from '../../shared/contract'
+import { AgeError } from '../aging/agePhoto'
+import { BatchCancelled, runBatch } from '../aging/batch'
+import { EditorSessions, SessionMissing } from '../aging/editorSessions'
+import { Catalog } from '../catalog/catalog'
+import { useBackend } from '../tf/backends'
+import type { AgingWorkerMessage, AgingWorkerStart, EditorRequest } from './agingProtocol'
+
+const start = workerData as AgingWorkerStart
+const post = (message: AgingWorkerMessage) => parentPort!.postMessage(message)
+
+const codeOf = (error: unknown): ErrorCode =>
+  error instanceof SessionMissing ? 'not_found' : error instanceof BatchCancelled ? 'cancelled' : error instanceof AgeError ? 'bad_input' : 'internal'
+
+async function editor(catalog: Catalog, backend: string): Promise<void> {
+  const sessions = new EditorSessions(start.home, catalog, backend, (progress) => post({ type: 'editor.progress', progress }))
+  parentPort!.on('message', async (request: EditorRequest) => {
+    try {
+      const method = sessions[request.method] as (...args: unknown[]) => unknown
+      post({ type: 'reply', id: request.id, ok: true, result: await method.apply(sessions, request.args) })
+    } catch (error) {
+      post({ type: 'reply', id: request.id, ok: false, code: codeOf(error), error: (error as Error).message })
+    }
+  })
+}
+
+async function batch(catalog: Catalog, backend: string): Promise<void> {
+  if (start.role !== 'batch') return
+  const controller = new AbortController()
+  parentPort!.on('message', (command: 'cancel') => command === 'cancel' && controller.abort())
+  try {
+    const report = await runBatch(catalog, start.home, backend, start.jobId, start.request, {
+      signal: controller.signal,
+      progress: (done, total) => post({ type: 'progress', done, total }),
+    })
+    post({ type: 'done', report })
+  } catch (error) {
+    post({ type: 'failed', code: codeOf(error), error: (error as Error).message })
+  } finally {
+    catalog.close()
+  }
+}
+
+async function main() {
+  const catalog = Catalog.open(start.home, { nativeBinding: start.nativeBinding })
+  // Before any face-api call: its wasm build registers a higher-priority backend that is never started.
+  const backend = (await useBackend()).name
+  if (start.role === 'editor') await editor(catalog, backend)
+  else await batch(catalog, backend)
+}
+
+void main()

@@ -1,0 +1,155 @@
+/** The editor's, batch's and model bundles' shapes, shared by the engine and the UI. */
+import { z } from 'zod'
+import type { Box } from './domain'
+
+export const COMPOSITE_MODES = ['residual', 'replace'] as const
+export type CompositeMode = (typeof COMPOSITE_MODES)[number]
+export const EXPORT_FORMATS = ['png', 'jpeg'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+export const OPTIMIZE_MODES = ['none', 'pixel', 'identity'] as const
+export type OptimizeMode = (typeof OPTIMIZE_MODES)[number]
+
+/** How far variations move from z, in units of the latent prior's standard deviation. */
+export const DEFAULT_SPREAD = 0.35
+
+/** What a batch is asked to do; stored with its job so a resume repeats it exactly. */
+export const BatchRequestSchema = z
+  .object({
+    paths: z.array(z.string().min(1).max(4096)).min(1).max(1000),
+    /** Target ages in years. */
+    ages: z.array(z.number().min(0).max(100)).min(1).max(12),
+    variations: z.number().int().min(1).max(8).default(1),
+    spread: z.number().min(0).max(2).default(DEFAULT_SPREAD),
+    mode: z.enum(COMPOSITE_MODES).default('residual'),
+    optimize: z.enum(OPTIMIZE_MODES).default('identity'),
+    iterations: z.number().int().min(0).max(2000).default(30),
+    format: z.enum(EXPORT_FORMATS).default('png'),
+    runId: z.string().regex(/^run-[\w-]{1,60}$/, 'a run id looks like run-20260101120000-abc123'),
+    checkpointId: z.number().int().positive().optional(),
+    outDir: z.string().min(1).max(4096),
+  })
+  .strict()
+export type BatchRequest = z.output<typeof BatchRequestSchema>
+
+/** What the model can honestly do; shown beside the slider and written into provenance. */
+export const MODEL_LIMITS =
+  'Trained on six age bins (0–18, 19–29, 30–39, 40–49, 50–59, 60+) at 64×64: ages between bin centres mix two conditions, and the face change is upsampled into the photo.'
+
+export interface AgingModelChoice {
+  runId: string
+  checkpointId: number
+  phase: string
+  step: number
+  preset: string
+  /** "bundle:HASH" for imported models, else null. */
+  origin: string | null
+  createdAt: string
+}
+
+export interface ModelInfo extends AgingModelChoice {
+  imageSize: number
+  modelHash: string
+}
+
+export interface EditorOpened {
+  sessionId: string
+  name: string
+  width: number
+  height: number
+  faces: { box: Box; score: number }[]
+  /** The photo scaled to at most 1024 px, for picking a face. */
+  photo: string
+  /** Preview pixels per photo pixel. */
+  previewScale: number
+}
+
+export interface SourceAge {
+  age: number
+  position: number
+  from: 'given' | 'catalog label' | 'estimated'
+}
+
+export interface EditorPrepared {
+  sessionId: string
+  faceIndex: number
+  source: SourceAge
+  /** The aligned 256 px crop. */
+  crop: string
+  model: ModelInfo
+}
+
+export interface EditorRender {
+  position: number
+  age: number
+  /** G(z, y) itself at the model's size. */
+  face: string
+  /** The face region of the photo before and after, same box and scale. */
+  before: string
+  after: string
+  identityDistance: number
+  samePerson: boolean
+  refinedIterations: number
+}
+
+export interface EditorStripItem {
+  bin: number
+  label: string
+  age: number
+  face: string
+  identityDistance: number
+}
+
+export interface EditorVariation {
+  variation: number
+  face: string
+  after: string
+  identityDistance: number
+}
+
+export interface EditorExport {
+  file: string
+  sha256: string
+  width: number
+  height: number
+  format: ExportFormat
+  /** The file itself, for a browser download in web mode. */
+  download: string
+}
+
+export interface EditorProgress {
+  sessionId: string
+  iteration: number
+  total: number
+  loss: number | null
+  state: 'running' | 'done' | 'stopped' | 'failed'
+  error: string | null
+}
+
+export interface ModelExport {
+  file: string
+  modelHash: string
+  bytes: number
+  sha256: string
+}
+
+export interface ModelImport {
+  runId: string
+  checkpointId: number
+  modelHash: string
+  alreadyImported: boolean
+}
+
+export interface BatchReport {
+  jobId: string
+  outDir: string
+  inputs: number
+  outputs: number
+  /** Outputs a resumed batch found already made. */
+  reused: number
+  failed: { path: string; reason: string }[]
+  contactSheets: string[]
+  pdf: string | null
+  manifestJson: string
+  manifestCsv: string
+  modelHash: string
+}

@@ -1,0 +1,140 @@
+// The age editor through the contract's handlers (aging worker, real photos, a tiny trained run):
+// upload, detect, prepare, render, refine, variations, export at full size with provenance.
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { photoPixelUntouched } from '../../src/engine/aging/composite'
+import { MASTER_SIZE } from '../../src/engine/aging/agePhoto'
+import { createHandlers } from '../../src/engine/api/handlers'
+import { readProvenance } from '../../src/engine/images/provenanceTag'
+import { UPLOAD_CHUNK_BYTES, type Handlers } from '../../src/shared/contract'
+import type { EditorProgress } from '../../src/shared/aging'
+import { createRun, trainRun } from '../../src/engine/training/trainer'
+import { demoStudio } from '../helpers/training'
+import { DEMO_PHOTOS } from '../helpers/photos'
+
+let env: Awaited<ReturnType<typeof demoStudio>>
+let api: Handlers
+let runId: string
+
+beforeAll(async () => {
+  env = await demoStudio(60)
+  api = createHandlers(env.studio)
+  runId = (await createRun(env.ctx.catalog, { preset: 'tiny', steps: 6, encoderSteps: 6, batch: 8, seed: 2, checkpointEvery: 6 })).runId
+  await trainRun(env.ctx, runId, { paused: false, cancelled: false })
+}, 300_000)
+afterAll(() => env.close())
+
+/** Sends a file the way the UI does: begin, base64 chunks, finish. */
+async function upload(path: string): Promise<string> {
+  const bytes = readFileSync(path)
+  const { uploadId } = await api['uploads.begin']({ name: 'sample1.jpg', size: bytes.length })
+  for (let offset = 0; offset < bytes.length; offset += UPLOAD_CHUNK_BYTES) {
+    await api['uploads.chunk']({ uploadId, offset, data: bytes.subarray(offset, offset + UPLOAD_CHUNK_BYTES).toString('base64') })
+  }
+  return (await api['uploads.finish']({ uploadId })).uploadId
+}
+
+const look = (sessionId: string, position: number) => ({ sessionId, position, variation: 0, spread: 0.35, mode: 'residual' as const })
+
+describe('the age editor', () => {
+  it('opens an uploaded photo, ages the picked face and exports it at full size with provenance', async () => {
+    const opened = await api['editor.open']({ uploadId: await upload(DEMO_PHOTOS[0]) })
+    expect([opened.width, opened.height]).toEqual([1920, 1280])
+    expect(opened.faces.length).toBeGreaterThan(1)
+    expect(opened.name).toBe('sample1.jpg')
+    const { sessionId } = opened
+
+    const prepared = await api['editor.prepare']({ sessionId, faceIndex: 1, runId })
+    expect(prepared.source.from).toBe('estimated')
+    expect(prepared.model.runId).toBe(runId)
+    expect(prepared.model.modelHash).toMatch(/^[0-9a-f]{64}$/)
+
+    const young = await api['editor.render'](look(sessionId, 0))
+    const old = await api['editor.render'](look(sessionId, 5))
+    expect(old.after).not.toBe(young.after)
+    expect(old.before).toBe(young.before)
+    expect(old.identityDistance).toBeGreaterThan(0)
+
+    // Refinement in the background: progress events, then done; the preview moves with z.
+    const events: EditorProgress[] = []
+    const finished = new Promise<EditorProgress>((resolve) => {
+      const stop = env.studio.events.subscribe((event, payload) => {
+        if (event !== 'editor.progress') return
+        events.push(payload as EditorProgress)
+        if ((payload as EditorProgress).state !== 'running') (stop(), resolve(payload as EditorProgress))
+      })
+    })
+    expect(await api['editor.refine']({ sessionId, mode: 'identity', iterations: 4 })).toEqual({ started: true })
+    expect((await finished).state).toBe('done')
+    expect(events.filter((e) => e.state === 'running').map((e) => e.iteration)).toEqual([1, 2, 3, 4])
+    const refined = await api['editor.render'](look(sessionId, 5))
+    expect(refined.refinedIterations).toBe(4)
+    expect(refined.face).not.toBe(old.face)
+
+    const strip = await api['editor.strip']({ sessionId, variation: 0, spread: 0.35 })
+    expect(strip.map((s) => s.label)).toEqual(['0–18', '19–29', '30–39', '40–49', '50–59', '60+'])
+    expect(new Set(strip.map((s) => s.face)).size).toBe(6)
+    const variations = await api['editor.variations']({ sessionId, position: 4, spread: 0.5, mode: 'residual', count: 3 })
+    expect(new Set(variations.map((v) => v.face)).size).toBe(3)
+
+    for (const format of ['png', 'jpeg'] as const) {
+      const exported = await api['editor.export']({ ...look(sessionId, 4.5), format })
+      const bytes = readFileSync(exported.file)
+      const meta = await sharp(bytes).metadata()
+      expect([meta.width, meta.height, meta.format]).toEqual([1920, 1280, format])
+      const provenance = (await readProvenance(bytes)) as Record<string, any>
+      expect(provenance.model.hash).toBe(prepared.model.modelHash)
+      expect(provenance.input.sha256).toBe(createHash(DEMO_PHOTOS[0]))
+      expect(provenance.parameters.position).toBe(4.5)
+      expect(provenance.parameters.optimize).toMatchObject({ mode: 'identity', iterationsDone: 4 })
+      const row = env.studio.catalog.db.prepare('SELECT output_sha256 AS sha, target_age AS age FROM aging_outputs WHERE output_file = ?').get(exported.file) as { sha: string; age: number }
+      expect(row.sha).toBe(exported.sha256)
+
+      if (format === 'png') {
+        // Every pixel the composite may not touch is the original's, and the face did change.
+        const original = await sharp(DEMO_PHOTOS[0]).removeAlpha().raw().toBuffer()
+        const aged = await sharp(bytes).removeAlpha().raw().toBuffer()
+        const transform = provenance.input.face.transform
+        let untouched = 0, changed = 0
+        for (let y = 0; y < 1280; y++) {
+          for (let x = 0; x < 1920; x++) {
+            const j = (y * 1920 + x) * 3
+            const same = original[j] === aged[j] && original[j + 1] === aged[j + 1] && original[j + 2] === aged[j + 2]
+            if (photoPixelUntouched(x, y, transform, MASTER_SIZE)) {
+              untouched++
+              if (!same) throw new Error(`pixel ${x},${y} outside the face mask changed`)
+            } else if (!same) changed++
+          }
+        }
+        expect(untouched).toBeGreaterThan(1920 * 1280 * 0.9)
+        expect(changed).toBeGreaterThan(500)
+      }
+    }
+    expect(await api['editor.close']({ sessionId })).toEqual({ closed: true })
+    await expect(api['editor.render'](look(sessionId, 1))).rejects.toMatchObject({ code: 'not_found' })
+  }, 300_000)
+
+  it('refuses what it cannot use, clearly', async () => {
+    await expect(api['editor.open']({ path: join(env.ctx.home, 'missing.jpg') })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/Cannot read/) })
+    const notPhoto = join(env.ctx.home, 'notes.jpg')
+    require('node:fs').writeFileSync(notPhoto, 'not an image')
+    await expect(api['editor.open']({ path: notPhoto })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/not an image/) })
+    const blank = join(env.ctx.home, 'blank.png')
+    await sharp({ create: { width: 300, height: 200, channels: 3, background: '#777' } }).png().toFile(blank)
+    await expect(api['editor.open']({ path: blank })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/No face found/) })
+    const { sessionId } = await api['editor.open']({ path: DEMO_PHOTOS[1] })
+    await expect(api['editor.render'](look(sessionId, 2))).rejects.toMatchObject({ code: 'bad_input', message: /Pick a face/ })
+    await expect(api['editor.prepare']({ sessionId, faceIndex: 99, runId })).rejects.toMatchObject({ code: 'bad_input', message: /no face 100/ })
+    await expect(api['editor.prepare']({ sessionId, faceIndex: 0, runId: 'run-nope' })).rejects.toMatchObject({ code: 'bad_input', message: /no run run-nope/ })
+    const { uploadId } = await api['uploads.begin']({ name: 'x.jpg', size: 4 })
+    await expect(api['uploads.chunk']({ uploadId, offset: 0, data: Buffer.from('12345').toString('base64') })).rejects.toMatchObject({ code: 'bad_input' })
+    await expect(api['uploads.finish']({ uploadId })).rejects.toMatchObject({ code: 'bad_input', message: /0 of 4 bytes/ })
+    rmSync(notPhoto)
+  }, 120_000)
+})
+
+function createHash(path: string): string {
+  return require('node:crypto').createHash('sha256').update(readFileSync(path)).digest('hex')
+}
