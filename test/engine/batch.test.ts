@@ -1,0 +1,173 @@
+// Batch age progression and model bundles through the contract's handlers, on real photos.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import * as tar from 'tar'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createHandlers } from '../../src/engine/api/handlers'
+import { readProvenance } from '../../src/engine/images/provenanceTag'
+import { Studio } from '../../src/engine/studio'
+import { createRun, trainRun } from '../../src/engine/training/trainer'
+import type { Handlers } from '../../src/shared/contract'
+import type { JobProgress } from '../../src/shared/domain'
+import { demoStudio } from '../helpers/training'
+import { DEMO_PHOTOS } from '../helpers/photos'
+import { tempHome } from '../helpers/serve'
+
+let env: Awaited<ReturnType<typeof demoStudio>>
+let api: Handlers
+let runId: string
+let caseFolder: string
+
+const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
+
+beforeAll(async () => {
+  env = await demoStudio(60)
+  api = createHandlers(env.studio)
+  runId = (await createRun(env.ctx.catalog, { preset: 'tiny', steps: 6, encoderSteps: 6, batch: 8, seed: 3, checkpointEvery: 6 })).runId
+  await trainRun(env.ctx, runId, { paused: false, cancelled: false })
+  // A case folder: three photos, a note and a corrupt "photo".
+  caseFolder = join(env.ctx.home, 'case')
+  mkdirSync(caseFolder)
+  DEMO_PHOTOS.slice(0, 3).forEach((photo, i) => copyFileSync(photo, join(caseFolder, `photo${i + 1}.jpg`)))
+  writeFileSync(join(caseFolder, 'notes.txt'), 'seen near the station')
+  writeFileSync(join(caseFolder, 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0x00, 1, 2, 3]))
+}, 300_000)
+afterAll(() => env.close())
+
+const request = (outDir: string) => ({ paths: [caseFolder], ages: [15, 65], variations: 2, optimize: 'pixel' as const, iterations: 2, runId, outDir })
+
+describe('batch age progression', () => {
+  it('ages three photos into an output folder with contact sheets, a PDF and manifests, all in the catalog', async () => {
+    const out = join(env.ctx.home, 'out')
+    const report = await api['batch.run']({ ...request(out), spread: 0.35, mode: 'residual', format: 'png' })
+    expect(report.inputs).toBe(4) // three photos and the broken one; the note is no image
+    expect(report.outputs).toBe(3 * 2 * 2)
+    expect(report.failed.map((f) => f.path.split('/').pop()).sort()).toEqual(['broken.jpg', 'notes.txt'])
+    expect(report.failed.find((f) => f.path.endsWith('broken.jpg'))!.reason).toMatch(/not an image Age Studio can read|cannot decode/)
+    expect(report.contactSheets).toHaveLength(1)
+    const sheet = await sharp(report.contactSheets[0]).metadata()
+    expect(sheet.width).toBeGreaterThan(5 * 160) // the input and four aged versions per row
+    expect(readFileSync(report.pdf!).subarray(0, 5).toString()).toBe('%PDF-')
+
+    const manifest = JSON.parse(readFileSync(report.manifestJson, 'utf8'))
+    expect(manifest.outputs).toHaveLength(12)
+    for (const entry of manifest.outputs) {
+      expect(entry.outputSha256).toBe(sha(entry.output))
+      expect(entry.inputSha256).toBe(sha(entry.input))
+      expect(entry.modelHash).toBe(report.modelHash)
+      expect(typeof entry.identityDistance).toBe('number')
+      const size = await sharp(entry.output).metadata()
+      const original = await sharp(entry.input).metadata()
+      expect([size.width, size.height]).toEqual([original.width, original.height])
+    }
+    expect(new Set(manifest.outputs.map((e: { targetAge: number; variation: number }) => `${e.targetAge}/${e.variation}`))).toEqual(new Set(['15/0', '15/1', '65/0', '65/1']))
+    const csv = readFileSync(report.manifestCsv, 'utf8').trim().split('\n')
+    expect(csv[0]).toMatch(/^input,inputSha256,face,targetAge,variation,output,outputSha256,modelHash/)
+    expect(csv).toHaveLength(13)
+    const provenance = (await readProvenance(readFileSync(manifest.outputs[0].output))) as Record<string, any>
+    expect(provenance).toMatchObject({ kind: 'batch', jobId: report.jobId, model: { hash: report.modelHash } })
+    const job = env.studio.catalog.db.prepare('SELECT status, kind FROM aging_jobs WHERE id = ?').get(report.jobId)
+    expect(job).toEqual({ status: 'done', kind: 'batch' })
+  }, 600_000)
+
+  it('cancels, then resumes without redoing what was written', async () => {
+    const out = join(env.ctx.home, 'out-resumed')
+    let jobId = ''
+    const stop = env.studio.events.subscribe((event, payload) => {
+      const progress = payload as JobProgress
+      if (event === 'job.progress' && progress.kind === 'batch' && progress.done === 2) { // broken.jpg, then photo1.jpg
+        jobId = progress.jobId
+        void api['jobs.cancel']({ jobId })
+      }
+    })
+    await expect(api['batch.run']({ ...request(out), paths: [caseFolder], spread: 0.35, mode: 'residual', format: 'jpeg' })).rejects.toMatchObject({ name: 'JobCancelled' })
+    stop()
+    const written = (env.studio.catalog.db.prepare('SELECT COUNT(*) AS n FROM aging_outputs WHERE job_id = ?').get(jobId) as { n: number }).n
+    expect(written).toBeGreaterThanOrEqual(4)
+    expect(written).toBeLessThan(12)
+    expect(env.studio.catalog.db.prepare('SELECT status FROM aging_jobs WHERE id = ?').get(jobId)).toEqual({ status: 'cancelled' })
+
+    const resumed = await api['batch.resume']({ jobId })
+    expect(resumed.jobId).toBe(jobId)
+    expect(resumed.reused).toBe(written)
+    expect(resumed.outputs).toBe(12)
+    expect(JSON.parse(readFileSync(resumed.manifestJson, 'utf8')).outputs).toHaveLength(12)
+    await expect(api['batch.resume']({ jobId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ code: 'bad_input' })
+  }, 600_000)
+})
+
+describe('model bundles', () => {
+  it('an exported bundle imported into a fresh home gives identical outputs', async () => {
+    const file = join(env.ctx.home, 'bundles', 'tiny.agemodel')
+    const exported = await api['models.export']({ runId, out: file })
+    expect(exported.modelHash).toMatch(/^[0-9a-f]{64}$/)
+    expect(exported.sha256).toBe(sha(file))
+
+    const home = tempHome('age-studio-offline-')
+    const offline = Studio.open(home, { mode: 'cli' })
+    const offlineApi = createHandlers(offline)
+    try {
+      const imported = await offlineApi['models.import']({ path: file })
+      expect(imported).toMatchObject({ modelHash: exported.modelHash, alreadyImported: false })
+      expect(await offlineApi['models.import']({ path: file })).toMatchObject({ runId: imported.runId, alreadyImported: true })
+      expect((await offlineApi['editor.models']({})).map((m) => m.runId)).toEqual([imported.runId])
+
+      const exportFrom = async (handlers: Handlers, run: string) => {
+        const { sessionId } = await handlers['editor.open']({ path: DEMO_PHOTOS[2] })
+        const prepared = await handlers['editor.prepare']({ sessionId, faceIndex: 0, runId: run, sourceAge: 30 })
+        await handlers['editor.variations']({ sessionId, position: 4, spread: 0.35, mode: 'residual', count: 2 })
+        const output = await handlers['editor.export']({ sessionId, position: 4.2, variation: 1, spread: 0.35, mode: 'replace', format: 'png' })
+        return { prepared, pixels: await sharp(output.file).raw().toBuffer(), provenance: (await readProvenance(readFileSync(output.file))) as Record<string, any> }
+      }
+      const here = await exportFrom(api, runId)
+      const there = await exportFrom(offlineApi, imported.runId)
+      expect(there.prepared.model.modelHash).toBe(here.prepared.model.modelHash)
+      expect(there.pixels.equals(here.pixels)).toBe(true)
+      expect(there.provenance.model.hash).toBe(here.provenance.model.hash)
+      expect(there.provenance.model.origin).toBe(`bundle:${exported.modelHash}`)
+    } finally {
+      offline.close()
+    }
+  }, 300_000)
+
+  it('refuses empty, corrupt, tampered and hostile bundles without touching the catalog', async () => {
+    const dir = join(env.ctx.home, 'bad-bundles')
+    mkdirSync(dir, { recursive: true })
+    const runsBefore = (await api['runs.list']({})).length
+    const empty = join(dir, 'empty.agemodel')
+    writeFileSync(empty, '')
+    await expect(api['models.import']({ path: empty })).rejects.toMatchObject({ code: 'bad_input', message: /empty/ })
+    const garbage = join(dir, 'garbage.agemodel')
+    writeFileSync(garbage, Buffer.alloc(4096, 7))
+    await expect(api['models.import']({ path: garbage })).rejects.toMatchObject({ code: 'bad_input', message: /not a model bundle/ })
+    await expect(api['models.import']({ path: join(dir, 'missing.agemodel') })).rejects.toMatchObject({ code: 'bad_input', message: /Cannot read/ })
+
+    // A bundle with an entry that climbs out of the folder.
+    const staging = join(dir, 'staging')
+    mkdirSync(join(staging, 'generator'), { recursive: true })
+    writeFileSync(join(staging, 'bundle.json'), '{}')
+    writeFileSync(join(staging, 'evil.sh'), 'rm -rf /')
+    const hostile = join(dir, 'hostile.agemodel')
+    await tar.c({ gzip: true, file: hostile, cwd: staging }, ['bundle.json', 'evil.sh'])
+    await expect(api['models.import']({ path: hostile })).rejects.toMatchObject({ code: 'bad_input', message: /never has: evil.sh/ })
+
+    // A real bundle whose weights were altered after export.
+    const good = join(dir, 'good.agemodel')
+    await api['models.export']({ runId, out: good })
+    const unpacked = join(dir, 'unpacked')
+    mkdirSync(unpacked)
+    await tar.x({ file: good, cwd: unpacked })
+    const weights = join(unpacked, 'generator', 'weights.bin')
+    const bytes = readFileSync(weights)
+    bytes[10] ^= 0xff
+    writeFileSync(weights, bytes)
+    const tampered = join(dir, 'tampered.agemodel')
+    await tar.c({ gzip: true, file: tampered, cwd: unpacked }, ['bundle.json', 'generator', 'encoder'])
+    await expect(api['models.import']({ path: tampered })).rejects.toMatchObject({ code: 'bad_input', message: /damaged/ })
+
+    expect(await api['runs.list']({})).toHaveLength(runsBefore)
+    expect(existsSync(join(env.ctx.home, 'evil.sh'))).toBe(false)
+  }, 120_000)
+})
