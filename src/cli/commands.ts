@@ -10,6 +10,7 @@ import { runs, train } from './train'
 import { age } from './age'
 import { call } from './client'
 import { importPhotos } from './importCommand'
+import { batch, exportModel, importModel } from './batchCommand'
 
 export interface CommandContext {
   studio: Studio
@@ -86,7 +87,7 @@ export async function serve({ studio, args, json, rendererDir }: CommandContext)
   return null
 }
 
-export const COMMANDS = { demo, list, import: importPhotos, serve, train, runs, age } as const
+export const COMMANDS = { demo, list, import: importPhotos, serve, train, runs, age, batch, 'export-model': exportModel, 'import-model': importModel } as const
 
 export const USAGE = `Usage: age-studio [--home DIR] [--json] <command> [options]
 
@@ -107,6 +108,14 @@ Commands:
   age PHOTO --run RUN_ID [--checkpoint ID] [--to 0-5 ... | --all] [--optimize none|pixel|identity]
       [--iterations N] [--from 0-5] --out DIR
                                    age an aligned face crop: one PNG per target bin plus provenance.json
+  batch PATH... (--run RUN_ID | --model BUNDLE) --to AGES --out DIR [--variations K] [--checkpoint ID]
+        [--optimize none|pixel|identity] [--iterations N] [--composite residual|replace]
+        [--format png|jpeg] [--spread X] | batch --resume JOB_ID
+                                   age every photo (largest face) to each age in years, at full size
+                                   with provenance; contact sheets, PDF, manifest.json/.csv; Ctrl-C stops
+  export-model --run RUN_ID [--checkpoint ID] --out FILE
+                                   write a portable model bundle (G + E, configuration, hash)
+  import-model FILE                add a model bundle; it appears as a run with one checkpoint
 
 Global options:
   --home DIR   data directory (default: $AGE_STUDIO_HOME, else the per-user app-data folder)

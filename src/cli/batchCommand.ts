@@ -1,0 +1,105 @@
+/** `age-studio batch`, `export-model` and `import-model`: the batch and bundle calls the UI uses. */
+import { resolve } from 'node:path'
+import { COMPOSITE_MODES, EXPORT_FORMATS, OPTIMIZE_MODES, type BatchReport } from '../shared/aging'
+import type { JobProgress } from '../shared/domain'
+import { intOption, parse, UsageError } from './args'
+import { call } from './client'
+import type { CommandContext, CommandOutput } from './commands'
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined
+  if (!allowed.includes(value as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}.`)
+  return value as T
+}
+
+function ages(values: string[] | undefined): number[] {
+  const list = (values ?? []).flatMap((v) => v.split(',')).filter((v) => v.trim() !== '')
+  if (list.length === 0) throw new UsageError('Give the target ages in years with --to, e.g. --to 40,60,75.')
+  return list.map((v) => {
+    const age = Number(v)
+    if (!Number.isFinite(age) || age < 0 || age > 100) throw new UsageError(`--to takes ages in years 0–100, got ${JSON.stringify(v)}.`)
+    return age
+  })
+}
+
+export async function batch({ studio, args, log }: CommandContext): Promise<CommandOutput> {
+  const { values, positionals } = parse(
+    args,
+    {
+      run: { type: 'string' }, model: { type: 'string' }, checkpoint: { type: 'string' }, to: { type: 'string', multiple: true }, out: { type: 'string' },
+      variations: { type: 'string' }, spread: { type: 'string' }, optimize: { type: 'string' }, iterations: { type: 'string' },
+      composite: { type: 'string' }, format: { type: 'string' }, resume: { type: 'string' },
+    },
+    true,
+  )
+  let jobId = values.resume
+  const stop = studio.events.subscribe((event, data) => {
+    const progress = data as JobProgress
+    if (event !== 'job.progress' || progress.kind !== 'batch') return
+    jobId = progress.jobId
+    log(`aged ${progress.done}/${progress.total} photos${progress.etaSeconds === null ? '' : `, ${Math.ceil(progress.etaSeconds)} s left`}`)
+  })
+  const interrupt = () => {
+    log(`stopping: outputs already written are kept; resume with age-studio batch --resume ${jobId ?? 'JOB_ID'}`)
+    if (jobId) void call(studio, 'jobs.cancel', { jobId })
+  }
+  process.once('SIGINT', interrupt)
+  try {
+    let report: BatchReport
+    if (values.resume) {
+      if (positionals.length) throw new UsageError('--resume takes no paths: the batch repeats its own.')
+      report = await call(studio, 'batch.resume', { jobId: values.resume })
+    } else {
+      if (positionals.length === 0) throw new UsageError('batch needs photos or folders: age-studio batch PATH... --run RUN_ID --to 40,60 --out DIR.')
+      if (!values.out) throw new UsageError('--out DIR is required.')
+      if (Boolean(values.run) === Boolean(values.model)) throw new UsageError('Give exactly one of --run RUN_ID or --model BUNDLE.')
+      let runId = values.run
+      let checkpointId = intOption('checkpoint', values.checkpoint)
+      if (values.model) {
+        const imported = await call(studio, 'models.import', { path: values.model })
+        log(`${imported.alreadyImported ? 'using' : 'imported'} model ${imported.modelHash.slice(0, 12)} as ${imported.runId}`)
+        runId = imported.runId
+        checkpointId = imported.checkpointId
+      }
+      const spread = values.spread === undefined ? undefined : Number(values.spread)
+      report = await call(studio, 'batch.run', {
+        paths: positionals.map((p) => resolve(p)),
+        ages: ages(values.to),
+        variations: intOption('variations', values.variations),
+        spread,
+        optimize: oneOf('optimize', values.optimize, OPTIMIZE_MODES),
+        iterations: intOption('iterations', values.iterations),
+        mode: oneOf('composite', values.composite, COMPOSITE_MODES),
+        format: oneOf('format', values.format, EXPORT_FORMATS),
+        runId: runId!,
+        checkpointId,
+        outDir: resolve(values.out),
+      })
+    }
+    const lines = [
+      `Batch ${report.jobId}: ${report.outputs} outputs from ${report.inputs} photos${report.reused ? ` (${report.reused} kept from before)` : ''} in ${report.outDir}`,
+      `Contact sheet: ${report.contactSheets.join(', ') || 'none'}${report.pdf ? `; PDF ${report.pdf}` : ''}`,
+      `Manifest: ${report.manifestJson}, ${report.manifestCsv}`,
+      ...report.failed.map((f) => `  skipped ${f.path}: ${f.reason}`),
+    ]
+    return { json: report, text: lines.join('\n') }
+  } finally {
+    stop()
+    process.off('SIGINT', interrupt)
+  }
+}
+
+export async function exportModel({ studio, args }: CommandContext): Promise<CommandOutput> {
+  const { values } = parse(args, { run: { type: 'string' }, checkpoint: { type: 'string' }, out: { type: 'string' } })
+  if (!values.run || !values.out) throw new UsageError('export-model needs --run RUN_ID and --out FILE.')
+  const exported = await call(studio, 'models.export', { runId: values.run, checkpointId: intOption('checkpoint', values.checkpoint), out: resolve(values.out) })
+  return { json: exported, text: `Model ${exported.modelHash} → ${exported.file} (${(exported.bytes / 1024 ** 2).toFixed(1)} MiB, sha256 ${exported.sha256})` }
+}
+
+export async function importModel({ studio, args }: CommandContext): Promise<CommandOutput> {
+  const { positionals } = parse(args, {}, true)
+  if (positionals.length !== 1) throw new UsageError('import-model takes one bundle file.')
+  const imported = await call(studio, 'models.import', { path: resolve(positionals[0]) })
+  const verb = imported.alreadyImported ? 'was already imported as' : 'imported as'
+  return { json: imported, text: `Model ${imported.modelHash} ${verb} ${imported.runId} (checkpoint ${imported.checkpointId})` }
+}
