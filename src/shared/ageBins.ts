@@ -35,3 +35,19 @@ export function binAgeRange(bin: AgeBin): [number, number] {
 export function emptyPerBin(): number[] {
   return new Array<number>(BIN_COUNT).fill(0)
 }
+
+/** Bin centres in years, for turning an age in years into a position. */
+const CENTRES = [9, 24, 34.5, 44.5, 54.5, 70]
+
+export function ageToPosition(years: number): number {
+  if (years <= CENTRES[0]) return 0
+  if (years >= CENTRES[5]) return 5
+  const i = CENTRES.findIndex((centre) => years < centre) - 1
+  return i + (years - CENTRES[i]) / (CENTRES[i + 1] - CENTRES[i])
+}
+
+/** The age in years a position stands for (bin centres, linear in between): what the slider shows. */
+export function positionToAge(position: number): number {
+  const low = Math.max(0, Math.min(4, Math.floor(position)))
+  return CENTRES[low] + (position - low) * (CENTRES[low + 1] - CENTRES[low])
+}

@@ -148,6 +148,8 @@ export interface BatchReport {
   reused: number
   failed: { path: string; reason: string }[]
   contactSheets: string[]
+  /** The first contact sheet page, scaled down, for the UI. */
+  sheetPreview: string | null
   pdf: string | null
   manifestJson: string
   manifestCsv: string

@@ -7,6 +7,7 @@
 import { stringify } from 'csv-stringify/sync'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
+import sharp from 'sharp'
 import { BatchRequestSchema, type BatchReport, type BatchRequest } from '../../shared/aging'
 import type { Catalog } from '../catalog/catalog'
 import { sha256, writeFileAtomic } from '../catalog/files'
@@ -136,7 +137,8 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
   const manifest = writeManifests(catalog, jobId, outDir)
   finishAgingJob(catalog, jobId, 'done')
   const outputs = (catalog.db.prepare('SELECT COUNT(*) AS n FROM aging_outputs WHERE job_id = ?').get(jobId) as { n: number }).n
-  return { jobId, outDir, inputs: photos.length, outputs, reused, failed, contactSheets: pages, pdf, ...(await manifest), modelHash: model.modelHash }
+  const sheetPreview = pages.length ? `data:image/jpeg;base64,${(await sharp(pages[0]).resize({ width: 1200, withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer()).toString('base64')}` : null
+  return { jobId, outDir, inputs: photos.length, outputs, reused, failed, contactSheets: pages, sheetPreview, pdf, ...(await manifest), modelHash: model.modelHash }
 }
 
 /** manifest.json and manifest.csv: one entry per output, from the catalog's record of the job. */

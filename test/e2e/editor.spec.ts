@@ -1,0 +1,106 @@
+// The age editor and batch progression in Chromium (web mode): import a model bundle through the
+// UI, open a group photo, pick a face, move the slider, try variations, export and download;
+// then age three photos as a batch and see its contact sheet.
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect, test } from '@playwright/test'
+import sharp from 'sharp'
+import { readProvenance } from '../../src/engine/images/provenanceTag'
+import { DEMO_PHOTOS } from '../helpers/photos'
+import { CLI, serveStudio, tempHome, type Served } from '../helpers/serve'
+
+let served: Served | undefined
+const trainer = tempHome('age-studio-e2e-trainer-')
+const bundle = join(trainer, 'tiny.agemodel')
+
+test.beforeAll(() => {
+  const cli = (...args: string[]) => {
+    const result = spawnSync(process.execPath, [CLI, '--home', trainer, ...args], { encoding: 'utf8' })
+    if (result.status !== 0) throw new Error(`${args[0]} failed: ${result.stderr}`)
+    return result.stdout
+  }
+  cli('demo', '--count', '60')
+  const runId = JSON.parse(cli('train', '--preset', 'tiny', '--steps', '4', '--encoder-steps', '4', '--batch', '8', '--checkpoint-every', '4', '--json')).runId
+  cli('export-model', '--run', runId, '--out', bundle)
+})
+test.afterAll(() => rmSync(trainer, { recursive: true, force: true }))
+test.afterEach(async () => {
+  await served?.stop()
+  served = undefined
+})
+
+test('import a model, open a group photo, pick a face, slide the age, export full size', async ({ page }) => {
+  test.setTimeout(240_000)
+  served = await serveStudio()
+  await page.goto(served.url)
+  await page.getByTestId('nav-editor').click()
+  await expect(page.getByTestId('editor-no-model')).toBeVisible()
+
+  // The bundle goes in through the UI, as it would on an offline machine.
+  await page.getByText('Model bundles').click()
+  await page.getByTestId('bundle-file').setInputFiles(bundle)
+  await expect(page.getByTestId('bundle-message')).toContainText('Imported: model', { timeout: 60_000 })
+  await expect(page.getByTestId('editor-model')).toContainText('imported')
+
+  await page.getByTestId('editor-file').setInputFiles(DEMO_PHOTOS[0])
+  await expect(page.getByTestId('editor-photo')).toBeVisible({ timeout: 60_000 })
+  const faces = page.locator('[data-testid^="editor-face-"]')
+  expect(await faces.count()).toBeGreaterThan(1)
+  await page.getByTestId('editor-face-1').click()
+
+  // The instant preview from z0, then refinement in the background.
+  await expect(page.getByTestId('editor-split')).toBeVisible({ timeout: 60_000 })
+  await expect(page.getByTestId('editor-identity')).toContainText(/Identity distance \d\.\d{3}/)
+  await expect(page.getByTestId('editor-refine')).toBeVisible()
+  await expect(page.getByTestId('editor-limits')).toContainText('64×64')
+  await expect(page.getByTestId('editor-strip').locator('button')).toHaveCount(6)
+
+  // Moving the slider changes the aged face and the age shown.
+  const after = page.getByTestId('editor-after')
+  const before = await after.getAttribute('src')
+  const age = await page.getByTestId('editor-age').textContent()
+  await page.getByTestId('editor-slider').fill('0.5')
+  await expect(page.getByTestId('editor-age')).not.toHaveText(age!)
+  await expect.poll(() => after.getAttribute('src')).not.toBe(before)
+  await page.getByTestId('editor-strip').locator('button').last().click()
+  await expect(page.getByTestId('editor-age')).toHaveText('about 70 years')
+  await expect(page.getByTestId('editor-refine')).toContainText(/refined \(60 steps\)|stopped/, { timeout: 120_000 })
+
+  await page.getByTestId('editor-show-variations').click()
+  await expect(page.getByTestId('editor-variations').locator('button')).toHaveCount(4, { timeout: 60_000 })
+  await page.getByTestId('editor-variation-2').click()
+
+  await page.getByTestId('editor-export').click()
+  await expect(page.getByTestId('editor-exported')).toContainText('1920×1280 PNG', { timeout: 60_000 })
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('editor-download').click()])
+  const bytes = readFileSync((await download.path())!)
+  const meta = await sharp(bytes).metadata()
+  expect([meta.width, meta.height]).toEqual([1920, 1280])
+  const provenance = (await readProvenance(bytes)) as Record<string, any>
+  expect(provenance.parameters).toMatchObject({ position: 5, variation: 2, composite: 'residual' })
+  expect(provenance.model.origin).toMatch(/^bundle:/)
+})
+
+test('age three photos as a batch and see the contact sheet', async ({ page }) => {
+  test.setTimeout(240_000)
+  served = await serveStudio()
+  const folder = join(served.home, 'case')
+  mkdirSync(folder)
+  DEMO_PHOTOS.slice(3, 6).forEach((photo, i) => copyFileSync(photo, join(folder, `photo${i + 1}.jpg`)))
+  expect(spawnSync(process.execPath, [CLI, '--home', served.home, 'import-model', bundle]).status).toBe(0)
+
+  await page.goto(served.url)
+  await page.getByTestId('nav-batch').click()
+  await expect(page.getByTestId('editor-model')).toContainText('imported')
+  await page.getByTestId('batch-paths').fill(folder)
+  await page.getByTestId('batch-ages').fill('30, 70')
+  await page.getByTestId('batch-iterations').fill('2')
+  await page.getByTestId('batch-out').fill(join(served.home, 'aged'))
+  await page.getByTestId('batch-start').click()
+  await expect(page.getByTestId('batch-progress')).toBeVisible()
+  await expect(page.getByTestId('batch-report')).toContainText('6 outputs from 3 photos', { timeout: 180_000 })
+  await expect(page.getByTestId('batch-sheet')).toBeVisible()
+  const manifest = JSON.parse(readFileSync(join(served.home, 'aged', 'manifest.json'), 'utf8'))
+  expect(manifest.outputs).toHaveLength(6)
+})
