@@ -11,6 +11,7 @@ import { PRESET_NAMES, type PresetName } from '../engine/model/presets'
 import { Studio } from '../engine/studio'
 import { backendStatuses } from '../engine/tf/backends'
 import { benchImports } from './imports'
+import { benchAging } from './aging'
 import { benchConvolutions, benchTrainingStep, trainingBackends } from './training'
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -45,6 +46,7 @@ async function main() {
 
   await benchCatalog()
   for (const line of await benchImports()) console.log(line)
+  for (const line of await benchAging(presets)) console.log(line)
   console.log('backends:')
   for (const b of backendStatuses()) console.log(`  ${b.name}: ${b.available ? 'available' : 'unavailable'} (${b.detail})`)
   console.log('training, one D + G step at batch 32:')

@@ -116,6 +116,25 @@ describe('the age editor', () => {
     await expect(api['editor.render'](look(sessionId, 1))).rejects.toMatchObject({ code: 'not_found' })
   }, 300_000)
 
+  it('stops the refinement early when asked, keeping z as it is then', async () => {
+    const { sessionId } = await api['editor.open']({ path: DEMO_PHOTOS[2] })
+    await api['editor.prepare']({ sessionId, faceIndex: 0, runId, sourceAge: 40 })
+    const finished = new Promise<EditorProgress>((resolve) => {
+      const stop = env.studio.events.subscribe((event, payload) => {
+        const progress = payload as EditorProgress
+        if (event !== 'editor.progress' || progress.sessionId !== sessionId) return
+        if (progress.state === 'running' && progress.iteration === 2) void api['editor.stop']({ sessionId })
+        if (progress.state !== 'running') (stop(), resolve(progress))
+      })
+    })
+    await api['editor.refine']({ sessionId, mode: 'identity', iterations: 2000 })
+    const outcome = await finished
+    expect(outcome.state).toBe('stopped')
+    expect(outcome.iteration).toBeLessThan(2000)
+    expect((await api['editor.render'](look(sessionId, 3))).refinedIterations).toBe(outcome.iteration)
+    expect(await api['editor.stop']({ sessionId })).toEqual({ stopped: false })
+  }, 120_000)
+
   it('refuses what it cannot use, clearly', async () => {
     await expect(api['editor.open']({ path: join(env.ctx.home, 'missing.jpg') })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/Cannot read/) })
     const notPhoto = join(env.ctx.home, 'notes.jpg')
