@@ -80,6 +80,13 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   const provenance = (await readProvenance(bytes)) as Record<string, any>
   expect(provenance.parameters).toMatchObject({ position: 5, variation: 2, composite: 'residual' })
   expect(provenance.model.origin).toMatch(/^bundle:/)
+
+  // A look at another tab keeps the photo and its edit.
+  await page.getByTestId('nav-library').click()
+  await expect(page.getByTestId('editor-split')).toBeHidden()
+  await page.getByTestId('nav-editor').click()
+  await expect(page.getByTestId('editor-exported')).toBeVisible()
+  await expect(page.getByTestId('editor-age')).toHaveText('about 70 years')
 })
 
 test('age three photos as a batch and see the contact sheet', async ({ page }) => {
