@@ -111,3 +111,19 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
   const manifest = JSON.parse(readFileSync(join(served.home, 'aged', 'manifest.json'), 'utf8'))
   expect(manifest.outputs).toHaveLength(6)
 })
+
+test('open a run’s encoder checkpoint in the editor from the Training view', async ({ page }) => {
+  test.setTimeout(180_000)
+  served = await serveStudio()
+  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, '--home', served!.home, ...args, '--json'], { encoding: 'utf8' })
+  expect(cli('demo', '--count', '60').status).toBe(0)
+  const trained = cli('train', '--preset', 'tiny', '--steps', '2', '--encoder-steps', '2', '--batch', '8', '--checkpoint-every', '2')
+  const runId = JSON.parse(trained.stdout).runId
+
+  await page.goto(`${served.url}#run=${runId}`)
+  await page.getByTestId('checkpoint-editor').click()
+  await expect(page.getByTestId('nav-editor')).toHaveClass(/active/)
+  const picker = page.getByTestId('editor-model')
+  await expect(picker).toBeVisible()
+  expect(await picker.locator('option:checked').textContent()).toContain(runId)
+})
