@@ -120,6 +120,10 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
         tf.tile(random([2, 1, 6], 12), [1, 9, 1]), tf.tile(c4, [4, 6, 5, 1]), tf.tile(row, [2, 3]),
         ...tf.split(x, [3, 5], 3), ...tf.split(x, 2, 1),
         tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.2).mul(c4).sum())(x),
+        // Signs read from the bits: zero and −0 take alpha like x > 0 says, as does every negative.
+        tf.leakyRelu(x, 0.2), tf.leakyRelu(x, 0.3),
+        tf.leakyRelu(tf.tensor1d([0, -0, -1.5, 2.5, -3e-38, 1e30, -1e30]), 0.2),
+        tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.2).mul(tf.tensor1d([1, 2, 3, 4, 5, 6, 7])).sum())(tf.tensor1d([0, -0, -1.5, 2.5, -3e-38, 1e30, -1e30])),
       ]
     })
     expect(error).toBeLessThan(1e-5)

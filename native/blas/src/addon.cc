@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "adam.h"
 #include "blas.h"
 #include "conv.h"
 
@@ -87,6 +88,33 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   return out;
 }
 
+double number(const Napi::Object& o, const char* name) { return o.Get(name).As<Napi::Number>().DoubleValue(); }
+
+// (value, gradient, m, v, {learningRate, beta1, beta2, epsilon, correction1, correction2}[, out]) -> next;
+// m and v are updated in place; the new weights go to out when given (value itself for an update
+// in place), else to a new array.
+Napi::Value Adam(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if ((info.Length() != 5 && info.Length() != 6) || !info[4].IsObject()) return fail(env, "expected (value, gradient, m, v, params[, out])");
+  for (int i = 0; i < 4; i++) {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      return fail(env, "adam takes Float32Arrays");
+    }
+  }
+  auto value = info[0].As<Napi::Float32Array>(), gradient = info[1].As<Napi::Float32Array>();
+  auto m = info[2].As<Napi::Float32Array>(), v = info[3].As<Napi::Float32Array>();
+  const size_t n = value.ElementLength();
+  if (gradient.ElementLength() != n || m.ElementLength() != n || v.ElementLength() != n) return fail(env, "adam sizes differ");
+  auto o = info[4].As<Napi::Object>();
+  const AdamParams p = {number(o, "learningRate"), number(o, "beta1"), number(o, "beta2"), number(o, "epsilon"),
+                        number(o, "correction1"), number(o, "correction2")};
+  const bool given = info.Length() == 6 && info[5].IsTypedArray() && info[5].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+  if (info.Length() == 6 && (!given || info[5].As<Napi::Float32Array>().ElementLength() != n)) return fail(env, "adam out must be a Float32Array of the same size");
+  auto next = given ? info[5].As<Napi::Float32Array>() : Napi::Float32Array::New(env, n);
+  adamStep(p, n, value.Data(), gradient.Data(), m.Data(), v.Data(), next.Data());
+  return next;
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto result = Napi::Object::New(env);
@@ -112,6 +140,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2DBackpropInput));
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2DBackpropFilter));
   exports.Set("matMul", Napi::Function::New(env, MatMul));
+  exports.Set("adam", Napi::Function::New(env, Adam));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   return exports;

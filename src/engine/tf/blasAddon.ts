@@ -35,11 +35,22 @@ export interface MatMulShape {
   batchB: number
 }
 
+export interface AdamParams {
+  learningRate: number
+  beta1: number
+  beta2: number
+  epsilon: number
+  correction1: number
+  correction2: number
+}
+
 export interface BlasAddon {
   conv2d(x: Float32Array, filter: Float32Array, shape: ConvShape): Float32Array
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, shape: ConvShape): Float32Array
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, shape: ConvShape): Float32Array
   matMul(a: Float32Array, b: Float32Array, shape: MatMulShape): Float32Array
+  /** One Adam step: m and v updated in place; the new weights go to out (may be value itself) or a new array. */
+  adam(value: Float32Array, gradient: Float32Array, m: Float32Array, v: Float32Array, params: AdamParams, out?: Float32Array): Float32Array
   info(): { library: string; threads: number }
   setThreads(n: number): void
 }

@@ -143,13 +143,30 @@ function tile(original: Kernel): Kernel {
 
 const LEAKY_RELU_GRAD = 'AgeStudioLeakyReluGrad'
 
+/**
+ * 1 where x ≤ 0 (or −0), else 0, from x's bits. A comparison per element costs a branch that
+ * random signs mispredict half the time (four times slower on this machine).
+ */
+const notPositive = (bits: number) => (((bits - 1) | 0) >>> 31) | (bits >>> 31)
+
+/** y = x where x > 0, else alpha·x; the same values as tfjs's kernel, which calls a closure per element. */
+function leakyRelu({ inputs, backend, attrs }: KernelArgs): Info {
+  const x = values(backend, inputs.x)
+  const bits = new Int32Array(x.buffer, x.byteOffset, x.length)
+  const factor = Float64Array.of(1, attrs.alpha as number) // a lookup, not 1 − (1 − alpha), which is not alpha exactly
+  const y = new Float32Array(x.length)
+  for (let i = 0; i < x.length; i++) y[i] = x[i] * factor[notPositive(bits[i])]
+  return backend.makeTensorInfo(inputs.x.shape, 'float32', y)
+}
+
 /** dx = dy where x > 0, else alpha·dy: one pass instead of Greater, Multiply and Select. */
 function leakyReluGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const dy = values(backend, inputs.dy)
   const x = values(backend, inputs.x)
-  const alpha = attrs.alpha as number
+  const bits = new Int32Array(x.buffer, x.byteOffset, x.length)
+  const factor = Float64Array.of(1, attrs.alpha as number)
   const dx = new Float32Array(dy.length)
-  for (let i = 0; i < dy.length; i++) dx[i] = x[i] > 0 ? dy[i] : alpha * dy[i]
+  for (let i = 0; i < dy.length; i++) dx[i] = dy[i] * factor[notPositive(bits[i])]
   return backend.makeTensorInfo(inputs.x.shape, 'float32', dx)
 }
 
@@ -181,6 +198,8 @@ export function registerFastKernels(backendName: string): void {
   register('Sum', reduce(false, original('Sum')))
   register('Mean', reduce(true, original('Mean')))
   register('SplitV', splitLastAxis(original('SplitV') as unknown as (args: KernelArgs) => Info[]))
+  const leaky = original('LeakyRelu')
+  register('LeakyRelu', (args: KernelArgs) => (args.inputs.x.dtype === 'float32' ? leakyRelu(args) : leaky(args)))
   tf.registerKernel({ kernelName: LEAKY_RELU_GRAD, backendName, kernelFunc: leakyReluGrad as unknown as tf.KernelFunc })
   registerLeakyReluGradient(backendName)
 }
