@@ -107,7 +107,7 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
     expect(error).toBeLessThan(1e-4)
   })
 
-  it('elementwise broadcasts, reductions, tile, split and the LeakyReLU gradient', async () => {
+  it('elementwise broadcasts, reductions, tile, split, concat, upsampling and LeakyReLU', async () => {
     const error = await compare(() => {
       const x = random([4, 6, 5, 8], 8)
       const c = random([8], 9)
@@ -120,13 +120,21 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
         tf.tile(random([2, 1, 6], 12), [1, 9, 1]), tf.tile(c4, [4, 6, 5, 1]), tf.tile(row, [2, 3]),
         ...tf.split(x, [3, 5], 3), ...tf.split(x, 2, 1),
         tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.2).mul(c4).sum())(x),
-        // Signs read from the bits: zero and −0 take alpha like x > 0 says, as does every negative.
         tf.leakyRelu(x, 0.2), tf.leakyRelu(x, 0.3),
-        tf.leakyRelu(tf.tensor1d([0, -0, -1.5, 2.5, -3e-38, 1e30, -1e30]), 0.2),
-        tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.2).mul(tf.tensor1d([1, 2, 3, 4, 5, 6, 7])).sum())(tf.tensor1d([0, -0, -1.5, 2.5, -3e-38, 1e30, -1e30])),
+        tf.concat([x, random([4, 6, 5, 3], 14)], -1), tf.concat([x, random([4, 6, 5, 2], 15), x], 3), tf.concat([x, x], 1),
+        tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [12, 10]), tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [9, 7]),
+        tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [11, 13], true), tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [3, 4], false, true),
       ]
     })
     expect(error).toBeLessThan(1e-5)
+    // LeakyReLU reads signs from the bits: zero and −0 take alpha, as x > 0 says, like every
+    // negative. Compared on their own, so these values do not set the scale of the checks above.
+    const edges = [0, -0, -1.5, 2.5, -3e-38, 3e-38, 1e3, -1e3]
+    const leaky = await compare(() => [
+      tf.leakyRelu(tf.tensor1d(edges), 0.2),
+      tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.2).mul(tf.tensor1d(edges.map((_, i) => i + 1))).sum())(tf.tensor1d(edges)),
+    ])
+    expect(leaky).toBe(0)
   })
 
   it("a whole tiny training step's gradients", async () => {
