@@ -8,7 +8,8 @@ import { oneHot } from '../engine/training/data'
 import { ganStep } from '../engine/training/steps'
 import { makeAdam } from '../engine/tf/cpuAdam'
 
-export async function benchTrainingStep(name: PresetName, backend: BackendName, batch = 32, steps = 3): Promise<number> {
+/** Images/s of one D + G step: the best and the median of `roundCount` rounds of `steps` steps. */
+export async function benchTrainingStep(name: PresetName, backend: BackendName, batch = 32, steps = 3, roundCount = 3): Promise<{ best: number; median: number }> {
   await useBackend(backend)
   const p = preset(name)
   const models = { generator: buildGenerator(p), discriminator: buildDiscriminator(p), optG: makeAdam(2e-4, 0.5), optD: makeAdam(2e-4, 0.5) }
@@ -18,13 +19,17 @@ export async function benchTrainingStep(name: PresetName, backend: BackendName, 
   const labels = oneHot(bins, 6)
   const step = () => ganStep(models, { images, labels, bins }, rng, { zDim: p.zDim, bins: 6, labelSmoothing: 0 })
   step() // warm-up: first-use allocations and BLAS thread start
-  const started = performance.now()
-  for (let i = 0; i < steps; i++) step()
-  const seconds = (performance.now() - started) / 1000
+  const rounds: number[] = []
+  for (let round = 0; round < roundCount; round++) {
+    const started = performance.now()
+    for (let i = 0; i < steps; i++) step()
+    rounds.push((batch * steps) / ((performance.now() - started) / 1000))
+  }
   tf.dispose([images, labels])
   models.generator.dispose()
   models.discriminator.dispose()
-  return (batch * steps) / seconds
+  rounds.sort((a, b) => a - b)
+  return { best: rounds.at(-1)!, median: rounds[Math.floor(rounds.length / 2)] }
 }
 
 /** GFLOP/s of the paper preset's largest convolutions, forward and both gradients. */
