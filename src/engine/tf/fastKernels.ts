@@ -3,11 +3,11 @@
  * take a generic, index-arithmetic route: a channel vector broadcast over NHWC (batch norm,
  * biases), reductions over the leading axes (batch-norm statistics and their gradients), and
  * splitting along the last axis (the gradient of D's label concat), and concatenation along it
- * (layoutKernels.ts). Anything else goes to the CPU backend's own kernel.
+ * (loopKernels.ts). Anything else goes to the CPU backend's own kernel.
  */
 import * as tf from '@tensorflow/tfjs'
 import { values, type Info, type KernelArgs } from './cpuKernel'
-import { concatLastAxis } from './layoutKernels'
+import { concatLastAxis, unary, UNARY_NAMES } from './loopKernels'
 
 type Kernel = (args: KernelArgs) => Info
 
@@ -200,6 +200,7 @@ export function registerFastKernels(backendName: string): void {
   register('Mean', reduce(true, original('Mean')))
   register('SplitV', splitLastAxis(original('SplitV') as unknown as (args: KernelArgs) => Info[]))
   register('Concat', concatLastAxis(original('Concat')))
+  for (const name of UNARY_NAMES) register(name, unary(name, original(name)))
   const leaky = original('LeakyRelu')
   register('LeakyRelu', (args: KernelArgs) => (args.inputs.x.dtype === 'float32' ? leakyRelu(args) : leaky(args)))
   tf.registerKernel({ kernelName: LEAKY_RELU_GRAD, backendName, kernelFunc: leakyReluGrad as unknown as tf.KernelFunc })

@@ -1,7 +1,7 @@
 /**
- * Concatenation along channels (D's label concat, every D pass): tfjs's CPU kernel computes an
- * index per element and took 20 ms per paper-preset call; this copies row by row (7 ms).
- * (Upsampling was tried the same way and gained nothing: tfjs's own kernel is fine there.)
+ * Kernels as plain loops where tfjs's CPU backend goes per element through closures or index
+ * arithmetic: concatenation along channels (D's label concat, every D pass: 20 → 7 ms a
+ * paper-preset call), Floor and Square. Upsampling was tried the same way and gained nothing.
  */
 import * as tf from '@tensorflow/tfjs'
 import { values, type Info, type KernelArgs } from './cpuKernel'
@@ -31,5 +31,27 @@ export function concatLastAxis(original: Kernel): Kernel {
       }
     }
     return args.backend.makeTensorInfo([...leading, width], 'float32', out)
+  }
+}
+
+/** Floor (dropout's mask) and Square (batch-norm variance): tfjs calls a closure per element. */
+const UNARY: Record<string, (x: Float32Array, out: Float32Array) => void> = {
+  Floor: (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = Math.floor(x[i])
+  },
+  Square: (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = x[i] * x[i]
+  },
+}
+export const UNARY_NAMES = Object.keys(UNARY)
+
+export function unary(name: string, original: Kernel): Kernel {
+  const run = UNARY[name]
+  return (args) => {
+    const { x } = args.inputs
+    if (x.dtype !== 'float32') return original(args)
+    const out = new Float32Array(x.shape.reduce((a, b) => a * b, 1))
+    run(values(args.backend, x), out)
+    return args.backend.makeTensorInfo(x.shape, 'float32', out)
   }
 }
