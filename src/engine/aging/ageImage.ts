@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AGE_BINS, ageToBin } from '../../shared/ageBins'
 import { TrainConfigSchema } from '../../shared/training'
@@ -22,7 +22,7 @@ import { preset } from '../model/presets'
 import { useBackend } from '../tf/backends'
 import { conditionVector } from './condition'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
-import { AgeError } from './agePhoto'
+import { AgeError, catalogAge, readPhotoFile } from './agePhoto'
 import { pickCheckpoint } from './model'
 
 export interface AgeRequest {
@@ -59,7 +59,7 @@ export interface AgeOutcome {
 export { AgeError }
 
 interface FaceInput {
-  bytes: Buffer
+  bytes: Uint8Array
   rgb: Uint8Array
   /** How the face was found: taken as an aligned crop, or detected and aligned. */
   face: { aligned: 'as given' } | { aligned: 'detected'; box: Box; score: number; facesFound: number; transform: CropTransform }
@@ -71,12 +71,7 @@ interface FaceInput {
  * the crop warped from full resolution).
  */
 async function readFace(path: string, size: number): Promise<FaceInput> {
-  let bytes: Buffer
-  try {
-    bytes = readFileSync(path)
-  } catch (error) {
-    throw new AgeError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
-  }
+  const bytes = readPhotoFile(path)
   try {
     const { width, height } = await photoSize(bytes)
     if (width === size && height === size) {
@@ -103,9 +98,9 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   let sourceBin = request.sourceBin
   let sourceBinFrom: AgeOutcome['sourceBinFrom'] = 'given'
   if (sourceBin === undefined) {
-    const labelled = catalog.db.prepare('SELECT age_bin AS bin FROM images WHERE sha256 = ? AND age_bin IS NOT NULL').get(inputSha) as { bin: number } | undefined
-    sourceBin = labelled?.bin ?? ageToBin(Math.round(await estimateAge(rgb, p.imageSize))) ?? 2
-    sourceBinFrom = labelled ? 'catalog label' : 'estimated'
+    const labelled = catalogAge(catalog, inputSha)
+    sourceBin = ageToBin(labelled ?? Math.round(await estimateAge(rgb, p.imageSize))) ?? 2
+    sourceBinFrom = labelled !== undefined ? 'catalog label' : 'estimated'
   }
 
   const generator = await readModel(join(home, checkpoint.dir, 'generator'))

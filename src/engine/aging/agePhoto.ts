@@ -3,6 +3,8 @@
  * the chosen one into a 256 px master crop, settle its current age, then for any target age
  * render G and composite the change back into the full-resolution photo.
  */
+import { readFileSync, statSync } from 'node:fs'
+import { basename, extname } from 'node:path'
 import { version } from '../../../package.json'
 import { ageToBin, AGE_BINS } from '../../shared/ageBins'
 import type { Catalog } from '../catalog/catalog'
@@ -30,6 +32,20 @@ export interface OpenedPhoto {
   pixels?: { rgb: Uint8Array; width: number; height: number }
 }
 
+/** Photos above this size are refused before reading (the pixel limit is checked after). */
+export const MAX_PHOTO_BYTES = 256 * 1024 ** 2
+
+export function readPhotoFile(path: string): Uint8Array {
+  let size: number
+  try {
+    size = statSync(path).size
+  } catch (error) {
+    throw new AgeError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
+  }
+  if (size > MAX_PHOTO_BYTES) throw new AgeError(`${path} is ${(size / 1024 ** 2).toFixed(0)} MiB; photos up to 256 MiB are accepted.`)
+  return readFileSync(path)
+}
+
 export async function openPhoto(bytes: Uint8Array, name: string, path: string | null): Promise<OpenedPhoto> {
   try {
     return { bytes, sha256: sha256(bytes), name, path, found: await findFaces(bytes) }
@@ -37,6 +53,11 @@ export async function openPhoto(bytes: Uint8Array, name: string, path: string | 
     if (!(error instanceof PhotoError)) throw error
     throw new AgeError(error.message === 'no face found' ? `No face found in ${name}.` : `${name} is not an image Age Studio can read (${error.message}).`)
   }
+}
+
+/** A photo's name without folder or extension, safe as part of an output file name. */
+export function fileStem(name: string): string {
+  return basename(name, extname(name)).replace(/[^\w.-]+/g, '_').slice(0, 60) || 'photo'
 }
 
 export type SourceFrom = 'given' | 'catalog label' | 'estimated'
@@ -50,10 +71,15 @@ export interface PreparedFace {
 }
 
 /** The face's current age: as given, else its catalog label (same photo bytes), else estimated. */
+/** The age the catalog holds for these exact photo bytes, if any. */
+export function catalogAge(catalog: Catalog, sha: string): number | undefined {
+  return (catalog.db.prepare('SELECT age FROM images WHERE sha256 = ? AND age IS NOT NULL').get(sha) as { age: number } | undefined)?.age
+}
+
 async function sourceAge(catalog: Catalog, photo: OpenedPhoto, crop: Uint8Array, given?: number): Promise<{ age: number; from: SourceFrom }> {
   if (given !== undefined) return { age: given, from: 'given' }
-  const labelled = catalog.db.prepare('SELECT age FROM images WHERE sha256 = ? AND age IS NOT NULL').get(photo.sha256) as { age: number } | undefined
-  if (labelled) return { age: labelled.age, from: 'catalog label' }
+  const labelled = catalogAge(catalog, photo.sha256)
+  if (labelled !== undefined) return { age: labelled, from: 'catalog label' }
   return { age: Math.round(await estimateAge(crop, MASTER_SIZE)), from: 'estimated' }
 }
 

@@ -15,13 +15,13 @@ import { IMAGE_EXTENSIONS, listFiles } from '../datasets/importSources'
 import { decodePhoto } from '../faces/photoFace'
 import { FaceRecognizer } from '../faces/recognizer'
 import { encodeWithProvenance } from '../images/provenanceTag'
-import { agedPhoto, AgeError, MASTER_SIZE, openPhoto, prepareFace, provenanceRecord, type PreparedFace } from './agePhoto'
+import { dataUrl } from '../images/encode'
+import { agedPhoto, AgeError, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type PreparedFace } from './agePhoto'
 import { ageToPosition } from './condition'
 import { cellImage, writeContactSheets, type SheetRow } from './contactSheet'
 import { faceRegionPng } from './faceRegion'
 import { loadAgingModel } from './model'
 import { addAgingOutput, finishAgingJob, startAgingJob } from './records'
-import { readPhotoFile } from './editorSessions'
 
 export { BatchRequestSchema, type BatchRequest }
 
@@ -93,7 +93,7 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
         }
         photo.pixels = await decodePhoto(photo.bytes)
         const cells = [{ png: await cellImage(await faceRegionPng(photo.pixels, prepared.aligned.transform, MASTER_SIZE, 320)), caption: `input · ${prepared.source.age} (${prepared.source.from})` }]
-        const stem = `${basename(path, extname(path)).replace(/[^\w.-]+/g, '_').slice(0, 60)}-${photo.sha256.slice(0, 8)}`
+        const stem = `${fileStem(path)}-${photo.sha256.slice(0, 8)}`
         for (const { age, variation } of todo) {
           if (hooks.signal.aborted) throw new BatchCancelled()
           const file = join(outDir, stem, `age${age}${variation ? `-v${variation}` : ''}.${request.format === 'jpeg' ? 'jpg' : 'png'}`)
@@ -137,7 +137,7 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
   const manifest = writeManifests(catalog, jobId, outDir)
   finishAgingJob(catalog, jobId, 'done')
   const outputs = (catalog.db.prepare('SELECT COUNT(*) AS n FROM aging_outputs WHERE job_id = ?').get(jobId) as { n: number }).n
-  const sheetPreview = pages.length ? `data:image/jpeg;base64,${(await sharp(pages[0]).resize({ width: 1200, withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer()).toString('base64')}` : null
+  const sheetPreview = pages.length ? dataUrl(await sharp(pages[0]).resize({ width: 1200, withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer(), 'image/jpeg') : null
   return { jobId, outDir, inputs: photos.length, outputs, reused, failed, contactSheets: pages, sheetPreview, pdf, ...(await manifest), modelHash: model.modelHash }
 }
 

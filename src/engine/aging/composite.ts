@@ -6,7 +6,7 @@
  * photo keeps its resolution and detail, and every pixel outside the outer mask keeps its bytes.
  */
 import type { CompositeMode } from '../../shared/aging'
-import type { CropTransform } from '../faces/align'
+import { cropBounds, type CropTransform } from '../faces/align'
 import { multibandBlend, planes, resize, type Planes } from '../images/pyramid'
 
 /**
@@ -106,16 +106,11 @@ export function applyFaceChange(photo: { rgb: Uint8Array; width: number; height:
   const { width, height } = photo
   const out = Uint8Array.from(photo.rgb)
   const size = change.width
-  const [a, b, c, d, e, f] = transform
-  const corners = [[0, 0], [size, 0], [0, size], [size, size]].map(([u, v]) => [a * u + b * v + c, d * u + e * v + f])
-  const x0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0]))) - 1)
-  const x1 = Math.min(width - 1, Math.ceil(Math.max(...corners.map((p) => p[0]))) + 1)
-  const y0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[1]))) - 1)
-  const y1 = Math.min(height - 1, Math.ceil(Math.max(...corners.map((p) => p[1]))) + 1)
+  const { x0, y0, x1, y1 } = cropBounds(transform, size, width, height, 2)
   const [ia, ib, ic, id, ie, iff] = invertTransform(transform)
   const at = (u: number, v: number, k: number) => (u < 0 || v < 0 || u >= size || v >= size ? 0 : change.data[(v * size + u) * 3 + k])
-  for (let y = y0; y <= y1; y++) {
-    for (let x = x0; x <= x1; x++) {
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
       const u = ia * x + ib * y + ic
       const v = id * x + ie * y + iff
       const u0 = Math.floor(u), v0 = Math.floor(v)

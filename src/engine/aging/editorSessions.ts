@@ -4,24 +4,21 @@
  * refinement goes on in the background and reports progress while renders are still answered.
  */
 import { randomUUID } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
-import { basename, extname, join } from 'node:path'
+import { basename, join } from 'node:path'
 import sharp from 'sharp'
 import { AGE_BINS, BIN_COUNT } from '../../shared/ageBins'
 import type { EditorExport, EditorOpened, EditorPrepared, EditorProgress, EditorRender, EditorStripItem, EditorVariation, ExportFormat, ModelInfo, OptimizeMode } from '../../shared/aging'
 import type { Catalog } from '../catalog/catalog'
 import { sha256, writeFileAtomic } from '../catalog/files'
 import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
-import { rgbToPng } from '../images/encode'
+import { dataUrl, rgbToPng } from '../images/encode'
 import { encodeWithProvenance } from '../images/provenanceTag'
-import { agedPhoto, AgeError, MASTER_SIZE, openPhoto, prepareFace, provenanceRecord, type AgeParameters, type OpenedPhoto, type PreparedFace } from './agePhoto'
+import { agedPhoto, AgeError, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type AgeParameters, type OpenedPhoto, type PreparedFace } from './agePhoto'
 import { positionToAge } from './condition'
 import { faceRegionPng } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
 import { addAgingOutput, finishAgingJob, startAgingJob } from './records'
 
-/** Photos above this size are refused before reading (the pixel limit is checked after). */
-export const MAX_PHOTO_BYTES = 256 * 1024 ** 2
 const PICKER_SIDE = 1024
 const REGION_SIDE = 320
 
@@ -34,19 +31,6 @@ interface Session {
   /** Settles when the current refinement has ended; a new one waits for it. */
   refined: Promise<void>
   optimize: { mode: OptimizeMode; iterationsRequested: number; iterationsDone: number }
-}
-
-const dataUrl = (png: Uint8Array, mime = 'image/png') => `data:${mime};base64,${Buffer.from(png).toString('base64')}`
-
-export function readPhotoFile(path: string): Uint8Array {
-  let size: number
-  try {
-    size = statSync(path).size
-  } catch (error) {
-    throw new AgeError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
-  }
-  if (size > MAX_PHOTO_BYTES) throw new AgeError(`${path} is ${(size / 1024 ** 2).toFixed(0)} MiB; photos up to 256 MiB are accepted.`)
-  return readFileSync(path)
 }
 
 export class EditorSessions {
@@ -204,7 +188,7 @@ export class EditorSessions {
     const provenance = provenanceRecord(prepared, parameters, aged.rendered.identityDistance, { jobId, kind: 'editor', backend: this.backend, optimize })
     const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, format, provenance)
     const age = Math.round(positionToAge(parameters.position))
-    const stem = basename(prepared.photo.name, extname(prepared.photo.name)).replace(/[^\w.-]+/g, '_').slice(0, 80) || 'photo'
+    const stem = fileStem(prepared.photo.name)
     const folder = outDir ?? join(this.home, 'exports', new Date().toISOString().slice(0, 10))
     const file = join(folder, `${stem}-age${age}${parameters.variation ? `-v${parameters.variation}` : ''}-${jobId.slice(0, 8)}.${format === 'jpeg' ? 'jpg' : 'png'}`)
     await writeFileAtomic(file, bytes)

@@ -1,15 +1,10 @@
 /** The part of a photo the aligned crop covers, as a small PNG: previews, before/after, contact sheets. */
 import sharp from 'sharp'
-import type { CropTransform } from '../faces/align'
+import { cropBounds, type CropTransform } from '../faces/align'
 
 export function faceRegionBox(transform: CropTransform, size: number, width: number, height: number): { left: number; top: number; width: number; height: number } {
-  const [a, b, c, d, e, f] = transform
-  const corners = [[0, 0], [size, 0], [0, size], [size, size]].map(([u, v]) => [a * u + b * v + c, d * u + e * v + f])
-  const left = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0]))))
-  const top = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[1]))))
-  const right = Math.min(width, Math.ceil(Math.max(...corners.map((p) => p[0]))))
-  const bottom = Math.min(height, Math.ceil(Math.max(...corners.map((p) => p[1]))))
-  return { left, top, width: Math.max(1, right - left), height: Math.max(1, bottom - top) }
+  const { x0, y0, x1, y1 } = cropBounds(transform, size, width, height)
+  return { left: x0, top: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) }
 }
 
 /** The face region of an RGB photo, scaled to fit side×side (never enlarged past 2×). */

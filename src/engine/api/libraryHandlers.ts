@@ -8,6 +8,7 @@ import { createDemoDataset } from '../datasets/demo'
 import { importInWorker } from '../jobs/imports'
 import { splitFor } from '../datasets/splits'
 import type { Studio } from '../studio'
+import { dataUrl } from '../images/encode'
 
 type LibraryCalls = Pick<Handlers, Extract<keyof Handlers, `library.${string}`>>
 
@@ -23,7 +24,7 @@ async function photoPreview(row: ImageRow): Promise<ImageDetail['photo']> {
     const { data, info } = await sharp(row.sourcePath, { limitInputPixels: false }).rotate().resize(PHOTO_SIDE, PHOTO_SIDE, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer({ resolveWithObject: true })
     const k = info.width / row.width
     return {
-      url: `data:image/jpeg;base64,${data.toString('base64')}`,
+      url: dataUrl(data, 'image/jpeg'),
       width: info.width,
       height: info.height,
       box: row.faceBox && { x: row.faceBox.x * k, y: row.faceBox.y * k, width: row.faceBox.width * k, height: row.faceBox.height * k },

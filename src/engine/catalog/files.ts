@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { dataUrl } from '../images/encode'
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
@@ -46,7 +47,6 @@ export class FileStore {
 
   async dataUrl(relative: string | null, mime = 'image/png'): Promise<string> {
     if (!relative) return ''
-    const bytes = await this.read(relative)
-    return `data:${mime};base64,${bytes.toString('base64')}`
+    return dataUrl(await this.read(relative), mime)
   }
 }

@@ -22,6 +22,20 @@ const mean = (points: Point[]): Point => ({
   y: points.reduce((s, p) => s + p.y, 0) / points.length,
 })
 
+/** The photo pixels a size×size crop covers, widened by margin and clipped to the photo; x1, y1 exclusive. */
+export function cropBounds(transform: CropTransform, size: number, width: number, height: number, margin = 0): { x0: number; y0: number; x1: number; y1: number } {
+  const [a, b, c, d, e, f] = transform
+  const corners = [[0, 0], [size, 0], [0, size], [size, size]].map(([u, v]) => [a * u + b * v + c, d * u + e * v + f])
+  const xs = corners.map((p) => p[0])
+  const ys = corners.map((p) => p[1])
+  return {
+    x0: Math.max(0, Math.floor(Math.min(...xs)) - margin),
+    y0: Math.max(0, Math.floor(Math.min(...ys)) - margin),
+    x1: Math.min(width, Math.ceil(Math.max(...xs)) + margin),
+    y1: Math.min(height, Math.ceil(Math.max(...ys)) + margin),
+  }
+}
+
 /** The crop → photo similarity transform that sends EYE_TARGETS to the given eye centres. */
 export function eyeTransform(leftEye: Point, rightEye: Point, size: number): CropTransform {
   const target = { left: { x: EYE_TARGETS.left[0] * size, y: EYE_TARGETS.left[1] * size }, right: { x: EYE_TARGETS.right[0] * size, y: EYE_TARGETS.right[1] * size } }

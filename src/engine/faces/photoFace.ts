@@ -5,7 +5,7 @@
  * into a tensor. Coordinates returned are in the oriented photo's pixels.
  */
 import sharp from 'sharp'
-import { detectFaces, eyeCentres, eyeTransform, warpCrop, type CropTransform, type DetectedFace } from './align'
+import { cropBounds, detectFaces, eyeCentres, eyeTransform, warpCrop, type CropTransform, type DetectedFace } from './align'
 
 /** Photos above this many pixels are refused before decoding (100 MP: a large medium-format frame). */
 export const MAX_PIXELS = 100_000_000
@@ -134,11 +134,7 @@ async function detectPadded(image: { rgb: Uint8Array; width: number; height: num
 /** Warps the crop from just the region it covers, decoded at about the crop's own scale. */
 async function warpFromPhoto(bytes: Uint8Array, width: number, height: number, transform: CropTransform, size: number): Promise<Uint8Array> {
   const [a, b, c, d, e, f] = transform
-  const corners = [[0, 0], [size, 0], [0, size], [size, size]].map(([u, v]) => [a * u + b * v + c, d * u + e * v + f])
-  const x0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0]))) - 1)
-  const y0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[1]))) - 1)
-  const x1 = Math.min(width, Math.ceil(Math.max(...corners.map((p) => p[0]))) + 1)
-  const y1 = Math.min(height, Math.ceil(Math.max(...corners.map((p) => p[1]))) + 1)
+  const { x0, y0, x1, y1 } = cropBounds(transform, size, width, height, 1)
   // Photo pixels per crop pixel; shrink the region by it so the warp samples about 1:1.
   const shrink = Math.max(1, Math.hypot(a, d))
   const regionWidth = Math.max(1, Math.round((x1 - x0) / shrink))

@@ -20,3 +20,8 @@ export function resizeToPng(image: RawRgb, size: number): Promise<Buffer> {
     .png({ compressionLevel: 9 })
     .toBuffer()
 }
+
+/** Bytes as a data: URL, the form images take across the contract. */
+export function dataUrl(bytes: Uint8Array, mime = 'image/png'): string {
+  return `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`
+}
