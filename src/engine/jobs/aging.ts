@@ -10,6 +10,7 @@ import type { EventHub } from '../events'
 import type { AgingWorkerMessage, AgingWorkerStart, EditorArgs, EditorMethod, EditorResult } from './agingProtocol'
 import { JobCancelled, type Job } from './jobs'
 import { workerScript } from './workerScript'
+import { workerJob } from './workerJob'
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void }
 
@@ -59,22 +60,12 @@ export class AgingHost {
   }
 
   /** Runs one batch in its own worker as a studio job: progress relayed, cancel forwarded. */
-  async batch(jobId: string, request: BatchRequest, job: Job): Promise<BatchReport> {
+  batch(jobId: string, request: BatchRequest, job: Job): Promise<BatchReport> {
     const workerData: AgingWorkerStart = { role: 'batch', home: this.home, nativeBinding: this.nativeBinding, jobId, request }
-    const worker = new Worker(workerScript('agingWorker'), { workerData })
-    const cancel = () => worker.postMessage('cancel')
-    job.signal.addEventListener('abort', cancel)
-    return new Promise<BatchReport>((resolve, reject) => {
-      worker.on('message', (message: AgingWorkerMessage) => {
-        if (message.type === 'progress') job.progress(message.done, message.total)
-        else if (message.type === 'done') resolve(message.report)
-        else if (message.type === 'failed') reject(message.code === 'cancelled' ? new JobCancelled() : new StudioError(message.code, message.error))
-      })
-      worker.on('error', reject)
-      worker.on('exit', (code) => reject(new Error(`The batch worker stopped unexpectedly (exit code ${code}).`)))
-    }).finally(() => {
-      job.signal.removeEventListener('abort', cancel)
-      void worker.terminate()
+    return workerJob<BatchReport, AgingWorkerMessage>('agingWorker', workerData, job, (message) => {
+      if (message.type === 'done') return { result: message.report }
+      if (message.type === 'failed') return { error: message.code === 'cancelled' ? new JobCancelled() : new StudioError(message.code, message.error) }
+      return null
     })
   }
 

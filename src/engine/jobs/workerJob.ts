@@ -1,0 +1,34 @@
+/**
+ * One job in its own worker thread: progress messages relayed to the job, cancel forwarded as a
+ * 'cancel' message, and the thread ended when the job settles (its message listener would keep
+ * the thread, and a CLI, alive).
+ */
+import { Worker } from 'node:worker_threads'
+import type { Job } from './jobs'
+import { workerScript } from './workerScript'
+
+type Progress = { type: 'progress'; done: number; total: number }
+
+/** outcome() turns a worker's last message into the job's result or error; null for "not yet". */
+export async function workerJob<T, M extends { type: string }>(
+  name: Parameters<typeof workerScript>[0],
+  workerData: unknown,
+  job: Job,
+  outcome: (message: M) => { result: T } | { error: Error } | null,
+): Promise<T> {
+  const worker = new Worker(workerScript(name), { workerData })
+  const cancel = () => worker.postMessage('cancel')
+  job.signal.addEventListener('abort', cancel)
+  return new Promise<T>((resolve, reject) => {
+    worker.on('message', (message: M | Progress) => {
+      if (message.type === 'progress') return job.progress((message as Progress).done, (message as Progress).total)
+      const settled = outcome(message as M)
+      if (settled) 'result' in settled ? resolve(settled.result) : reject(settled.error)
+    })
+    worker.on('error', reject)
+    worker.on('exit', (code) => reject(new Error(`The ${name} thread stopped unexpectedly (exit code ${code}).`)))
+  }).finally(() => {
+    job.signal.removeEventListener('abort', cancel)
+    void worker.terminate()
+  })
+}
