@@ -112,7 +112,7 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
   expect(manifest.outputs).toHaveLength(6)
 })
 
-test('open a run’s encoder checkpoint in the editor from the Training view', async ({ page }) => {
+test('open a run’s encoder checkpoint in the editor from the Training view, then drop a photo on it', async ({ page }) => {
   test.setTimeout(180_000)
   served = await serveStudio()
   const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, '--home', served!.home, ...args, '--json'], { encoding: 'utf8' })
@@ -126,4 +126,16 @@ test('open a run’s encoder checkpoint in the editor from the Training view', a
   const picker = page.getByTestId('editor-model')
   await expect(picker).toBeVisible()
   expect(await picker.locator('option:checked').textContent()).toContain(runId)
+
+  // A photo dropped on the editor opens like a chosen one.
+  const photo = readFileSync(DEMO_PHOTOS[1]).toString('base64')
+  const drop = await page.evaluateHandle((data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0))
+    const transfer = new DataTransfer()
+    transfer.items.add(new File([bytes], 'dropped.jpg', { type: 'image/jpeg' }))
+    return transfer
+  }, photo)
+  await page.getByTestId('editor-drop').dispatchEvent('drop', { dataTransfer: drop })
+  await expect(page.getByTestId('editor-photo')).toBeVisible({ timeout: 60_000 })
+  await expect(page.getByText(/dropped\.jpg · 1920×1367/)).toBeVisible()
 })
