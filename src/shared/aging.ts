@@ -32,8 +32,9 @@ export const BatchRequestSchema = z
 export type BatchRequest = z.output<typeof BatchRequestSchema>
 
 /** What the model can honestly do; shown beside the slider and written into provenance. */
-export const MODEL_LIMITS =
-  'Trained on six age bins (0–18, 19–29, 30–39, 40–49, 50–59, 60+) at 64×64: ages between bin centres mix two conditions, and the face change is upsampled into the photo.'
+export function modelLimits(imageSize: number): string {
+  return `Trained on six age bins (0–18, 19–29, 30–39, 40–49, 50–59, 60+) at ${imageSize}×${imageSize}: ages between bin centres mix two conditions, and the face change is upsampled into the photo.`
+}
 
 export interface AgingModelChoice {
   runId: string

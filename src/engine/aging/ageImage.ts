@@ -14,7 +14,7 @@ import { sha256, writeFileAtomic } from '../catalog/files'
 import { estimateAge } from '../faces/ageEstimator'
 import type { CropTransform } from '../faces/align'
 import type { Box } from '../../shared/domain'
-import { alignPhotoFace, decodePhoto, photoSize, PhotoError } from '../faces/photoFace'
+import { alignPhotoFace, decodePhoto, photoSize } from '../faces/photoFace'
 import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
 import { rgbToPng } from '../images/encode'
 import { readModel } from '../model/checkpoint'
@@ -22,7 +22,7 @@ import { preset } from '../model/presets'
 import { useBackend } from '../tf/backends'
 import { conditionVector } from './condition'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
-import { AgeError, catalogAge, readPhotoFile } from './agePhoto'
+import { AgeError, asAgeError, catalogAge, readPhotoFile } from './agePhoto'
 import { pickCheckpoint } from './model'
 
 export interface AgeRequest {
@@ -81,8 +81,7 @@ async function readFace(path: string, size: number): Promise<FaceInput> {
     const face = { aligned: 'detected' as const, box: photo.face.box, score: photo.face.score, facesFound: photo.facesFound, transform: photo.transform }
     return { bytes, rgb: photo.crop, face }
   } catch (error) {
-    if (!(error instanceof PhotoError)) throw error
-    throw new AgeError(error.message === 'no face found' ? `No face found in ${path}.` : `${path} is not an image Age Studio can read (${error.message}).`)
+    throw asAgeError(error, path)
   }
 }
 
