@@ -1,6 +1,8 @@
 /** `age-studio age`: age one face with a trained run. */
 import { resolve } from 'node:path'
 import { ageImage, AgeError } from '../engine/aging/ageImage'
+import { OutputExistsError } from '../engine/catalog/files'
+import { StudioError } from '../shared/contract'
 import type { OptimizeMode } from '../engine/aging/latentOptimizer'
 import { intOption, parse, UsageError } from './args'
 import type { CommandContext, CommandOutput } from './commands'
@@ -12,7 +14,7 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
     args,
     {
       run: { type: 'string' }, checkpoint: { type: 'string' }, to: { type: 'string', multiple: true }, all: { type: 'boolean' },
-      optimize: { type: 'string' }, iterations: { type: 'string' }, out: { type: 'string' }, from: { type: 'string' },
+      optimize: { type: 'string' }, iterations: { type: 'string' }, out: { type: 'string' }, from: { type: 'string' }, force: { type: 'boolean' },
     },
     true,
   )
@@ -50,12 +52,15 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
       iterations,
       outDir: resolve(values.out),
       sourceBin: values.from === undefined ? undefined : bin('from', values.from),
+      force: values.force,
       onProgress: (i, loss) => (i % 10 === 0 || i === iterations) && log(`${mode} optimisation ${i}/${iterations}: loss ${loss.toFixed(4)}`),
     })
     const lines = outcome.outputs.map((o) => `${o.label}\t${o.file}\tidentity distance ${o.identityDistance.toFixed(3)}`)
     return { json: outcome, text: [...lines, `provenance: ${outcome.provenanceFile}`].join('\n') }
   } catch (error) {
-    if (error instanceof AgeError) throw new UsageError(error.message)
+    // The photo or model cannot be used: a failure (exit 1), not a mistake in the command line.
+    if (error instanceof AgeError) throw new StudioError('bad_input', error.message)
+    if (error instanceof OutputExistsError) throw new StudioError('exists', error.message)
     throw error
   } finally {
     process.off('SIGINT', stop)

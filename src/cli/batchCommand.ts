@@ -28,7 +28,7 @@ export async function batch({ studio, args, log }: CommandContext): Promise<Comm
     {
       run: { type: 'string' }, model: { type: 'string' }, checkpoint: { type: 'string' }, to: { type: 'string', multiple: true }, out: { type: 'string' },
       variations: { type: 'string' }, spread: { type: 'string' }, optimize: { type: 'string' }, iterations: { type: 'string' },
-      composite: { type: 'string' }, format: { type: 'string' }, resume: { type: 'string' },
+      composite: { type: 'string' }, format: { type: 'string' }, resume: { type: 'string' }, force: { type: 'boolean' },
     },
     true,
   )
@@ -74,6 +74,7 @@ export async function batch({ studio, args, log }: CommandContext): Promise<Comm
         runId: runId!,
         checkpointId,
         outDir: resolve(values.out),
+        force: values.force,
       })
     }
     const lines = [
@@ -90,9 +91,10 @@ export async function batch({ studio, args, log }: CommandContext): Promise<Comm
 }
 
 export async function exportModel({ studio, args }: CommandContext): Promise<CommandOutput> {
-  const { values } = parse(args, { run: { type: 'string' }, checkpoint: { type: 'string' }, out: { type: 'string' } })
+  const { values } = parse(args, { run: { type: 'string' }, checkpoint: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } })
   if (!values.run || !values.out) throw new UsageError('export-model needs --run RUN_ID and --out FILE.')
-  const exported = await call(studio, 'models.export', { runId: values.run, checkpointId: intOption('checkpoint', values.checkpoint), out: resolve(values.out) })
+  const checkpointId = intOption('checkpoint', values.checkpoint)
+  const exported = await call(studio, 'models.export', { runId: values.run, checkpointId, out: resolve(values.out), force: values.force })
   return { json: exported, text: `Model ${exported.modelHash} → ${exported.file} (${(exported.bytes / 1024 ** 2).toFixed(1)} MiB, sha256 ${exported.sha256})` }
 }
 

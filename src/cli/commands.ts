@@ -78,6 +78,7 @@ export async function serve({ studio, args, json, rendererDir }: CommandContext)
     host: values.host,
     port,
   })
+  if (server.warning) process.stderr.write(`age-studio: ${server.warning}\n`)
   process.stdout.write(json ? `${JSON.stringify({ url: server.url, token })}\n` : `Age Studio web mode: ${server.url}\n`)
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)

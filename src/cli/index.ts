@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     emitError(usage ? 'usage' : error instanceof StudioError ? error.code : 'failed', (error as Error).message)
     return usage ? 2 : 1
   } finally {
-    studio?.close()
+    await studio?.close()
   }
 }
 

@@ -26,7 +26,7 @@ export class Studio {
     readonly nativeBinding?: string,
   ) {
     this.files = new FileStore(home)
-    this.training = new TrainingManager(home, this.events, nativeBinding)
+    this.training = new TrainingManager(home, this.events, catalog.runs, nativeBinding)
     this.aging = new AgingHost(home, this.events, nativeBinding)
     this.uploads = new Uploads(home)
   }
@@ -38,10 +38,12 @@ export class Studio {
     return new Studio(home, catalog, options.mode, options.nativeBinding)
   }
 
-  close(): void {
-    // Workers have their own catalog connections; a run they leave behind resumes from its checkpoint.
-    void this.training.stopAll()
-    void this.aging.stop()
+  /**
+   * Ends every worker thread, marks the runs they trained 'interrupted' (resumable from their last
+   * checkpoint), then closes the catalog. Nothing is left to keep the process alive.
+   */
+  async close(): Promise<void> {
+    await Promise.all([this.training.stopAll(), this.aging.stop()])
     this.catalog.close()
   }
 }

@@ -4,20 +4,28 @@
  * upload is a file under the data directory that editor.open and models.import read by id.
  */
 import { randomUUID } from 'node:crypto'
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { StudioError } from '../shared/contract'
 import { sha256 } from './catalog/files'
 
 export const MAX_UPLOAD_BYTES = 256 * 1024 ** 2
-/** Uploads older than this are removed when the studio opens. */
+/** Uploads in progress at once, and the bytes they may announce together (at most half the free disk). */
+export const MAX_OPEN_UPLOADS = 8
+const MAX_OPEN_BYTES = 1024 ** 3
+/** Finished uploads older than this are removed when the studio opens. */
 const STALE_MS = 24 * 3600 * 1000
+/** An upload that received nothing for this long is abandoned: its slot and part file are freed. */
+const IDLE_MS = 10 * 60 * 1000
 
 interface Upload {
   name: string
   size: number
   received: number
+  touched: number
 }
+
+const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`
 
 export class Uploads {
   private readonly open = new Map<string, Upload>()
@@ -27,16 +35,37 @@ export class Uploads {
   constructor(home: string) {
     this.dir = join(home, 'uploads')
     mkdirSync(this.dir, { recursive: true })
+    // A part file cannot be continued after a restart (the offsets lived in memory): all go.
     for (const name of readdirSync(this.dir)) {
       const path = join(this.dir, name)
-      if (Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true })
+      if (name.endsWith('.part') || Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true })
     }
   }
 
+  /** Room for one more upload of `size` bytes, after dropping the abandoned ones. */
+  private admit(name: string, size: number): void {
+    for (const [id, upload] of this.open) if (Date.now() - upload.touched > IDLE_MS) this.drop(id)
+    if (size > MAX_UPLOAD_BYTES) throw new StudioError('bad_input', `${name} is ${mib(size)}; uploads up to ${mib(MAX_UPLOAD_BYTES)} are accepted.`)
+    if (this.open.size >= MAX_OPEN_UPLOADS) {
+      throw new StudioError('bad_input', `${MAX_OPEN_UPLOADS} uploads are already in progress; wait for one to finish.`)
+    }
+    const announced = [...this.open.values()].reduce((sum, u) => sum + u.size, 0)
+    const { bavail, bsize } = statfsSync(this.dir)
+    const limit = Math.min(MAX_OPEN_BYTES, (bavail * bsize) / 2)
+    if (announced + size > limit) {
+      throw new StudioError('bad_input', `No room for ${name} (${mib(size)}): uploads in progress may hold ${mib(limit)} together (the lesser of ${mib(MAX_OPEN_BYTES)} and half the free disk), and ${mib(announced)} are announced.`)
+    }
+  }
+
+  private drop(uploadId: string): void {
+    this.open.delete(uploadId)
+    rmSync(join(this.dir, `${uploadId}.part`), { force: true })
+  }
+
   begin(name: string, size: number): { uploadId: string } {
-    if (size > MAX_UPLOAD_BYTES) throw new StudioError('bad_input', `${name} is ${(size / 1024 ** 2).toFixed(0)} MiB; uploads up to 256 MiB are accepted.`)
+    this.admit(name, size)
     const uploadId = randomUUID()
-    this.open.set(uploadId, { name, size, received: 0 })
+    this.open.set(uploadId, { name, size, received: 0, touched: Date.now() })
     return { uploadId }
   }
 
@@ -48,6 +77,7 @@ export class Uploads {
     if (upload.received + bytes.length > upload.size) throw new StudioError('bad_input', `Upload ${uploadId} is longer than the ${upload.size} bytes announced.`)
     appendFileSync(join(this.dir, `${uploadId}.part`), bytes)
     upload.received += bytes.length
+    upload.touched = Date.now()
     return { received: upload.received }
   }
 

@@ -59,8 +59,7 @@ function start(): void {
   })
   app.on('window-all-closed', () => {
     unsubscribe()
-    studio.close()
-    app.quit()
+    void studio.close().finally(() => app.quit())
   })
 }
 

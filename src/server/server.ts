@@ -1,14 +1,18 @@
 /**
  * Web mode: the same contract over HTTP + WebSocket. Binds 127.0.0.1 unless told otherwise,
- * and refuses any API request or socket without the session token.
+ * refuses any API request or socket without the session token or from a foreign Host/Origin,
+ * and no request, header, body or frame of any shape can end the process: a failure closes
+ * that one connection.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Handlers } from '../shared/contract'
 import { dispatch } from '../engine/api/dispatch'
 import type { EventHub } from '../engine/events'
-import { requestToken, sameOrigin, tokenMatches } from './auth'
+import { HostGuard, hostForUrl, isLoopback, requestToken, requestUrl, sessionCookie, tokenMatches } from './auth'
+import { noSessionPage } from './noSession'
 import { serveStatic } from './static'
 
 export interface WebServerOptions {
@@ -23,16 +27,21 @@ export interface WebServerOptions {
 
 export interface WebServer {
   url: string
+  /** Set when the server listens on an address other machines can reach. */
+  warning: string | null
   close(): Promise<void>
 }
 
 const MAX_BODY = 1024 * 1024
-const STATUS = { bad_input: 400, unknown_call: 404, not_found: 404, cancelled: 409, internal: 500 } as const
+const STATUS = { bad_input: 400, unknown_call: 404, not_found: 404, cancelled: 409, exists: 409, internal: 500 } as const
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  if (response.headersSent) return void response.end()
   response.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
   response.end(JSON.stringify(body))
 }
+
+const failure = (code: string, message: string) => ({ ok: false, error: { code, message } })
 
 async function readJson(request: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = []
@@ -50,19 +59,36 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** Ends a raw socket with a status line; never throws, whatever state the socket is in. */
+function refuseSocket(socket: Duplex, status: string): void {
+  try {
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+    else socket.destroy()
+  } catch {
+    socket.destroy()
+  }
+}
+
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const { handlers, events, staticDir, token } = options
   const host = options.host ?? '127.0.0.1'
+  let guard: HostGuard | undefined
+  let port = 0
 
-  const server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost')
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = requestUrl(request)
+    if (!url) return sendJson(response, 400, failure('bad_input', 'Malformed request target.'))
+    const refusal = guard!.refusal(request)
+    if (refusal) return sendJson(response, 403, failure('forbidden', refusal))
+    const authorised = tokenMatches(token, requestToken(request, url, port))
     if (!url.pathname.startsWith('/api/')) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'Method not allowed' })
-      return serveStatic(staticDir, url.pathname, response)
+      if (url.pathname !== '/' && url.pathname !== '/index.html') return serveStatic(staticDir, url.pathname, response)
+      // The page itself only with a session: the first visit's ?token= leaves a cookie for reloads.
+      if (!authorised) return noSessionPage(response)
+      return serveStatic(staticDir, url.pathname, response, { 'Set-Cookie': sessionCookie(port, token) })
     }
-    if (!tokenMatches(token, requestToken(request))) {
-      return sendJson(response, 401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong session token.' } })
-    }
+    if (!authorised) return sendJson(response, 401, failure('unauthorized', 'Missing or wrong session token.'))
     const call = /^\/api\/call\/([\w.]+)$/.exec(url.pathname)
     if (!call || request.method !== 'POST') return sendJson(response, 404, { error: 'Not found' })
     try {
@@ -70,30 +96,51 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       sendJson(response, reply.ok ? 200 : STATUS[reply.error.code], reply)
     } catch (error) {
       const status = (error as { status?: number }).status ?? 500
-      // The rest of an oversized body is never read: close the connection rather than reuse it.
-      if (status === 413) response.setHeader('Connection', 'close')
-      sendJson(response, status, { ok: false, error: { code: 'bad_input', message: (error as Error).message } })
+      // The rest of an oversized or broken body is never read: close the connection rather than reuse it.
+      if (!response.headersSent) response.setHeader('Connection', 'close')
+      sendJson(response, status, failure(status === 500 ? 'internal' : 'bad_input', (error as Error).message))
     }
+  }
+
+  const server = createServer((request, response) => {
+    request.on('error', () => request.destroy())
+    response.on('error', () => response.destroy())
+    handle(request, response).catch((error: unknown) => {
+      console.error('[age-studio] web request failed:', error)
+      sendJson(response, 500, failure('internal', 'The request failed.'))
+    })
   })
+  // Malformed request lines and headers: answer 400 on that connection and close it.
+  server.on('clientError', (_error, socket: Socket) => refuseSocket(socket, '400 Bad Request'))
+  server.on('connection', (socket: Socket) => socket.on('error', () => socket.destroy()))
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY })
-  server.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', 'http://localhost')
-    if (url.pathname !== '/ws' || !tokenMatches(token, requestToken(request)) || !sameOrigin(request)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n')
-      return
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy())
+    try {
+      const url = requestUrl(request)
+      if (!url || url.pathname !== '/ws') return refuseSocket(socket, '404 Not Found')
+      if (guard!.refusal(request)) return refuseSocket(socket, '403 Forbidden')
+      if (!tokenMatches(token, requestToken(request, url, port))) return refuseSocket(socket, '401 Unauthorized')
+      sockets.handleUpgrade(request, socket, head, (ws) => bindSocket(ws, handlers, events))
+    } catch (error) {
+      console.error('[age-studio] socket upgrade failed:', error)
+      refuseSocket(socket, '400 Bad Request')
     }
-    sockets.handleUpgrade(request, socket, head, (ws) => bindSocket(ws, handlers, events))
   })
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, host, () => resolve())
   })
-  const { port } = server.address() as AddressInfo
-  const shownHost = host.includes(':') ? `[${host}]` : host
+  server.on('error', (error) => console.error('[age-studio] web server error:', error))
+  port = (server.address() as AddressInfo).port
+  guard = new HostGuard(host, port)
   return {
-    url: `http://${shownHost}:${port}/?token=${token}`,
+    url: `http://${hostForUrl(host)}:${port}/?token=${token}`,
+    warning: isLoopback(host)
+      ? null
+      : `Warning: serving on ${host}, reachable from other machines; anyone who has the token can read and write files as you. Prefer 127.0.0.1 and an SSH tunnel.`,
     close: async () => {
       for (const client of sockets.clients) client.terminate()
       sockets.close()
@@ -103,25 +150,32 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   }
 }
 
-/** One browser tab: calls in, replies and every engine event out. */
+type SocketFrame = { type?: unknown; id?: unknown; name?: unknown; input?: unknown }
+
+/** One browser tab: calls in, replies and every engine event out. A bad frame closes only this socket. */
 function bindSocket(ws: WebSocket, handlers: Handlers, events: EventHub): void {
-  const unsubscribe = events.subscribe((event, payload) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'event', event, payload }))
-  })
+  const send = (frame: object) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame), (error) => error && ws.terminate())
+  }
+  const unsubscribe = events.subscribe((event, payload) => send({ type: 'event', event, payload }))
   ws.on('close', unsubscribe)
-  ws.on('message', async (data) => {
-    let message: { type?: unknown; id?: unknown; name?: unknown; input?: unknown }
+  // Over-long frames, invalid UTF-8 and protocol errors arrive here; ws closes the socket with the right code.
+  ws.on('error', () => ws.terminate())
+  ws.on('message', (data, isBinary) => {
+    let message: SocketFrame
     try {
+      if (isBinary) throw new Error('binary')
       message = JSON.parse(data.toString())
     } catch {
-      ws.send(JSON.stringify({ type: 'error', message: 'Message is not valid JSON.' }))
-      return
+      return send({ type: 'error', message: 'Message is not valid JSON text.' })
     }
     if (message?.type !== 'call' || typeof message.id !== 'number') {
-      ws.send(JSON.stringify({ type: 'error', message: 'Expected {type:"call", id:number, name, input}.' }))
-      return
+      return send({ type: 'error', message: 'Expected {type:"call", id:number, name, input}.' })
     }
-    const reply = await dispatch(handlers, message.name, message.input)
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'reply', id: message.id, reply }))
+    const id = message.id
+    dispatch(handlers, message.name, message.input).then(
+      (reply) => send({ type: 'reply', id, reply }),
+      (error: unknown) => send({ type: 'reply', id, reply: failure('internal', (error as Error).message) }),
+    )
   })
 }

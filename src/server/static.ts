@@ -26,10 +26,26 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ')
 
-export async function serveStatic(root: string, pathname: string, response: ServerResponse): Promise<void> {
-  const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '')
+/** The page's path, decoded; null for an escape no browser sends (`%E0%A4%A`). */
+function decodedPath(pathname: string): string | null {
+  try {
+    return decodeURIComponent(pathname)
+  } catch {
+    return null
+  }
+}
+
+export const SECURITY_HEADERS = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+}
+
+export async function serveStatic(root: string, pathname: string, response: ServerResponse, headers: Record<string, string> = {}): Promise<void> {
+  const decoded = decodedPath(pathname)
+  const relative = pathname === '/' ? 'index.html' : (decoded ?? '').replace(/^\/+/, '')
   const file = normalize(join(root, relative))
-  if (!file.startsWith(root.endsWith(sep) ? root : root + sep) || relative.includes('\0')) {
+  if (decoded === null || !file.startsWith(root.endsWith(sep) ? root : root + sep) || relative.includes('\0')) {
     response.writeHead(404).end('Not found')
     return
   }
@@ -37,10 +53,9 @@ export async function serveStatic(root: string, pathname: string, response: Serv
     const body = await readFile(file)
     response.writeHead(200, {
       'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
-      'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
+      ...SECURITY_HEADERS,
       'Cache-Control': extname(file) === '.html' ? 'no-store' : 'max-age=3600',
+      ...headers,
     })
     response.end(body)
   } catch {

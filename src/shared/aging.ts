@@ -27,6 +27,8 @@ export const BatchRequestSchema = z
     runId: z.string().regex(/^run-[\w-]{1,60}$/, 'a run id looks like run-20260101120000-abc123'),
     checkpointId: z.number().int().positive().optional(),
     outDir: z.string().min(1).max(4096),
+    /** Replace files already in outDir; without it a folder holding another batch's outputs is refused. */
+    force: z.boolean().default(false),
   })
   .strict()
 export type BatchRequest = z.output<typeof BatchRequestSchema>

@@ -163,7 +163,7 @@ export const calls = {
   'editor.variations': defineCall(z.object({ ...Look, count: z.number().int().min(1).max(8).default(4) }).strict()).returns<EditorVariation[]>(),
   'editor.export': defineCall(z.object({ ...Look, variation: Variation, format: z.enum(EXPORT_FORMATS).default('png'), outDir: Path.optional() }).strict()).returns<EditorExport>(),
   'editor.close': defineCall(z.object({ sessionId: SessionId }).strict()).returns<{ closed: boolean }>(),
-  'models.export': defineCall(z.object({ runId: RunId, checkpointId: Id.optional(), out: Path }).strict()).returns<ModelExport>(),
+  'models.export': defineCall(z.object({ runId: RunId, checkpointId: Id.optional(), out: Path, force: z.boolean().default(false) }).strict()).returns<ModelExport>(),
   'models.import': defineCall(FileRef).returns<ModelImport>(),
   /** Ages every photo under the paths; runs as a job (progress, jobs.cancel) and answers when done. */
   'batch.run': defineCall(BatchRequestSchema).returns<BatchReport>(),
@@ -202,7 +202,8 @@ export interface StudioEvents {
 export type EventName = keyof StudioEvents
 export type EventListener = <E extends EventName>(event: E, payload: StudioEvents[E]) => void
 
-export type ErrorCode = 'bad_input' | 'unknown_call' | 'not_found' | 'cancelled' | 'internal'
+/** `exists`: an output would replace a file; the same call with `force: true` replaces it. */
+export type ErrorCode = 'bad_input' | 'unknown_call' | 'not_found' | 'cancelled' | 'exists' | 'internal'
 export interface ApiErrorBody {
   code: ErrorCode
   message: string

@@ -36,7 +36,7 @@ beforeAll(async () => {
 }, 300_000)
 afterAll(() => env.close())
 
-const request = (outDir: string) => ({ paths: [caseFolder], ages: [15, 65], variations: 2, optimize: 'pixel' as const, iterations: 2, runId, outDir })
+const request = (outDir: string) => ({ paths: [caseFolder], ages: [15, 65], variations: 2, optimize: 'pixel' as const, iterations: 2, runId, outDir, force: false })
 
 describe('batch age progression', () => {
   it('ages three photos into an output folder with contact sheets, a PDF and manifests, all in the catalog', async () => {
@@ -101,7 +101,7 @@ describe('batch age progression', () => {
 describe('model bundles', () => {
   it('an exported bundle imported into a fresh home gives identical outputs', async () => {
     const file = join(env.ctx.home, 'bundles', 'tiny.agemodel')
-    const exported = await api['models.export']({ runId, out: file })
+    const exported = await api['models.export']({ runId, out: file, force: false })
     expect(exported.modelHash).toMatch(/^[0-9a-f]{64}$/)
     expect(exported.sha256).toBe(sha(file))
 
@@ -128,7 +128,7 @@ describe('model bundles', () => {
       expect(there.provenance.model.hash).toBe(here.provenance.model.hash)
       expect(there.provenance.model.origin).toBe(`bundle:${exported.modelHash}`)
     } finally {
-      offline.close()
+      await offline.close()
     }
   }, 300_000)
 
@@ -151,11 +151,11 @@ describe('model bundles', () => {
     writeFileSync(join(staging, 'evil.sh'), 'rm -rf /')
     const hostile = join(dir, 'hostile.agemodel')
     await tar.c({ gzip: true, file: hostile, cwd: staging }, ['bundle.json', 'evil.sh'])
-    await expect(api['models.import']({ path: hostile })).rejects.toMatchObject({ code: 'bad_input', message: /never has: evil.sh/ })
+    await expect(api['models.import']({ path: hostile })).rejects.toMatchObject({ code: 'bad_input', message: /holds "evil.sh", which a model bundle never has/ })
 
     // A real bundle whose weights were altered after export.
     const good = join(dir, 'good.agemodel')
-    await api['models.export']({ runId, out: good })
+    await api['models.export']({ runId, out: good, force: false })
     const unpacked = join(dir, 'unpacked')
     mkdirSync(unpacked)
     await tar.x({ file: good, cwd: unpacked })

@@ -13,8 +13,8 @@ beforeAll(() => {
   home = tempHome('age-studio-contract-')
   studio = Studio.open(home, { mode: 'web' })
 })
-afterAll(() => {
-  studio.close()
+afterAll(async () => {
+  await studio.close()
   rmSync(home, { recursive: true, force: true })
 })
 

@@ -49,8 +49,8 @@ describe('demo dataset in the catalog', () => {
     home = tempHome('age-studio-demo-')
     studio = Studio.open(home, { mode: 'cli' })
   })
-  afterAll(() => {
-    studio.close()
+  afterAll(async () => {
+    await studio.close()
     rmSync(home, { recursive: true, force: true })
   })
 

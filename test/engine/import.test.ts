@@ -206,6 +206,6 @@ describe('imports through the API', () => {
     await expect(handlers['library.import']({ paths: [more], format: 'folder', estimateAges: false, seed: 0, val: 0.1, test: 0.1 })).rejects.toThrow(/cancelled/)
     stop()
     expect(studio.catalog.images.count()).toBeLessThan(6 + crops.length - 6)
-    studio.close()
+    await studio.close()
   }, 300_000)
 })

@@ -24,7 +24,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await server.close()
-  studio.close()
+  await studio.close()
   rmSync(home, { recursive: true, force: true })
 })
 

@@ -7,12 +7,12 @@ import { Studio } from '../../src/engine/studio'
 import type { TrainerContext } from '../../src/engine/training/trainer'
 import { tempHome } from './serve'
 
-export async function demoStudio(count = 600): Promise<{ studio: Studio; ctx: TrainerContext; close: () => void }> {
+export async function demoStudio(count = 600): Promise<{ studio: Studio; ctx: TrainerContext; close: () => Promise<void> }> {
   const home = tempHome('age-studio-train-')
   const studio = Studio.open(home, { mode: 'cli' })
   await createHandlers(studio)['library.createDemo']({ count, seed: 1 })
   const ctx: TrainerContext = { home, catalog: studio.catalog, files: studio.files, emit: (event, payload) => studio.events.emit(event, payload) }
-  return { studio, ctx, close: () => { studio.close(); rmSync(home, { recursive: true, force: true }) } }
+  return { studio, ctx, close: async () => { await studio.close(); rmSync(home, { recursive: true, force: true }) } }
 }
 
 /** The demo age cue of G(z, y = bin) for each z. */

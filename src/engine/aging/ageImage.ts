@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { AGE_BINS, ageToBin } from '../../shared/ageBins'
 import { TrainConfigSchema } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
-import { sha256, writeFileAtomic } from '../catalog/files'
+import { refuseExisting, sha256, writeFileAtomic } from '../catalog/files'
 import { estimateAge } from '../faces/ageEstimator'
 import type { CropTransform } from '../faces/align'
 import type { Box } from '../../shared/domain'
@@ -38,6 +38,8 @@ export interface AgeRequest {
   onProgress?: (iteration: number, loss: number) => void
   /** Stops the refinement early; the outputs then use z as it is at that point. */
   signal?: AbortSignal
+  /** Replace outputs already in outDir; without it such a folder is refused before any work. */
+  force?: boolean
 }
 
 export interface AgedOutput {
@@ -87,6 +89,9 @@ async function readFace(path: string, size: number): Promise<FaceInput> {
 
 export async function ageImage(home: string, catalog: Catalog, request: AgeRequest): Promise<AgeOutcome> {
   const { run, checkpoint } = pickCheckpoint(catalog, request.runId, request.checkpointId)
+  const overwrite = request.force === true
+  const planned = ['input-aligned.png', 'provenance.json', ...request.targets.map((bin) => `age-bin${bin}.png`)]
+  refuseExisting(planned.map((name) => join(request.outDir, name)), overwrite)
   const config = TrainConfigSchema.parse(run.config)
   const p = preset(config.preset, config.imageSize)
   // Before any face-api call: its wasm build registers a higher-priority backend that is never started.
@@ -117,7 +122,7 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   })
 
   mkdirSync(request.outDir, { recursive: true })
-  await writeFileAtomic(join(request.outDir, 'input-aligned.png'), await rgbToPng({ data: rgb, width: p.imageSize, height: p.imageSize }))
+  await writeFileAtomic(join(request.outDir, 'input-aligned.png'), await rgbToPng({ data: rgb, width: p.imageSize, height: p.imageSize }), { overwrite })
   const outputs: AgedOutput[] = []
   try {
     const inputDescriptor = recognizer.describe(x)
@@ -131,7 +136,7 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
       const identityDistance = distance.dataSync()[0]
       tf.dispose([pixels, distance])
       const file = join(request.outDir, `age-bin${bin}.png`)
-      await writeFileAtomic(file, png)
+      await writeFileAtomic(file, png, { overwrite })
       outputs.push({ bin, label: AGE_BINS[bin], file, sha256: sha256(png), identityDistance })
     }
     inputDescriptor.dispose()
@@ -167,7 +172,7 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
     })),
   }
   const provenanceFile = join(request.outDir, 'provenance.json')
-  await writeFileAtomic(provenanceFile, JSON.stringify(provenance, null, 2))
+  await writeFileAtomic(provenanceFile, JSON.stringify(provenance, null, 2), { overwrite })
   catalog.transaction(() => {
     catalog.db
       .prepare("INSERT INTO aging_jobs (id, kind, checkpoint_id, params, status, finished_at) VALUES (?, 'single', ?, ?, 'done', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")

@@ -3,12 +3,12 @@
  * the chosen one into a 256 px master crop, settle its current age, then for any target age
  * render G and composite the change back into the full-resolution photo.
  */
-import { readFileSync, statSync } from 'node:fs'
 import { basename, extname } from 'node:path'
 import { version } from '../../../package.json'
 import { ageToBin, AGE_BINS } from '../../shared/ageBins'
 import { modelLimits } from '../../shared/aging'
 import type { Catalog } from '../catalog/catalog'
+import { InputFileError, readRegularFile } from '../inputFiles'
 import { sha256 } from '../catalog/files'
 import { estimateAge } from '../faces/ageEstimator'
 import { alignFace, decodePhoto, findFaces, PhotoError, type PhotoFace, type PhotoFaces } from '../faces/photoFace'
@@ -36,15 +36,13 @@ export interface OpenedPhoto {
 /** Photos above this size are refused before reading (the pixel limit is checked after). */
 export const MAX_PHOTO_BYTES = 256 * 1024 ** 2
 
+/** A photo's bytes; folders, devices, FIFOs and oversized files are refused with a reason. */
 export function readPhotoFile(path: string): Uint8Array {
-  let size: number
   try {
-    size = statSync(path).size
+    return readRegularFile(path, MAX_PHOTO_BYTES)
   } catch (error) {
-    throw new AgeError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
+    throw error instanceof InputFileError ? new AgeError(error.sentence) : error
   }
-  if (size > MAX_PHOTO_BYTES) throw new AgeError(`${path} is ${(size / 1024 ** 2).toFixed(0)} MiB; photos up to 256 MiB are accepted.`)
-  return readFileSync(path)
 }
 
 /** A photo pipeline refusal in the user's terms (no face, not an image); anything else as it is. */

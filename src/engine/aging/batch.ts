@@ -10,7 +10,7 @@ import { basename, extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
 import { BatchRequestSchema, type BatchReport, type BatchRequest } from '../../shared/aging'
 import type { Catalog } from '../catalog/catalog'
-import { sha256, writeFileAtomic } from '../catalog/files'
+import { OutputExistsError, refuseExisting, sha256, writeFileAtomic } from '../catalog/files'
 import { IMAGE_EXTENSIONS, listFiles } from '../datasets/importSources'
 import { decodePhoto } from '../faces/photoFace'
 import { FaceRecognizer } from '../faces/recognizer'
@@ -21,7 +21,7 @@ import { ageToPosition } from './condition'
 import { cellImage, writeContactSheets, type SheetRow } from './contactSheet'
 import { faceRegionPng } from './faceRegion'
 import { loadAgingModel } from './model'
-import { addAgingOutput, finishAgingJob, startAgingJob } from './records'
+import { addAgingOutput, agingJobExists, finishAgingJob, startAgingJob } from './records'
 
 export { BatchRequestSchema, type BatchRequest }
 
@@ -47,6 +47,9 @@ interface OutputRow {
 const key = (sha: string, age: number, variation: number) => `${sha}:${age}:${variation}`
 
 /** The stored request of an earlier batch, for resuming it. */
+/** The files every batch writes at the top of its folder; their presence means the folder is taken. */
+const BATCH_FILES = ['manifest.json', 'manifest.csv', 'contact-sheet.pdf', 'contact-sheet-01.png']
+
 export function storedBatch(catalog: Catalog, jobId: string): BatchRequest {
   const row = catalog.db.prepare("SELECT params FROM aging_jobs WHERE id = ? AND kind = 'batch'").get(jobId) as { params: string } | undefined
   if (!row) throw new AgeError(`There is no batch ${jobId} to resume.`)
@@ -70,6 +73,10 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
   })
   if (photos.length === 0) throw new AgeError('No photos to age under the given paths.')
 
+  // A new batch never replaces another's outputs unless asked; a resumed one rewrites its own.
+  const resumed = agingJobExists(catalog, jobId)
+  const overwrite = request.force || resumed
+  if (!resumed) refuseExisting(BATCH_FILES.map((name) => join(outDir, name)), request.force)
   startAgingJob(catalog, { id: jobId, kind: 'batch', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: { request }, outDir })
   const done = new Set(
     (catalog.db.prepare('SELECT input_sha256, target_age, variation, output_file FROM aging_outputs WHERE job_id = ?').all(jobId) as OutputRow[])
@@ -111,7 +118,7 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
             const optimize = { mode: request.optimize, iterationsRequested: request.iterations, iterationsDone: prepared.edit.refinedIterations }
             const provenance = provenanceRecord(prepared, parameters, distance, { jobId, kind: 'batch', backend, optimize })
             const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, request.format, provenance)
-            await writeFileAtomic(file, bytes)
+            await writeFileAtomic(file, bytes, { overwrite })
             addAgingOutput(catalog, { jobId, inputPath: path, inputSha256: photo.sha256, targetAge: age, variation, outputFile: file, outputSha256: sha256(bytes), identityDistance: distance, provenance })
             region = await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, 320)
           }
@@ -119,7 +126,7 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
         }
         sheet.push({ title: basename(path), cells })
       } catch (error) {
-        if (!(error instanceof AgeError)) throw error
+        if (!(error instanceof AgeError) && !(error instanceof OutputExistsError)) throw error
         failed.push({ path, reason: error.message })
       } finally {
         prepared?.edit.dispose()

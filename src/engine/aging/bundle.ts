@@ -4,7 +4,7 @@
  * another machine makes a finished run with that single checkpoint, so the editor, `age` and
  * `batch` use it like any local run, and provenance names the same model hash on both machines.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import * as tar from 'tar'
@@ -12,15 +12,21 @@ import { z } from 'zod'
 import { version } from '../../../package.json'
 import { TrainConfigSchema } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
-import { sha256 } from '../catalog/files'
+import { placeFile, refuseExisting, sha256 } from '../catalog/files'
+import { InputFileError, openRegularFile } from '../inputFiles'
 import { hashFolder, readModel } from '../model/checkpoint'
 import { modelHash, ModelError, NETWORKS, pickCheckpoint } from './model'
 
 export const BUNDLE_FORMAT = 'age-studio-model'
-/** A paper-preset G + E is about 60 MB; anything near this limit is not one of ours. */
+/**
+ * A 64 px paper G + E is about 270 MB unpacked, a 128 px one about 810 MB (G's dense layer alone
+ * is 2048 × 65536 floats); anything past these limits is not one of ours.
+ */
 const MAX_BUNDLE_BYTES = 1024 ** 3
-const MAX_ENTRY_BYTES = 512 * 1024 ** 2
+const MAX_ENTRY_BYTES = 1024 ** 3
+const MAX_UNPACKED_BYTES = 1.5 * 1024 ** 3
 const ENTRIES = new Set(['bundle.json', ...NETWORKS.flatMap((n) => [`${n}/`, `${n}/model.json`, `${n}/weights.bin`])])
+const gib = (bytes: number) => `${+(bytes / 1024 ** 3).toFixed(1)} GiB`
 
 const BundleManifest = z.object({
   format: z.literal(BUNDLE_FORMAT),
@@ -41,8 +47,10 @@ export interface ExportedBundle {
   sha256: string
 }
 
-export async function exportModelBundle(home: string, catalog: Catalog, runId: string, checkpointId: number | undefined, file: string): Promise<ExportedBundle> {
+/** Writes the bundle to `file`; an existing file is replaced only with `force`. */
+export async function exportModelBundle(home: string, catalog: Catalog, runId: string, checkpointId: number | undefined, file: string, force = false): Promise<ExportedBundle> {
   const { run, checkpoint } = pickCheckpoint(catalog, runId, checkpointId)
+  refuseExisting([file], force)
   if (checkpoint.phase !== 'encoder') {
     throw new ModelError(`Checkpoint ${checkpoint.id} is from the cGAN phase; the encoder is untrained there. Export an encoder-phase checkpoint.`)
   }
@@ -67,7 +75,7 @@ export async function exportModelBundle(home: string, catalog: Catalog, runId: s
     writeFileSync(join(staging, 'bundle.json'), JSON.stringify(manifest, null, 2))
     mkdirSync(dirname(file), { recursive: true })
     await tar.c({ gzip: true, file: partial, cwd: staging, portable: true, noMtime: true }, ['bundle.json', ...NETWORKS])
-    renameSync(partial, file)
+    placeFile(partial, file, force)
   } finally {
     rmSync(staging, { recursive: true, force: true })
     rmSync(partial, { force: true })
@@ -84,37 +92,69 @@ export interface ImportedBundle {
   manifest: BundleManifest
 }
 
+/** Why a tar entry cannot be part of a bundle, or null when it can. */
+function entryRefusal(name: string, type: string, size: number, unpacked: number): string | null {
+  if (!ENTRIES.has(name)) return `holds ${JSON.stringify(name.slice(0, 120))}, which a model bundle never has`
+  if (type !== 'File' && type !== 'Directory') return `holds ${name} as a ${type}; a model bundle holds only files and folders`
+  if (size > MAX_ENTRY_BYTES) return `${name} is over the ${gib(MAX_ENTRY_BYTES)} limit (${gib(size)})`
+  if (unpacked + size > MAX_UNPACKED_BYTES) return `unpacks to more than ${gib(MAX_UNPACKED_BYTES)}`
+  return null
+}
+
+/**
+ * Streams the bundle into `staging`, stopping at the first entry it refuses, before that entry is
+ * written or even decompressed: a gzip bomb costs a header, not its payload. `./` prefixes (what
+ * `tar -C dir -czf b.tgz .` writes) are accepted.
+ */
+async function extractBundle(file: string, staging: string): Promise<void> {
+  let opened: { fd: number; size: number }
+  try {
+    opened = openRegularFile(file, MAX_BUNDLE_BYTES)
+  } catch (error) {
+    throw error instanceof InputFileError ? new ModelError(error.sentence) : error
+  }
+  const source = createReadStream('', { fd: opened.fd })
+  if (opened.size === 0) {
+    source.destroy()
+    throw new ModelError(`${file} is empty, not a model bundle.`)
+  }
+  let refusal: string | null = null
+  let unpacked = 0
+  const unpack = new tar.Unpack({
+    cwd: staging,
+    strict: true,
+    filter: (path, entry) => {
+      const name = path.replace(/^(\.\/)+/, '')
+      if (refusal) return false
+      if (name === '' || name === '.') return false // the archive's own root folder
+      const type = 'type' in entry ? entry.type : 'File'
+      const size = entry.size ?? 0
+      refusal = entryRefusal(name, type, size, unpacked)
+      if (refusal) unpack.abort(new Error(refusal))
+      unpacked += size
+      return refusal === null
+    },
+  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      unpack.on('error', reject)
+      unpack.on('close', () => resolve())
+      source.on('error', reject)
+      source.pipe(unpack)
+    })
+  } catch (error) {
+    throw new ModelError(refusal ? `${file} is refused: it ${refusal}.` : `${file} is not a model bundle (${(error as Error).message}).`)
+  } finally {
+    source.destroy()
+  }
+}
+
 /** Checks a bundle completely (entries, manifest, hash, loadable networks) before it touches the catalog. */
 export async function importModelBundle(home: string, catalog: Catalog, file: string): Promise<ImportedBundle> {
-  let size: number
-  try {
-    size = statSync(file).size
-  } catch (error) {
-    throw new ModelError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
-  }
-  if (size === 0) throw new ModelError(`${file} is empty, not a model bundle.`)
-  if (size > MAX_BUNDLE_BYTES) throw new ModelError(`${file} is ${(size / 1024 ** 3).toFixed(1)} GiB; a model bundle is under 1 GiB.`)
-
   const staging = join(home, 'tmp', `import-${randomBytes(4).toString('hex')}`)
   mkdirSync(staging, { recursive: true })
   try {
-    const refused: string[] = []
-    try {
-      await tar.x({
-        file,
-        cwd: staging,
-        strict: true,
-        // Only our own entries, as plain files and folders of bounded size: nothing else is written.
-        filter: (path, entry) => {
-          const ok = ENTRIES.has(path) && ('type' in entry ? entry.type === 'File' || entry.type === 'Directory' : true) && (entry.size ?? 0) <= MAX_ENTRY_BYTES
-          if (!ok) refused.push(path)
-          return ok
-        },
-      })
-    } catch (error) {
-      throw new ModelError(`${file} is not a model bundle (${(error as Error).message}).`)
-    }
-    if (refused.length) throw new ModelError(`${file} holds entries a model bundle never has: ${refused.slice(0, 3).join(', ')}.`)
+    await extractBundle(file, staging)
     if (!existsSync(join(staging, 'bundle.json'))) throw new ModelError(`${file} is not a model bundle (no bundle.json).`)
     let manifest: BundleManifest
     try {

@@ -22,6 +22,10 @@ export interface AgingOutputRecord {
   provenance: object
 }
 
+export function agingJobExists(catalog: Catalog, id: string): boolean {
+  return catalog.db.prepare('SELECT 1 FROM aging_jobs WHERE id = ?').get(id) !== undefined
+}
+
 export function startAgingJob(catalog: Catalog, job: AgingJobRecord): void {
   catalog.db
     .prepare("INSERT OR IGNORE INTO aging_jobs (id, kind, checkpoint_id, model_hash, params, status, out_dir) VALUES (?, ?, ?, ?, ?, 'running', ?)")

@@ -1,11 +1,12 @@
 /** The editor's, batch's, model bundles' and uploads' calls. Heavy work goes to the aging workers. */
-import { resolve } from 'node:path'
 import type { AgingModelChoice } from '../../shared/aging'
 import { StudioError, type Handlers } from '../../shared/contract'
 import { AgeError } from '../aging/agePhoto'
 import { storedBatch } from '../aging/batch'
 import { exportModelBundle, importModelBundle } from '../aging/bundle'
+import { OutputExistsError } from '../catalog/files'
 import type { Studio } from '../studio'
+import { studioPath } from './paths'
 
 type AgingCalls = Pick<Handlers, Extract<keyof Handlers, `${'uploads' | 'editor' | 'models' | 'batch'}.${string}`>>
 
@@ -15,13 +16,15 @@ async function userInput<T>(work: () => Promise<T>): Promise<T> {
     return await work()
   } catch (error) {
     if (error instanceof AgeError) throw new StudioError('bad_input', error.message)
+    if (error instanceof OutputExistsError) throw new StudioError('exists', error.message)
     throw error
   }
 }
 
 export function agingHandlers(studio: Studio): AgingCalls {
   const { catalog, aging, uploads, home } = studio
-  const filePath = (ref: { path: string } | { uploadId: string }) => ('path' in ref ? { path: resolve(ref.path), name: undefined } : uploads.file(ref.uploadId))
+  const filePath = (ref: { path: string } | { uploadId: string }, what: string) =>
+    'path' in ref ? { path: studioPath(studio, ref.path, what), name: undefined } : uploads.file(ref.uploadId)
 
   return {
     'uploads.begin': async ({ name, size }) => uploads.begin(name, size),
@@ -36,7 +39,7 @@ export function agingHandlers(studio: Studio): AgingCalls {
         )
         .all() as AgingModelChoice[],
     'editor.open': async (ref) => {
-      const { path, name } = filePath(ref)
+      const { path, name } = filePath(ref, 'The photo')
       return aging.editorCall('open', path, name)
     },
     'editor.prepare': async ({ sessionId, faceIndex, runId, checkpointId, sourceAge }) => aging.editorCall('prepare', sessionId, faceIndex, runId, checkpointId, sourceAge),
@@ -45,17 +48,21 @@ export function agingHandlers(studio: Studio): AgingCalls {
     'editor.render': async ({ sessionId, ...look }) => aging.editorCall('render', sessionId, look),
     'editor.strip': async ({ sessionId, variation, spread }) => aging.editorCall('strip', sessionId, variation, spread),
     'editor.variations': async ({ sessionId, count, ...look }) => aging.editorCall('variations', sessionId, look, count),
-    'editor.export': async ({ sessionId, format, outDir, ...look }) => aging.editorCall('export', sessionId, look, format, outDir && resolve(outDir)),
+    'editor.export': async ({ sessionId, format, outDir, ...look }) => aging.editorCall('export', sessionId, look, format, outDir && studioPath(studio, outDir, 'The export folder')),
     'editor.close': async ({ sessionId }) => aging.editorCall('close', sessionId),
 
-    'models.export': async ({ runId, checkpointId, out }) => userInput(() => exportModelBundle(home, catalog, runId, checkpointId, resolve(out))),
+    'models.export': async ({ runId, checkpointId, out, force }) => userInput(() => exportModelBundle(home, catalog, runId, checkpointId, studioPath(studio, out, 'The bundle file'), force)),
     'models.import': async (ref) => {
-      const { path } = filePath(ref)
+      const { path } = filePath(ref, 'The bundle file')
       const { runId, checkpointId, modelHash, alreadyImported } = await userInput(() => importModelBundle(home, catalog, path))
       return { runId, checkpointId, modelHash, alreadyImported }
     },
 
-    'batch.run': async (request) => studio.jobs.run('batch', (job) => aging.batch(job.id, request, job)),
+    'batch.run': async (request) => {
+      const paths = request.paths.map((path) => studioPath(studio, path, 'Each photo or folder'))
+      const outDir = studioPath(studio, request.outDir, 'The output folder')
+      return studio.jobs.run('batch', (job) => aging.batch(job.id, { ...request, paths, outDir }, job))
+    },
     'batch.resume': async ({ jobId }) => {
       const request = await userInput(async () => storedBatch(catalog, jobId))
       return studio.jobs.run('batch', (job) => aging.batch(jobId, request, job))

@@ -8,6 +8,7 @@ import { createDemoDataset } from '../datasets/demo'
 import { importInWorker } from '../jobs/imports'
 import { splitFor } from '../datasets/splits'
 import type { Studio } from '../studio'
+import { studioPath } from './paths'
 import { dataUrl } from '../images/encode'
 
 type LibraryCalls = Pick<Handlers, Extract<keyof Handlers, `library.${string}`>>
@@ -104,7 +105,8 @@ export function libraryHandlers(studio: Studio): LibraryCalls {
       return { jobId, ...outcome }
     },
 
-    'library.import': async ({ paths, format, dataset, estimateAges, seed, val, test }) => {
+    'library.import': async ({ paths: given, format, dataset, estimateAges, seed, val, test }) => {
+      const paths = given.map((path) => studioPath(studio, path, 'Each folder, photo or CSV'))
       let jobId = ''
       const outcome = await jobs.run(
         'import',

@@ -3,8 +3,8 @@
  * temporary name and renamed, so a half-written file never replaces a good one.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync } from 'node:fs'
-import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { existsSync, linkSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { dataUrl } from '../images/encode'
 
@@ -12,13 +12,47 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
-/** Writes bytes atomically: temporary file in the same folder, then rename. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+/** An output would replace a file the user has; nothing was written. */
+export class OutputExistsError extends Error {
+  override name = 'OutputExistsError'
+  constructor(readonly path: string) {
+    super(`${path} already exists; choose another name or folder, or ask to replace it (--force).`)
+  }
+}
+
+/**
+ * Moves a finished temporary file to its name. Without `overwrite` a hard link places it, which
+ * fails if the name exists: no check-then-write race can replace a user's file.
+ */
+export function placeFile(temporary: string, path: string, overwrite: boolean): void {
+  if (overwrite) return renameSync(temporary, path)
+  try {
+    linkSync(temporary, path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new OutputExistsError(path)
+    throw error
+  } finally {
+    rmSync(temporary, { force: true })
+  }
+}
+
+/** Refuses before any work is done when one of these outputs is already there. */
+export function refuseExisting(paths: string[], overwrite: boolean): void {
+  if (overwrite) return
+  const taken = paths.find((path) => existsSync(path))
+  if (taken) throw new OutputExistsError(taken)
+}
+
+/**
+ * Writes bytes atomically: temporary file in the same folder, then into place. `overwrite: false`
+ * for files a user names or owns (exports, outputs); the catalog's own files are replaced freely.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array | string, { overwrite = true } = {}): Promise<void> {
   mkdirSync(dirname(path), { recursive: true })
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`
   try {
     await writeFile(temporary, bytes)
-    await rename(temporary, path)
+    placeFile(temporary, path, overwrite)
   } catch (error) {
     await rm(temporary, { force: true })
     throw error

@@ -140,6 +140,14 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX aging_outputs_by_job ON aging_outputs(job_id, input_sha256, target_age, variation);
     `,
   },
+  {
+    version: 5,
+    name: 'a run is trained by one process at a time: its lease names the host and a heartbeat beside the pid',
+    sql: `
+      ALTER TABLE runs ADD COLUMN host TEXT;
+      ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version

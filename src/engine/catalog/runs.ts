@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3'
+import { hostname } from 'node:os'
 import type { CheckpointSummary, RunStatus, RunSummary } from '../../shared/domain'
 import { METRIC_NAMES, type Losses, type Phase } from '../../shared/training'
 
+const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 const SELECT_RUN = `
   SELECT r.id, r.preset, r.config, r.seed, r.backend, r.status, r.error, r.created_at AS createdAt,
@@ -16,10 +18,14 @@ const toRun = (raw: Record<string, unknown>): RunSummary => ({ ...(raw as unknow
 export class RunRepo {
   constructor(private readonly db: Database.Database) {}
 
+  /** A new run, leased to this process from the start. */
   create(id: string, preset: string, config: object, seed: number, backend: string): void {
     this.db
-      .prepare("INSERT INTO runs (id, preset, config, seed, backend, status, pid, started_at) VALUES (?, ?, ?, ?, ?, 'running', ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
-      .run(id, preset, JSON.stringify(config), seed, backend, process.pid)
+      .prepare(
+        `INSERT INTO runs (id, preset, config, seed, backend, status, pid, host, heartbeat_at, started_at)
+         VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ${NOW}, ${NOW})`,
+      )
+      .run(id, preset, JSON.stringify(config), seed, backend, process.pid, hostname())
   }
 
   /** An imported model bundle: a finished run with one checkpoint, marked with where it came from. */
@@ -29,9 +35,31 @@ export class RunRepo {
       .run(id, preset, JSON.stringify(config), seed, backend, origin)
   }
 
-  /** A resumed run belongs to the process that resumed it. */
-  claim(id: string): void {
-    this.db.prepare("UPDATE runs SET status = 'running', pid = ?, error = NULL, finished_at = NULL WHERE id = ?").run(process.pid, id)
+  /**
+   * Takes the run's lease for this process: one process trains a run at a time. Refused while
+   * another live process holds it (running or paused there); a dead holder's lease is taken over.
+   * This process's own lease is taken again freely (threads of one studio are kept apart by its
+   * TrainingManager).
+   * Check and write happen under one write lock, so two processes cannot both win.
+   */
+  claim(id: string, isAlive: (pid: number) => boolean = processAlive): void {
+    this.db
+      .transaction(() => {
+        const lease = this.db.prepare('SELECT status, pid, host, heartbeat_at AS heartbeatAt FROM runs WHERE id = ?').get(id) as Lease | undefined
+        if (lease && lease.pid !== process.pid && leaseHeld(lease, isAlive)) {
+          const where = lease.host && lease.host !== hostname() ? ` on ${lease.host}` : ''
+          throw new RunBusyError(`Run ${id} is being trained by process ${lease.pid}${where} (${lease.status}); stop it there first, or wait for it to finish.`)
+        }
+        this.db
+          .prepare(`UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ${NOW}, error = NULL, finished_at = NULL WHERE id = ?`)
+          .run(process.pid, hostname(), id)
+      })
+      .immediate()
+  }
+
+  /** The lease holder says it is still alive (checked by processes on other hosts). */
+  heartbeat(id: string): void {
+    this.db.prepare(`UPDATE runs SET heartbeat_at = ${NOW} WHERE id = ? AND pid = ?`).run(id, process.pid)
   }
 
   get(id: string): RunSummary | undefined {
@@ -119,11 +147,32 @@ export class RunRepo {
 
   /** Runs left 'running' by a process that died are 'interrupted', resumable from their checkpoint. */
   markInterrupted(isAlive: (pid: number) => boolean = processAlive): number {
-    const stale = (this.db.prepare("SELECT id, pid FROM runs WHERE status IN ('running', 'paused')").all() as { id: string; pid: number | null }[])
-      .filter((run) => run.pid === null || !isAlive(run.pid))
+    const live = this.db.prepare("SELECT id, status, pid, host, heartbeat_at AS heartbeatAt FROM runs WHERE status IN ('running', 'paused')").all() as (Lease & { id: string })[]
+    const stale = live.filter((run) => !leaseHeld(run, isAlive))
     for (const run of stale) this.setStatus(run.id, 'interrupted')
     return stale.length
   }
+}
+
+/** A holder on another host cannot be asked whether its pid lives: its heartbeat must be this fresh. */
+export const LEASE_STALE_MS = 5 * 60 * 1000
+
+interface Lease {
+  status: RunStatus
+  pid: number | null
+  host: string | null
+  heartbeatAt: string | null
+}
+
+export class RunBusyError extends Error {
+  override name = 'RunBusyError'
+}
+
+function leaseHeld(lease: Lease, isAlive: (pid: number) => boolean): boolean {
+  if (lease.status !== 'running' && lease.status !== 'paused') return false
+  if (lease.pid === null) return false
+  if (!lease.host || lease.host === hostname()) return isAlive(lease.pid)
+  return lease.heartbeatAt !== null && Date.now() - Date.parse(lease.heartbeatAt) < LEASE_STALE_MS
 }
 
 function processAlive(pid: number): boolean {

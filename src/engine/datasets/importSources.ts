@@ -1,9 +1,12 @@
 /**
  * What an import will read: the files under the given paths (folders recursively, hidden files
- * and symlinked folders skipped), with the label each name or CSV row gives, in a stable order.
+ * skipped, symbolic links followed with a loop guard), with the label each name or CSV row
+ * gives, in a stable order. Every other entry (a FIFO, a socket, a broken link) is listed too, so
+ * the reader refuses it with its reason instead of it vanishing from the report.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { readdirSync, realpathSync, statSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
+import { InputFileError, readRegularFile } from '../inputFiles'
 import { parseLabelCsv } from './csvLabels'
 import { detectNameFormat, parseName, type ImportFormat, type NameFormat, type ParsedName } from './labels'
 
@@ -23,13 +26,28 @@ export interface ImportSource {
   skip: string | null
 }
 
-function walk(folder: string, out: string[]): void {
+/** CSV label files are text; one this large is a wrong file. */
+const MAX_CSV_BYTES = 256 * 1024 ** 2
+
+const isFolder = (path: string) => {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false // a broken link: listed, and the reader says why it is refused
+  }
+}
+
+/** `seen` holds the real path of every folder walked, so a link back up the tree ends the walk there. */
+function walk(folder: string, out: string[], seen: Set<string>): void {
+  const real = realpathSync(folder)
+  if (seen.has(real)) return
+  seen.add(real)
   const entries = readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue
     const path = join(folder, entry.name)
-    if (entry.isDirectory()) walk(path, out)
-    else if (entry.isFile()) out.push(path)
+    if (entry.isDirectory() || (entry.isSymbolicLink() && isFolder(path))) walk(path, out, seen)
+    else out.push(path)
     if (out.length > MAX_IMPORT_FILES) throw new ImportError(`More than ${MAX_IMPORT_FILES} files under ${folder}: pick the dataset's own folder.`)
   }
 }
@@ -37,6 +55,7 @@ function walk(folder: string, out: string[]): void {
 /** Every file under the given paths (folders walked in name order). */
 export function listFiles(paths: string[]): string[] {
   const files: string[] = []
+  const seen = new Set<string>()
   for (const given of paths) {
     const path = resolve(given)
     let stat
@@ -45,7 +64,7 @@ export function listFiles(paths: string[]): string[] {
     } catch {
       throw new ImportError(`${given} does not exist.`)
     }
-    if (stat.isDirectory()) walk(path, files)
+    if (stat.isDirectory()) walk(path, files, seen)
     else files.push(path)
   }
   return files
@@ -65,9 +84,9 @@ export function collectSources(paths: string[], format: ImportFormat): { format:
     for (const csv of csvFiles) {
       let text: string
       try {
-        text = readFileSync(csv, 'utf8')
+        text = readRegularFile(csv, MAX_CSV_BYTES).toString('utf8')
       } catch (error) {
-        throw new ImportError(`Cannot read ${csv}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`)
+        throw error instanceof InputFileError ? new ImportError(error.sentence) : error
       }
       try {
         for (const entry of parseLabelCsv(text, csv)) sources.push({ ...entry, skip: null })

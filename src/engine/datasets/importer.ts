@@ -6,7 +6,7 @@
  * and never stops the rest. Each image is written in its own transaction, so a cancelled or
  * crashed import keeps what it finished and a re-run skips it.
  */
-import { readFile, stat } from 'node:fs/promises'
+import { readRegularFileAsync } from '../inputFiles'
 import { basename, dirname, resolve } from 'node:path'
 import { ageToBin, emptyPerBin } from '../../shared/ageBins'
 import type { ImageFlag, ImportReport } from '../../shared/domain'
@@ -155,13 +155,5 @@ export async function importPhotos(catalog: Catalog, files: FileStore, options: 
   return outcome
 }
 
-async function readSource(path: string): Promise<Buffer> {
-  try {
-    const info = await stat(path)
-    if (info.size > MAX_FILE_BYTES) throw new Error(`file too large (${(info.size / 2 ** 20).toFixed(0)} MiB; the limit is ${MAX_FILE_BYTES / 2 ** 20} MiB)`)
-    return await readFile(path)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new Error(code ? `cannot read (${code})` : (error as Error).message)
-  }
-}
+/** The file's bytes; a folder, device, FIFO, socket or oversized file is refused with its reason. */
+const readSource = (path: string): Promise<Buffer> => readRegularFileAsync(path, MAX_FILE_BYTES)

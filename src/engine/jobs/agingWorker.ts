@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import type { ErrorCode } from '../../shared/contract'
 import { AgeError } from '../aging/agePhoto'
+import { OutputExistsError } from '../catalog/files'
 import { BatchCancelled, runBatch } from '../aging/batch'
 import { EditorSessions, SessionMissing } from '../aging/editorSessions'
 import { Catalog } from '../catalog/catalog'
@@ -16,7 +17,7 @@ const start = workerData as AgingWorkerStart
 const post = (message: AgingWorkerMessage) => parentPort!.postMessage(message)
 
 const codeOf = (error: unknown): ErrorCode =>
-  error instanceof SessionMissing ? 'not_found' : error instanceof BatchCancelled ? 'cancelled' : error instanceof AgeError ? 'bad_input' : 'internal'
+  error instanceof SessionMissing ? 'not_found' : error instanceof BatchCancelled ? 'cancelled' : error instanceof OutputExistsError ? 'exists' : error instanceof AgeError ? 'bad_input' : 'internal'
 
 async function editor(catalog: Catalog, backend: string): Promise<void> {
   const sessions = new EditorSessions(start.home, catalog, backend, (progress) => post({ type: 'editor.progress', progress }))

@@ -18,9 +18,13 @@ parentPort!.on('message', (command: WorkerCommand) => {
   if (command === 'cancel') control.cancelled = true
 })
 
+/** Trains, closes the catalog, then says how it ended: the host ends this thread on that last message. */
 async function main() {
   const catalog = Catalog.open(start.home, { nativeBinding: start.nativeBinding })
+  let last: WorkerMessage
   try {
+    // A resumed run is leased before it counts as started, so a refusal answers the caller.
+    if (start.resumeRunId) catalog.runs.claim(start.resumeRunId)
     const runId = start.resumeRunId ?? (await createRun(catalog, start.config)).runId
     post({ type: 'started', runId })
     const outcome = await trainRun(
@@ -29,12 +33,13 @@ async function main() {
       control,
       start.resumeRunId !== undefined,
     )
-    post({ type: 'done', outcome })
+    last = { type: 'done', outcome }
   } catch (error) {
-    post({ type: 'failed', error: (error as Error).message })
+    last = { type: 'failed', error: (error as Error).message }
   } finally {
     catalog.close()
   }
+  post(last)
 }
 
 void main()

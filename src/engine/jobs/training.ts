@@ -1,26 +1,33 @@
 /**
  * Runs training in worker threads, never on the thread that serves the UI (web server or
- * Electron main). Relays the worker's events to the studio's event hub.
+ * Electron main). Relays the worker's events to the studio's event hub. A thread lives exactly
+ * as long as its run: it is ended on the run's last message, so no finished run keeps its
+ * thread or its tensors.
  */
 import { Worker } from 'node:worker_threads'
 import { StudioError } from '../../shared/contract'
+import type { RunRepo } from '../catalog/runs'
 import type { EventHub } from '../events'
 import { workerScript } from './workerScript'
 import type { WorkerCommand, WorkerMessage, WorkerStart } from './trainingProtocol'
 
 export class TrainingManager {
   private readonly workers = new Map<string, Worker>()
+  /** Resumes asked for whose thread has not said 'started' yet: a second ask is refused at once. */
+  private readonly starting = new Set<string>()
 
   constructor(
     private readonly home: string,
     private readonly events: EventHub,
+    private readonly runs: RunRepo,
     private readonly nativeBinding?: string,
   ) {}
 
-  /** Starts a worker; resolves with the run id once the run exists in the catalog. */
+  /** Starts a worker; resolves with the run id once the run exists in the catalog (and is leased). */
   start(request: { config?: unknown; resumeRunId?: string }): Promise<string> {
-    if (request.resumeRunId && this.workers.has(request.resumeRunId)) {
-      return Promise.reject(new StudioError('bad_input', `Run ${request.resumeRunId} is already training.`))
+    const resuming = request.resumeRunId
+    if (resuming && (this.workers.has(resuming) || this.starting.has(resuming))) {
+      return Promise.reject(new StudioError('bad_input', `Run ${resuming} is already training.`))
     }
     let script: string
     try {
@@ -30,24 +37,51 @@ export class TrainingManager {
     }
     const workerData: WorkerStart = { home: this.home, nativeBinding: this.nativeBinding, ...request }
     const worker = new Worker(script, { workerData })
+    if (resuming) this.starting.add(resuming)
     return new Promise((resolve, reject) => {
       let runId: string | undefined
+      let ended = false
+      const settleStart = () => resuming && this.starting.delete(resuming)
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'started') {
           runId = message.runId
           this.workers.set(runId, worker)
+          settleStart()
           resolve(runId)
         } else if (message.type === 'event') {
           this.events.emit(message.event, message.payload as never)
-        } else if (message.type === 'failed' && !runId) {
-          reject(new StudioError('bad_input', message.error))
+        } else {
+          // 'done' or 'failed': the worker has closed its catalog; nothing is left for the thread to do.
+          ended = true
+          if (!runId) reject(new StudioError('bad_input', message.type === 'failed' ? message.error : 'The run ended before it started.'))
+          void worker.terminate()
         }
-        // The run is over once the worker says so, even before the thread has exited.
-        if ((message.type === 'done' || message.type === 'failed') && runId) this.workers.delete(runId)
       })
-      worker.on('error', (error) => (runId ? this.events.emit('run.status', { runId, status: 'failed', error: error.message }) : reject(error)))
-      worker.on('exit', () => runId && this.workers.delete(runId))
+      worker.on('error', (error) => {
+        if (!runId) return reject(error)
+        ended = true
+        this.markEnded(runId, 'failed', error.message)
+      })
+      worker.on('exit', () => {
+        settleStart()
+        if (!runId) return reject(new StudioError('internal', 'The training thread stopped before the run started.'))
+        this.workers.delete(runId)
+        // A thread that died without its last word left the run 'running': say so, and free its lease.
+        if (!ended) this.markEnded(runId, 'interrupted')
+      })
     })
+  }
+
+  /** Records how a run ended when its thread could not say so itself. */
+  private markEnded(runId: string, status: 'interrupted' | 'failed', error: string | null = null): void {
+    try {
+      const run = this.runs.get(runId)
+      if (run?.status !== 'running' && run?.status !== 'paused') return
+      this.runs.setStatus(runId, status, error)
+      this.events.emit('run.status', { runId, status, error })
+    } catch {
+      // The catalog is already closed (the studio is shutting down); the next start marks it.
+    }
   }
 
   command(runId: string, command: WorkerCommand): boolean {
@@ -60,8 +94,16 @@ export class TrainingManager {
     return this.workers.has(runId)
   }
 
+  /** Threads alive now (for the soak test and the shutdown path). */
+  get liveThreads(): number {
+    return this.workers.size
+  }
+
+  /** Ends every training thread; their runs become 'interrupted', resumable from the last checkpoint. */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.workers.values()].map((worker) => worker.terminate()))
+    const live = [...this.workers.entries()]
+    await Promise.all(live.map(([, worker]) => worker.terminate()))
+    for (const [runId] of live) this.markEnded(runId, 'interrupted')
     this.workers.clear()
   }
 }

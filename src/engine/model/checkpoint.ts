@@ -91,9 +91,14 @@ export function readNamedWeights(dir: string, name: string): NamedWeights {
   return { specs: JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')), data }
 }
 
+const PARTIAL = '.partial-'
+
+/** A folder writeAtomically had not finished when its process died. */
+export const isPartial = (name: string) => /\.partial-[0-9a-f]{8}$/.test(name)
+
 /** Fills a temporary folder, hashes it, then renames it to `dir`. Returns the hash. */
 export async function writeAtomically(dir: string, fill: (temporary: string) => Promise<void>): Promise<string> {
-  const temporary = `${dir}.partial-${randomBytes(4).toString('hex')}`
+  const temporary = `${dir}${PARTIAL}${randomBytes(4).toString('hex')}`
   mkdirSync(dirname(dir), { recursive: true })
   try {
     mkdirSync(temporary)

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { EventName, StudioEvents } from '../../shared/contract'
 import type { CheckpointSummary } from '../../shared/domain'
@@ -56,6 +56,8 @@ interface SavedState {
 }
 
 const SAMPLE_ROWS = 4
+/** How often a training process tells the catalog it still holds its run's lease. */
+const HEARTBEAT_MS = 10_000
 
 /** Creates the run row with its full configuration and the backend it will use. */
 export async function createRun(catalog: Catalog, input: unknown): Promise<{ runId: string; config: TrainConfig; backend: string }> {
@@ -85,6 +87,7 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
   const from = resume ? ctx.catalog.runs.latestCheckpoint(runId) : undefined
   if (resume && !from) throw new Error(`Run ${runId} has no checkpoint to resume from.`)
   if (resume) ctx.catalog.runs.claim(runId)
+  removePartialCheckpoints(ctx.home, runId)
   ctx.emit('run.status', { runId, status: 'running', error: null })
 
   const saved: SavedState | undefined = from && JSON.parse(readFileSync(join(ctx.home, from.dir, 'state.json'), 'utf8'))
@@ -94,6 +97,7 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
   const checkpoints: string[] = []
   const models = await buildOrLoad(ctx, p, config, from)
   const zFixed = tf.randomNormal([SAMPLE_ROWS, p.zDim], 0, 1, 'float32', config.seed) as tf.Tensor2D
+  let lastHeartbeat = performance.now()
   let state: SavedState = saved ?? { phase: 'gan', step: 0, sampler: { epoch: 0, position: 0 }, noiseRng: [], dataRng: [], losses: {} }
 
   try {
@@ -119,6 +123,7 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
         rate = rate === 0 ? config.batch / seconds : 0.9 * rate + 0.1 * (config.batch / seconds)
         state = { ...state, step: state.step + 1, losses, sampler: sampler?.state ?? state.sampler }
         ctx.catalog.runs.addMetrics(runId, phase, state.step, { ...losses, imagesPerSecond: rate })
+        heartbeat()
         ctx.emit('run.progress', { runId, phase, epoch: state.sampler.epoch, step: state.step, totalSteps: steps, losses, imagesPerSecond: rate })
         const last = state.step === steps
         if (phase === 'gan' && (state.step % config.sampleEvery === 0 || last)) await saveSample(ctx, runId, models.generator, zFixed, p, phase, state.step)
@@ -138,6 +143,12 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
     zFixed.dispose()
     for (const model of [models.generator, models.discriminator, models.encoder]) model.dispose()
     for (const optimizer of [models.optG, models.optD, models.optE]) optimizer.dispose()
+  }
+
+  function heartbeat(): void {
+    if (performance.now() - lastHeartbeat < HEARTBEAT_MS) return
+    lastHeartbeat = performance.now()
+    ctx.catalog.runs.heartbeat(runId)
   }
 
   function finish(status: 'done' | 'cancelled'): RunOutcome {
@@ -210,10 +221,20 @@ async function saveCheckpoint(ctx: TrainerContext, runId: string, models: Models
   return dir
 }
 
+/** A kill mid-write leaves `<checkpoint>.partial-*` folders behind; they are never a checkpoint. */
+function removePartialCheckpoints(home: string, runId: string): void {
+  const dir = join(home, 'runs', runId, 'checkpoints')
+  if (!existsSync(dir)) return
+  for (const name of readdirSync(dir)) if (ckpt.isPartial(name)) rmSync(join(dir, name), { recursive: true, force: true })
+}
+
 async function waitWhilePaused(ctx: TrainerContext, runId: string, control: RunControl): Promise<void> {
   ctx.catalog.runs.setStatus(runId, 'paused')
   ctx.emit('run.status', { runId, status: 'paused', error: null })
-  while (control.paused && !control.cancelled) await sleep(100)
+  for (let waited = 0; control.paused && !control.cancelled; waited += 100) {
+    if (waited % HEARTBEAT_MS === 0) ctx.catalog.runs.heartbeat(runId)
+    await sleep(100)
+  }
   if (control.cancelled) return
   ctx.catalog.runs.setStatus(runId, 'running')
   ctx.emit('run.status', { runId, status: 'running', error: null })

@@ -2,25 +2,24 @@
 import { createClient, type StudioClient } from '../../../shared/contract'
 import { createSocketTransport } from './socketTransport'
 
-const TOKEN_KEY = 'age-studio-token'
-
-/** Web mode: the token arrives in the URL once; keep it for reloads and drop it from the address bar. */
-function webToken(): string {
+/**
+ * Web mode: the server turned the address's ?token= into an HttpOnly session cookie when it
+ * served this page, so the socket needs no token; it is dropped from the address bar so it does
+ * not end up in screenshots or shared links.
+ */
+function socketUrl(): string {
   const url = new URL(window.location.href)
-  const fromUrl = url.searchParams.get('token')
-  if (fromUrl) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl)
+  if (url.searchParams.has('token')) {
     url.searchParams.delete('token')
     history.replaceState(null, '', url)
   }
-  return fromUrl ?? sessionStorage.getItem(TOKEN_KEY) ?? ''
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws'
+  return `${scheme}://${window.location.host}/ws`
 }
 
 function connect(): StudioClient {
   if (window.studio) return createClient(window.studio)
-  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws'
-  const url = `${scheme}://${window.location.host}/ws?token=${encodeURIComponent(webToken())}`
-  return createClient(createSocketTransport(url))
+  return createClient(createSocketTransport(socketUrl()))
 }
 
 export const studio = connect()
