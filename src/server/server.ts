@@ -159,8 +159,10 @@ function bindSocket(ws: WebSocket, handlers: Handlers, events: EventHub): void {
   }
   const unsubscribe = events.subscribe((event, payload) => send({ type: 'event', event, payload }))
   ws.on('close', unsubscribe)
-  // Over-long frames, invalid UTF-8 and protocol errors arrive here; ws closes the socket with the right code.
-  ws.on('error', () => ws.terminate())
+  // Over-long frames, invalid UTF-8 and protocol errors arrive here after ws has begun closing
+  // the socket with the right code (1009, 1007, 1002); the listener only keeps them from being
+  // uncaught, which would end the process.
+  ws.on('error', () => undefined)
   ws.on('message', (data, isBinary) => {
     let message: SocketFrame
     try {

@@ -5,6 +5,8 @@ import WebSocket from 'ws'
 import { createHandlers } from '../../src/engine/api/handlers'
 import { Studio } from '../../src/engine/studio'
 import { startWebServer, type WebServer } from '../../src/server/server'
+import { HostGuard, isLoopback } from '../../src/server/auth'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { tempHome } from '../helpers/serve'
 
 const TOKEN = 'test-token-0123456789'
@@ -31,6 +33,19 @@ afterAll(async () => {
 const post = (path: string, body: string | undefined, headers: Record<string, string> = {}) =>
   fetch(`${origin}${path}`, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...headers } })
 const auth = { Authorization: `Bearer ${TOKEN}` }
+
+/** A request with headers fetch will not set (Host), through node:http. */
+function raw(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number }> {
+  const { hostname, port } = new URL(origin)
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ hostname, port, method, path, headers, setHost: false }, (response) => {
+      response.resume()
+      resolve({ status: response.statusCode! })
+    })
+    request.on('error', reject)
+    request.end(body)
+  })
+}
 
 function openSocket(url: string, headers: Record<string, string> = {}): Promise<{ ws: WebSocket; opened: boolean }> {
   return new Promise((resolve) => {
@@ -65,12 +80,64 @@ describe('web mode server', () => {
   })
 
   it('serves the renderer but nothing outside it', async () => {
-    const index = await fetch(`${origin}/`)
+    const index = await fetch(`${origin}/?token=${TOKEN}`)
     expect(index.status).toBe(200)
     expect(index.headers.get('content-security-policy')).toContain("script-src 'self'")
-    for (const path of ['/../data/catalog.sqlite', '/%2e%2e/data/catalog.sqlite', '/..%2fdata%2fcatalog.sqlite', '/%00']) {
+    for (const path of ['/../data/catalog.sqlite', '/%2e%2e/data/catalog.sqlite', '/..%2fdata%2fcatalog.sqlite', '/%00', '/%E0%A4%A', '/%']) {
       expect((await fetch(`${origin}${path}`)).status, path).toBe(404)
     }
+  })
+
+  it('keeps the session in a strict HttpOnly cookie, and says what to do without one', async () => {
+    const first = await fetch(`${origin}/?token=${TOKEN}`)
+    const cookie = first.headers.get('set-cookie')!
+    expect(cookie).toMatch(/HttpOnly/)
+    expect(cookie).toMatch(/SameSite=Strict/)
+    const pair = cookie.split(';')[0]
+    // A reload, a bookmark or a new tab: the address has no token, the cookie carries the session.
+    const reload = await fetch(`${origin}/`, { headers: { Cookie: pair } })
+    expect(reload.status).toBe(200)
+    expect(await reload.text()).toContain('<title>studio</title>')
+    expect((await post('/api/call/app.info', '{}', { Cookie: pair })).status).toBe(200)
+    expect((await openSocket(`${origin.replace('http', 'ws')}/ws`, { Cookie: pair })).opened).toBe(true)
+    // Without a session the page says, in one sentence, where the session comes from.
+    for (const headers of [{}, { Cookie: `${pair}x` }]) {
+      const bare = await fetch(`${origin}/`, { headers })
+      expect(bare.status).toBe(401)
+      expect(await bare.text()).toContain('Open the address that <code>age-studio serve</code> printed')
+    }
+  })
+
+  it('answers only as the addresses it serves, and only to its own origin (DNS rebinding)', async () => {
+    const port = new URL(origin).port
+    for (const host of ['127.0.0.1', 'localhost', '[::1]'].map((name) => `${name}:${port}`)) {
+      expect((await raw('POST', `/api/call/app.info?token=${TOKEN}`, { Host: host }, '{}')).status, host).toBe(200)
+    }
+    for (const host of ['evil.example', `evil.example:${port}`, '127.0.0.1:1', '127.0.0.1.evil.example', '']) {
+      expect((await raw('POST', `/api/call/app.info?token=${TOKEN}`, { Host: host }, '{}')).status, host).toBe(403)
+      expect((await raw('GET', `/?token=${TOKEN}`, { Host: host })).status, host).toBe(403)
+    }
+    // A blind cross-origin POST (fetch no-cors from another site) carries its own Origin.
+    expect((await post(`/api/call/app.info?token=${TOKEN}`, '{}', { Origin: 'http://evil.example' })).status).toBe(403)
+    expect((await post(`/api/call/app.info?token=${TOKEN}`, '{}', { Origin: 'null' })).status).toBe(403)
+    expect((await post(`/api/call/app.info?token=${TOKEN}`, '{}', { Origin: origin })).status).toBe(200)
+    const wsUrl = `${origin.replace('http', 'ws')}/ws?token=${TOKEN}`
+    expect((await openSocket(wsUrl, { Host: `evil.example:${port}` })).opened).toBe(false)
+    expect((await openSocket(wsUrl, { Origin: `http://evil.example:${port}` })).opened).toBe(false)
+    const own = await openSocket(wsUrl, { Origin: origin })
+    expect(own.opened).toBe(true)
+    own.ws.close()
+  })
+
+  it('warns when bound where other machines reach it', () => {
+    expect(server.warning).toBeNull()
+    const guard = new HostGuard('0.0.0.0', 8765)
+    const as = (host: string) => guard.refusal({ headers: { host } } as IncomingMessage)
+    expect(as('192.168.1.20:8765')).toBeNull()
+    expect(as('localhost:8765')).toBeNull()
+    expect(as('evil.example:8765')).toMatch(/not an address/)
+    expect(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('localhost')).toBe(true)
+    expect(isLoopback('0.0.0.0') || isLoopback('192.168.1.20')).toBe(false)
   })
 
   it('closes sockets without the token or from another origin', async () => {

@@ -16,6 +16,7 @@ parentPort!.on('message', (command: WorkerCommand) => {
   if (command === 'pause') control.paused = true
   if (command === 'continue') control.paused = false
   if (command === 'cancel') control.cancelled = true
+  if (command === 'interrupt') control.cancelled = control.interrupted = true
 })
 
 /** Trains, closes the catalog, then says how it ended: the host ends this thread on that last message. */

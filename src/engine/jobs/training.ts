@@ -12,7 +12,10 @@ import { workerScript } from './workerScript'
 import type { WorkerCommand, WorkerMessage, WorkerStart } from './trainingProtocol'
 
 export class TrainingManager {
+  /** Threads by the run they train, once started. */
   private readonly workers = new Map<string, Worker>()
+  /** Every live thread, started or not: what a shutdown waits for. */
+  private readonly threads = new Set<Worker>()
   /** Resumes asked for whose thread has not said 'started' yet: a second ask is refused at once. */
   private readonly starting = new Set<string>()
 
@@ -37,6 +40,7 @@ export class TrainingManager {
     }
     const workerData: WorkerStart = { home: this.home, nativeBinding: this.nativeBinding, ...request }
     const worker = new Worker(script, { workerData })
+    this.threads.add(worker)
     if (resuming) this.starting.add(resuming)
     return new Promise((resolve, reject) => {
       let runId: string | undefined
@@ -63,6 +67,7 @@ export class TrainingManager {
         this.markEnded(runId, 'failed', error.message)
       })
       worker.on('exit', () => {
+        this.threads.delete(worker)
         settleStart()
         if (!runId) return reject(new StudioError('internal', 'The training thread stopped before the run started.'))
         this.workers.delete(runId)
@@ -94,16 +99,22 @@ export class TrainingManager {
     return this.workers.has(runId)
   }
 
-  /** Threads alive now (for the soak test and the shutdown path). */
-  get liveThreads(): number {
-    return this.workers.size
-  }
-
-  /** Ends every training thread; their runs become 'interrupted', resumable from the last checkpoint. */
-  async stopAll(): Promise<void> {
-    const live = [...this.workers.entries()]
-    await Promise.all(live.map(([, worker]) => worker.terminate()))
-    for (const [runId] of live) this.markEnded(runId, 'interrupted')
-    this.workers.clear()
+  /**
+   * Ends every training thread; their runs become 'interrupted', resumable from the last
+   * checkpoint. Each is asked to stop after its current step and ends itself: terminating a thread
+   * while it is inside the native kernels (or loading them) aborts the whole process. Only a
+   * thread still busy after `graceMs` is terminated.
+   */
+  async stopAll(graceMs = 30_000): Promise<void> {
+    await Promise.all(
+      [...this.threads].map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            const force = setTimeout(() => void worker.terminate(), graceMs)
+            worker.once('exit', () => (clearTimeout(force), resolve()))
+            worker.postMessage('interrupt' satisfies WorkerCommand)
+          }),
+      ),
+    )
   }
 }

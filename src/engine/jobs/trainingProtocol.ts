@@ -10,7 +10,8 @@ export interface WorkerStart {
   resumeRunId?: string
 }
 
-export type WorkerCommand = 'pause' | 'continue' | 'cancel'
+/** `interrupt`: the studio is shutting down; the run stops after this step as 'interrupted', to be resumed. */
+export type WorkerCommand = 'pause' | 'continue' | 'cancel' | 'interrupt'
 
 export type WorkerMessage =
   | { type: 'started'; runId: string }

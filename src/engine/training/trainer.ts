@@ -34,11 +34,13 @@ export interface TrainerContext {
 export interface RunControl {
   paused: boolean
   cancelled: boolean
+  /** Stopped because its process is shutting down: the run ends 'interrupted', not 'cancelled'. */
+  interrupted?: boolean
 }
 
 export interface RunOutcome {
   runId: string
-  status: 'done' | 'cancelled'
+  status: 'done' | 'cancelled' | 'interrupted'
   phase: Phase
   step: number
   losses: Losses
@@ -112,7 +114,7 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
       let rate = 0
       while (state.step < steps) {
         if (control.paused) await waitWhilePaused(ctx, runId, control)
-        if (control.cancelled) return finish('cancelled')
+        if (control.cancelled) return finish(control.interrupted ? 'interrupted' : 'cancelled')
         const started = performance.now()
         const losses = sampler
           ? stepGan(models, sampler, dataRng, p, config)
@@ -151,7 +153,7 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
     ctx.catalog.runs.heartbeat(runId)
   }
 
-  function finish(status: 'done' | 'cancelled'): RunOutcome {
+  function finish(status: RunOutcome['status']): RunOutcome {
     ctx.catalog.runs.setStatus(runId, status)
     ctx.emit('run.status', { runId, status, error: null })
     return { runId, status, phase: state.phase, step: state.step, losses: state.losses, backend: backend.name, checkpoints }
