@@ -4,7 +4,7 @@
  * does not block, so a FIFO cannot hang a reader, /dev/zero cannot fill the memory and a file
  * swapped after a check is still the one checked.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs'
 import { open } from 'node:fs/promises'
 
 /**
@@ -39,6 +39,13 @@ function check(path: string, stat: Stats, maxBytes: number): void {
 }
 
 function cannotRead(path: string, error: unknown): InputFileError {
+  // A socket cannot even be opened (ENXIO): say what it is rather than the errno.
+  try {
+    const stat = statSync(path)
+    if (!stat.isFile()) return new InputFileError(path, `${kindOf(stat)}, not a regular file`)
+  } catch {
+    // missing or unreadable: the errno below says which
+  }
   const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
   return new InputFileError(path, `cannot read (${why})`, `Cannot read ${path} (${why}).`)
 }

@@ -1,5 +1,6 @@
 // Batch age progression and model bundles through the contract's handlers, on real photos.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import sharp from 'sharp'
@@ -70,6 +71,11 @@ describe('batch age progression', () => {
     expect(provenance).toMatchObject({ kind: 'batch', jobId: report.jobId, model: { hash: report.modelHash } })
     const job = env.studio.catalog.db.prepare('SELECT status, kind FROM aging_jobs WHERE id = ?').get(report.jobId)
     expect(job).toEqual({ status: 'done', kind: 'batch' })
+
+    // Another batch into the same folder is refused before any work; nothing there changes.
+    const sheetBefore = readFileSync(report.contactSheets[0])
+    await expect(api['batch.run']({ ...request(out), spread: 0.35, mode: 'residual', format: 'png', iterations: 0 })).rejects.toMatchObject({ code: 'exists', message: /manifest\.json already exists/ })
+    expect(readFileSync(report.contactSheets[0]).equals(sheetBefore)).toBe(true)
   }, 600_000)
 
   it('cancels, then resumes without redoing what was written', async () => {
@@ -159,6 +165,8 @@ describe('model bundles', () => {
     const unpacked = join(dir, 'unpacked')
     mkdirSync(unpacked)
     await tar.x({ file: good, cwd: unpacked })
+    mkdirSync(join(dir, 'unpacked-clean'))
+    await tar.x({ file: good, cwd: join(dir, 'unpacked-clean') })
     const weights = join(unpacked, 'generator', 'weights.bin')
     const bytes = readFileSync(weights)
     bytes[10] ^= 0xff
@@ -167,7 +175,29 @@ describe('model bundles', () => {
     await tar.c({ gzip: true, file: tampered, cwd: unpacked }, ['bundle.json', 'generator', 'encoder'])
     await expect(api['models.import']({ path: tampered })).rejects.toMatchObject({ code: 'bad_input', message: /damaged/ })
 
+    // A gzip bomb: a header claiming a 2 GiB weights file, then zeros. Refused at the header, with
+    // the real reason, and nothing of it written.
+    const header = new tar.Header({ path: 'generator/weights.bin', type: 'File', size: 2 * 1024 ** 3, mode: 0o644, mtime: new Date(0) })
+    const block = Buffer.alloc(512)
+    header.encode(block)
+    const bomb = join(dir, 'bomb.agemodel')
+    writeFileSync(bomb, gzipSync(Buffer.concat([block, Buffer.alloc(64 * 1024 ** 2)])))
+    await expect(api['models.import']({ path: bomb })).rejects.toMatchObject({ code: 'bad_input', message: /generator\/weights\.bin is over the 1 GiB limit \(2 GiB\)/ })
+    expect(readdirSync(join(env.ctx.home, 'tmp'))).toEqual([])
+
     expect(await api['runs.list']({})).toHaveLength(runsBefore)
     expect(existsSync(join(env.ctx.home, 'evil.sh'))).toBe(false)
+
+    // What `tar -C dir -czf b.tgz .` writes (./-prefixed entries) is a bundle too.
+    const dotted = join(dir, 'dotted.agemodel')
+    await tar.c({ gzip: true, file: dotted, cwd: join(dir, 'unpacked-clean') }, ['.'])
+    const imported = await api['models.import']({ path: dotted })
+    expect(imported.runId).toMatch(/^run-model-/)
+
+    // Exports never replace a file unless asked.
+    const before = readFileSync(good)
+    await expect(api['models.export']({ runId, out: good, force: false })).rejects.toMatchObject({ code: 'exists', message: /already exists/ })
+    expect(readFileSync(good).equals(before)).toBe(true)
+    await expect(api['models.export']({ runId, out: good, force: true })).resolves.toMatchObject({ file: good })
   }, 120_000)
 })

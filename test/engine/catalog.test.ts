@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Catalog, CATALOG_FILE, migrate } from '../../src/engine/catalog/catalog'
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/engine/catalog/migrations'
+import { LEASE_STALE_MS } from '../../src/engine/catalog/runs'
+import { hostname } from 'node:os'
 import type { NewImage } from '../../src/engine/catalog/images'
 import { tempHome } from '../helpers/serve'
 
@@ -138,6 +140,50 @@ describe('curating images', () => {
     catalog.images.resplit(id, (key) => splitFor(key, { ...plan, seed: 10 }))
     catalog.images.resplit(id, (key) => splitFor(key, plan))
     expect(catalog.images.list({}, 0, 100).map((r) => [r.identity, r.split])).toEqual(first)
+    catalog.close()
+  })
+})
+
+describe('run leases: one process trains a run at a time', () => {
+  const other = process.pid + 100_000 // no such process on this machine
+
+  function leased(): { catalog: Catalog; set: (fields: Record<string, unknown>) => void } {
+    const catalog = Catalog.open(home())
+    catalog.runs.create('run-lease', 'tiny', {}, 1, 'cpu')
+    const set = (fields: Record<string, unknown>) => {
+      const columns = Object.keys(fields).map((k) => `${k} = @${k}`).join(', ')
+      catalog.db.prepare(`UPDATE runs SET ${columns} WHERE id = 'run-lease'`).run(fields)
+    }
+    return { catalog, set }
+  }
+
+  it('refuses a run another live process on this host trains, and takes over a dead one', () => {
+    const { catalog, set } = leased()
+    set({ pid: other, status: 'running' })
+    expect(() => catalog.runs.claim('run-lease', () => true)).toThrow(new RegExp(`being trained by process ${other} \\(running\\)`))
+    set({ status: 'paused' })
+    expect(() => catalog.runs.claim('run-lease', () => true)).toThrow(/\(paused\)/)
+    expect(catalog.runs.markInterrupted(() => true)).toBe(0)
+    // The holder died: its lease is stale and taken over.
+    catalog.runs.claim('run-lease', () => false)
+    const row = catalog.db.prepare("SELECT status, pid FROM runs WHERE id = 'run-lease'").get()
+    expect(row).toEqual({ status: 'running', pid: process.pid })
+    // A finished run holds no lease, whoever trained it.
+    set({ pid: other, status: 'cancelled' })
+    expect(() => catalog.runs.claim('run-lease', () => true)).not.toThrow()
+    catalog.close()
+  })
+
+  it('trusts a holder on another host while its heartbeat is fresh', () => {
+    const { catalog, set } = leased()
+    set({ pid: other, status: 'running', host: 'render-node-7', heartbeat_at: new Date().toISOString() })
+    expect(() => catalog.runs.claim('run-lease', () => false)).toThrow(/on render-node-7/)
+    expect(catalog.runs.markInterrupted(() => false)).toBe(0)
+    set({ heartbeat_at: new Date(Date.now() - LEASE_STALE_MS - 1000).toISOString() })
+    expect(catalog.runs.markInterrupted(() => true)).toBe(1)
+    set({ status: 'running' })
+    catalog.runs.claim('run-lease', () => true)
+    expect(catalog.db.prepare("SELECT host FROM runs WHERE id = 'run-lease'").get()).toEqual({ host: hostname() })
     catalog.close()
   })
 })

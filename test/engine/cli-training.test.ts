@@ -1,10 +1,12 @@
 // The CLI's train → age round trip, and kill -9 then --resume, through the built command.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createHandlers } from '../../src/engine/api/handlers'
+import { Studio } from '../../src/engine/studio'
 import { CLI, tempHome } from '../helpers/serve'
 
 let home: string
@@ -23,8 +25,10 @@ async function demoFace(): Promise<string> {
   throw new Error('no demo face in the store')
 }
 
-function cli(args: string[]) {
-  const result = spawnSync(process.execPath, [CLI, '--home', home, ...args, '--json'], { encoding: 'utf8' })
+/** Runs the CLI; a command still running after `timeoutMs` is killed and the test fails on it (a hang). */
+function cli(args: string[], timeoutMs?: number) {
+  const result = spawnSync(process.execPath, [CLI, '--home', home, ...args, '--json'], { encoding: 'utf8', timeout: timeoutMs })
+  expect(result.signal, `${args.join(' ')} hung`).toBeNull()
   const lines = result.stdout.trim().split('\n')
   expect(lines, result.stdout + result.stderr).toHaveLength(1)
   return { code: result.status, body: JSON.parse(lines[0]), stderr: result.stderr }
@@ -50,6 +54,25 @@ describe('age-studio train and age', () => {
     const provenance = JSON.parse(readFileSync(join(out, 'provenance.json'), 'utf8'))
     expect(provenance.parameters).toMatchObject({ optimize: 'identity', iterations: 2, iterationsDone: 2 })
     expect(provenance.outputs.every((o: { identityDistance: number }) => Number.isFinite(o.identityDistance))).toBe(true)
+
+    // The same folder again: refused before any work, nothing replaced; --force replaces.
+    const before = readFileSync(join(out, 'provenance.json'))
+    const again = cli(['age', await demoFace(), '--run', trained.body.runId, '--all', '--iterations', '0', '--out', out])
+    expect(again.code).toBe(1)
+    expect(again.body.error).toMatchObject({ code: 'exists', message: expect.stringMatching(/already exists.*--force/) })
+    expect(readFileSync(join(out, 'provenance.json')).equals(before)).toBe(true)
+    expect(cli(['age', await demoFace(), '--run', trained.body.runId, '--all', '--iterations', '0', '--out', out, '--force']).code).toBe(0)
+    expect(readFileSync(join(out, 'provenance.json')).equals(before)).toBe(false)
+
+    // A photo that cannot be read is a failure (exit 1), not a usage mistake; a FIFO does not hang it.
+    const fifo = join(out, 'pipe.jpg')
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
+    const cases: [string, RegExp][] = [[join(out, 'missing.jpg'), /Cannot read .*ENOENT/], [fifo, /named pipe, not a regular file/], [out, /is a folder, not a regular file/], ['/dev/zero', /is a device, not a regular file/]]
+    for (const [photo, message] of cases) {
+      const refused = cli(['age', photo, '--run', trained.body.runId, '--all', '--out', join(out, 'never')], 60_000)
+      expect(refused.code, photo).toBe(1)
+      expect(refused.body.error.message).toMatch(message)
+    }
   })
 
   it('age stops refining on Ctrl-C and still writes its outputs', async () => {
@@ -96,11 +119,26 @@ describe('age-studio train and age', () => {
       runId = run?.id ?? ''
       return runId
     }, { timeout: 120_000, interval: 500 }).not.toBe('')
+    // One process trains a run at a time: a second CLI resume and the studio's resume are refused.
+    const second = cli(['train', '--resume', runId])
+    expect(second.code).toBe(1)
+    expect(second.body.error.message).toMatch(new RegExp(`Run ${runId} is being trained by process ${child.pid}`))
+    const studio = Studio.open(home, { mode: 'web' })
+    try {
+      await expect(createHandlers(studio)['runs.resume']({ runId })).rejects.toMatchObject({ code: 'bad_input', message: /is being trained by process/ })
+    } finally {
+      await studio.close()
+    }
+    expect(runs().find((r) => r.id === runId)!.status).toBe('running')
+
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill('SIGKILL')
     await exited
     const dead = runs().find((r) => r.id === runId)!
     expect(dead.status).toBe('interrupted')
+    // What a kill in the middle of writing a checkpoint leaves behind.
+    const partial = join(home, 'runs', runId, 'checkpoints', 'gan-00000999.partial-0badf00d')
+    mkdirSync(join(partial, 'generator'), { recursive: true })
     const checkpoints = readdirSync(join(home, 'runs', runId, 'checkpoints'))
     // No half-written checkpoint is ever taken for a real one.
     const complete = checkpoints.filter((name) => !name.includes('.partial-'))
@@ -121,5 +159,7 @@ describe('age-studio train and age', () => {
     expect(Number(/gan step (\d+)\/400/.exec(stderr)![1])).toBe(lastStep + 1)
     expect(stdout).toMatch(new RegExp(`^${runId} cancelled at gan step \\d+`))
     expect(runs().find((r) => r.id === runId)!.status).toBe('cancelled')
+    // The resume cleared the half-written checkpoint folders.
+    expect(readdirSync(join(home, 'runs', runId, 'checkpoints')).filter((name) => name.includes('.partial-'))).toEqual([])
   }, 300_000)
 })

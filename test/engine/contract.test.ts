@@ -105,6 +105,22 @@ describe('the contract', () => {
     expect(studio.catalog.images.count()).toBe(0)
   })
 
+  it('takes only absolute paths outside the CLI: a relative one would mean the server\'s working directory', async () => {
+    const relative: [string, unknown, RegExp][] = [
+      ['editor.open', { path: 'photo.jpg' }, /The photo must be an absolute path/],
+      ['models.import', { path: 'model.agemodel' }, /The bundle file must be an absolute path/],
+      ['models.export', { runId: 'run-x', out: 'model.agemodel' }, /The bundle file must be an absolute path/],
+      ['library.import', { paths: ['/abs', 'photos'] }, /Each folder, photo or CSV must be an absolute path.*"photos"/],
+      ['batch.run', { paths: ['cases'], ages: [40], runId: 'run-x', outDir: '/o' }, /Each photo or folder must be an absolute path/],
+      ['batch.run', { paths: ['/cases'], ages: [40], runId: 'run-x', outDir: 'aged' }, /The output folder must be an absolute path/],
+      ['editor.export', { sessionId: '00000000-0000-4000-8000-000000000000', position: 1, outDir: '../out' }, /The export folder must be an absolute path/],
+    ]
+    for (const [name, input, message] of relative) {
+      const reply = await call(name, input)
+      expect(reply, name).toMatchObject({ ok: false, error: { code: 'bad_input', message: expect.stringMatching(message) } })
+    }
+  })
+
   it('applies defaults and answers not_found for missing rows', async () => {
     const list = await call('library.list', undefined)
     expect(list).toEqual({ ok: true, result: { total: 0, offset: 0, images: [] } })

@@ -151,6 +151,12 @@ describe('the age editor', () => {
     await expect(api['uploads.chunk']({ uploadId, offset: 0, data: Buffer.from('12345').toString('base64') })).rejects.toMatchObject({ code: 'bad_input' })
     await expect(api['uploads.finish']({ uploadId })).rejects.toMatchObject({ code: 'bad_input', message: /0 of 4 bytes/ })
     rmSync(notPhoto)
+    // Only regular files are read: a device, a FIFO or a folder gets a reason, not a hang or a 500.
+    const fifo = join(env.ctx.home, 'pipe.jpg')
+    expect(require('node:child_process').spawnSync('mkfifo', [fifo]).status).toBe(0)
+    for (const [path, message] of [['/dev/zero', /is a device, not a regular file/], [fifo, /is a named pipe, not a regular file/], [env.ctx.home, /is a folder, not a regular file/]] as const) {
+      await expect(api['editor.open']({ path })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(message) })
+    }
   }, 120_000)
 })
 

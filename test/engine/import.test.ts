@@ -1,7 +1,9 @@
 // Imports real faces (crops of face-api's demo photos, made at test time) into a real catalog:
 // labels from names, alignment, every kind of bad file with its reason, duplicates, estimates,
 // identity splits, EXIF orientation, and the same through the API's worker thread.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { crc32, deflateSync } from 'node:zlib'
@@ -174,6 +176,29 @@ describe('importing photos', () => {
     expect(bob[0].split).toBe(bob[1].split)
     catalog.close()
   }, 300_000)
+
+  it('follows symbolic links (a loop ends), and lists FIFOs, sockets and broken links as refused', async () => {
+    const elsewhere = writeFolder(join(tmp, 'elsewhere'), { 'kept.jpg': crops[3].bytes, 'nested/inner.jpg': crops[4].bytes })
+    const folder = writeFolder(join(tmp, 'links'), { 'plain.jpg': crops[0].bytes })
+    symlinkSync(join(elsewhere, 'kept.jpg'), join(folder, 'linked.jpg'))
+    symlinkSync(join(elsewhere, 'nested'), join(folder, 'linked-folder'))
+    symlinkSync(folder, join(folder, 'loop')) // a link back up the tree
+    symlinkSync(join(tmp, 'gone.jpg'), join(folder, 'broken.jpg'))
+    expect(spawnSync('mkfifo', [join(folder, 'pipe.jpg')]).status).toBe(0)
+    const socketServer = createServer().listen(join(folder, 'socket.jpg'))
+    await new Promise((resolve) => socketServer.once('listening', resolve))
+    try {
+      const outcome = await run('links-home', { paths: [folder], format: 'folder' })
+      expect(outcome.imported).toBe(3) // plain, the linked photo, and the one in the linked folder
+      expect(outcome.rejected.sort((a, b) => a.file.localeCompare(b.file))).toEqual([
+        { file: join(folder, 'broken.jpg'), reason: 'cannot read (ENOENT)' },
+        { file: join(folder, 'pipe.jpg'), reason: 'a named pipe, not a regular file' },
+        { file: join(folder, 'socket.jpg'), reason: 'a socket, not a regular file' },
+      ])
+    } finally {
+      socketServer.close()
+    }
+  }, 120_000)
 
   it('refuses a path that does not exist before touching the catalog', async () => {
     await expect(run('missing-home', { paths: [join(tmp, 'nowhere')] })).rejects.toThrow(/does not exist/)

@@ -101,7 +101,7 @@ describe('web mode server', () => {
     expect((await post('/api/call/app.info', '{}', { Cookie: pair })).status).toBe(200)
     expect((await openSocket(`${origin.replace('http', 'ws')}/ws`, { Cookie: pair })).opened).toBe(true)
     // Without a session the page says, in one sentence, where the session comes from.
-    for (const headers of [{}, { Cookie: `${pair}x` }]) {
+    for (const headers of [{}, { Cookie: `${pair}x` }] as Record<string, string>[]) {
       const bare = await fetch(`${origin}/`, { headers })
       expect(bare.status).toBe(401)
       expect(await bare.text()).toContain('Open the address that <code>age-studio serve</code> printed')
