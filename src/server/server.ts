@@ -138,9 +138,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   guard = new HostGuard(host, port)
   return {
     url: `http://${hostForUrl(host)}:${port}/?token=${token}`,
-    warning: isLoopback(host)
-      ? null
-      : `Warning: serving on ${host}, reachable from other machines; anyone who has the token can read and write files as you. Prefer 127.0.0.1 and an SSH tunnel.`,
+    warning: bindWarning(host),
     close: async () => {
       for (const client of sockets.clients) client.terminate()
       sockets.close()
@@ -148,6 +146,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
+}
+
+/** What `serve` prints when bound where other machines reach it; null on loopback. */
+export function bindWarning(host: string): string | null {
+  if (isLoopback(host)) return null
+  return `Warning: serving on ${host}, reachable from other machines: anyone with the token can read and write files as you. Prefer 127.0.0.1 and an SSH tunnel.`
 }
 
 type SocketFrame = { type?: unknown; id?: unknown; name?: unknown; input?: unknown }

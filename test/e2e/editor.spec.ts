@@ -43,6 +43,18 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await expect(page.getByTestId('bundle-message')).toContainText('Imported: model', { timeout: 60_000 })
   await expect(page.getByTestId('editor-model')).toContainText('imported')
 
+  // Exporting over an existing file asks first, and replaces it only when told to.
+  const exportTo = join(served.home, 'exported.agemodel')
+  await page.getByTestId('bundle-out').fill(exportTo)
+  await page.getByTestId('bundle-export').click()
+  await expect(page.getByTestId('bundle-exported')).toContainText(exportTo, { timeout: 60_000 })
+  await page.getByTestId('bundle-export').click()
+  await expect(page.getByTestId('bundle-error')).toContainText('already exists')
+  await page.getByTestId('bundle-replace').click()
+  await expect(page.getByTestId('bundle-error')).toHaveCount(0)
+  await expect(page.getByTestId('bundle-replace')).toHaveCount(0)
+  await expect(page.getByTestId('bundle-exported')).toContainText(exportTo)
+
   await page.getByTestId('editor-file').setInputFiles(DEMO_PHOTOS[0])
   await expect(page.getByTestId('editor-photo')).toBeVisible({ timeout: 60_000 })
   const faces = page.locator('[data-testid^="editor-face-"]')

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { createHandlers } from '../../src/engine/api/handlers'
 import { Studio } from '../../src/engine/studio'
-import { startWebServer, type WebServer } from '../../src/server/server'
+import { bindWarning, startWebServer, type WebServer } from '../../src/server/server'
 import { HostGuard, isLoopback } from '../../src/server/auth'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { tempHome } from '../helpers/serve'
@@ -131,6 +131,9 @@ describe('web mode server', () => {
 
   it('warns when bound where other machines reach it', () => {
     expect(server.warning).toBeNull()
+    expect(bindWarning('0.0.0.0')).toMatch(/^Warning: serving on 0\.0\.0\.0, reachable from other machines/)
+    expect(bindWarning('192.168.1.20')).toMatch(/SSH tunnel/)
+    expect(bindWarning('::1')).toBeNull()
     const guard = new HostGuard('0.0.0.0', 8765)
     const as = (host: string) => guard.refusal({ headers: { host } } as IncomingMessage)
     expect(as('192.168.1.20:8765')).toBeNull()
