@@ -133,6 +133,12 @@ describe('the age editor', () => {
     expect(outcome.iteration).toBeLessThan(2000)
     expect((await api['editor.render'](look(sessionId, 3))).refinedIterations).toBe(outcome.iteration)
     expect(await api['editor.stop']({ sessionId })).toEqual({ stopped: false })
+
+    // Closing the studio mid-refinement: the editor's thread ends itself between steps (exit 0),
+    // never terminated from outside inside a native kernel, which would abort the process.
+    await api['editor.refine']({ sessionId, mode: 'identity', iterations: 2000 })
+    expect(await env.studio.aging.stop()).toBe(0)
+    await expect(api['editor.render'](look(sessionId, 3))).rejects.toMatchObject({ code: 'not_found' })
   }, 120_000)
 
   it('refuses what it cannot use, clearly', async () => {

@@ -7,7 +7,7 @@ import type { BatchReport } from '../../shared/aging'
 import { StudioError } from '../../shared/contract'
 import type { BatchRequest } from '../aging/batch'
 import type { EventHub } from '../events'
-import type { AgingWorkerMessage, AgingWorkerStart, EditorArgs, EditorMethod, EditorResult } from './agingProtocol'
+import { SHUTDOWN, type AgingWorkerMessage, type AgingWorkerStart, type EditorArgs, type EditorMethod, type EditorResult } from './agingProtocol'
 import { JobCancelled, type Job } from './jobs'
 import { workerScript } from './workerScript'
 import { workerJob } from './workerJob'
@@ -69,8 +69,19 @@ export class AgingHost {
     })
   }
 
-  async stop(): Promise<void> {
-    await this.editor?.terminate()
+  /**
+   * Asks the editor's thread to end itself between calls (exit code 0); it is terminated (exit
+   * code 1) only if it has not within 10 s. Resolves with that exit code, null when none ran.
+   */
+  async stop(): Promise<number | null> {
+    const editor = this.editor
+    if (!editor) return null
+    const code = await new Promise<number>((resolve) => {
+      const force = setTimeout(() => void editor.terminate(), 10_000)
+      editor.once('exit', (exitCode) => (clearTimeout(force), resolve(exitCode)))
+      editor.postMessage(SHUTDOWN)
+    })
     this.editor = undefined
+    return code
   }
 }

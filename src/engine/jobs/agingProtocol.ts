@@ -26,3 +26,6 @@ export type AgingWorkerMessage =
   | { type: 'progress'; done: number; total: number }
   | { type: 'done'; report: BatchReport }
   | { type: 'failed'; code: ErrorCode; error: string }
+
+/** Sent to the editor's thread when the studio closes: it exits from its own message handler. */
+export const SHUTDOWN = 'shutdown'

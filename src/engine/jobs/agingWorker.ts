@@ -11,7 +11,7 @@ import { BatchCancelled, runBatch } from '../aging/batch'
 import { EditorSessions, SessionMissing } from '../aging/editorSessions'
 import { Catalog } from '../catalog/catalog'
 import { useBackend } from '../tf/backends'
-import type { AgingWorkerMessage, AgingWorkerStart, EditorRequest } from './agingProtocol'
+import { SHUTDOWN, type AgingWorkerMessage, type AgingWorkerStart, type EditorRequest } from './agingProtocol'
 
 const start = workerData as AgingWorkerStart
 const post = (message: AgingWorkerMessage) => parentPort!.postMessage(message)
@@ -21,7 +21,10 @@ const codeOf = (error: unknown): ErrorCode =>
 
 async function editor(catalog: Catalog, backend: string): Promise<void> {
   const sessions = new EditorSessions(start.home, catalog, backend, (progress) => post({ type: 'editor.progress', progress }))
-  parentPort!.on('message', async (request: EditorRequest) => {
+  parentPort!.on('message', async (request: EditorRequest | typeof SHUTDOWN) => {
+    // Ended from its own message handler, never from outside while a kernel runs: terminating a
+    // thread inside a native call aborts the whole process.
+    if (request === SHUTDOWN) return process.exit(0)
     try {
       const method = sessions[request.method] as (...args: unknown[]) => unknown
       post({ type: 'reply', id: request.id, ok: true, result: await method.apply(sessions, request.args) })
