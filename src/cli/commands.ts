@@ -11,6 +11,7 @@ import { age } from './age'
 import { call } from './client'
 import { importPhotos } from './importCommand'
 import { batch, exportModel, importModel } from './batchCommand'
+import { exportRun, importRun } from './runKitCommands'
 
 export interface CommandContext {
   studio: Studio
@@ -88,7 +89,10 @@ export async function serve({ studio, args, json, rendererDir }: CommandContext)
   return null
 }
 
-export const COMMANDS = { demo, list, import: importPhotos, serve, train, runs, age, batch, 'export-model': exportModel, 'import-model': importModel } as const
+export const COMMANDS = {
+  demo, list, import: importPhotos, serve, train, runs, age, batch,
+  'export-model': exportModel, 'import-model': importModel, 'export-run': exportRun, 'import-run': importRun,
+} as const
 
 export const USAGE = `Usage: age-studio [--home DIR] [--json] <command> [options]
 
@@ -102,7 +106,7 @@ Commands:
                                    import photos: detect, align and label each face; Ctrl-C stops
   train --preset tiny|compact|paper [--dataset NAME] [--phase gan|encoder|all] [--steps N | --epochs N]
         [--encoder-steps N] [--batch B] [--seed S] [--sample-every N] [--checkpoint-every N]
-        [--backend tfjs-node-gpu|tfjs-node|cpu+blas|cpu] [--size 64|128] [--lr X] [--label-smoothing X]
+        [--backend torch-cuda|tfjs-node-gpu|tfjs-node|torch-cpu|cpu+blas|cpu] [--size 64|128] [--lr X] [--label-smoothing X]
         [--balance] [--resume RUN_ID]
                                    train Age-cGAN (cGAN, then encoder); Ctrl-C stops at a checkpoint
   runs                             list training runs
@@ -117,6 +121,9 @@ Commands:
   export-model --run RUN_ID [--checkpoint ID] --out FILE
                                    write a portable model bundle (G + E, configuration, hash)
   import-model FILE                add a model bundle; it appears as a run with one checkpoint
+  export-run (RUN_ID | train options) --out DIR [--force]
+                                   a self-contained PyTorch run kit for a GPU box or a cluster (torchrun, Slurm)
+  import-run DIR                   bring a kit's outputs back as a run (metrics, samples, checkpoints)
 
 Global options:
   --home DIR   data directory (default: $AGE_STUDIO_HOME, else the per-user app-data folder)

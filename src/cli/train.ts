@@ -1,5 +1,5 @@
 /** `age-studio train` and `age-studio runs`: training in this process, with progress on stderr. */
-import { TrainConfigSchema, type TrainConfigInput } from '../shared/training'
+import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from '../shared/training'
 import { createRun, phasesOf, trainRun, type RunControl } from '../engine/training/trainer'
 import { intOption, parse, UsageError } from './args'
 import type { CommandContext, CommandOutput } from './commands'
@@ -13,50 +13,25 @@ const numberOption = (name: string, value: string | boolean | undefined): number
   return parsed
 }
 
+/** The options that describe a run's configuration (train, export-run). */
+export const CONFIG_OPTIONS = {
+  preset: { type: 'string' }, dataset: { type: 'string' }, phase: { type: 'string' }, steps: { type: 'string' },
+  epochs: { type: 'string' }, 'encoder-steps': { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' },
+  'sample-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, backend: { type: 'string' },
+  size: { type: 'string' }, lr: { type: 'string' }, 'label-smoothing': { type: 'string' }, balance: { type: 'boolean' },
+} as const
+
+type ConfigValues = { [K in keyof typeof CONFIG_OPTIONS]?: (typeof CONFIG_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }
+
 export async function train({ studio, args, log }: CommandContext): Promise<CommandOutput> {
-  const { values } = parse(args, {
-    preset: { type: 'string' }, dataset: { type: 'string' }, phase: { type: 'string' }, steps: { type: 'string' },
-    epochs: { type: 'string' }, 'encoder-steps': { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' },
-    'sample-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, backend: { type: 'string' },
-    resume: { type: 'string' }, size: { type: 'string' }, lr: { type: 'string' }, 'label-smoothing': { type: 'string' },
-    balance: { type: 'boolean' },
-  })
+  const { values } = parse(args, { ...CONFIG_OPTIONS, resume: { type: 'string' } })
   const catalog = studio.catalog
   let runId = values.resume
   if (runId) {
     if (!catalog.runs.get(runId)) throw new UsageError(`There is no run ${JSON.stringify(runId)}; age-studio runs lists them.`)
     if (!catalog.runs.latestCheckpoint(runId)) throw new UsageError(`Run ${runId} has no checkpoint to resume from.`)
   } else {
-    if (values.steps !== undefined && values.epochs !== undefined) throw new UsageError('Give --steps or --epochs, not both.')
-    const datasetId = resolveDataset(studio, values.dataset)
-    const lr = numberOption('lr', values.lr)
-    const input: TrainConfigInput = {
-      preset: values.preset as TrainConfigInput['preset'],
-      imageSize: intOption('size', values.size) as 64 | 128 | undefined,
-      datasetId,
-      phase: values.phase as TrainConfigInput['phase'],
-      steps: intOption('steps', values.steps),
-      encoderSteps: intOption('encoder-steps', values['encoder-steps']),
-      batch: intOption('batch', values.batch),
-      seed: intOption('seed', values.seed),
-      sampleEvery: intOption('sample-every', values['sample-every']),
-      checkpointEvery: intOption('checkpoint-every', values['checkpoint-every']),
-      backend: values.backend as TrainConfigInput['backend'],
-      labelSmoothing: numberOption('label-smoothing', values['label-smoothing']),
-      balanceClasses: values.balance,
-      ...(lr === undefined ? {} : { lrG: lr, lrD: lr, lrE: lr }),
-    }
-    const epochs = intOption('epochs', values.epochs)
-    if (epochs !== undefined) {
-      const batch = input.batch ?? 32
-      const images = catalog.db
-        .prepare(`SELECT COUNT(*) AS n FROM images WHERE split = 'train' AND excluded = 0 AND age_bin IS NOT NULL ${datasetId ? 'AND dataset_id = ?' : ''}`)
-        .get(...(datasetId ? [datasetId] : [])) as { n: number }
-      input.steps = Math.max(1, Math.ceil((epochs * images.n) / batch))
-    }
-    const parsed = TrainConfigSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)))
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '))
-    runId = (await createRun(catalog, parsed.data)).runId
+    runId = (await createRun(catalog, configFromOptions(studio, values))).runId
   }
 
   const control: RunControl = { paused: false, cancelled: false }
@@ -90,6 +65,40 @@ export async function train({ studio, args, log }: CommandContext): Promise<Comm
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
   }
+}
+
+/** A run's configuration from the command line, validated by the contract's schema. */
+export function configFromOptions(studio: CommandContext['studio'], values: ConfigValues): TrainConfig {
+  if (values.steps !== undefined && values.epochs !== undefined) throw new UsageError('Give --steps or --epochs, not both.')
+  const datasetId = resolveDataset(studio, values.dataset)
+  const lr = numberOption('lr', values.lr)
+  const input: TrainConfigInput = {
+    preset: values.preset as TrainConfigInput['preset'],
+    imageSize: intOption('size', values.size) as 64 | 128 | undefined,
+    datasetId,
+    phase: values.phase as TrainConfigInput['phase'],
+    steps: intOption('steps', values.steps),
+    encoderSteps: intOption('encoder-steps', values['encoder-steps']),
+    batch: intOption('batch', values.batch),
+    seed: intOption('seed', values.seed),
+    sampleEvery: intOption('sample-every', values['sample-every']),
+    checkpointEvery: intOption('checkpoint-every', values['checkpoint-every']),
+    backend: values.backend as TrainConfigInput['backend'],
+    labelSmoothing: numberOption('label-smoothing', values['label-smoothing']),
+    balanceClasses: values.balance,
+    ...(lr === undefined ? {} : { lrG: lr, lrD: lr, lrE: lr }),
+  }
+  const epochs = intOption('epochs', values.epochs)
+  if (epochs !== undefined) {
+    const batch = input.batch ?? 32
+    const images = studio.catalog.db
+      .prepare(`SELECT COUNT(*) AS n FROM images WHERE split = 'train' AND excluded = 0 AND age_bin IS NOT NULL ${datasetId ? 'AND dataset_id = ?' : ''}`)
+      .get(...(datasetId ? [datasetId] : [])) as { n: number }
+    input.steps = Math.max(1, Math.ceil((epochs * images.n) / batch))
+  }
+  const parsed = TrainConfigSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)))
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '))
+  return parsed.data
 }
 
 function resolveDataset(studio: CommandContext['studio'], value: string | undefined): number | undefined {

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { StudioError, type Handlers } from '../../shared/contract'
 import { version } from '../../../package.json'
-import { backendStatuses } from '../tf/backends'
+import { backendLadder, defaultTrainingBackend } from '../training/backendLadder'
 import type { Studio } from '../studio'
 import { libraryHandlers, requireDataset } from './libraryHandlers'
 import { agingHandlers } from './agingHandlers'
@@ -26,8 +26,8 @@ export function createHandlers(studio: Studio): Handlers {
       home: studio.home,
       catalogPath: catalog.path,
       schemaVersion: catalog.schemaVersion(),
-      backend: backendStatuses().find((b) => b.available && b.canTrain)!.name,
-      backends: backendStatuses(),
+      backend: defaultTrainingBackend(),
+      backends: backendLadder(),
     }),
 
     ...libraryHandlers(studio),

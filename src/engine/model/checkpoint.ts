@@ -33,6 +33,10 @@ export async function writeModel(model: tf.LayersModel, dir: string): Promise<vo
   const artifacts = await modelArtifacts(model)
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'weights.bin'), weightBytes(artifacts.weightData))
+  writeModelJson(artifacts, dir)
+}
+
+function writeModelJson(artifacts: tf.io.ModelArtifacts, dir: string): void {
   writeFileSync(
     join(dir, 'model.json'),
     JSON.stringify({
@@ -43,6 +47,19 @@ export async function writeModel(model: tf.LayersModel, dir: string): Promise<vo
       weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
     }),
   )
+}
+
+/** model.json alone (topology and weight manifest): what the PyTorch trainer needs to write weights in our format. */
+export async function writeTopology(model: tf.LayersModel, dir: string): Promise<void> {
+  const artifacts = await modelArtifacts(model)
+  mkdirSync(dir, { recursive: true })
+  writeModelJson(artifacts, dir)
+}
+
+/** A kill mid-write leaves `<checkpoint>.partial-*` folders behind; they are never a checkpoint. */
+export function removePartials(dir: string): void {
+  if (!existsSync(dir)) return
+  for (const name of readdirSync(dir)) if (isPartial(name)) rmSync(join(dir, name), { recursive: true, force: true })
 }
 
 export async function readModel(dir: string): Promise<tf.LayersModel> {

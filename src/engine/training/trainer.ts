@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { EventName, StudioEvents } from '../../shared/contract'
 import type { CheckpointSummary } from '../../shared/domain'
@@ -19,6 +19,9 @@ import { buildDiscriminator, buildEncoder, buildGenerator } from '../model/netwo
 import { preset, type Preset } from '../model/presets'
 import { useBackend, type BackendName } from '../tf/backends'
 import { makeAdam } from '../tf/cpuAdam'
+import { isTorchBackend, requireTorchBackend } from '../torch/python'
+import { defaultTrainingBackend } from './backendLadder'
+import { trainWithTorch } from '../torch/torchRun'
 import { BatchSampler, loadTrainingImages, type SamplerState } from './data'
 import { seedMathRandom } from './random'
 import { encoderStep, ganStep, renderGrid } from './steps'
@@ -67,7 +70,8 @@ export async function createRun(catalog: Catalog, input: unknown): Promise<{ run
   if (config.phase === 'encoder') {
     throw new Error('The encoder phase needs a trained generator: train with --phase all (or gan first, then resume).')
   }
-  const backend = await useBackend(config.backend as BackendName | undefined)
+  const chosen = config.backend ?? defaultTrainingBackend()
+  const backend = isTorchBackend(chosen) ? (requireTorchBackend(chosen), { name: chosen }) : await useBackend(chosen)
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)
   const runId = `run-${stamp}-${randomBytes(3).toString('hex')}`
   catalog.runs.create(runId, config.preset, config, config.seed, backend.name)
@@ -83,13 +87,14 @@ export function phasesOf(config: TrainConfig): { phase: Phase; steps: number }[]
 export async function trainRun(ctx: TrainerContext, runId: string, control: RunControl, resume = false): Promise<RunOutcome> {
   const run = ctx.catalog.runs.get(runId)
   if (!run) throw new Error(`There is no run ${runId}.`)
+  if (isTorchBackend(run.backend)) return trainWithTorch(ctx, runId, control, resume)
   const config = TrainConfigSchema.parse(run.config)
   const backend = await useBackend(run.backend as BackendName)
   const p = preset(config.preset, config.imageSize)
   const from = resume ? ctx.catalog.runs.latestCheckpoint(runId) : undefined
   if (resume && !from) throw new Error(`Run ${runId} has no checkpoint to resume from.`)
   if (resume) ctx.catalog.runs.claim(runId)
-  removePartialCheckpoints(ctx.home, runId)
+  ckpt.removePartials(join(ctx.home, 'runs', runId, 'checkpoints'))
   ctx.emit('run.status', { runId, status: 'running', error: null })
 
   const saved: SavedState | undefined = from && JSON.parse(readFileSync(join(ctx.home, from.dir, 'state.json'), 'utf8'))
@@ -221,13 +226,6 @@ async function saveCheckpoint(ctx: TrainerContext, runId: string, models: Models
   const checkpointId = ctx.catalog.runs.addCheckpoint(runId, state.phase, state.step, state.sampler.epoch, rel, sha256)
   ctx.emit('run.checkpoint', { runId, phase: state.phase, step: state.step, checkpointId, dir: rel })
   return dir
-}
-
-/** A kill mid-write leaves `<checkpoint>.partial-*` folders behind; they are never a checkpoint. */
-function removePartialCheckpoints(home: string, runId: string): void {
-  const dir = join(home, 'runs', runId, 'checkpoints')
-  if (!existsSync(dir)) return
-  for (const name of readdirSync(dir)) if (ckpt.isPartial(name)) rmSync(join(dir, name), { recursive: true, force: true })
 }
 
 async function waitWhilePaused(ctx: TrainerContext, runId: string, control: RunControl): Promise<void> {

@@ -1,0 +1,172 @@
+/**
+ * A run on the torch backends: the studio writes the run spec, the network topologies and the
+ * dataset file, starts the PyTorch trainer (resources/torch-trainer) as a child process, and
+ * turns its JSON-line events into the same catalog rows and studio events as a tfjs run. Pause,
+ * continue, cancel and interrupt go to it as lines on stdin.
+ */
+import { spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { createInterface } from 'node:readline'
+import { TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
+import type { Catalog } from '../catalog/catalog'
+import type { FileStore } from '../catalog/files'
+import { hashFolder, removePartials, writeTopology } from '../model/checkpoint'
+import { buildDiscriminator, buildEncoder, buildGenerator } from '../model/networks'
+import { preset, type Preset } from '../model/presets'
+import { useBackend } from '../tf/backends'
+import { loadTrainingImages } from '../training/data'
+import type { RunControl, RunOutcome, TrainerContext } from '../training/trainer'
+import { requireTorchBackend, TRAINER_DIR, type TorchBackend } from './python'
+
+/** One event line from the trainer (train.py's Events.emit). */
+type TrainerEvent =
+  | { event: 'started'; world: number; device: string; torch: string }
+  | { event: 'progress'; phase: Phase; step: number; totalSteps: number; epoch: number; losses: Losses; imagesPerSecond: number }
+  | { event: 'sample'; phase: Phase; step: number; file: string }
+  | { event: 'checkpoint'; phase: Phase; step: number; epoch: number; dir: string }
+  | { event: 'paused' | 'running' }
+  | { event: 'done'; status: RunOutcome['status'] }
+  | { event: 'failed'; error: string }
+
+export interface RunKitFiles {
+  spec: string
+  dataset: string
+  templates: Record<'generator' | 'discriminator' | 'encoder', string>
+}
+
+/** The dataset file: one JSON line, then the images' RGB bytes in the run's selection order. */
+export async function writeDataset(catalog: Catalog, files: FileStore, p: Preset, config: TrainConfig, file: string): Promise<number> {
+  const images = await loadTrainingImages(catalog, files, p.imageSize, config)
+  const header = `${JSON.stringify({ count: images.length, size: p.imageSize, bins: images.map((i) => i.bin) })}\n`
+  writeFileSync(file, Buffer.concat([Buffer.from(header), ...images.map((i) => i.pixels)]))
+  return images.length
+}
+
+/** G, D and E's model.json (topology and weight manifest), which the trainer writes weights against. */
+export async function writeTemplates(p: Preset, dir: string): Promise<RunKitFiles['templates']> {
+  await useBackend('cpu', false) // building the layers allocates their weights; any backend will do
+  const templates = { generator: join(dir, 'generator'), discriminator: join(dir, 'discriminator'), encoder: join(dir, 'encoder') }
+  for (const [name, build] of [['generator', buildGenerator], ['discriminator', buildDiscriminator], ['encoder', buildEncoder]] as const) {
+    const model = build(p)
+    await writeTopology(model, templates[name])
+    model.dispose()
+  }
+  return templates
+}
+
+export async function trainWithTorch(ctx: TrainerContext, runId: string, control: RunControl, resume: boolean): Promise<RunOutcome> {
+  const run = ctx.catalog.runs.get(runId)!
+  const backend = run.backend as TorchBackend
+  const config = TrainConfigSchema.parse(run.config)
+  const p = preset(config.preset, config.imageSize)
+  const probe = requireTorchBackend(backend)
+  const from = resume ? ctx.catalog.runs.latestCheckpoint(runId) : undefined
+  if (resume && !from) throw new Error(`Run ${runId} has no checkpoint to resume from.`)
+  if (resume) ctx.catalog.runs.claim(runId)
+  const runDir = join(ctx.home, 'runs', runId)
+  removePartials(join(runDir, 'checkpoints'))
+  ctx.emit('run.status', { runId, status: 'running', error: null })
+
+  const work = join(runDir, 'torch')
+  mkdirSync(work, { recursive: true })
+  const dataset = join(work, 'dataset.bin')
+  await writeDataset(ctx.catalog, ctx.files, p, config, dataset)
+  const spec = {
+    runId, preset: p, config, dataset, out: runDir, commands: 'stdin',
+    templates: await writeTemplates(p, join(work, 'templates')),
+    resume: from ? join(ctx.home, from.dir) : null,
+    device: backend === 'torch-cuda' ? 'cuda' : 'cpu',
+  }
+  writeFileSync(join(work, 'spec.json'), JSON.stringify(spec, null, 2))
+  return drive(ctx, runId, control, backend, probe.python, join(work, 'spec.json'))
+}
+
+async function drive(ctx: TrainerContext, runId: string, control: RunControl, backend: TorchBackend, python: string, specFile: string): Promise<RunOutcome> {
+  const child = spawn(python, ['-m', 'agecgan', 'train', specFile], { cwd: TRAINER_DIR, env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)))
+  child.stdin.on('error', () => undefined) // the trainer may be gone before a last command reaches it
+
+  // Commands follow the control flags, which the worker thread's messages set.
+  let sentPaused = false
+  let sentStop = false
+  const relay = setInterval(() => {
+    if (control.paused !== sentPaused) child.stdin.write(`${(sentPaused = control.paused) ? 'pause' : 'continue'}\n`)
+    if (control.cancelled && !sentStop) {
+      sentStop = true
+      child.stdin.write(`${control.interrupted ? 'interrupt' : 'cancel'}\n`)
+    }
+  }, 100)
+
+  const checkpoints: string[] = []
+  let last: { phase: Phase; step: number; losses: Losses } = { phase: 'gan', step: 0, losses: {} }
+  let status: RunOutcome['status'] | undefined
+  let failure: string | undefined
+  let lastHeartbeat = 0
+  const handle = async (message: TrainerEvent): Promise<void> => {
+    switch (message.event) {
+      case 'progress': {
+        const { phase, step, totalSteps, epoch, losses, imagesPerSecond } = message
+        last = { phase, step, losses }
+        ctx.catalog.runs.addMetrics(runId, phase, step, { ...losses, imagesPerSecond })
+        if (Date.now() - lastHeartbeat > 10_000) (lastHeartbeat = Date.now()), ctx.catalog.runs.heartbeat(runId)
+        ctx.emit('run.progress', { runId, phase, epoch, step, totalSteps, losses, imagesPerSecond })
+        break
+      }
+      case 'sample': {
+        const file = await ctx.files.put(readFileSync(message.file), 'png')
+        ctx.catalog.runs.addSample(runId, message.phase, message.step, file)
+        ctx.emit('run.sample', { runId, phase: message.phase, step: message.step, file })
+        break
+      }
+      case 'checkpoint': {
+        const dir = relative(ctx.home, message.dir)
+        const checkpointId = ctx.catalog.runs.addCheckpoint(runId, message.phase, message.step, message.epoch, dir, hashFolder(message.dir))
+        checkpoints.push(message.dir)
+        ctx.emit('run.checkpoint', { runId, phase: message.phase, step: message.step, checkpointId, dir })
+        break
+      }
+      case 'paused':
+      case 'running':
+        ctx.catalog.runs.setStatus(runId, message.event)
+        ctx.emit('run.status', { runId, status: message.event, error: null })
+        break
+      case 'done':
+        status = message.status
+        break
+      case 'failed':
+        failure = message.error
+        break
+    }
+  }
+
+  // Events are handled one after another, in the order the trainer wrote them.
+  let queue = Promise.resolve()
+  const lines = createInterface({ input: child.stdout })
+  lines.on('line', (line) => {
+    let message: TrainerEvent
+    try {
+      message = JSON.parse(line)
+    } catch {
+      return // a stray print from a library: not an event
+    }
+    queue = queue.then(() => handle(message))
+  })
+  const exitCode = await new Promise<number | null>((resolve) => {
+    child.once('error', (error) => ((failure ??= `Cannot start ${python}: ${error.message}`), resolve(null)))
+    child.once('close', (code) => resolve(code))
+  })
+  clearInterval(relay)
+  await queue
+
+  if (status && exitCode === 0) {
+    ctx.catalog.runs.setStatus(runId, status)
+    ctx.emit('run.status', { runId, status, error: null })
+    return { runId, status, phase: last.phase, step: last.step, losses: last.losses, backend, checkpoints }
+  }
+  const error = failure ?? `The PyTorch trainer stopped (exit ${exitCode}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`
+  ctx.catalog.runs.setStatus(runId, 'failed', error)
+  ctx.emit('run.status', { runId, status: 'failed', error })
+  throw new Error(error)
+}
