@@ -32,9 +32,9 @@ const build = (p: Preset) => ({ generator: buildGenerator(p), discriminator: bui
 function randomise(model: tf.LayersModel, seed: number): void {
   let s = seed
   model.setWeights(
-    model.getWeights().map((w) => {
+    model.weights.map((w) => {
       s += 1
-      if (w.name.includes('kernel')) return w.clone()
+      if (w.name.includes('kernel')) return w.read().clone()
       const base = w.name.endsWith('variance') || w.name.endsWith('gamma') ? 1 : 0
       return tf.randomUniform(w.shape, base - 0.4, base + 0.4, 'float32', s)
     }),
