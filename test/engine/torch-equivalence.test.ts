@@ -36,7 +36,7 @@ function randomise(model: tf.LayersModel, seed: number): void {
       s += 1
       if (w.name.includes('kernel')) return w.read().clone()
       const base = w.name.endsWith('variance') || w.name.endsWith('gamma') ? 1 : 0
-      return tf.randomUniform(w.shape, base - 0.4, base + 0.4, 'float32', s)
+      return tf.randomUniform(w.shape as number[], base - 0.4, base + 0.4, 'float32', s)
     }),
   )
 }
