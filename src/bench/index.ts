@@ -9,10 +9,11 @@ import { parseArgs } from 'node:util'
 import { createHandlers } from '../engine/api/handlers'
 import { PRESET_NAMES, type PresetName } from '../engine/model/presets'
 import { Studio } from '../engine/studio'
-import { backendStatuses } from '../engine/tf/backends'
+import { backendLadder } from '../engine/training/backendLadder'
+import { torchBackendStatuses } from '../engine/torch/python'
 import { benchImports } from './imports'
 import { benchAging } from './aging'
-import { benchConvolutions, benchTrainingStep, trainingBackends } from './training'
+import { benchConvolutions, benchTorchStep, benchTrainingStep, trainingBackends } from './training'
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now()
@@ -45,7 +46,7 @@ async function main() {
   for (const name of presets) if (!PRESET_NAMES.includes(name)) throw new Error(`Unknown preset ${name}; use ${PRESET_NAMES.join(', ')}.`)
 
   console.log('backends:')
-  for (const b of backendStatuses()) console.log(`  ${b.name}: ${b.available ? 'available' : 'unavailable'} (${b.detail})`)
+  for (const b of backendLadder()) console.log(`  ${b.name}: ${b.available ? 'available' : 'unavailable'} (${b.detail})`)
   // Training first, in a fresh process: the face models the later benchmarks load change the heap.
   console.log('training, one D + G step at batch 32 (best and median of 3 rounds; this machine is noisy):')
   for (const name of presets) {
@@ -58,6 +59,14 @@ async function main() {
       // The plain kernels take over a minute a step even on tiny: one round of one step there.
       const { best, median } = backend === 'cpu' ? await benchTrainingStep(name, backend, 32, 1, 1) : await benchTrainingStep(name, backend, 32, name === 'paper' ? 2 : 3)
       console.log(`  ${name} on ${backend}: ${best.toFixed(2)} images/s (median ${median.toFixed(2)})`)
+    }
+    for (const torch of torchBackendStatuses()) {
+      if (!torch.available) {
+        console.log(`  ${name} on ${torch.name}: unavailable (${torch.detail})`)
+        continue
+      }
+      const { best, median, threads } = benchTorchStep(name, torch.name, 32, name === 'paper' ? 2 : 3)
+      console.log(`  ${name} on ${torch.name}: ${best.toFixed(2)} images/s (median ${median.toFixed(2)}; ${threads} threads)`)
     }
   }
   for (const backend of trainingBackends().filter((b) => b !== 'cpu')) {

@@ -7,6 +7,11 @@ import { backendStatuses, useBackend, type BackendName } from '../engine/tf/back
 import { oneHot } from '../engine/training/data'
 import { ganStep } from '../engine/training/steps'
 import { makeAdam } from '../engine/tf/cpuAdam'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { torchStatus, TRAINER_DIR, type TorchBackend } from '../engine/torch/python'
 
 /** Images/s of one D + G step: the best and the median of `roundCount` rounds of `steps` steps. */
 export async function benchTrainingStep(name: PresetName, backend: BackendName, batch = 32, steps = 3, roundCount = 3): Promise<{ best: number; median: number }> {
@@ -67,4 +72,20 @@ export async function benchConvolutions(backend: BackendName): Promise<string[]>
 
 export function trainingBackends(): BackendName[] {
   return backendStatuses().filter((b) => b.available && b.canTrain).map((b) => b.name)
+}
+
+/** The same step on PyTorch (the trainer's own gan_step), in its own process: images/s best and median. */
+export function benchTorchStep(name: PresetName, backend: TorchBackend, batch = 32, steps = 3, roundCount = 3): { best: number; median: number; threads: number } {
+  const status = torchStatus()
+  if (!status.ok) throw new Error(status.reason)
+  const dir = mkdtempSync(join(tmpdir(), 'age-studio-torch-bench-'))
+  try {
+    const spec = join(dir, 'bench.json')
+    writeFileSync(spec, JSON.stringify({ preset: preset(name), batch, steps, rounds: roundCount, device: backend === 'torch-cuda' ? 'cuda' : 'cpu' }))
+    const result = spawnSync(status.probe.python, ['-m', 'agecgan', 'bench', spec], { cwd: TRAINER_DIR, encoding: 'utf8' })
+    if (result.status !== 0) throw new Error(result.stderr.trim().split('\n').at(-1))
+    return JSON.parse(result.stdout.trim().split('\n').at(-1)!)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }

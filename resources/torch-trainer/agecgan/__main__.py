@@ -1,7 +1,8 @@
-"""python -m agecgan train SPEC.json | forward SPEC.json | probe
+"""python -m agecgan train SPEC.json | forward SPEC.json | bench SPEC.json | probe
 
 `train` runs a studio run spec (also under torchrun); `forward` runs networks on given inputs
-(the studio's equivalence test and benchmark use it); `probe` says what this Python can do.
+(the studio's equivalence test uses it); `bench` times training steps; `probe` says what this
+Python can do.
 """
 import json
 import os
@@ -25,7 +26,7 @@ def main(argv):
         from .probe import probe
         print(json.dumps(probe()))
         return 0
-    if len(argv) != 2 or argv[0] not in ('train', 'forward'):
+    if len(argv) != 2 or argv[0] not in ('train', 'forward', 'bench'):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     with open(argv[1], encoding='utf-8') as file:
@@ -33,6 +34,10 @@ def main(argv):
     if argv[0] == 'forward':
         from .forward import forward
         forward(spec)
+        return 0
+    if argv[0] == 'bench':
+        from .bench import main as bench
+        bench(spec)
         return 0
     from .train import train
     return train(spec)
