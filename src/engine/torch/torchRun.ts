@@ -5,7 +5,7 @@
  * continue, cancel and interrupt go to it as lines on stdin.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 import { TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
@@ -79,7 +79,11 @@ export async function trainWithTorch(ctx: TrainerContext, runId: string, control
     device: backend === 'torch-cuda' ? 'cuda' : 'cpu',
   }
   writeFileSync(join(work, 'spec.json'), JSON.stringify(spec, null, 2))
-  return drive(ctx, runId, control, backend, probe.python, join(work, 'spec.json'))
+  try {
+    return await drive(ctx, runId, control, backend, probe.python, join(work, 'spec.json'))
+  } finally {
+    rmSync(dataset, { force: true }) // written again from the catalog at the next start
+  }
 }
 
 async function drive(ctx: TrainerContext, runId: string, control: RunControl, backend: TorchBackend, python: string, specFile: string): Promise<RunOutcome> {
