@@ -7,7 +7,6 @@ import * as tf from '@tensorflow/tfjs'
 import { spawn, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dispatch } from '../../src/engine/api/dispatch'
 import { createHandlers } from '../../src/engine/api/handlers'
@@ -15,6 +14,7 @@ import { readModel } from '../../src/engine/model/checkpoint'
 import { preset } from '../../src/engine/model/presets'
 import { useBackend } from '../../src/engine/tf/backends'
 import { torchStatus, TRAINER_DIR } from '../../src/engine/torch/python'
+import { DEMO_PHOTOS } from '../helpers/photos'
 import { CLI } from '../helpers/serve'
 import { demoStudio } from '../helpers/training'
 
@@ -168,11 +168,16 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
     expect(detail.run).toMatchObject({ status: 'done', backend: 'torch-cpu' })
     expect(detail.samples).toHaveLength(1)
     expect(existsSync(join(env.ctx.home, detail.checkpoints.at(-1)!.dir, 'encoder', 'model.json'))).toBe(true)
-    // Usable like any run: the editor's pipeline ages a real photo with it.
-    const photo = join(env.ctx.home, 'face.png')
-    await sharp(readFileSync(join(env.ctx.home, 'files', readdirSync(join(env.ctx.home, 'files'), { recursive: true }).map(String).find((f) => f.endsWith('.png'))!))).png().toFile(photo)
-    const aged = cli(['age', photo, '--run', imported.body.runId, '--to', '5', '--iterations', '0', '--out', join(env.ctx.home, 'aged-kit')])
-    expect(aged.code, aged.stderr).toBe(0)
+    // Usable like any run: the editor opens a real photo and ages its face with the imported model.
+    const api = createHandlers(env.studio)
+    const { sessionId } = await api['editor.open']({ path: DEMO_PHOTOS[0] })
+    const prepared = await api['editor.prepare']({ sessionId, faceIndex: 0, runId: imported.body.runId })
+    expect(prepared.model.runId).toBe(imported.body.runId)
+    const young = await api['editor.render']({ sessionId, position: 0, variation: 0, spread: 0.35, mode: 'residual' })
+    const old = await api['editor.render']({ sessionId, position: 5, variation: 0, spread: 0.35, mode: 'residual' })
+    expect(young.face).not.toBe(old.face)
+    expect(old.after).toMatch(/^data:image\//)
+    await api['editor.close']({ sessionId })
     expect(cli(['import-run', join(env.ctx.home, 'nowhere')]).body.error.code).toBe('bad_input')
     rmSync(single, { recursive: true, force: true })
   }, 600_000)
