@@ -27,6 +27,19 @@ describe('file-name labels', () => {
     for (const bad of ['Robin_Williams_0001.jpg', '53_Robin_Williams.jpg', '53__0001.jpg', '53_Robin_Williams_0001.png.txt']) expect(parseName('cacd', bad).ok, bad).toBe(false)
   })
 
+  it('names in any script, NFC or NFD, are the same person (CACD, AgeDB)', () => {
+    expect(label('cacd', '17_Zoë_Kravitz_0017.jpg')).toEqual({ age: 17, gender: null, identity: 'Zoë_Kravitz' })
+    // What macOS writes: ë as e + combining diaeresis. The same person as the composed name.
+    expect(label('cacd', '17_Zoe\u0308_Kravitz_0018.jpg')).toEqual({ age: 17, gender: null, identity: 'Zoë_Kravitz' })
+    expect(label('cacd', '45_José_Mourinho_0003.jpg')).toMatchObject({ age: 45, identity: 'José_Mourinho' })
+    expect(label('cacd', '30_Björk_0001.jpg')).toMatchObject({ age: 30, identity: 'Björk' })
+    expect(label('cacd', '41_Łukasz_Żak_0002.jpg')).toMatchObject({ identity: 'Łukasz_Żak' })
+    expect(label('cacd', '35_王菲_0004.jpg')).toMatchObject({ age: 35, identity: '王菲' })
+    expect(label('agedb', '12_Zoë_Kravitz_17_f.jpg')).toMatchObject({ age: 17, gender: 'female', identity: 'Zoë_Kravitz' })
+    expect(detectNameFormat(['17_Zoë_Kravitz_0017.jpg', '45_José_Mourinho_0003.jpg', '30_Björk_0001.jpg'])).toBe('cacd')
+    for (const bad of ['17_Zoë Kravitz_0017.jpg', '17_ë_0001.png', '17_💥_0001.jpg']) expect(parseName('cacd', bad).ok, bad).toBe(false)
+  })
+
   it('FG-NET: NNNAaa.JPG, subject NNN at age aa, with the second-photo letter', () => {
     expect(label('fgnet', '001A02.JPG')).toEqual({ age: 2, gender: null, identity: '001' })
     expect(label('fgnet', '002A16a.jpg')).toEqual({ age: 16, gender: null, identity: '002' })

@@ -33,9 +33,12 @@ function utkface(name: string): ParsedName {
   return labelled(Number(m[1]), m[2] === '0' ? 'male' : 'female', null)
 }
 
-/** CACD: `age_First_Last_nnnn.jpg`; the person is the name between age and counter. */
+/**
+ * CACD: `age_First_Last_nnnn.jpg`; the person is the name between age and counter. Names are
+ * people's names in any script (Zoë, José, Björk, Łukasz, 王菲): letters, marks, digits, . ' -
+ */
 function cacd(name: string): ParsedName {
-  const m = /^(\d{1,3})_([A-Za-z][\w.'-]*(?:_[A-Za-z][\w.'-]*)*)_(\d{1,4})\.jpe?g$/i.exec(name)
+  const m = /^(\d{1,3})_(\p{L}[\p{L}\p{M}\p{N}.'-]*(?:_\p{L}[\p{L}\p{M}\p{N}.'-]*)*)_(\d{1,4})\.jpe?g$/iu.exec(name)
   if (!m) return fail('not age_First_Last_nnnn.jpg')
   return labelled(Number(m[1]), null, m[2])
 }
@@ -68,8 +71,9 @@ function wiki(name: string): ParsedName {
 
 const PARSERS: Record<NameFormat, (name: string) => ParsedName> = { utkface, cacd, fgnet, agedb, wiki }
 
+/** Names are read in NFC, so a macOS (NFD) "Zoë" and a Linux (NFC) one are the same person. */
 export function parseName(format: NameFormat, fileName: string): ParsedName {
-  return PARSERS[format](fileName)
+  return PARSERS[format](fileName.normalize('NFC'))
 }
 
 /**
@@ -80,7 +84,7 @@ export function detectNameFormat(fileNames: string[]): NameFormat | 'folder' {
   if (fileNames.length === 0) return 'folder'
   let best: { format: NameFormat | 'folder'; hits: number } = { format: 'folder', hits: 0 }
   for (const format of ['utkface', 'wiki', 'fgnet', 'agedb', 'cacd'] as const) {
-    const hits = fileNames.filter((name) => PARSERS[format](name).ok).length
+    const hits = fileNames.filter((name) => parseName(format, name).ok).length
     if (hits > best.hits) best = { format, hits }
   }
   return best.hits * 2 >= fileNames.length ? best.format : 'folder'
