@@ -44,8 +44,10 @@ export interface AgingModelChoice {
   phase: string
   step: number
   preset: string
-  /** "bundle:HASH" for imported models, else null. */
+  /** "bundle:HASH" for imported models, "kit:…" for imported run kits, else null. */
   origin: string | null
+  /** The run's status: a model still training is offered, but not chosen by default. */
+  runStatus: string
   createdAt: string
 }
 

@@ -34,7 +34,7 @@ export function agingHandlers(studio: Studio): AgingCalls {
     'editor.models': async () =>
       catalog.db
         .prepare(
-          `SELECT c.run_id AS runId, c.id AS checkpointId, c.phase, c.step, r.preset, r.origin, c.created_at AS createdAt
+          `SELECT c.run_id AS runId, c.id AS checkpointId, c.phase, c.step, r.preset, r.origin, r.status AS runStatus, c.created_at AS createdAt
            FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE c.phase = 'encoder' ORDER BY c.created_at DESC, c.id DESC`,
         )
         .all() as AgingModelChoice[],

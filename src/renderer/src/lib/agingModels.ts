@@ -1,0 +1,28 @@
+/** The models that can age a face, as the editor and batch list them: following training live. */
+import type { AgingModelChoice } from '../../../shared/aging'
+import { studio } from './client'
+
+/**
+ * The model to start with: the newest encoder checkpoint of a finished run (an imported bundle is
+ * one), not the newest checkpoint of whatever is still training.
+ */
+export function defaultModel(models: AgingModelChoice[]): AgingModelChoice | null {
+  return models.find((m) => m.runStatus === 'done') ?? models[0] ?? null
+}
+
+/** "run-20261201… · tiny · step 400 · Dec 1, 10:24", or "imported 1a2b3c4d · paper · step …". */
+export function modelLabel(m: AgingModelChoice): string {
+  const name = m.origin?.startsWith('bundle:') ? `imported ${m.origin.slice(7, 15)}` : m.origin?.startsWith('kit:') ? `${m.runId} (kit)` : m.runId
+  const when = new Date(m.createdAt.endsWith('Z') ? m.createdAt : `${m.createdAt}Z`)
+  const date = Number.isNaN(when.getTime()) ? '' : ` · ${when.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}`
+  return `${name} · ${m.preset} · step ${m.step}${m.runStatus === 'done' ? '' : ` (${m.runStatus})`}${date}`
+}
+
+/** Calls `reload` whenever a run writes an encoder checkpoint or finishes; returns the unsubscribe. */
+export function followAgingModels(reload: () => void): () => void {
+  const offs = [
+    studio.on('run.checkpoint', (c) => c.phase === 'encoder' && reload()),
+    studio.on('run.status', (s) => s.status !== 'running' && reload()),
+  ]
+  return () => offs.forEach((off) => off())
+}

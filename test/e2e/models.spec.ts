@@ -1,0 +1,44 @@
+// The Editor and Batch follow training live: a model trained after they were opened appears
+// without a reload, is labelled readably (run, preset, step, date), and the default is the newest
+// checkpoint of a finished run, not of a run still training.
+import { expect, test } from '@playwright/test'
+import { serveStudio, type Served } from '../helpers/serve'
+
+let served: Served | undefined
+test.afterEach(async () => {
+  await served?.stop()
+  served = undefined
+})
+
+const api = async (s: Served, name: string, data: object) => {
+  const reply = await fetch(`${s.origin}/api/call/${name}`, { method: 'POST', headers: { Authorization: `Bearer ${s.token}` }, body: JSON.stringify(data) })
+  const body = await reply.json()
+  if (!body.ok) throw new Error(JSON.stringify(body.error))
+  return body.result
+}
+
+test('a model trained while the Editor and Batch are open appears there, and the finished one is the default', async ({ page }) => {
+  test.setTimeout(180_000)
+  served = await serveStudio()
+  await api(served, 'library.createDemo', { count: 60, seed: 5 })
+  await page.goto(served.url)
+  await page.getByTestId('nav-editor').click()
+  await expect(page.getByTestId('editor-no-model')).toContainText('appears here as soon as')
+  await page.getByTestId('nav-batch').click()
+  await expect(page.getByTestId('editor-no-model')).toContainText("the Editor's Model bundles panel")
+
+  const { runId: finished } = await api(served, 'runs.start', { preset: 'tiny', steps: 2, encoderSteps: 3, batch: 4, checkpointEvery: 3 })
+  const batchModel = page.getByTestId('editor-model')
+  await expect(batchModel).toBeVisible({ timeout: 120_000 })
+  await expect(batchModel.locator('option:checked')).toHaveText(new RegExp(`^${finished} · tiny · step 3 · \\w{3} \\d+, `))
+  await page.getByTestId('nav-editor').click()
+  await expect(page.getByTestId('editor-model').locator('option:checked')).toHaveText(new RegExp(`^${finished} · tiny · step 3`))
+
+  // A second run writes encoder checkpoints while it trains: listed, marked, not chosen.
+  const { runId: training } = await api(served, 'runs.start', { preset: 'tiny', steps: 1, encoderSteps: 100_000, batch: 4, checkpointEvery: 2 })
+  await expect(page.getByTestId('editor-model').locator(`option:has-text("${training}")`).first()).toHaveText(/\(running\)/, { timeout: 120_000 })
+  await expect(page.getByTestId('editor-model').locator('option:checked')).toHaveText(new RegExp(`^${finished}`))
+  await page.getByTestId('nav-batch').click()
+  await expect(batchModel.locator('option:checked')).toHaveText(new RegExp(`^${finished}`))
+  await api(served, 'runs.cancel', { runId: training })
+})
