@@ -18,11 +18,16 @@ export function modelLabel(m: AgingModelChoice): string {
   return `${name} · ${m.preset} · step ${m.step}${m.runStatus === 'done' ? '' : ` (${m.runStatus})`}${date}`
 }
 
-/** Calls `reload` whenever a run writes an encoder checkpoint or finishes; returns the unsubscribe. */
+/**
+ * Calls `reload` when a run writes an encoder checkpoint or stops running, at most once a second
+ * (a fast run writes checkpoints many times a second); returns the unsubscribe.
+ */
 export function followAgingModels(reload: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const soon = () => (timer ??= setTimeout(() => ((timer = undefined), reload()), 1000))
   const offs = [
-    studio.on('run.checkpoint', (c) => c.phase === 'encoder' && reload()),
-    studio.on('run.status', (s) => s.status !== 'running' && reload()),
+    studio.on('run.checkpoint', (c) => c.phase === 'encoder' && soon()),
+    studio.on('run.status', (s) => s.status !== 'running' && soon()),
   ]
-  return () => offs.forEach((off) => off())
+  return () => (offs.forEach((off) => off()), clearTimeout(timer))
 }
