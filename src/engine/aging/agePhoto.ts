@@ -48,7 +48,10 @@ export function readPhotoFile(path: string): Uint8Array {
 /** A photo pipeline refusal in the user's terms (no face, not an image); anything else as it is. */
 export function asAgeError(error: unknown, name: string): unknown {
   if (!(error instanceof PhotoError)) return error
-  return new AgeError(error.message === 'no face found' ? `No face found in ${name}.` : `${name} is not an image Age Studio can read (${error.message}).`)
+  if (error.message === 'no face found') return new AgeError(`No face found in ${name}.`)
+  // "not an image (unknown or corrupt format)" → "X is not an image Age Studio can read (unknown or corrupt format)."
+  const why = /^not an image \((.*)\)$/.exec(error.message)?.[1] ?? error.message
+  return new AgeError(`${name} is not an image Age Studio can read (${why}).`)
 }
 
 export async function openPhoto(bytes: Uint8Array, name: string, path: string | null): Promise<OpenedPhoto> {
