@@ -41,9 +41,12 @@ test('start a tiny run from the form, watch it, pause, resume, reload and cancel
   await expect.poll(() => drawn(page)).toBeGreaterThan(10)
   await expect(page.getByTestId('sample-image')).toBeVisible({ timeout: 60_000 })
   await expect(page.getByTestId('run-backend')).toHaveText(/cpu/)
+  // Time left counts the encoder phase still to come, and is not shown while paused.
+  await expect(page.getByTestId('run-eta')).toHaveText(/^(\d+ s|\d+ min \d+ s|\d+ h \d+ min) left, both phases$/)
 
   await page.getByTestId('run-pause').click()
   await expect(page.getByTestId('run-status')).toHaveText('paused')
+  await expect(page.getByTestId('run-eta')).toHaveText('')
   const paused = await step(page)
   await page.waitForTimeout(1500)
   expect(await step(page)).toBe(paused)

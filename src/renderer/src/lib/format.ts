@@ -2,11 +2,13 @@ import { AGE_BINS } from '../../../shared/ageBins'
 
 export const binLabel = (bin: number | null): string => (bin === null ? 'unlabelled' : AGE_BINS[bin])
 
+/** "45 s", "2 min 5 s", "3 h 20 min": rounded once, up, so 119.6 s is "2 min 0 s", never "1 min 60 s". */
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '…'
-  if (seconds < 60) return `${Math.ceil(seconds)} s`
-  const minutes = Math.floor(seconds / 60)
-  return minutes < 60 ? `${minutes} min ${Math.round(seconds % 60)} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`
+  const total = Math.max(0, Math.ceil(seconds))
+  if (total < 60) return `${total} s`
+  const minutes = Math.floor(total / 60)
+  return minutes < 60 ? `${minutes} min ${total % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`
 }
 
 /** Where an age came from, in words; the UI always shows it next to the age. */

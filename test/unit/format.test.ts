@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest'
+import { formatDuration } from '../../src/renderer/src/lib/format'
+
+describe('durations', () => {
+  it('round once, so seconds never read 60', () => {
+    expect(formatDuration(119.6)).toBe('2 min 0 s')
+    expect(formatDuration(179.5)).toBe('3 min 0 s')
+    expect(formatDuration(59.2)).toBe('1 min 0 s')
+    expect(formatDuration(44.1)).toBe('45 s')
+    expect(formatDuration(3599.5)).toBe('1 h 0 min')
+    expect(formatDuration(7380)).toBe('2 h 3 min')
+    expect(formatDuration(null)).toBe('…')
+    expect(formatDuration(Number.POSITIVE_INFINITY)).toBe('…')
+  })
+})
