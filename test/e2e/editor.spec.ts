@@ -117,7 +117,9 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
   await page.getByTestId('batch-iterations').fill('2')
   await page.getByTestId('batch-out').fill(join(served.home, 'aged'))
   await page.getByTestId('batch-start').click()
-  await expect(page.getByTestId('batch-progress')).toBeVisible()
+  // Cancel is offered from the start, while the model loads and faces are found.
+  await expect(page.getByTestId('batch-progress')).toContainText('loading the model')
+  await expect(page.getByTestId('batch-cancel')).toBeVisible()
   await expect(page.getByTestId('batch-report')).toContainText('6 outputs from 3 photos', { timeout: 180_000 })
   await expect(page.getByTestId('batch-sheet')).toBeVisible()
   const manifest = JSON.parse(readFileSync(join(served.home, 'aged', 'manifest.json'), 'utf8'))

@@ -26,6 +26,9 @@ export function agingHandlers(studio: Studio): AgingCalls {
   const filePath = (ref: { path: string } | { uploadId: string }, what: string) =>
     'path' in ref ? { path: studioPath(studio, ref.path, what), name: undefined } : uploads.file(ref.uploadId)
 
+  // A batch is cancellable from its first moment: 0 of 0 says "started, loading" with the job's id.
+  const announce = (job: { progress: (done: number, total: number) => void }) => job.progress(0, 0)
+
   return {
     'uploads.begin': async ({ name, size }) => uploads.begin(name, size),
     'uploads.chunk': async ({ uploadId, offset, data }) => uploads.chunk(uploadId, offset, data),
@@ -61,11 +64,11 @@ export function agingHandlers(studio: Studio): AgingCalls {
     'batch.run': async (request) => {
       const paths = request.paths.map((path) => studioPath(studio, path, 'Each photo or folder'))
       const outDir = studioPath(studio, request.outDir, 'The output folder')
-      return studio.jobs.run('batch', (job) => aging.batch(job.id, { ...request, paths, outDir }, job))
+      return studio.jobs.run('batch', (job) => aging.batch(job.id, { ...request, paths, outDir }, job), announce)
     },
     'batch.resume': async ({ jobId }) => {
       const request = await userInput(async () => storedBatch(catalog, jobId))
-      return studio.jobs.run('batch', (job) => aging.batch(jobId, request, job))
+      return studio.jobs.run('batch', (job) => aging.batch(jobId, request, job), announce)
     },
   }
 }
