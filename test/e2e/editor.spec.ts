@@ -65,6 +65,8 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await expect(page.getByTestId('editor-split')).toBeVisible({ timeout: 60_000 })
   await expect(page.getByTestId('editor-identity')).toContainText(/Identity distance \d\.\d{3}/)
   await expect(page.getByTestId('editor-refine')).toBeVisible()
+  // Refinement says how long the rest will take (a tiny model's 60 steps take seconds here).
+  await expect(page.getByTestId('editor-refine-eta')).toHaveText(/^, (\d+ s|\d+ min \d+ s) left$/)
   await expect(page.getByTestId('editor-limits')).toContainText('64×64')
   await expect(page.getByTestId('editor-strip').locator('button')).toHaveCount(6)
 
