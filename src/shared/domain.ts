@@ -170,6 +170,10 @@ export interface RunSummary {
   lastPhase: string | null
   /** Set for a run imported from a model bundle: "bundle:" and the bundle's model hash. */
   origin: string | null
+  /** The last step recorded in each phase (a 300 + 200 run: { gan: 300, encoder: 200 }). */
+  phaseSteps: { gan: number; encoder: number }
+  /** Each loss at its phase's last recorded step, by metric name (d_real, d_fake, d_mismatch, g, e). */
+  lastLosses: Record<string, number>
 }
 
 export interface CheckpointSummary {

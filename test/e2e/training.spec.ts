@@ -151,3 +151,29 @@ test('the New run form says what is wrong next to the field, in words', async ({
   await expect(page.getByTestId('run-field-problem-batch')).toHaveCount(0)
   await expect(page.getByTestId('run-start')).toBeEnabled()
 })
+
+test('the runs table is live and keeps both phases and labelled losses after a reload', async ({ page }) => {
+  test.setTimeout(180_000)
+  served = await serveStudio()
+  await api(served, 'library.createDemo', { count: 12, seed: 7 })
+  const { runId } = await api(served, 'runs.start', { preset: 'tiny', steps: 6, encoderSteps: 4, batch: 4, checkpointEvery: 100 })
+  await page.goto(served.url)
+  await page.getByTestId('nav-training').click()
+  const row = page.locator(`[data-testid="run-row"][data-run="${runId}"]`)
+  await expect(row.getByTestId('run-row-status')).toHaveText('done', { timeout: 120_000 })
+  const losses = /^D \d+\.\d{2} \/ \d+\.\d{2} \/ \d+\.\d{2} · G \d+\.\d{2} · E \d+\.\d{2}$/
+  await expect(row.getByTestId('run-row-step')).toHaveText('cGAN 6 · encoder 4')
+  await expect(row.getByTestId('run-row-losses')).toHaveText(losses)
+  await page.reload()
+  await expect(row.getByTestId('run-row-step')).toHaveText('cGAN 6 · encoder 4')
+  await expect(row.getByTestId('run-row-losses')).toHaveText(losses)
+
+  // A run in progress: its step climbs in the table between list refreshes.
+  const long = (await api(served, 'runs.start', { preset: 'tiny', phase: 'gan', steps: 100_000, batch: 4, checkpointEvery: 100_000, sampleEvery: 100_000 })).runId
+  const live = page.locator(`[data-testid="run-row"][data-run="${long}"]`).getByTestId('run-row-step')
+  const stepOf = async () => Number(/cGAN (\d+)/.exec((await live.textContent()) ?? '')?.[1] ?? 0)
+  await expect.poll(stepOf, { timeout: 60_000 }).toBeGreaterThan(5)
+  const seen = await stepOf()
+  await expect.poll(stepOf, { timeout: 30_000 }).toBeGreaterThan(seen + 5)
+  await api(served, 'runs.cancel', { runId: long })
+})

@@ -13,7 +13,14 @@ const SELECT_RUN = `
          (SELECT phase FROM metrics m3 WHERE m3.run_id = r.id ORDER BY rowid DESC LIMIT 1) AS lastPhase
   FROM runs r`
 
-const toRun = (raw: Record<string, unknown>): RunSummary => ({ ...(raw as unknown as RunSummary), config: JSON.parse(raw.config as string) })
+type LastValues = Pick<RunSummary, 'phaseSteps' | 'lastLosses'>
+const NO_VALUES: LastValues = { phaseSteps: { gan: 0, encoder: 0 }, lastLosses: {} }
+
+const toRun = (raw: Record<string, unknown>, last: LastValues = NO_VALUES): RunSummary => ({
+  ...(raw as unknown as RunSummary),
+  config: JSON.parse(raw.config as string),
+  ...last,
+})
 
 export class RunRepo {
   constructor(private readonly db: Database.Database) {}
@@ -64,11 +71,27 @@ export class RunRepo {
 
   get(id: string): RunSummary | undefined {
     const raw = this.db.prepare(`${SELECT_RUN} WHERE r.id = ?`).get(id) as Record<string, unknown> | undefined
-    return raw && toRun(raw)
+    return raw && toRun(raw, this.lastValues(id).get(id))
   }
 
   list(): RunSummary[] {
-    return (this.db.prepare(`${SELECT_RUN} ORDER BY r.created_at DESC`).all() as Record<string, unknown>[]).map(toRun)
+    const last = this.lastValues()
+    return (this.db.prepare(`${SELECT_RUN} ORDER BY r.created_at DESC`).all() as Record<string, unknown>[]).map((raw) => toRun(raw, last.get(raw.id as string)))
+  }
+
+  /** Each metric at its last step, per run and phase: one pass over the metrics' primary key. */
+  private lastValues(runId?: string): Map<string, LastValues> {
+    const rows = this.db
+      .prepare(`SELECT run_id AS runId, phase, name, value, MAX(step) AS step FROM metrics ${runId ? 'WHERE run_id = ?' : ''} GROUP BY run_id, phase, name`)
+      .all(...(runId ? [runId] : [])) as { runId: string; phase: Phase; name: string; value: number; step: number }[]
+    const byRun = new Map<string, LastValues>()
+    for (const row of rows) {
+      const last = byRun.get(row.runId) ?? { phaseSteps: { gan: 0, encoder: 0 }, lastLosses: {} }
+      last.phaseSteps[row.phase] = Math.max(last.phaseSteps[row.phase] ?? 0, row.step)
+      if (row.name !== METRIC_NAMES.imagesPerSecond) last.lastLosses[row.name] = row.value
+      byRun.set(row.runId, last)
+    }
+    return byRun
   }
 
   setStatus(id: string, status: RunStatus, error: string | null = null): void {
