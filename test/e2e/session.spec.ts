@@ -38,3 +38,15 @@ test('reload, bookmark and new tab keep the session; a browser without one is to
   await bare.screenshot({ path: test.info().outputPath('no-session.png') })
   await stranger.close()
 })
+
+test('a lost connection is said plainly while the page retries', async ({ page }) => {
+  await page.goto(served.url)
+  await page.getByTestId('demo-count').fill('12')
+  await page.getByTestId('create-demo').click()
+  await expect(page.getByTestId('library-count')).toHaveText('12 of 12 images')
+  await expect(page.getByTestId('connection-lost')).toHaveCount(0)
+  // The server goes away under the open page: the banner says so while it retries.
+  await served.stop()
+  await expect(page.getByTestId('connection-lost')).toContainText('Lost the connection to the studio')
+  await expect(page.getByTestId('app-status')).toContainText('disconnected')
+})

@@ -1,6 +1,6 @@
 /** The one client the UI uses: Electron's preload bridge when present, else the web socket. */
 import { createClient, type StudioClient } from '../../../shared/contract'
-import { createSocketTransport } from './socketTransport'
+import { createSocketTransport, type ConnectionState } from './socketTransport'
 
 /**
  * Web mode: the server turned the address's ?token= into an HttpOnly session cookie when it
@@ -17,9 +17,14 @@ function socketUrl(): string {
   return `${scheme}://${window.location.host}/ws`
 }
 
-function connect(): StudioClient {
-  if (window.studio) return createClient(window.studio)
-  return createClient(createSocketTransport(socketUrl()))
+function connect(): { client: StudioClient; onConnection: (listener: (state: ConnectionState) => void) => () => void } {
+  // The desktop app's IPC cannot drop: it is always open.
+  if (window.studio) return { client: createClient(window.studio), onConnection: (listener) => (listener('open'), () => undefined) }
+  const transport = createSocketTransport(socketUrl())
+  return { client: createClient(transport), onConnection: (listener) => transport.onState(listener) }
 }
 
-export const studio = connect()
+const connection = connect()
+export const studio = connection.client
+/** Whether the studio can be reached now (web mode's socket reconnects after a drop). */
+export const onConnection = connection.onConnection

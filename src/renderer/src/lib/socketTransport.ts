@@ -6,8 +6,24 @@ import type { CallName, EventListener, Reply, StudioTransport } from '../../../s
 
 type Pending = (reply: Reply<unknown>) => void
 
-export function createSocketTransport(url: string): StudioTransport {
+/** 'lost': the socket closed and is reconnecting; what the studio did meanwhile was not seen. */
+export type ConnectionState = 'connecting' | 'open' | 'lost'
+
+export interface SocketTransport extends StudioTransport {
+  onState(listener: (state: ConnectionState) => void): () => void
+}
+
+export function createSocketTransport(url: string): SocketTransport {
   const listeners = new Set<EventListener>()
+  const stateListeners = new Set<(state: ConnectionState) => void>()
+  let state: ConnectionState = 'connecting'
+  const setState = (next: ConnectionState) => {
+    const wasLost = state === 'lost'
+    state = next
+    for (const listener of stateListeners) listener(state)
+    // Back after a loss: views refresh what may have changed while nobody was listening.
+    if (wasLost && next === 'open') for (const listener of listeners) listener('catalog.changed', { datasetId: null })
+  }
   const pending = new Map<number, Pending>()
   const queue: string[] = []
   let nextId = 1
@@ -18,6 +34,7 @@ export function createSocketTransport(url: string): StudioTransport {
     socket = new WebSocket(url)
     socket.onopen = () => {
       retryMs = 250
+      setState('open')
       while (queue.length) socket.send(queue.shift()!)
     }
     socket.onmessage = (message) => {
@@ -35,6 +52,7 @@ export function createSocketTransport(url: string): StudioTransport {
         resolve({ ok: false, error: { code: 'internal', message: 'Connection to the studio was lost.' } })
         pending.delete(id)
       }
+      setState('lost')
       setTimeout(connect, retryMs)
       retryMs = Math.min(retryMs * 2, 5000)
     }
@@ -55,6 +73,13 @@ export function createSocketTransport(url: string): StudioTransport {
       listeners.add(listener)
       return () => {
         listeners.delete(listener)
+      }
+    },
+    onState(listener) {
+      stateListeners.add(listener)
+      listener(state)
+      return () => {
+        stateListeners.delete(listener)
       }
     },
   }
