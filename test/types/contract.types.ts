@@ -19,7 +19,10 @@ export type EngineHasEveryCall = Assert<Equals<keyof ReturnType<typeof createHan
 export type IpcBindingMatches = Assert<Equals<typeof ipcTransport, StudioTransport>>
 // What the preload sends over IPC is what main's handler takes apart.
 export type IpcArgsMatch = Assert<Equals<Parameters<StudioTransport['call']> extends [infer N, infer I] ? [N, I] extends IpcCallArgs ? true : false : false, true>>
-export type SocketBindingMatches = Assert<Equals<ReturnType<typeof createSocketTransport>, StudioTransport>>
+// The socket transport is the contract's transport, plus its connection state (which IPC lacks).
+type SocketTransport = ReturnType<typeof createSocketTransport>
+export type SocketBindingMatches = Assert<Equals<Pick<SocketTransport, keyof StudioTransport>, Pick<StudioTransport, keyof StudioTransport>>>
+export type SocketAddsOnlyState = Assert<Equals<Exclude<keyof SocketTransport, keyof StudioTransport>, 'onState'>>
 // The renderer's window.studio is the preload's transport.
 export type WindowStudioMatches = Assert<Equals<NonNullable<Window['studio']>, StudioTransport>>
 
