@@ -31,5 +31,9 @@ describe('run curves', () => {
     expect(byKey['gan:d_real']).toEqual([{ x: 2, y: 0.4 }])
     expect(byKey['encoder:e']).toEqual([{ x: 3, y: 0.9 }])
     expect(byKey['gan:images_per_second']).toBeUndefined()
+    // Compared across runs, each phase counts from its own start: encoder step 1 is x = 1.
+    const relative = Object.fromEntries(curves.curves(false).map((c) => [c.key, c.points]))
+    expect(relative['encoder:e']).toEqual([{ x: 1, y: 0.9 }])
+    expect(relative['gan:g']).toEqual(byKey['gan:g'])
   })
 })

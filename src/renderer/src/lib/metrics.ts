@@ -36,8 +36,12 @@ export class RunCurves {
     points.set(step, value)
   }
 
-  /** The series with data, as sorted points; the encoder's steps follow the cGAN's on the x axis. */
-  curves(): { key: string; label: string; points: Point[] }[] {
+  /**
+   * The series with data, as sorted points. One run's view puts the encoder's steps after the
+   * cGAN's on the x axis; a comparison counts each phase from its own start (`sequential` false),
+   * so runs with different cGAN lengths overlay their encoder curves.
+   */
+  curves(sequential = true): { key: string; label: string; points: Point[] }[] {
     let ganEnd = 0
     for (const step of this.series.get('gan:g')?.keys() ?? []) ganEnd = Math.max(ganEnd, step)
     const out: { key: string; label: string; points: Point[] }[] = []
@@ -45,7 +49,7 @@ export class RunCurves {
       for (const name of LOSS_SERIES) {
         const points = this.series.get(`${phase}:${name}`)
         if (!points || points.size === 0) continue
-        const offset = phase === 'encoder' ? ganEnd : 0
+        const offset = phase === 'encoder' && sequential ? ganEnd : 0
         const sorted = [...points].sort((a, b) => a[0] - b[0]).map(([step, y]) => ({ x: step + offset, y }))
         out.push({ key: `${phase}:${name}`, label: LOSS_LABELS[name], points: sorted })
       }
