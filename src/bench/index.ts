@@ -46,7 +46,7 @@ async function main() {
   for (const name of presets) if (!PRESET_NAMES.includes(name)) throw new Error(`Unknown preset ${name}; use ${PRESET_NAMES.join(', ')}.`)
 
   console.log('backends:')
-  for (const b of backendLadder()) console.log(`  ${b.name}: ${b.available ? 'available' : 'unavailable'} (${b.detail})`)
+  for (const b of await backendLadder()) console.log(`  ${b.name}: ${b.available ? 'available' : 'unavailable'} (${b.detail})`)
   // Training first, in a fresh process: the face models the later benchmarks load change the heap.
   console.log('training, one D + G step at batch 32 (best and median of 3 rounds; this machine is noisy):')
   for (const name of presets) {
@@ -60,12 +60,12 @@ async function main() {
       const { best, median } = backend === 'cpu' ? await benchTrainingStep(name, backend, 32, 1, 1) : await benchTrainingStep(name, backend, 32, name === 'paper' ? 2 : 3)
       console.log(`  ${name} on ${backend}: ${best.toFixed(2)} images/s (median ${median.toFixed(2)})`)
     }
-    for (const torch of torchBackendStatuses()) {
+    for (const torch of await torchBackendStatuses()) {
       if (!torch.available) {
         console.log(`  ${name} on ${torch.name}: unavailable (${torch.detail})`)
         continue
       }
-      const { best, median, threads } = benchTorchStep(name, torch.name, 32, name === 'paper' ? 2 : 3)
+      const { best, median, threads } = await benchTorchStep(name, torch.name, 32, name === 'paper' ? 2 : 3)
       console.log(`  ${name} on ${torch.name}: ${best.toFixed(2)} images/s (median ${median.toFixed(2)}; ${threads} threads)`)
     }
   }

@@ -75,8 +75,8 @@ export function trainingBackends(): BackendName[] {
 }
 
 /** The same step on PyTorch (the trainer's own gan_step), in its own process: images/s best and median. */
-export function benchTorchStep(name: PresetName, backend: TorchBackend, batch = 32, steps = 3, roundCount = 3): { best: number; median: number; threads: number } {
-  const status = torchStatus()
+export async function benchTorchStep(name: PresetName, backend: TorchBackend, batch = 32, steps = 3, roundCount = 3): Promise<{ best: number; median: number; threads: number }> {
+  const status = await torchStatus()
   if (!status.ok) throw new Error(status.reason)
   const dir = mkdtempSync(join(tmpdir(), 'age-studio-torch-bench-'))
   try {

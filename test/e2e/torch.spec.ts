@@ -5,7 +5,6 @@ import { expect, test } from '@playwright/test'
 import { torchStatus } from '../../src/engine/torch/python'
 import { serveStudio, type Served } from '../helpers/serve'
 
-const torch = torchStatus()
 let served: Served | undefined
 test.afterEach(async () => {
   await served?.stop()
@@ -13,6 +12,7 @@ test.afterEach(async () => {
 })
 
 test('train on torch-cpu from the form and steer it live', async ({ page }) => {
+  const torch = await torchStatus()
   test.skip(!torch.ok, `no Python with torch (${torch.ok ? '' : torch.reason})`)
   test.setTimeout(180_000)
   served = await serveStudio()

@@ -14,7 +14,7 @@ import { useBackend } from '../../src/engine/tf/backends'
 import { torchStatus, TRAINER_DIR } from '../../src/engine/torch/python'
 import { tempHome } from '../helpers/serve'
 
-const torch = torchStatus()
+const torch = await torchStatus()
 if (!torch.ok) console.log(`[skip] tfjs ↔ PyTorch equivalence: no Python with torch (${torch.reason}). Install python3-torch.`)
 
 const NETWORKS = ['generator', 'discriminator', 'encoder'] as const

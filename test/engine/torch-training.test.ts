@@ -18,7 +18,7 @@ import { DEMO_PHOTOS } from '../helpers/photos'
 import { CLI } from '../helpers/serve'
 import { demoStudio } from '../helpers/training'
 
-const torch = torchStatus()
+const torch = await torchStatus()
 if (!torch.ok) console.log(`[skip] torch backends: no Python with torch (${torch.reason}). Install python3-torch.`)
 const python = torch.ok ? torch.probe.python : 'python3'
 

@@ -26,8 +26,8 @@ export function createHandlers(studio: Studio): Handlers {
       home: studio.home,
       catalogPath: catalog.path,
       schemaVersion: catalog.schemaVersion(),
-      backend: defaultTrainingBackend(),
-      backends: backendLadder(),
+      backend: await defaultTrainingBackend(),
+      backends: await backendLadder(),
     }),
 
     ...libraryHandlers(studio),

@@ -60,7 +60,7 @@ export async function trainWithTorch(ctx: TrainerContext, runId: string, control
   const backend = run.backend as TorchBackend
   const config = TrainConfigSchema.parse(run.config)
   const p = preset(config.preset, config.imageSize)
-  const probe = requireTorchBackend(backend)
+  const probe = await requireTorchBackend(backend)
   const from = resume ? ctx.catalog.runs.latestCheckpoint(runId) : undefined
   if (resume && !from) throw new Error(`Run ${runId} has no checkpoint to resume from.`)
   if (resume) ctx.catalog.runs.claim(runId)

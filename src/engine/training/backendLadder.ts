@@ -11,13 +11,13 @@ import { torchBackendStatuses } from '../torch/python'
 
 const ORDER = ['torch-cuda', 'tfjs-node-gpu', 'tfjs-node', 'torch-cpu', 'cpu+blas', 'cpu', 'wasm'] as const
 
-export function backendLadder(): BackendInfo[] {
-  const all: BackendInfo[] = [...backendStatuses(), ...torchBackendStatuses()]
+export async function backendLadder(): Promise<BackendInfo[]> {
+  const all: BackendInfo[] = [...backendStatuses(), ...(await torchBackendStatuses())]
   return ORDER.map((name) => all.find((status) => status.name === name)!)
 }
 
 /** What a new run trains on when it names no backend. */
-export function defaultTrainingBackend(): (typeof TRAIN_BACKENDS)[number] {
-  const chosen = backendLadder().find((b) => b.available && b.canTrain && b.name !== 'torch-cpu')
+export async function defaultTrainingBackend(): Promise<(typeof TRAIN_BACKENDS)[number]> {
+  const chosen = (await backendLadder()).find((b) => b.available && b.canTrain && b.name !== 'torch-cpu')
   return chosen!.name as (typeof TRAIN_BACKENDS)[number]
 }

@@ -70,8 +70,8 @@ export async function createRun(catalog: Catalog, input: unknown): Promise<{ run
   if (config.phase === 'encoder') {
     throw new Error('The encoder phase needs a trained generator: train with --phase all (or gan first, then resume).')
   }
-  const chosen = config.backend ?? defaultTrainingBackend()
-  const backend = isTorchBackend(chosen) ? (requireTorchBackend(chosen), { name: chosen }) : await useBackend(chosen)
+  const chosen = config.backend ?? (await defaultTrainingBackend())
+  const backend = isTorchBackend(chosen) ? (await requireTorchBackend(chosen), { name: chosen }) : await useBackend(chosen)
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)
   const runId = `run-${stamp}-${randomBytes(3).toString('hex')}`
   catalog.runs.create(runId, config.preset, config, config.seed, backend.name)
