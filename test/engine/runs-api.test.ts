@@ -1,6 +1,7 @@
 // Training through the contract, as the studio does it: runs.start puts the run in a worker
 // thread (the built out/main/trainWorker.js), its events stream back, and it can be paused,
 // continued and cancelled.
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -100,5 +101,18 @@ describe('runs through the API', () => {
     await expect(call('runs.get', { runId: 'run-missing' })).rejects.toThrow(/not_found/)
     await expect(call('runs.pause', { runId: '../../etc' })).rejects.toThrow(/bad_input/)
     await expect(call('runs.sample', { runId: id, phase: 'gan', step: 999_999 })).rejects.toThrow(/not_found/)
+  }, 180_000)
+
+  it('keeps training while the studio starts child processes (OpenBLAS and fork)', async () => {
+    // A fork while a worker thread is inside OpenBLAS's threaded sgemm used to leave that run
+    // waiting for ever: OpenBLAS shuts its pool down at fork. Child processes are how the studio
+    // reaches PyTorch, so forks while training are ordinary now.
+    const { runId } = await call('runs.start', { preset: 'tiny', phase: 'gan', steps: 100_000, batch: 16, checkpointEvery: 100_000, sampleEvery: 100_000, backend: 'cpu+blas' })
+    await expect.poll(() => progress(runId).length, { timeout: 60_000 }).toBeGreaterThan(2)
+    for (let i = 0; i < 60; i++) spawnSync('true')
+    const before = progress(runId).length
+    await expect.poll(() => progress(runId).length, { timeout: 30_000 }).toBeGreaterThan(before + 3)
+    await call('runs.cancel', { runId })
+    await expect.poll(() => statuses(runId).at(-1), { timeout: 30_000 }).toBe('cancelled')
   }, 180_000)
 })

@@ -1,6 +1,9 @@
 // N-API surface of the kernels: Float32Arrays in (no copies), a new Float32Array out.
 #include <napi.h>
+#include <pthread.h>
 
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "adam.h"
@@ -16,6 +19,19 @@ char* openblas_get_config(void);
 #endif
 
 namespace {
+
+// OpenBLAS shuts its thread pool down in a fork handler. A fork (any child process the studio
+// starts: the PyTorch trainer, its probe) while another thread is inside a threaded sgemm leaves
+// that sgemm waiting for threads that are gone, for ever. So every BLAS call holds this lock
+// shared, and our own fork handler, which runs before OpenBLAS's, waits for them to finish.
+std::shared_mutex forkGuard;
+std::once_flag forkHandlers;
+
+void registerForkHandlers() {
+  std::call_once(forkHandlers, [] {
+    pthread_atfork([] { forkGuard.lock(); }, [] { forkGuard.unlock(); }, [] { forkGuard.unlock(); });
+  });
+}
 
 Napi::Value fail(Napi::Env env, const std::string& message) {
   Napi::TypeError::New(env, "age_blas: " + message).ThrowAsJavaScriptException();
@@ -50,7 +66,10 @@ Napi::Value convCall(const Napi::CallbackInfo& info, size_t (*sizeA)(const ConvS
   if (!readShape(info[2].As<Napi::Object>(), s)) return fail(env, "invalid convolution shape");
   if (a.ElementLength() != sizeA(s) || b.ElementLength() != sizeB(s)) return fail(env, "input sizes do not match the shape");
   auto out = Napi::Float32Array::New(env, sizeOut(s));
-  run(s, a.Data(), b.Data(), out.Data());
+  {
+    std::shared_lock<std::shared_mutex> blas(forkGuard);
+    run(s, a.Data(), b.Data(), out.Data());
+  }
   return out;
 }
 
@@ -83,8 +102,11 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     return fail(env, "input sizes do not match the shape");
   }
   auto out = Napi::Float32Array::New(env, size_t(batch) * m * n);
-  batchMatMul(batch, m, n, k, o.Get("transposeA").ToBoolean(), o.Get("transposeB").ToBoolean(), a.Data(), strideA,
-              b.Data(), strideB, out.Data());
+  const bool transposeA = o.Get("transposeA").ToBoolean(), transposeB = o.Get("transposeB").ToBoolean();
+  {
+    std::shared_lock<std::shared_mutex> blas(forkGuard);
+    batchMatMul(batch, m, n, k, transposeA, transposeB, a.Data(), strideA, b.Data(), strideB, out.Data());
+  }
   return out;
 }
 
@@ -136,6 +158,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  registerForkHandlers();
   exports.Set("conv2d", Napi::Function::New(env, Conv2D));
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2DBackpropInput));
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2DBackpropFilter));
