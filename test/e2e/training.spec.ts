@@ -165,6 +165,7 @@ test('the runs table is live and keeps both phases and labelled losses after a r
   await expect(row.getByTestId('run-row-step')).toHaveText('cGAN 6 · encoder 4')
   await expect(row.getByTestId('run-row-losses')).toHaveText(losses)
   await page.reload()
+  await page.getByTestId('nav-training').click()
   await expect(row.getByTestId('run-row-step')).toHaveText('cGAN 6 · encoder 4')
   await expect(row.getByTestId('run-row-losses')).toHaveText(losses)
 
