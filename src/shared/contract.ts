@@ -19,7 +19,7 @@ import type {
   RunStatus,
   RunSummary,
 } from './domain'
-import { AGE_SOURCES, IMAGE_STATUSES, IMPORT_FORMATS, SPLITS } from './domain'
+import { AGE_SOURCES, IMAGE_SORTS, IMAGE_STATUSES, IMPORT_FORMATS, SPLITS } from './domain'
 import { MAX_AGE } from './ageBins'
 import { TrainConfigSchema, type Phase, type RunProgress } from './training'
 import {
@@ -61,6 +61,7 @@ const ImageFilters = {
   ageSource: z.enum([...AGE_SOURCES, 'none']).optional(),
   status: z.enum(IMAGE_STATUSES).default('all'),
 }
+const Sort = z.enum(IMAGE_SORTS).default('imported')
 const SplitPlan = { seed: z.number().int().min(0).max(0xffffffff).default(0), val: Fraction.default(0.1), test: Fraction.default(0.1) }
 
 const UploadId = z.string().uuid()
@@ -92,13 +93,14 @@ export const calls = {
       .object({
         bin: Bin.nullable().default(null),
         ...ImageFilters,
+        sort: Sort,
         offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
         limit: z.number().int().min(1).max(500).default(100),
       })
       .strict(),
   ).returns<ImagePage>(),
   /** The ids matching a filter, for "select all" before a bulk edit. */
-  'library.ids': defineCall(z.object({ bin: Bin.nullable().default(null), ...ImageFilters }).strict()).returns<number[]>(),
+  'library.ids': defineCall(z.object({ bin: Bin.nullable().default(null), ...ImageFilters, sort: Sort }).strict()).returns<number[]>(),
   'library.image': defineCall(z.object({ id: Id }).strict()).returns<ImageDetail>(),
   'library.createDemo': defineCall(
     z
@@ -123,7 +125,13 @@ export const calls = {
     z
       .object({
         ids: z.array(Id).min(1).max(100_000),
-        patch: z.union([z.object({ age: Age }).strict(), z.object({ excluded: z.boolean() }).strict(), z.object({ split: z.enum(SPLITS) }).strict()]),
+        /** reviewed: someone looked at the flagged images and keeps them as they are; clears their flags. */
+        patch: z.union([
+          z.object({ age: Age }).strict(),
+          z.object({ excluded: z.boolean() }).strict(),
+          z.object({ split: z.enum(SPLITS) }).strict(),
+          z.object({ reviewed: z.literal(true) }).strict(),
+        ]),
       })
       .strict(),
   ).returns<{ updated: number }>(),

@@ -21,12 +21,17 @@ export type ImageFlag = (typeof IMAGE_FLAGS)[number]
 export const IMAGE_STATUSES = ['all', 'usable', 'flagged', 'rejected', 'excluded'] as const
 export type ImageStatus = (typeof IMAGE_STATUSES)[number]
 
+/** How the Library orders images; each ties on import order. */
+export const IMAGE_SORTS = ['imported', 'newest', 'age', 'age-desc', 'name', 'confidence', 'flagged'] as const
+export type ImageSort = (typeof IMAGE_SORTS)[number]
+
 export interface ImageQuery {
   bin: number | null
   datasetId?: number
   split?: Split
   ageSource?: AgeSource | 'none'
   status: ImageStatus
+  sort?: ImageSort
 }
 
 export interface Box {
@@ -86,6 +91,8 @@ export interface ImageSummary {
   flags: ImageFlag[]
   /** Why the import refused this file; such images have no crop and never train. */
   importError: string | null
+  /** The source file's name, so a rejected tile says which file it was. */
+  fileName: string
   /** The 64×64 training image as a data: URL, so both transports show it the same way ('' when rejected). */
   thumb: string
 }
@@ -94,8 +101,9 @@ export interface ImageDetail extends ImageSummary {
   sha256: string
   sourcePath: string
   datasetName: string
-  width: number
-  height: number
+  /** The photo's size; null when the import could not read it. */
+  width: number | null
+  height: number | null
   /** The aligned master crop as a data: URL. */
   picture: string
   identity: string | null

@@ -9,6 +9,7 @@ import { serveStudio, type Served } from '../helpers/serve'
 
 let served: Served
 let folder: string
+let curate: string
 
 test.beforeAll(async () => {
   test.setTimeout(120_000)
@@ -17,8 +18,19 @@ test.beforeAll(async () => {
     ...Object.fromEntries(crops.slice(0, 6).map((c, i) => [`${i < 3 ? 25 : 45}_Film_Actor${i}_000${i}.jpg`, c.bytes])),
     'broken.jpg': 'not a photo',
   })
+  curate = writeFolder(mkdtempSync(join(tmpdir(), 'age-studio-e2e-curate-')), {
+    '52_Old_Timer_0001.jpg': crops[6].bytes,
+    '21_Young_Star_0001.jpg': crops[7].bytes,
+    '34_Mid_Career_0001.jpg': crops[5].bytes,
+    'IMG_0001.jpg': crops[4].bytes,
+    'broken.jpg': 'not a photo',
+    'empty.png': '',
+  })
 })
-test.afterAll(() => rmSync(folder, { recursive: true, force: true }))
+test.afterAll(() => {
+  rmSync(folder, { recursive: true, force: true })
+  rmSync(curate, { recursive: true, force: true })
+})
 test.beforeEach(async () => {
   served = await serveStudio()
 })
@@ -73,4 +85,62 @@ test('import a folder, filter, bulk-relabel, and see the histogram change', asyn
   await expect(page.getByTestId('library-count')).toHaveText('1 of 7 images')
   await page.getByTestId('grid-cell').first().locator('button').click()
   await expect(page.getByTestId('detail-rejected')).toHaveText('Rejected: not an image (unknown or corrupt format)')
+})
+
+test('curate: sort, rejected tiles say which file and why, a manual age or "reviewed" clears flags, selection follows the filter', async ({ page }) => {
+  await page.goto(served.url)
+  await page.getByTestId('open-import').click()
+  await page.getByTestId('import-paths').fill(curate)
+  await page.getByTestId('import-start').click()
+  await expect(page.getByTestId('import-report')).toContainText('Imported 4 (cacd)', { timeout: 60_000 })
+  await expect(page.getByTestId('library-count')).toHaveText('6 of 6 images')
+
+  // Rejected tiles name their file and reason; the details have no made-up size.
+  await page.getByTestId('filter-status').selectOption('rejected')
+  await page.getByTestId('library-sort').selectOption('name')
+  const tiles = page.getByTestId('rejected-tile')
+  await expect(tiles).toHaveCount(2)
+  await expect(tiles.nth(0)).toContainText('broken.jpg')
+  await expect(tiles.nth(0)).toContainText('not an image')
+  await expect(tiles.nth(1)).toContainText('empty.png')
+  await expect(tiles.nth(1)).toContainText('empty')
+  await tiles.nth(0).click()
+  await expect(page.getByTestId('detail-rejected')).toBeVisible()
+  await expect(page.getByTestId('detail-size')).toHaveCount(0)
+
+  // Oldest first puts the 52-year-old first, youngest first the 21-year-old; unknown ages last.
+  await page.getByTestId('filter-status').selectOption('usable')
+  await page.getByTestId('library-sort').selectOption('age-desc')
+  const ages = page.getByTestId('grid-cell').locator('.age')
+  await expect(ages).toHaveText([/^52/, /^34/, /^21/, /^\? ⚑/])
+  await page.getByTestId('library-sort').selectOption('age')
+  await expect(ages).toHaveText([/^21/, /^34/, /^52/, /^\? ⚑/])
+
+  // The unparsed name is flagged; an age set by hand clears that flag.
+  await page.getByTestId('library-sort').selectOption('flagged')
+  await page.getByTestId('filter-source').selectOption('none')
+  await expect(page.getByTestId('library-count')).toHaveText('1 of 6 images')
+  await page.getByTestId('grid-cell').first().locator('button').click()
+  await expect(page.getByTestId('detail-source')).toContainText('IMG_0001.jpg')
+  await expect(page.getByTestId('detail-flags')).toContainText('unparsed-name')
+  await page.getByTestId('detail-age-input').fill('47')
+  await page.getByTestId('detail-age-save').click()
+  await expect(page.getByTestId('detail-age')).toHaveText('47')
+  await expect(page.getByTestId('detail-flags')).not.toContainText('unparsed-name')
+
+  // Selection follows the filter: picking all 4 usable, then narrowing to 40–49 keeps only the one shown.
+  await page.getByTestId('filter-source').selectOption('')
+  await page.getByTestId('bulk-select-all').click()
+  await expect(page.getByTestId('bulk-count')).toHaveText('4 selected')
+  await page.getByTestId('filter-bin-3').click()
+  await expect(page.getByTestId('library-count')).toHaveText('1 of 6 images aged 40–49')
+  await expect(page.getByTestId('bulk-count')).toHaveText('1 selected')
+  await page.getByTestId('filter-all').click()
+  await expect(page.getByTestId('bulk-count')).toHaveText('1 selected')
+
+  // "Mark reviewed" clears every flag of the selection: nothing is flagged afterwards.
+  await page.getByTestId('bulk-select-all').click()
+  await page.getByTestId('bulk-reviewed').click()
+  await expect(page.getByTestId('bulk-message')).toContainText('Reviewed:')
+  await expect(page.getByTestId('library-counters')).toContainText('0 flagged')
 })

@@ -61,7 +61,7 @@ describe('demo dataset in the catalog', () => {
     expect(result.perBin).toEqual([20, 20, 20, 20, 20, 20])
     expect((await handlers['library.stats']({ status: 'all' })).perBin).toEqual([20, 20, 20, 20, 20, 20])
 
-    const page = await handlers['library.list']({ bin: 3, status: 'all', offset: 0, limit: 500 })
+    const page = await handlers['library.list']({ bin: 3, status: 'all', sort: 'imported', offset: 0, limit: 500 })
     expect(page.total).toBe(20)
     for (const image of page.images) {
       expect(image.bin).toBe(3)

@@ -151,6 +151,26 @@ describe('importing photos', () => {
       }
     }
     expect(catalog.images.count({ ageSource: 'estimate' })).toBe(3)
+
+    // Sorting: by file name (case-insensitive) and by age, ties on import order.
+    expect(catalog.images.list({ sort: 'name' }, 0, 10).map((r) => r.sourcePath.split('/').pop())).toEqual(['40_Jane_Doe_0001.jpg', 'a.jpg', 'b.jpg', 'IMG_9.jpg'])
+    const byAge = catalog.images.list({ sort: 'age' }, 0, 10).map((r) => r.age!)
+    expect(byAge).toEqual([...byAge].sort((a, b) => a - b))
+    expect(catalog.images.list({ sort: 'age-desc' }, 0, 10).map((r) => r.age!)).toEqual([...byAge].reverse())
+    expect(catalog.images.ids({ sort: 'newest' }, 10)).toEqual(rows.map((r) => r.id).sort((a, b) => b - a))
+
+    // A manual age answers the name parser's doubt and clears only that flag; "reviewed" clears them all.
+    const unsure = rows.find((r) => r.sourcePath.endsWith('a.jpg'))!
+    catalog.images.update([unsure.id], { age: 35 })
+    const relabelled = catalog.images.get(unsure.id)!
+    expect(relabelled).toMatchObject({ age: 35, ageSource: 'manual' })
+    expect(relabelled.flags).toEqual(unsure.flags.filter((f) => f !== 'unparsed-name'))
+    const other = rows.find((r) => r.sourcePath.endsWith('b.jpg'))!
+    expect(other.flags.length).toBeGreaterThan(0)
+    expect(catalog.images.update([other.id], { reviewed: true })).toBe(1)
+    expect(catalog.images.get(other.id)!.flags).toEqual([])
+    expect(catalog.images.count({ status: 'flagged' })).toBe(rows.filter((r) => r.flags.length).length - 1 - (relabelled.flags.length ? 0 : 1))
+    expect(catalog.images.list({ sort: 'flagged' }, 0, 10).slice(0, 2).every((r) => r.flags.length > 0)).toBe(true)
     catalog.close()
   }, 300_000)
 

@@ -3,7 +3,7 @@ import sharp from 'sharp'
 import { StudioError, type Handlers } from '../../shared/contract'
 import type { ImageDetail, ImageSummary } from '../../shared/domain'
 import type { Catalog } from '../catalog/catalog'
-import type { ImageRow } from '../catalog/images'
+import { fileNameOf, type ImageRow } from '../catalog/images'
 import { createDemoDataset } from '../datasets/demo'
 import { importInWorker } from '../jobs/imports'
 import { splitFor } from '../datasets/splits'
@@ -56,6 +56,7 @@ export function libraryHandlers(studio: Studio): LibraryCalls {
     excluded: row.excluded,
     flags: row.flags,
     importError: row.importError,
+    fileName: fileNameOf(row.sourcePath),
     thumb: await files.dataUrl(row.trainFile),
   })
 
@@ -86,8 +87,8 @@ export function libraryHandlers(studio: Studio): LibraryCalls {
         sha256: row.sha256,
         sourcePath: row.sourcePath,
         datasetName: row.datasetName,
-        width: row.width ?? 0,
-        height: row.height ?? 0,
+        width: row.width,
+        height: row.height,
         picture: await files.dataUrl(row.cropFile ?? row.trainFile),
         identity: row.identity,
         gender: row.gender,

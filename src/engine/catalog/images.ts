@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import { ageToBin, emptyPerBin, type AgeBin } from '../../shared/ageBins'
-import type { AgeSource, Box, ImageFlag, Split } from '../../shared/domain'
+import type { AgeSource, Box, ImageFlag, ImageSort, Split } from '../../shared/domain'
 import { whereClause, type ImageFilter } from './imageFilter'
 
 export type { ImageFilter } from './imageFilter'
@@ -55,8 +55,26 @@ export interface ImageRow {
   createdAt: string
 }
 
-/** A bulk edit from the Library: one field for many images. */
-export type ImagePatch = { age: number } | { excluded: boolean } | { split: Split }
+/** A bulk edit from the Library: one field for many images; reviewed clears the flags. */
+export type ImagePatch = { age: number } | { excluded: boolean } | { split: Split } | { reviewed: true }
+
+/** The last part of a path or demo:// address, separators of either OS. */
+export const fileNameOf = (path: string) => path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1)
+
+/** Each sort ties on import order, so pages never overlap or skip. */
+const ORDER: Record<ImageSort, string> = {
+  imported: 'i.id',
+  newest: 'i.id DESC',
+  age: 'i.age IS NULL, i.age, i.id',
+  'age-desc': 'i.age IS NULL, i.age DESC, i.id',
+  name: 'file_name(i.source_path) COLLATE NOCASE, i.id',
+  // Least confident first: those are the detections worth a look. Rejected (no score) last.
+  confidence: 'i.face_score IS NULL, i.face_score, i.id',
+  flagged: "i.import_error IS NOT NULL, i.flags = '[]', i.id",
+}
+
+/** A manual age answers the name parser's doubt. */
+const CLEAR_UNPARSED = "flags = (SELECT json_group_array(value) FROM json_each(flags) WHERE value <> 'unparsed-name')"
 
 const SELECT_ROW = `
   SELECT i.id, i.dataset_id AS datasetId, d.name AS datasetName, i.sha256, i.source_path AS sourcePath,
@@ -79,7 +97,9 @@ const toRow = (raw: Record<string, unknown>): ImageRow => ({
 const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value))
 
 export class ImageRepo {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    db.function('file_name', { deterministic: true }, (path) => fileNameOf(String(path)))
+  }
 
   /** Inserts new images; an sha256 already in the catalog is skipped. Returns the new ids in order (null = duplicate). */
   insertMany(images: NewImage[]): { inserted: number; duplicates: number; ids: (number | null)[] } {
@@ -155,13 +175,13 @@ export class ImageRepo {
 
   list(filter: ImageFilter, offset: number, limit: number): ImageRow[] {
     const w = whereClause(filter)
-    const rows = this.db.prepare(`${SELECT_ROW}${w.sql} ORDER BY i.id LIMIT ? OFFSET ?`).all(...w.params, limit, offset)
+    const rows = this.db.prepare(`${SELECT_ROW}${w.sql} ORDER BY ${ORDER[filter.sort ?? 'imported']} LIMIT ? OFFSET ?`).all(...w.params, limit, offset)
     return (rows as Record<string, unknown>[]).map(toRow)
   }
 
   ids(filter: ImageFilter, limit: number): number[] {
     const w = whereClause(filter)
-    return this.db.prepare(`SELECT i.id FROM images i${w.sql} ORDER BY i.id LIMIT ?`).pluck().all(...w.params, limit) as number[]
+    return this.db.prepare(`SELECT i.id FROM images i${w.sql} ORDER BY ${ORDER[filter.sort ?? 'imported']} LIMIT ?`).pluck().all(...w.params, limit) as number[]
   }
 
   get(id: number): ImageRow | undefined {
@@ -173,10 +193,12 @@ export class ImageRepo {
   update(ids: number[], patch: ImagePatch): number {
     const [sql, params] =
       'age' in patch
-        ? ["age = ?, age_bin = ?, age_source = 'manual'", [patch.age, ageToBin(patch.age)]]
+        ? [`age = ?, age_bin = ?, age_source = 'manual', ${CLEAR_UNPARSED}`, [patch.age, ageToBin(patch.age)]]
         : 'excluded' in patch
           ? ['excluded = ?', [patch.excluded ? 1 : 0]]
-          : ['split = ?', [patch.split]]
+          : 'reviewed' in patch
+            ? ["flags = '[]'", []]
+            : ['split = ?', [patch.split]]
     // Rejected images have nothing to train on: only their exclusion may change.
     const guard = 'excluded' in patch ? '' : ' AND import_error IS NULL'
     const statement = this.db.prepare(`UPDATE images SET ${sql} WHERE id = ?${guard}`)
