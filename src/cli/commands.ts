@@ -3,6 +3,7 @@ import { AGE_BINS } from '../shared/ageBins'
 import type { CallArgs } from '../shared/contract'
 import { createHandlers } from '../engine/api/handlers'
 import type { Studio } from '../engine/studio'
+import { findDownload } from '../engine/downloads'
 import { newToken } from '../server/auth'
 import { startWebServer } from '../server/server'
 import { intOption, parse, UsageError } from './args'
@@ -12,6 +13,7 @@ import { call } from './client'
 import { importPhotos } from './importCommand'
 import { batch, exportModel, importModel } from './batchCommand'
 import { exportRun, importRun } from './runKitCommands'
+import { deleteRun, describeRun, exportMetrics } from './runCommands'
 
 export interface CommandContext {
   studio: Studio
@@ -74,6 +76,7 @@ export async function serve({ studio, args, json, rendererDir }: CommandContext)
   const server = await startWebServer({
     handlers: createHandlers(studio),
     events: studio.events,
+    downloads: (pathname) => findDownload(studio, pathname),
     staticDir: rendererDir,
     token,
     host: values.host,
@@ -92,6 +95,7 @@ export async function serve({ studio, args, json, rendererDir }: CommandContext)
 export const COMMANDS = {
   demo, list, import: importPhotos, serve, train, runs, age, batch,
   'export-model': exportModel, 'import-model': importModel, 'export-run': exportRun, 'import-run': importRun,
+  'describe-run': describeRun, 'delete-run': deleteRun, 'export-metrics': exportMetrics,
 } as const
 
 export const USAGE = `Usage: age-studio [--home DIR] [--json] <command> [options]
@@ -110,6 +114,11 @@ Commands:
         [--balance] [--resume RUN_ID]
                                    train Age-cGAN (cGAN, then encoder); Ctrl-C stops at a checkpoint
   runs                             list training runs
+  describe-run RUN_ID [--name N] [--notes TEXT]
+                                   name a run or change its notes (an empty name clears it)
+  delete-run RUN_ID                delete a run that is not training, with its checkpoints and samples
+  export-metrics RUN_ID --out FILE [--force]
+                                   write the run's losses as CSV, one row per phase and step
   age PHOTO --run RUN_ID [--checkpoint ID] [--to 0-5 ... | --all] [--optimize none|pixel|identity]
       [--iterations N] [--from 0-5] --out DIR
                                    age an aligned face crop: one PNG per target bin plus provenance.json

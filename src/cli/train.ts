@@ -112,6 +112,6 @@ function resolveDataset(studio: CommandContext['studio'], value: string | undefi
 export async function runs({ studio, args }: CommandContext): Promise<CommandOutput> {
   parse(args, {})
   const list = studio.catalog.runs.list()
-  const lines = list.map((r) => `${r.id}\t${r.status}\t${r.preset}\t${r.backend}\t${r.lastPhase ?? '-'} step ${r.lastStep}\t${r.createdAt}`)
+  const lines = list.map((r) => `${r.id}${r.name ? ` (${r.name})` : ''}\t${r.status}\t${r.preset}\t${r.backend}\t${r.lastPhase ?? '-'} step ${r.lastStep}\t${r.createdAt}`)
   return { json: { runs: list }, text: lines.join('\n') || 'No runs yet: age-studio train --preset tiny' }
 }

@@ -11,6 +11,9 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { Handlers } from '../shared/contract'
 import { dispatch } from '../engine/api/dispatch'
 import type { EventHub } from '../engine/events'
+import type { Download } from '../engine/downloads'
+import { StudioError } from '../shared/contract'
+import { sendDownload } from './download'
 import { HostGuard, hostForUrl, isLoopback, requestToken, requestUrl, sessionCookie, tokenMatches } from './auth'
 import { noSessionPage } from './noSession'
 import { serveStatic } from './static'
@@ -23,6 +26,8 @@ export interface WebServerOptions {
   token: string
   host?: string
   port?: number
+  /** Resolves /download/… addresses; throws a StudioError (not_found) for anything else. */
+  downloads?: (pathname: string) => Download
 }
 
 export interface WebServer {
@@ -33,7 +38,7 @@ export interface WebServer {
 }
 
 const MAX_BODY = 1024 * 1024
-const STATUS = { bad_input: 400, unknown_call: 404, not_found: 404, cancelled: 409, exists: 409, internal: 500 } as const
+const STATUS = { bad_input: 400, unknown_call: 404, not_found: 404, cancelled: 409, exists: 409, busy: 409, internal: 500 } as const
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   if (response.headersSent) return void response.end()
@@ -81,6 +86,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const refusal = guard!.refusal(request)
     if (refusal) return sendJson(response, 403, failure('forbidden', refusal))
     const authorised = tokenMatches(token, requestToken(request, url, port))
+    if (url.pathname.startsWith('/download/')) {
+      if (!authorised) return sendJson(response, 401, failure('unauthorized', 'Missing or wrong session token.'))
+      if (request.method !== 'GET' || !options.downloads) return sendJson(response, 404, failure('not_found', 'Not found'))
+      try {
+        return sendDownload(options.downloads(url.pathname), response)
+      } catch (error) {
+        if (error instanceof StudioError) return sendJson(response, STATUS[error.code], failure(error.code, error.message))
+        throw error
+      }
+    }
     if (!url.pathname.startsWith('/api/')) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'Method not allowed' })
       if (url.pathname !== '/' && url.pathname !== '/index.html') return serveStatic(staticDir, url.pathname, response)

@@ -40,6 +40,8 @@ export function modelLimits(imageSize: number): string {
 
 export interface AgingModelChoice {
   runId: string
+  /** The run's name, when its user gave one. */
+  runName: string | null
   checkpointId: number
   phase: string
   step: number
@@ -142,6 +144,13 @@ export interface ModelImport {
   checkpointId: number
   modelHash: string
   alreadyImported: boolean
+}
+
+/** A file in a batch's output folder. */
+export interface OutputFile {
+  /** Relative to the output folder, with forward slashes. */
+  path: string
+  bytes: number
 }
 
 export interface BatchReport {

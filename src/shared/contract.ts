@@ -39,6 +39,7 @@ import {
   type EditorVariation,
   type ModelExport,
   type ModelImport,
+  type OutputFile,
 } from './aging'
 
 /** A call: its input schema, and its result type as a phantom. */
@@ -149,6 +150,14 @@ export const calls = {
   'runs.start': defineCall(TrainConfigSchema).returns<{ runId: string }>(),
   /** Continues a run from its newest checkpoint, or from an earlier one, dropping what came after it. */
   'runs.resume': defineCall(z.object({ runId: RunId, checkpointId: Id.optional() }).strict()).returns<{ runId: string }>(),
+  /** Names a run or changes its notes (an empty name clears it). */
+  'runs.describe': defineCall(
+    z.object({ runId: RunId, name: z.string().max(100).optional(), notes: z.string().max(10_000).optional() }).strict(),
+  ).returns<RunSummary>(),
+  /** Deletes a run that is not training, with its checkpoints, samples and metrics. */
+  'runs.delete': defineCall(RunRef).returns<{ checkpoints: number; samples: number }>(),
+  /** Writes the run's metrics as CSV (one row per phase and step); web mode also downloads it from /download/runs/ID/metrics.csv. */
+  'runs.exportMetrics': defineCall(z.object({ runId: RunId, out: Path, force: z.boolean().default(false) }).strict()).returns<{ path: string; rows: number }>(),
   'runs.pause': defineCall(RunRef).returns<{ ok: boolean }>(),
   'runs.continue': defineCall(RunRef).returns<{ ok: boolean }>(),
   'runs.cancel': defineCall(RunRef).returns<{ ok: boolean }>(),
@@ -177,6 +186,8 @@ export const calls = {
   'batch.run': defineCall(BatchRequestSchema).returns<BatchReport>(),
   /** Continues a cancelled or interrupted batch: outputs already written are kept, not redone. */
   'batch.resume': defineCall(z.object({ jobId: z.string().uuid() }).strict()).returns<BatchReport>(),
+  /** What a batch's output folder holds, for downloads in web mode (/download/batch/ID/files/PATH, /download/batch/ID/all.zip). */
+  'batch.files': defineCall(z.object({ jobId: z.string().uuid() }).strict()).returns<{ outDir: string; files: OutputFile[] }>(),
   'jobs.cancel': defineCall(z.object({ jobId: z.string().min(1).max(100) }).strict()).returns<{
     cancelled: boolean
   }>(),
@@ -205,13 +216,18 @@ export interface StudioEvents {
   'run.sample': { runId: string; phase: Phase; step: number; file: string }
   'run.checkpoint': { runId: string; phase: Phase; step: number; checkpointId: number; dir: string }
   'run.status': { runId: string; status: RunStatus; error: string | null }
+  /** A run was renamed, its notes changed, or it was deleted. */
+  'run.changed': { runId: string; deleted: boolean }
   'editor.progress': EditorProgress
 }
 export type EventName = keyof StudioEvents
 export type EventListener = <E extends EventName>(event: E, payload: StudioEvents[E]) => void
 
-/** `exists`: an output would replace a file; the same call with `force: true` replaces it. */
-export type ErrorCode = 'bad_input' | 'unknown_call' | 'not_found' | 'cancelled' | 'exists' | 'internal'
+/**
+ * `exists`: an output would replace a file; the same call with `force: true` replaces it.
+ * `busy`: the run is training (here or in another process); stop it first.
+ */
+export type ErrorCode = 'bad_input' | 'unknown_call' | 'not_found' | 'cancelled' | 'exists' | 'busy' | 'internal'
 export interface ApiErrorBody {
   code: ErrorCode
   message: string

@@ -165,6 +165,9 @@ export type RunStatus = 'pending' | 'running' | 'paused' | 'done' | 'cancelled' 
 
 export interface RunSummary {
   id: string
+  /** The user's name for the run (null: none given; the id stands in). */
+  name: string | null
+  notes: string
   preset: string
   config: Record<string, unknown>
   seed: number

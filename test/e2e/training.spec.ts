@@ -1,5 +1,7 @@
 // The training studio in Chromium: start a tiny run from the form, watch losses and samples,
 // pause, resume, reload mid-run, cancel; compare two runs; and draw a 100k-point history.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
 import { Catalog } from '../../src/engine/catalog/catalog'
 import { serveStudio, tempHome, type Served } from '../helpers/serve'
@@ -177,4 +179,60 @@ test('the runs table is live and keeps both phases and labelled losses after a r
   const seen = await stepOf()
   await expect.poll(stepOf, { timeout: 30_000 }).toBeGreaterThan(seen + 5)
   await api(served, 'runs.cancel', { runId: long })
+})
+
+test('name and annotate a run, keep chart settings, download its metrics as CSV, delete it', async ({ page }) => {
+  const home = tempHome()
+  const catalog = Catalog.open(home)
+  catalog.runs.create('run-seeded-admin', 'tiny', { preset: 'tiny', batch: 4 }, 1, 'cpu')
+  // Losses over four orders of magnitude: a log axis gets many minor ticks to label.
+  for (let i = 1; i <= 400; i++) catalog.runs.addMetrics('run-seeded-admin', 'gan', i, { dReal: 0.7, dFake: 0.6, dMismatch: 0.8, g: 50 * Math.exp(-i / 40) + 0.005, imagesPerSecond: 30 })
+  const dir = join('runs', 'run-seeded-admin', 'checkpoints', 'gan-00000400')
+  mkdirSync(join(home, dir), { recursive: true })
+  writeFileSync(join(home, dir, 'state.json'), '{}')
+  catalog.runs.addCheckpoint('run-seeded-admin', 'gan', 400, 1, dir, 'f'.repeat(64))
+  catalog.runs.setStatus('run-seeded-admin', 'done')
+  catalog.close()
+  served = await serveStudio(home)
+  await page.goto(`${served.url}#run=run-seeded-admin`)
+  await expect(page.getByTestId('run-status')).toHaveText('done')
+
+  // Name and notes: shown in the view and the table, and still there after a reload.
+  await page.getByText('Name, notes, export, delete').click()
+  await page.getByTestId('run-name').fill('Baseline')
+  await page.getByTestId('run-notes').fill('lr 2e-4, no balancing')
+  await page.getByTestId('run-save').click()
+  await expect(page.getByTestId('run-title')).toHaveText('Baseline')
+  await expect(page.getByTestId('run-notes-text')).toHaveText('lr 2e-4, no balancing')
+  await expect(page.getByTestId('run-row-name')).toHaveText('Baseline')
+
+  // Chart settings survive a reload; log-scale labels are 1, 2, 5 × 10ⁿ, none repeated.
+  await page.getByTestId('chart-log').check()
+  await page.getByTestId('chart-smoothing').fill('0.9')
+  await page.reload()
+  await page.getByTestId('nav-training').click()
+  await page.getByTestId('run-row-name').click()
+  await expect(page.getByTestId('run-title')).toHaveText('Baseline')
+  await expect(page.getByTestId('chart-log')).toBeChecked()
+  await expect(page.getByTestId('chart-smoothing')).toHaveValue('0.9')
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-y-labels', /\S/)
+  const labels = (await page.getByTestId('loss-chart').getAttribute('data-y-labels'))!.split(' ')
+  expect(new Set(labels).size).toBe(labels.length)
+  expect(labels.length).toBeLessThanOrEqual(16)
+  for (const label of labels) expect([1, 2, 5], label).toContain(Math.round((Number(label) / 10 ** Math.floor(Math.log10(Number(label)))) * 1000) / 1000)
+
+  // The CSV downloads as a file, streamed by the server.
+  await page.getByText('Name, notes, export, delete').click()
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('run-csv').click()])
+  expect(download.suggestedFilename()).toBe('run-seeded-admin-metrics.csv')
+  const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n')
+  expect(csv[0]).toBe('phase,step,d_real,d_fake,d_mismatch,g,e,images_per_second')
+  expect(csv).toHaveLength(401)
+
+  // Delete, after a confirmation: the row, the view and the run's folder go.
+  await page.getByTestId('run-delete').click()
+  await page.getByTestId('run-delete-confirm').click()
+  await expect(page.getByTestId('run-row')).toHaveCount(0)
+  await expect(page.getByTestId('run-view')).toHaveCount(0)
+  expect(existsSync(join(home, 'runs', 'run-seeded-admin'))).toBe(false)
 })

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { Catalog } from '../../src/engine/catalog/catalog'
 import { CLI, tempHome } from '../helpers/serve'
 
 const homes: string[] = []
@@ -74,6 +75,29 @@ describe('age-studio CLI', () => {
     expect(result.body.error).toMatchObject({ code: 'bad_input' })
     expect(result.body.error.message).toMatch(/count/)
     expect(json(['--home', dir, 'list']).body.total).toBe(0)
+  })
+
+  it('names, exports and deletes runs, refusing bad ids, missing files and existing outputs', () => {
+    const dir = home()
+    const catalog = Catalog.open(dir)
+    catalog.runs.create('run-cli-admin', 'tiny', {}, 1, 'cpu')
+    for (let step = 1; step <= 3; step++) catalog.runs.addMetrics('run-cli-admin', 'gan', step, { dReal: 1, dFake: 1, dMismatch: 1, g: step, imagesPerSecond: 5 })
+    catalog.runs.setStatus('run-cli-admin', 'done')
+    catalog.close()
+    expect(json(['--home', dir, 'describe-run', 'run-cli-admin', '--name', 'Zoë’s baseline', '--notes', 'notes']).body).toMatchObject({ name: 'Zoë’s baseline', notes: 'notes' })
+    expect(run(['--home', dir, 'runs']).stdout).toContain('run-cli-admin (Zoë’s baseline)')
+    const csv = join(dir, 'm.csv')
+    expect(json(['--home', dir, 'export-metrics', 'run-cli-admin', '--out', csv]).body).toEqual({ path: csv, rows: 3 })
+    const again = json(['--home', dir, 'export-metrics', 'run-cli-admin', '--out', csv])
+    expect([again.code, again.body.error.code]).toEqual([1, 'exists'])
+    expect(json(['--home', dir, 'export-metrics', 'run-cli-admin', '--out', csv, '--force']).code).toBe(0)
+    expect(json(['--home', dir, 'export-metrics', 'run-cli-admin', '--out', join(dir, 'no', 'such', 'folder', 'm.csv')]).code).toBe(1)
+    expect(run(['--home', dir, 'describe-run', 'run-cli-admin']).code).toBe(2)
+    expect(run(['--home', dir, 'delete-run']).code).toBe(2)
+    for (const bad of ['../../etc', 'run-x; rm -rf /', '']) expect(json(['--home', dir, 'delete-run', bad]).body.error.code).toBe('bad_input')
+    expect(json(['--home', dir, 'delete-run', 'run-missing']).body.error.code).toBe('not_found')
+    expect(json(['--home', dir, 'delete-run', 'run-cli-admin']).body).toEqual({ runId: 'run-cli-admin', checkpoints: 0, samples: 0 })
+    expect(json(['--home', dir, 'runs']).body.runs).toEqual([])
   })
 
   it('says clearly when --home holds something that is not a catalog', () => {

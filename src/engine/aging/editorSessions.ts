@@ -217,7 +217,7 @@ const toBytes = (pixels: Float32Array) => Uint8Array.from(pixels, (v) => Math.ro
 
 export function modelInfo(model: AgingModel): ModelInfo {
   return {
-    runId: model.run.id, checkpointId: model.checkpoint.id, phase: model.checkpoint.phase, step: model.checkpoint.step, preset: model.run.preset,
+    runId: model.run.id, runName: model.run.name, checkpointId: model.checkpoint.id, phase: model.checkpoint.phase, step: model.checkpoint.step, preset: model.run.preset,
     origin: model.run.origin, runStatus: model.run.status, createdAt: model.checkpoint.createdAt, imageSize: model.imageSize, modelHash: model.modelHash,
   }
 }

@@ -5,6 +5,7 @@ import { AgeError } from '../aging/agePhoto'
 import { storedBatch } from '../aging/batch'
 import { exportModelBundle, importModelBundle } from '../aging/bundle'
 import { OutputExistsError } from '../catalog/files'
+import { batchOutDir, outputFiles } from '../downloads'
 import type { Studio } from '../studio'
 import { studioPath } from './paths'
 
@@ -37,7 +38,7 @@ export function agingHandlers(studio: Studio): AgingCalls {
     'editor.models': async () =>
       catalog.db
         .prepare(
-          `SELECT c.run_id AS runId, c.id AS checkpointId, c.phase, c.step, r.preset, r.origin, r.status AS runStatus, c.created_at AS createdAt
+          `SELECT c.run_id AS runId, r.name AS runName, c.id AS checkpointId, c.phase, c.step, r.preset, r.origin, r.status AS runStatus, c.created_at AS createdAt
            FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE c.phase = 'encoder' ORDER BY c.created_at DESC, c.id DESC`,
         )
         .all() as AgingModelChoice[],
@@ -69,6 +70,11 @@ export function agingHandlers(studio: Studio): AgingCalls {
     'batch.resume': async ({ jobId }) => {
       const request = await userInput(async () => storedBatch(catalog, jobId))
       return studio.jobs.run('batch', (job) => aging.batch(jobId, request, job), announce)
+    },
+
+    'batch.files': async ({ jobId }) => {
+      const outDir = batchOutDir(studio, jobId)
+      return { outDir, files: outputFiles(outDir) }
     },
   }
 }

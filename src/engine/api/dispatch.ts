@@ -5,6 +5,8 @@
 import { z } from 'zod'
 import { calls, isCallName, StudioError, type ApiErrorBody, type Handlers, type Reply } from '../../shared/contract'
 import { JobCancelled } from '../jobs/jobs'
+import { OutputExistsError } from '../catalog/files'
+import { RunBusyError } from '../catalog/runs'
 
 const fail = (code: ApiErrorBody['code'], message: string): Reply<never> => ({ ok: false, error: { code, message } })
 
@@ -20,6 +22,8 @@ export async function dispatch(handlers: Handlers, name: unknown, input: unknown
   } catch (error) {
     if (error instanceof StudioError) return fail(error.code, error.message)
     if (error instanceof JobCancelled) return fail('cancelled', `${name} was cancelled.`)
+    if (error instanceof OutputExistsError) return fail('exists', error.message)
+    if (error instanceof RunBusyError) return fail('busy', error.message)
     const message = error instanceof Error ? error.message : String(error)
     console.error(`[age-studio] ${name} failed:`, error)
     return fail('internal', message)

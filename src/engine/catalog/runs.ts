@@ -6,7 +6,7 @@ import { METRIC_NAMES, type Losses, type Phase } from '../../shared/training'
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 const SELECT_RUN = `
-  SELECT r.id, r.preset, r.config, r.seed, r.backend, r.status, r.error, r.created_at AS createdAt,
+  SELECT r.id, r.name, r.notes, r.preset, r.config, r.seed, r.backend, r.status, r.error, r.created_at AS createdAt,
          r.started_at AS startedAt, r.finished_at AS finishedAt, r.origin,
          COALESCE((SELECT MAX(step) FROM metrics m WHERE m.run_id = r.id AND m.phase = (
            SELECT phase FROM metrics m2 WHERE m2.run_id = r.id ORDER BY rowid DESC LIMIT 1)), 0) AS lastStep,
@@ -92,6 +92,35 @@ export class RunRepo {
       byRun.set(row.runId, last)
     }
     return byRun
+  }
+
+  /** Renames a run or changes its notes; an empty name clears it. */
+  describe(id: string, change: { name?: string; notes?: string }): void {
+    if (change.name !== undefined) this.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(change.name.trim() || null, id)
+    if (change.notes !== undefined) this.db.prepare('UPDATE runs SET notes = ? WHERE id = ?').run(change.notes, id)
+  }
+
+  /**
+   * Deletes a run with its metrics, samples and checkpoints. Aging records keep the model's hash
+   * but no longer point at the gone checkpoint. Returns the checkpoints so their folders can go too.
+   */
+  delete(id: string, isAlive: (pid: number) => boolean = processAlive): CheckpointSummary[] {
+    const checkpoints = this.checkpoints(id)
+    this.db.transaction(() => {
+      const lease = this.db.prepare('SELECT status, pid, host, heartbeat_at AS heartbeatAt FROM runs WHERE id = ?').get(id) as Lease | undefined
+      if (lease && leaseHeld(lease, isAlive) && lease.pid !== process.pid) {
+        throw new RunBusyError(`Run ${id} is being trained by process ${lease.pid}${lease.host ? ` on ${lease.host}` : ''}: stop it there first.`)
+      }
+      this.db.prepare('UPDATE aging_jobs SET checkpoint_id = NULL WHERE checkpoint_id IN (SELECT id FROM checkpoints WHERE run_id = ?)').run(id)
+      this.db.prepare('DELETE FROM runs WHERE id = ?').run(id)
+    }).immediate()
+    return checkpoints
+  }
+
+  /** Of these stored files, the ones no sample or image refers to any more. */
+  unreferenced(files: string[]): string[] {
+    const used = this.db.prepare('SELECT 1 FROM samples WHERE file = ? UNION ALL SELECT 1 FROM images WHERE crop_file = ? OR train_file = ? LIMIT 1').pluck()
+    return [...new Set(files)].filter((file) => used.get(file, file, file) === undefined)
   }
 
   setStatus(id: string, status: RunStatus, error: string | null = null): void {

@@ -10,9 +10,9 @@ export function defaultModel(models: AgingModelChoice[]): AgingModelChoice | nul
   return models.find((m) => m.runStatus === 'done') ?? models[0] ?? null
 }
 
-/** "run-20261201… · tiny · step 400 · Dec 1, 10:24", or "imported 1a2b3c4d · paper · step …". */
+/** "Baseline · tiny · step 400 · Dec 1, 10:24" (the run's name, else its id), or "imported 1a2b3c4d · paper · step …". */
 export function modelLabel(m: AgingModelChoice): string {
-  const name = m.origin?.startsWith('bundle:') ? `imported ${m.origin.slice(7, 15)}` : m.origin?.startsWith('kit:') ? `${m.runId} (kit)` : m.runId
+  const name = m.origin?.startsWith('bundle:') ? `imported ${m.origin.slice(7, 15)}` : m.origin?.startsWith('kit:') ? `${m.runName ?? m.runId} (kit)` : (m.runName ?? m.runId)
   const when = new Date(m.createdAt.endsWith('Z') ? m.createdAt : `${m.createdAt}Z`)
   const date = Number.isNaN(when.getTime()) ? '' : ` · ${when.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}`
   return `${name} · ${m.preset} · step ${m.step}${m.runStatus === 'done' ? '' : ` (${m.runStatus})`}${date}`
@@ -28,6 +28,7 @@ export function followAgingModels(reload: () => void): () => void {
   const offs = [
     studio.on('run.checkpoint', (c) => c.phase === 'encoder' && soon()),
     studio.on('run.status', (s) => s.status !== 'running' && soon()),
+    studio.on('run.changed', () => soon()),
   ]
   return () => (offs.forEach((off) => off()), clearTimeout(timer))
 }

@@ -28,3 +28,6 @@ const connection = connect()
 export const studio = connection.client
 /** Whether the studio can be reached now (web mode's socket reconnects after a drop). */
 export const onConnection = connection.onConnection
+
+/** Web mode reaches results by download links; the desktop app has them on its own disk. */
+export const webMode = !window.studio

@@ -1,0 +1,126 @@
+/** The Training view's calls: list, inspect, start, steer, describe, delete and export runs. */
+import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { open, rm } from 'node:fs/promises'
+import { isAbsolute, join, relative } from 'node:path'
+import { StudioError, type Handlers } from '../../shared/contract'
+import { emptyPerBin } from '../../shared/ageBins'
+import { placeFile } from '../catalog/files'
+import { metricsCsv } from '../training/metricsCsv'
+import { selectTrainingRows } from '../training/data'
+import type { Studio } from '../studio'
+import { requireDataset } from './libraryHandlers'
+import { studioPath } from './paths'
+
+type RunCalls = Pick<Handlers, Extract<keyof Handlers, `runs.${string}`>>
+
+/** Writes text chunks to a temporary file beside `path`, then puts it in place (never over a file unless `overwrite`). */
+async function writeChunks(path: string, chunks: Iterable<string>, overwrite: boolean): Promise<number> {
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`
+  let lines = 0
+  try {
+    const file = await open(temporary, 'wx')
+    try {
+      for (const chunk of chunks) {
+        await file.write(chunk)
+        lines += chunk.split('\n').length - 1
+      }
+    } finally {
+      await file.close()
+    }
+    placeFile(temporary, path, overwrite)
+  } finally {
+    await rm(temporary, { force: true })
+  }
+  return lines
+}
+
+export function runHandlers(studio: Studio): RunCalls {
+  const { catalog, files } = studio
+
+  const requireRun = (runId: string) => {
+    const run = catalog.runs.get(runId)
+    if (!run) throw new StudioError('not_found', `There is no run ${runId}.`)
+    return run
+  }
+
+  return {
+    'runs.list': async () => catalog.runs.list(),
+
+    'runs.get': async ({ runId }) => {
+      const run = requireRun(runId)
+      return {
+        run,
+        checkpoints: catalog.runs.checkpoints(runId),
+        samples: catalog.runs.samples(runId).map(({ phase, step }) => ({ phase, step })),
+        training: studio.training.isTraining(runId),
+      }
+    },
+
+    'runs.metrics': async ({ runId, sinceStep }) => {
+      requireRun(runId)
+      return catalog.runs.metrics(runId, sinceStep)
+    },
+
+    'runs.sample': async ({ runId, phase, step }) => {
+      const sample = catalog.runs.samples(requireRun(runId).id).find((s) => s.phase === phase && s.step === step)
+      if (!sample) throw new StudioError('not_found', `Run ${runId} has no ${phase} sample at step ${step}.`)
+      return { image: await files.dataUrl(sample.file) }
+    },
+
+    'runs.preview': async (config) => {
+      requireDataset(catalog, config.datasetId)
+      const perBin = emptyPerBin()
+      for (const row of selectTrainingRows(catalog, config)) perBin[row.bin]++
+      return { perBin, total: perBin.reduce((a, b) => a + b, 0) }
+    },
+
+    'runs.start': async (config) => ({ runId: await studio.training.start({ config }) }),
+
+    'runs.resume': async ({ runId, checkpointId }) => {
+      requireRun(runId)
+      if (studio.training.isTraining(runId)) throw new StudioError('bad_input', `Run ${runId} is already training.`)
+      if (checkpointId !== undefined) {
+        const checkpoint = catalog.runs.checkpoint(checkpointId)
+        if (!checkpoint || checkpoint.runId !== runId) throw new StudioError('not_found', `Run ${runId} has no checkpoint ${checkpointId}.`)
+        for (const dropped of catalog.runs.rewind(runId, checkpoint)) rmSync(join(studio.home, dropped.dir), { recursive: true, force: true })
+      }
+      if (!catalog.runs.latestCheckpoint(runId)) throw new StudioError('bad_input', `Run ${runId} has no checkpoint to resume from.`)
+      return { runId: await studio.training.start({ resumeRunId: runId }) }
+    },
+
+    'runs.pause': async ({ runId }) => ({ ok: studio.training.command(requireRun(runId).id, 'pause') }),
+    'runs.continue': async ({ runId }) => ({ ok: studio.training.command(requireRun(runId).id, 'continue') }),
+    'runs.cancel': async ({ runId }) => ({ ok: studio.training.command(requireRun(runId).id, 'cancel') }),
+
+    'runs.describe': async ({ runId, name, notes }) => {
+      requireRun(runId)
+      catalog.runs.describe(runId, { name, notes })
+      studio.events.emit('run.changed', { runId, deleted: false })
+      return requireRun(runId)
+    },
+
+    'runs.delete': async ({ runId }) => {
+      requireRun(runId)
+      if (studio.training.isTraining(runId)) throw new StudioError('busy', `Run ${runId} is training: cancel it first.`)
+      const samples = catalog.runs.samples(runId).map((s) => s.file)
+      const checkpoints = catalog.runs.delete(runId)
+      // Folders of the run, and of an imported bundle's checkpoint (models/<hash>); never outside the home.
+      for (const dir of [join('runs', runId), ...checkpoints.map((c) => c.dir)]) {
+        const inside = relative(studio.home, join(studio.home, dir))
+        if (inside && !inside.startsWith('..') && !isAbsolute(inside)) rmSync(join(studio.home, dir), { recursive: true, force: true })
+      }
+      // Sample grids live in the shared file store: only those nothing else uses go.
+      for (const file of catalog.runs.unreferenced(samples)) rmSync(files.resolve(file), { force: true })
+      studio.events.emit('run.changed', { runId, deleted: true })
+      return { checkpoints: checkpoints.length, samples: samples.length }
+    },
+
+    'runs.exportMetrics': async ({ runId, out, force }) => {
+      requireRun(runId)
+      const path = studioPath(studio, out, 'The CSV file')
+      const lines = await writeChunks(path, metricsCsv(catalog.db, runId), force)
+      return { path, rows: lines - 1 }
+    },
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * What web mode can download: a run's metrics as CSV, and a batch's output folder, file by file
+ * or as one zip. Only the files a batch's output folder holds (regular files, not links, found by
+ * walking it) are reachable, so a crafted address cannot reach anything else on the machine.
+ */
+import { lstatSync, readdirSync } from 'node:fs'
+import { join, relative, sep } from 'node:path'
+import type { OutputFile } from '../shared/aging'
+import { StudioError } from '../shared/contract'
+import { metricsCsv } from './training/metricsCsv'
+import type { Studio } from './studio'
+
+export type Download =
+  | { kind: 'file'; path: string; name: string }
+  | { kind: 'zip'; dir: string; files: OutputFile[]; name: string }
+  | { kind: 'text'; name: string; type: string; chunks: () => Iterable<string> }
+
+
+/** Every regular file under the folder; links are not followed (nothing outside it is offered). */
+export function outputFiles(dir: string, limit = 100_000): OutputFile[] {
+  const found: OutputFile[] = []
+  const walk = (folder: string) => {
+    let entries: string[]
+    try {
+      entries = readdirSync(folder).sort()
+    } catch {
+      return
+    }
+    for (const entry of entries) {
+      if (found.length >= limit) return
+      const path = join(folder, entry)
+      const stat = lstatSync(path, { throwIfNoEntry: false })
+      if (stat?.isDirectory()) walk(path)
+      else if (stat?.isFile() && !entry.endsWith('.tmp')) found.push({ path: relative(dir, path).split(sep).join('/'), bytes: stat.size })
+    }
+  }
+  walk(dir)
+  return found
+}
+
+/** The output folder of a batch job, or a not_found error. */
+export function batchOutDir(studio: Studio, jobId: string): string {
+  const row = studio.catalog.db.prepare("SELECT out_dir AS outDir FROM aging_jobs WHERE id = ? AND kind = 'batch'").get(jobId) as { outDir: string | null } | undefined
+  if (!row?.outDir) throw new StudioError('not_found', `There is no batch ${jobId}.`)
+  return row.outDir
+}
+
+const RUN_CSV = /^\/download\/runs\/(run-[\w-]{1,60})\/metrics\.csv$/
+const BATCH_ZIP = /^\/download\/batch\/([0-9a-f-]{36})\/all\.zip$/
+const BATCH_FILE = /^\/download\/batch\/([0-9a-f-]{36})\/files\/(.+)$/
+
+/** Resolves a download address (already percent-decoded per segment by the caller's URL parser). */
+export function findDownload(studio: Studio, pathname: string): Download {
+  let match = RUN_CSV.exec(pathname)
+  if (match) {
+    const runId = match[1]
+    if (!studio.catalog.runs.get(runId)) throw new StudioError('not_found', `There is no run ${runId}.`)
+    return { kind: 'text', name: `${runId}-metrics.csv`, type: 'text/csv; charset=utf-8', chunks: () => metricsCsv(studio.catalog.db, runId) }
+  }
+  match = BATCH_ZIP.exec(pathname)
+  if (match) {
+    const dir = batchOutDir(studio, match[1])
+    return { kind: 'zip', dir, files: outputFiles(dir), name: `batch-${match[1].slice(0, 8)}.zip` }
+  }
+  match = BATCH_FILE.exec(pathname)
+  if (match) {
+    const dir = batchOutDir(studio, match[1])
+    let wanted = ''
+    try {
+      wanted = decodeURIComponent(match[2])
+    } catch {
+      throw new StudioError('not_found', 'No such download.')
+    }
+    const file = outputFiles(dir).find((f) => f.path === wanted)
+    if (!file) throw new StudioError('not_found', `Batch ${match[1]} has no file ${JSON.stringify(wanted.slice(0, 200))}.`)
+    return { kind: 'file', path: join(dir, ...file.path.split('/')), name: file.path.split('/').pop()! }
+  }
+  throw new StudioError('not_found', 'No such download.')
+}
