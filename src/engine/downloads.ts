@@ -26,13 +26,16 @@ export function outputFiles(dir: string, limit = 100_000): OutputFile[] {
     } catch {
       return
     }
+    // A folder's own files before its subfolders: the sheets and manifests come first.
+    const subfolders: string[] = []
     for (const entry of entries) {
       if (found.length >= limit) return
       const path = join(folder, entry)
       const stat = lstatSync(path, { throwIfNoEntry: false })
-      if (stat?.isDirectory()) walk(path)
+      if (stat?.isDirectory()) subfolders.push(path)
       else if (stat?.isFile() && !entry.endsWith('.tmp')) found.push({ path: relative(dir, path).split(sep).join('/'), bytes: stat.size })
     }
+    subfolders.forEach(walk)
   }
   walk(dir)
   return found

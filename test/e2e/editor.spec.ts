@@ -3,7 +3,7 @@
 // then age three photos as a batch and see its contact sheet.
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { expect, test } from '@playwright/test'
 import sharp from 'sharp'
 import { readProvenance } from '../../src/engine/images/provenanceTag'
@@ -126,6 +126,16 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
   await expect(page.getByTestId('batch-sheet')).toBeVisible()
   const manifest = JSON.parse(readFileSync(join(served.home, 'aged', 'manifest.json'), 'utf8'))
   expect(manifest.outputs).toHaveLength(6)
+
+  // Web mode: the results come down to the browser, each file and the whole folder as a zip.
+  const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-file').filter({ hasText: /^manifest\.json$/ }).click()])
+  expect(readFileSync((await json.path())!, 'utf8')).toBe(readFileSync(join(served.home, 'aged', 'manifest.json'), 'utf8'))
+  await expect(page.getByTestId('batch-zip')).toContainText(/zip, \d+ files/)
+  const [zip] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-zip').click()])
+  const listing = spawnSync('python3', ['-c', 'import json,sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(json.dumps([z.testzip(), z.namelist()]))', (await zip.path())!], { encoding: 'utf8' })
+  const [bad, names] = JSON.parse(listing.stdout) as [string | null, string[]]
+  expect(bad).toBeNull()
+  expect(names).toEqual(expect.arrayContaining(['manifest.json', 'manifest.csv', 'contact-sheet.pdf', ...manifest.outputs.map((o: { output: string }) => relative(join(served!.home, 'aged'), resolve(join(served!.home, 'aged'), o.output)))]))
 })
 
 test('open a run’s encoder checkpoint in the editor from the Training view, then drop a photo on it', async ({ page }) => {

@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -7,6 +8,7 @@ import { Studio } from '../../src/engine/studio'
 import { bindWarning, startWebServer, type WebServer } from '../../src/server/server'
 import { HostGuard, isLoopback } from '../../src/server/auth'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { findDownload } from '../../src/engine/downloads'
 import { tempHome } from '../helpers/serve'
 
 const TOKEN = 'test-token-0123456789'
@@ -21,7 +23,7 @@ beforeAll(async () => {
   mkdirSync(staticDir)
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>studio</title>')
   studio = Studio.open(join(home, 'data'), { mode: 'web' })
-  server = await startWebServer({ handlers: createHandlers(studio), events: studio.events, staticDir, token: TOKEN })
+  server = await startWebServer({ handlers: createHandlers(studio), events: studio.events, staticDir, token: TOKEN, downloads: (path) => findDownload(studio, path) })
   origin = new URL(server.url).origin
 })
 afterAll(async () => {
@@ -56,6 +58,45 @@ function openSocket(url: string, headers: Record<string, string> = {}): Promise<
 }
 
 describe('web mode server', () => {
+  it('downloads a batch folder file by file and as a zip, and nothing outside it', async () => {
+    const jobId = '0b6a4a3e-8f00-4c55-9d4e-5d0a1c2b3e4f'
+    const out = join(home, 'aged')
+    mkdirSync(join(out, 'Zoë-1a2b3c4d'), { recursive: true })
+    writeFileSync(join(out, 'manifest.json'), '{"outputs":[]}')
+    writeFileSync(join(out, 'Zoë-1a2b3c4d', 'age60.png'), Buffer.alloc(3000, 7))
+    writeFileSync(join(home, 'secret.txt'), 'not yours')
+    symlinkSync(join(home, 'secret.txt'), join(out, 'link.txt'))
+    studio.catalog.db.prepare("INSERT INTO aging_jobs (id, kind, params, status, out_dir) VALUES (?, 'batch', '{}', 'done', ?)").run(jobId, out)
+
+    const get = (path: string, headers: Record<string, string> = auth) => fetch(`${origin}${path}`, { headers })
+    const listed = await post('/api/call/batch.files', JSON.stringify({ jobId }), auth)
+    expect((await listed.json()).result.files).toEqual([
+      { path: 'manifest.json', bytes: 14 },
+      { path: 'Zoë-1a2b3c4d/age60.png', bytes: 3000 },
+    ])
+    expect((await get(`/download/batch/${jobId}/files/manifest.json`, {})).status).toBe(401)
+    const manifest = await get(`/download/batch/${jobId}/files/manifest.json`)
+    expect([manifest.status, manifest.headers.get('content-type'), await manifest.text()]).toEqual([200, 'application/json', '{"outputs":[]}'])
+    const photo = await get(`/download/batch/${jobId}/files/${encodeURIComponent('Zoë-1a2b3c4d/age60.png')}`)
+    expect(photo.headers.get('content-disposition')).toBe(`attachment; filename="age60.png"; filename*=UTF-8''age60.png`)
+    expect(Buffer.from(await photo.arrayBuffer())).toEqual(Buffer.alloc(3000, 7))
+    for (const path of ['link.txt', '..%2Fsecret.txt', '../secret.txt', '%2E%2E/secret.txt', 'Zo%C3%AB-1a2b3c4d/../../secret.txt', '%E0%A4%A', '']) {
+      const reply = await get(`/download/batch/${jobId}/files/${path}`)
+      expect(reply.status, path).toBe(404)
+      expect(await reply.text(), path).not.toContain('not yours')
+    }
+    expect((await get('/download/batch/00000000-0000-4000-8000-000000000000/all.zip')).status).toBe(404)
+    expect((await fetch(`${origin}/download/batch/${jobId}/all.zip`, { method: 'POST', headers: auth })).status).toBe(404)
+
+    // The zip holds exactly the listed files, intact (checked by Python's zipfile).
+    const zip = await get(`/download/batch/${jobId}/all.zip`)
+    expect(zip.headers.get('content-type')).toBe('application/zip')
+    writeFileSync(join(home, 'all.zip'), Buffer.from(await zip.arrayBuffer()))
+    const check = spawnSync('python3', ['-c', 'import json,sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(json.dumps([z.testzip(), z.namelist(), len(z.read(z.namelist()[1]))]))', join(home, 'all.zip')], { encoding: 'utf8' })
+    expect(JSON.parse(check.stdout)).toEqual([null, ['manifest.json', 'Zoë-1a2b3c4d/age60.png'], 3000])
+    expect(readFileSync(join(home, 'secret.txt'), 'utf8')).toBe('not yours')
+  })
+
   it('binds 127.0.0.1 and prints the token in its URL', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=test-token-0123456789$/)
   })
