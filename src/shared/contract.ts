@@ -166,6 +166,13 @@ export const calls = {
     z.object({ uploadId: UploadId, offset: z.number().int().min(0), data: z.string().max(Math.ceil(UPLOAD_CHUNK_BYTES / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64') }).strict(),
   ).returns<{ received: number }>(),
   'uploads.finish': defineCall(z.object({ uploadId: UploadId }).strict()).returns<{ uploadId: string; name: string; size: number; sha256: string }>(),
+  /**
+   * Moves finished uploads into a managed folder, <home>/imports/<folder>/<path>, keeping the
+   * structure a dropped folder had; library.import and batch.run then take that folder's path.
+   */
+  'uploads.collect': defineCall(
+    z.object({ folder: z.string().min(1).max(100), files: z.array(z.object({ uploadId: UploadId, path: z.string().min(1).max(1024) }).strict()).min(1).max(2000) }).strict(),
+  ).returns<{ folder: string; placed: number }>(),
   /** Checkpoints the editor and batch can use: encoder-phase ones, newest first. */
   'editor.models': defineCall(Empty).returns<AgingModelChoice[]>(),
   'editor.open': defineCall(FileRef).returns<EditorOpened>(),

@@ -114,7 +114,9 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
   await page.goto(served.url)
   await page.getByTestId('nav-batch').click()
   await expect(page.getByTestId('editor-model')).toContainText('imported')
-  await page.getByTestId('batch-paths').fill(folder)
+  // The photos go up from the browser, as an offline investigator's laptop would send them.
+  await page.getByTestId('batch-send-folder').setInputFiles(folder)
+  await expect(page.getByTestId('batch-paths')).toHaveValue(/\/imports\/.* case$/)
   await page.getByTestId('batch-ages').fill('30, 70')
   await page.getByTestId('batch-iterations').fill('2')
   await page.getByTestId('batch-out').fill(join(served.home, 'aged'))

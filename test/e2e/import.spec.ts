@@ -1,6 +1,6 @@
 // Import a folder of real face crops through the Library, then filter, bulk-relabel and watch
 // the histogram follow. The crops come from face-api's demo photos, made at test time.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
@@ -143,4 +143,31 @@ test('curate: sort, rejected tiles say which file and why, a manual age or "revi
   await page.getByTestId('bulk-reviewed').click()
   await expect(page.getByTestId('bulk-message')).toContainText('Reviewed:')
   await expect(page.getByTestId('library-counters')).toContainText('0 flagged')
+})
+
+test('web mode: send a folder from this computer, or drop photos, and import them', async ({ page }) => {
+  await page.goto(served.url)
+  await page.getByTestId('open-import').click()
+  // A folder chosen in the browser: its files go up in chunks, land under the data directory
+  // with their structure, and are imported from there (names parsed as usual).
+  await page.getByTestId('import-send-folder').setInputFiles(folder)
+  await expect(page.getByTestId('import-report')).toContainText('Imported 6 (cacd)', { timeout: 60_000 })
+  await expect(page.getByTestId('import-rejected')).toContainText('broken.jpg: not an image')
+  await expect(page.getByTestId('import-paths')).toHaveValue(new RegExp(`${served.home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/imports/`))
+  await expect(page.getByTestId('library-count')).toHaveText('7 of 7 images')
+  await page.getByTestId('grid-cell').first().locator('button').click()
+  await expect(page.getByTestId('detail-source')).toContainText(`${served.home}/imports/`)
+  await expect(page.getByTestId('detail-box')).toBeVisible()
+
+  // Photos dropped on the panel go the same way.
+  const bytes = readFileSync(join(curate, '52_Old_Timer_0001.jpg')).toString('base64')
+  const transfer = await page.evaluateHandle((data) => {
+    const file = new File([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], '52_Old_Timer_0001.jpg', { type: 'image/jpeg' })
+    const dt = new DataTransfer()
+    dt.items.add(file)
+    return dt
+  }, bytes)
+  await page.getByTestId('import-panel').dispatchEvent('drop', { dataTransfer: transfer })
+  await expect(page.getByTestId('import-report')).toContainText('Imported 1 (cacd)', { timeout: 60_000 })
+  await expect(page.getByTestId('library-count')).toHaveText('8 of 8 images')
 })

@@ -1,9 +1,10 @@
 // Uploads from the browser: bounded in number and in the bytes announced together, abandoned ones
 // freed, and part files a restart cannot continue removed when the studio opens.
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MAX_OPEN_UPLOADS, MAX_UPLOAD_BYTES, Uploads } from '../../src/engine/uploads'
+import { collectUploads } from '../../src/engine/uploadedFolders'
 import { tempHome } from '../helpers/serve'
 
 const homes: string[] = []
@@ -56,5 +57,39 @@ describe('uploads', () => {
     writeFileSync(join(home, 'uploads', '00000000-0000-4000-8000-000000000000.part'), 'half')
     new Uploads(home)
     expect(readdirSync(join(home, 'uploads'))).toEqual([uploadId])
+  })
+
+  it('collects uploads into a managed folder, keeping the structure and refusing hostile names', () => {
+    const home = fresh()
+    const uploads = new Uploads(home)
+    const send = (name: string, text: string) => {
+      const { uploadId } = uploads.begin(name, Buffer.byteLength(text))
+      uploads.chunk(uploadId, 0, Buffer.from(text).toString('base64'))
+      return uploads.finish(uploadId).uploadId
+    }
+    const a = send('a.jpg', 'A')
+    const b = send('b.jpg', 'B')
+    // NFD "Zoë" arrives as NFC; backslashes and doubled separators are separators.
+    const placed = collectUploads(home, uploads, 'case 117', [
+      { uploadId: a, path: 'CACD/17_Zoe\u0308_Kravitz_0017.jpg' },
+      { uploadId: b, path: 'CACD\\\\sub//b.jpg' },
+    ])
+    expect(placed).toEqual({ folder: join(home, 'imports', 'case 117'), placed: 2 })
+    expect(readFileSync(join(placed.folder, 'CACD', '17_Zoë_Kravitz_0017.jpg'), 'utf8')).toBe('A')
+    expect(readFileSync(join(placed.folder, 'CACD', 'sub', 'b.jpg'), 'utf8')).toBe('B')
+    expect(() => uploads.file(a)).toThrow(/no finished upload/)
+
+    const c = send('c.jpg', 'C')
+    const hostile = ['../c.jpg', 'x/../../c.jpg', '.', 'a/./..', 'nul\u0000.jpg', 'q?.jpg', '/'.repeat(3), 'd/'.repeat(40) + 'c.jpg', 'x'.repeat(256)]
+    for (const path of hostile) expect(() => collectUploads(home, uploads, 'case 117', [{ uploadId: c, path }]), path).toThrow(/not a name|empty or too deep/)
+    for (const folder of ['..', '.', 'a/b', 'a\\b', '']) expect(() => collectUploads(home, uploads, folder, [{ uploadId: c, path: 'c.jpg' }]), folder).toThrow()
+    // Never over an existing file; two files to one name are refused before anything moves.
+    expect(() => collectUploads(home, uploads, 'case 117', [{ uploadId: c, path: 'CACD/sub/b.jpg' }])).toThrow(/already exists/)
+    expect(readFileSync(join(placed.folder, 'CACD', 'sub', 'b.jpg'), 'utf8')).toBe('B')
+    const d = send('d.jpg', 'D')
+    expect(() => collectUploads(home, uploads, 'new', [{ uploadId: c, path: 'x.jpg' }, { uploadId: d, path: 'x.jpg' }])).toThrow(/Two files/)
+    expect(existsSync(join(home, 'imports', 'new'))).toBe(false)
+    expect(() => collectUploads(home, uploads, 'new', [{ uploadId: '00000000-0000-4000-8000-000000000000', path: 'x.jpg' }])).toThrow(/no finished upload/)
+    expect(readdirSync(join(home, 'imports'))).toEqual(['case 117'])
   })
 })

@@ -6,6 +6,7 @@ import { storedBatch } from '../aging/batch'
 import { exportModelBundle, importModelBundle } from '../aging/bundle'
 import { OutputExistsError } from '../catalog/files'
 import { batchOutDir, outputFiles } from '../downloads'
+import { collectUploads } from '../uploadedFolders'
 import type { Studio } from '../studio'
 import { studioPath } from './paths'
 
@@ -34,6 +35,7 @@ export function agingHandlers(studio: Studio): AgingCalls {
     'uploads.begin': async ({ name, size }) => uploads.begin(name, size),
     'uploads.chunk': async ({ uploadId, offset, data }) => uploads.chunk(uploadId, offset, data),
     'uploads.finish': async ({ uploadId }) => uploads.finish(uploadId),
+    'uploads.collect': async ({ folder, files }) => collectUploads(studio.home, uploads, folder, files),
 
     'editor.models': async () =>
       catalog.db
