@@ -1,6 +1,6 @@
 /** `age-studio batch`, `export-model` and `import-model`: the batch and bundle calls the UI uses. */
 import { resolve } from 'node:path'
-import { COMPOSITE_MODES, EXPORT_FORMATS, OPTIMIZE_MODES, type BatchReport } from '../shared/aging'
+import { COMPOSITE_MODES, EXPORT_FORMATS, OPTIMIZE_MODES, PAPERS, type BatchReport } from '../shared/aging'
 import type { JobProgress } from '../shared/domain'
 import { intOption, parse, UsageError } from './args'
 import { call } from './client'
@@ -28,7 +28,7 @@ export async function batch({ studio, args, log }: CommandContext): Promise<Comm
     {
       run: { type: 'string' }, model: { type: 'string' }, checkpoint: { type: 'string' }, to: { type: 'string', multiple: true }, out: { type: 'string' },
       variations: { type: 'string' }, spread: { type: 'string' }, optimize: { type: 'string' }, iterations: { type: 'string' },
-      composite: { type: 'string' }, format: { type: 'string' }, resume: { type: 'string' }, force: { type: 'boolean' },
+      composite: { type: 'string' }, format: { type: 'string' }, paper: { type: 'string' }, resume: { type: 'string' }, force: { type: 'boolean' },
     },
     true,
   )
@@ -71,6 +71,7 @@ export async function batch({ studio, args, log }: CommandContext): Promise<Comm
         iterations: intOption('iterations', values.iterations),
         mode: oneOf('composite', values.composite, COMPOSITE_MODES),
         format: oneOf('format', values.format, EXPORT_FORMATS),
+        paper: oneOf('paper', values.paper, PAPERS),
         runId: runId!,
         checkpointId,
         outDir: resolve(values.out),

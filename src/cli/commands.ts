@@ -124,7 +124,7 @@ Commands:
                                    age an aligned face crop: one PNG per target bin plus provenance.json
   batch PATH... (--run RUN_ID | --model BUNDLE) --to AGES --out DIR [--variations K] [--checkpoint ID]
         [--optimize none|pixel|identity] [--iterations N] [--composite residual|replace]
-        [--format png|jpeg] [--spread X] | batch --resume JOB_ID
+        [--format png|jpeg] [--paper a4|letter] [--spread X] | batch --resume JOB_ID
                                    age every photo (largest face) to each age in years, at full size
                                    with provenance; contact sheets, PDF, manifest.json/.csv; Ctrl-C stops
   export-model --run RUN_ID [--checkpoint ID] --out FILE

@@ -12,6 +12,10 @@ export type OptimizeMode = (typeof OPTIMIZE_MODES)[number]
 /** How far variations move from z, in units of the latent prior's standard deviation. */
 export const DEFAULT_SPREAD = 0.35
 
+/** Contact sheet paper sizes. */
+export const PAPERS = ['a4', 'letter'] as const
+export type Paper = (typeof PAPERS)[number]
+
 /** What a batch is asked to do; stored with its job so a resume repeats it exactly. */
 export const BatchRequestSchema = z
   .object({
@@ -27,6 +31,8 @@ export const BatchRequestSchema = z
     runId: z.string().regex(/^run-[\w-]{1,60}$/, 'a run id looks like run-20260101120000-abc123'),
     checkpointId: z.number().int().positive().optional(),
     outDir: z.string().min(1).max(4096),
+    /** The contact sheets' paper. */
+    paper: z.enum(PAPERS).default('a4'),
     /** Replace files already in outDir; without it a folder holding another batch's outputs is refused. */
     force: z.boolean().default(false),
   })

@@ -132,6 +132,11 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
   // Web mode: the results come down to the browser, each file and the whole folder as a zip.
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-file').filter({ hasText: /^manifest\.json$/ }).click()])
   expect(readFileSync((await json.path())!, 'utf8')).toBe(readFileSync(join(served.home, 'aged', 'manifest.json'), 'utf8'))
+  // The contact sheet PDF is a case document: its words are text (file names, hashes, model).
+  const [pdf] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-file').filter({ hasText: /^contact-sheet\.pdf$/ }).click()])
+  const text = spawnSync('pdftotext', [(await pdf.path())!, '-'], { encoding: 'utf8' })
+  if (text.error) console.log(`skipping the PDF text check: ${text.error.message} (apt-get install poppler-utils)`)
+  else for (const needle of ['photo1.jpg', 'photo3.jpg', manifest.outputs[0].inputSha256, manifest.outputs[0].modelHash, 'Target ages 30, 70 years']) expect(text.stdout).toContain(needle)
   await expect(page.getByTestId('batch-zip')).toContainText(/zip, \d+ files/)
   const [zip] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-zip').click()])
   const listing = spawnSync('python3', ['-c', 'import json,sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(json.dumps([z.testzip(), z.namelist()]))', (await zip.path())!], { encoding: 'utf8' })

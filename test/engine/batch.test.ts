@@ -1,4 +1,5 @@
 // Batch age progression and model bundles through the contract's handlers, on real photos.
+import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { createHash } from 'node:crypto'
@@ -37,7 +38,18 @@ beforeAll(async () => {
 }, 300_000)
 afterAll(() => env.close())
 
-const request = (outDir: string) => ({ paths: [caseFolder], ages: [15, 65], variations: 2, optimize: 'pixel' as const, iterations: 2, runId, outDir, force: false })
+const request = (outDir: string) => ({ paths: [caseFolder], ages: [15, 65], variations: 2, optimize: 'pixel' as const, iterations: 2, runId, outDir, force: false, paper: 'a4' as const })
+
+/** What a poppler tool prints, or null (with the reason printed) where poppler-utils is not installed. */
+function poppler(tool: string, args: string[]): string | null {
+  const result = spawnSync(tool, args, { encoding: 'utf8' })
+  if (result.error) {
+    console.log(`skipping the ${tool} check: ${result.error.message} (apt-get install poppler-utils)`)
+    return null
+  }
+  expect(result.status, result.stderr).toBe(0)
+  return result.stdout
+}
 
 describe('batch age progression', () => {
   it('ages three photos into an output folder with contact sheets, a PDF and manifests, all in the catalog', async () => {
@@ -48,9 +60,29 @@ describe('batch age progression', () => {
     expect(report.failed.map((f) => f.path.split('/').pop()).sort()).toEqual(['broken.jpg', 'notes.txt'])
     expect(report.failed.find((f) => f.path.endsWith('broken.jpg'))!.reason).toMatch(/not an image Age Studio can read|cannot decode/)
     expect(report.contactSheets).toHaveLength(1)
-    const sheet = await sharp(report.contactSheets[0]).metadata()
-    expect(sheet.width).toBeGreaterThan(5 * 160) // the input and four aged versions per row
+    // Print-friendly: an A4 page at 150 dpi, mostly white.
+    const sheet = await sharp(report.contactSheets[0]).stats()
+    expect(await sharp(report.contactSheets[0]).metadata()).toMatchObject({ width: 1240, height: 1754 })
+    expect(sheet.channels.slice(0, 3).every((c) => c.mean > 200)).toBe(true)
     expect(readFileSync(report.pdf!).subarray(0, 5).toString()).toBe('%PDF-')
+    // The case information is real text in the PDF: file names, their hashes, model, job, ages.
+    const text = poppler('pdftotext', ['-layout', report.pdf!, '-'])
+    if (text !== null) {
+      for (const name of ['photo1.jpg', 'photo2.jpg', 'photo3.jpg']) {
+        expect(text).toContain(name)
+        expect(text).toContain(sha(join(caseFolder, name)))
+      }
+      expect(text).toContain(report.modelHash)
+      expect(text).toContain(report.jobId)
+      expect(text).toContain(runId)
+      expect(text).toContain('Target ages 15, 65 years')
+      expect(text).toMatch(/65 y v1 · id \d\.\d\d/)
+      expect(poppler('pdfinfo', [report.pdf!])).toMatch(/Page size:\s+595\.28 x 841\.89 pts \(A4\)/)
+      // Every face prints at 150 dpi or more.
+      const images = poppler('pdfimages', ['-list', report.pdf!])!.trim().split('\n').slice(2)
+      expect(images).toHaveLength(3 * 5)
+      for (const line of images) expect(Math.min(Number(line.trim().split(/\s+/)[12]), Number(line.trim().split(/\s+/)[13]))).toBeGreaterThanOrEqual(150)
+    }
 
     const manifest = JSON.parse(readFileSync(report.manifestJson, 'utf8'))
     expect(manifest.outputs).toHaveLength(12)

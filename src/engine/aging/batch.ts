@@ -8,7 +8,7 @@ import { stringify } from 'csv-stringify/sync'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
-import { BatchRequestSchema, type BatchReport, type BatchRequest } from '../../shared/aging'
+import { BatchRequestSchema, modelLimits, type BatchReport, type BatchRequest } from '../../shared/aging'
 import type { Catalog } from '../catalog/catalog'
 import { OutputExistsError, refuseExisting, sha256, writeFileAtomic } from '../catalog/files'
 import { IMAGE_EXTENSIONS, listFiles } from '../datasets/importSources'
@@ -20,7 +20,7 @@ import { agedPhoto, AgeError, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, p
 import { ageToPosition } from './condition'
 import { cellImage, writeContactSheets, type SheetRow } from './contactSheet'
 import { faceRegionPng } from './faceRegion'
-import { loadAgingModel } from './model'
+import { loadAgingModel, type AgingModel } from './model'
 import { addAgingOutput, agingJobExists, finishAgingJob, startAgingJob } from './records'
 
 export { BatchRequestSchema, type BatchRequest }
@@ -124,7 +124,7 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
           }
           cells.push({ png: await cellImage(region), caption: `${age} y${variation ? ` v${variation}` : ''} · id ${distance.toFixed(2)}` })
         }
-        sheet.push({ title: basename(path), cells })
+        sheet.push({ title: basename(path), sha256: photo.sha256, cells })
       } catch (error) {
         if (!(error instanceof AgeError) && !(error instanceof OutputExistsError)) throw error
         failed.push({ path, reason: error.message })
@@ -140,12 +140,23 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
   }
   model.dispose()
 
-  const { pages, pdf } = await writeContactSheets(sheet, outDir)
+  const { pages, pdf } = await writeContactSheets(sheet, { lines: caseLines(model, jobId, backend, request), paper: request.paper }, outDir)
   const manifest = writeManifests(catalog, jobId, outDir)
   finishAgingJob(catalog, jobId, 'done')
   const outputs = (catalog.db.prepare('SELECT COUNT(*) AS n FROM aging_outputs WHERE job_id = ?').get(jobId) as { n: number }).n
   const sheetPreview = pages.length ? dataUrl(await sharp(pages[0]).resize({ width: 1200, withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer(), 'image/jpeg') : null
   return { jobId, outDir, inputs: photos.length, outputs, reused, failed, contactSheets: pages, sheetPreview, pdf, ...(await manifest), modelHash: model.modelHash }
+}
+
+/** The contact sheet's header: what made these images, when, and how to read them. */
+function caseLines(model: AgingModel, jobId: string, backend: string, request: BatchRequest): string[] {
+  const { run, checkpoint } = model
+  return [
+    `Model ${model.modelHash} · run ${run.name ? `"${run.name}" ` : ''}${run.id} · ${run.preset} · checkpoint ${checkpoint.id} (${checkpoint.phase} step ${checkpoint.step})`,
+    `Batch job ${jobId} · made ${new Date().toISOString()} · backend ${backend}`,
+    `Target ages ${request.ages.join(', ')} years · ${request.variations} variation(s) each · refinement ${request.optimize} × ${request.iterations} · composite ${request.mode}`,
+    `"id" is face-api's recognizer distance from the input face: under 0.6 reads as the same person. ${modelLimits(model.imageSize)}`,
+  ]
 }
 
 /** manifest.json and manifest.csv: one entry per output, from the catalog's record of the job. */
