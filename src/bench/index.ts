@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --preset tiny|compact|paper]`: prints the numbers behind the studio's speed
+ * `npm run bench [-- --preset tiny|compact|paper]`, or `npm run bench -- --near-duplicates DIR`
+ * for the near-duplicate hash on a folder of photos: prints the numbers behind the studio's speed
  * targets. Numbers only, no pass/fail: these machines are noisy, so tests never assert timings.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -12,6 +13,7 @@ import { Studio } from '../engine/studio'
 import { backendLadder } from '../engine/training/backendLadder'
 import { torchBackendStatuses } from '../engine/torch/python'
 import { benchImports } from './imports'
+import { benchNearDuplicates } from './nearDuplicates'
 import { benchAging } from './aging'
 import { benchConvolutions, benchTorchStep, benchTrainingStep, trainingBackends } from './training'
 
@@ -41,7 +43,11 @@ async function benchCatalog(): Promise<void> {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { preset: { type: 'string', multiple: true } }, strict: true })
+  const { values } = parseArgs({ options: { preset: { type: 'string', multiple: true }, 'near-duplicates': { type: 'string' } }, strict: true })
+  if (values['near-duplicates']) {
+    for (const line of await benchNearDuplicates(values['near-duplicates'])) console.log(line)
+    return
+  }
   const presets = (values.preset ?? ['tiny', 'compact', 'paper']) as PresetName[]
   for (const name of presets) if (!PRESET_NAMES.includes(name)) throw new Error(`Unknown preset ${name}; use ${PRESET_NAMES.join(', ')}.`)
 

@@ -91,6 +91,26 @@ export interface EditorPrepared {
   model: ModelInfo
 }
 
+/** A region of the photo, in its own pixels. */
+export interface PhotoRegion {
+  x: number
+  y: number
+  width: number
+  height: number
+}
+
+/** The photo around the face, before and after, as asked for by a PhotoView (whole, or zoomed). */
+export interface PhotoViewImage {
+  /** The photo's full size. */
+  width: number
+  height: number
+  /** What the images show, and at what scale (1 = the photo's own pixels). */
+  region: PhotoRegion
+  scale: number
+  before: string
+  after: string
+}
+
 export interface EditorRender {
   position: number
   age: number
@@ -99,6 +119,8 @@ export interface EditorRender {
   /** The face region of the photo before and after, same box and scale. */
   before: string
   after: string
+  /** The requested region of the whole photo, before and after: the aged face in place. */
+  photo: PhotoViewImage
   identityDistance: number
   samePerson: boolean
   refinedIterations: number
@@ -108,7 +130,10 @@ export interface EditorStripItem {
   bin: number
   label: string
   age: number
+  /** G(z, y) at the model's size. */
   face: string
+  /** The face region of the photo with that age composited in, as it would export. */
+  after: string
   identityDistance: number
 }
 

@@ -79,6 +79,8 @@ const Look = {
   mode: z.enum(COMPOSITE_MODES).default('residual'),
 }
 const Variation = z.number().int().min(0).max(64).default(0)
+const Pixels = z.number().int().min(0).max(100_000)
+const ViewRequest = z.object({ x: Pixels, y: Pixels, width: Pixels.min(1), height: Pixels.min(1), maxSide: z.number().int().min(64).max(2048).default(1200) }).strict()
 /** 512 KiB of bytes as base64, well under web mode's 1 MiB message cap. */
 export const UPLOAD_CHUNK_BYTES = 512 * 1024
 
@@ -182,8 +184,9 @@ export const calls = {
   /** Starts identity-preserving refinement in the background; editor.progress events follow. */
   'editor.refine': defineCall(z.object({ sessionId: SessionId, mode: z.enum(OPTIMIZE_MODES).default('identity'), iterations: z.number().int().min(1).max(2000).default(60) }).strict()).returns<{ started: boolean }>(),
   'editor.stop': defineCall(z.object({ sessionId: SessionId }).strict()).returns<{ stopped: boolean }>(),
-  'editor.render': defineCall(z.object({ ...Look, variation: Variation }).strict()).returns<EditorRender>(),
-  'editor.strip': defineCall(z.object({ sessionId: SessionId, variation: Variation, spread: Look.spread }).strict()).returns<EditorStripItem[]>(),
+  /** view: the part of the photo to show (photo pixels) and the longest side to send; default the whole photo at 1200. */
+  'editor.render': defineCall(z.object({ ...Look, variation: Variation, view: ViewRequest.optional() }).strict()).returns<EditorRender>(),
+  'editor.strip': defineCall(z.object({ sessionId: SessionId, variation: Variation, spread: Look.spread, mode: Look.mode }).strict()).returns<EditorStripItem[]>(),
   'editor.variations': defineCall(z.object({ ...Look, count: z.number().int().min(1).max(8).default(4) }).strict()).returns<EditorVariation[]>(),
   'editor.export': defineCall(z.object({ ...Look, variation: Variation, format: z.enum(EXPORT_FORMATS).default('png'), outDir: Path.optional() }).strict()).returns<EditorExport>(),
   'editor.close': defineCall(z.object({ sessionId: SessionId }).strict()).returns<{ closed: boolean }>(),

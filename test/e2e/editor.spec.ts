@@ -69,6 +69,43 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await expect(page.getByTestId('editor-refine-eta')).toHaveText(/^, (\d+ s|\d+ min \d+ s) left$/)
   await expect(page.getByTestId('editor-limits')).toContainText('64×64')
   await expect(page.getByTestId('editor-strip').locator('button')).toHaveCount(6)
+  // The strip shows each age composited into the photo (192 px face regions), not 64×64 model output.
+  await expect.poll(() => page.getByTestId('editor-strip').locator('img').first().evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(192)
+
+  // The whole photo with the aged face in place; 1:1 shows the photo's own pixels around the face.
+  const view = page.getByTestId('editor-split')
+  await expect(view).toHaveAttribute('data-region', '0,0,1920,1280')
+  await page.getByTestId('view-1x').click()
+  await expect(view).not.toHaveAttribute('data-region', '0,0,1920,1280')
+  const [, , regionWidth, regionHeight] = (await view.getAttribute('data-region'))!.split(',').map(Number)
+  const box = (await view.boundingBox())!
+  expect(regionWidth).toBe(Math.round(box.width))
+  expect(regionHeight).toBe(Math.round(box.height))
+  await expect.poll(() => page.getByTestId('editor-after').evaluate((img: HTMLImageElement) => `${img.naturalWidth}x${img.naturalHeight}`)).toBe(`${regionWidth}x${regionHeight}`)
+  // Dragging the photo pans it: another part of the photo is asked for.
+  const before1x = await view.getAttribute('data-region')
+  await page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(box.x + box.width * 0.75 - 150, box.y + box.height / 2 - 60, { steps: 5 })
+  await page.mouse.up()
+  await expect(view).not.toHaveAttribute('data-region', before1x!)
+  // The before/after split is a handle on the image: drag it, or use the arrow keys.
+  const handle = page.getByTestId('editor-split-handle')
+  await expect(handle).toHaveAttribute('aria-valuenow', '50')
+  const knob = (await handle.boundingBox())!
+  await page.mouse.move(knob.x + knob.width / 2, knob.y + knob.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(box.x + box.width * 0.25, knob.y + knob.height / 2, { steps: 5 })
+  await page.mouse.up()
+  expect(Number(await handle.getAttribute('aria-valuenow'))).toBeLessThan(35)
+  await expect(page.getByTestId('editor-after')).toHaveAttribute('style', /clip-path: inset\(0(px)? 0(px)? 0(px)? (2\d|3[0-4])(\.\d+)?%\)/)
+  await handle.focus()
+  const was = Number(await handle.getAttribute('aria-valuenow'))
+  await page.keyboard.press('ArrowRight')
+  await expect(handle).toHaveAttribute('aria-valuenow', String(was + 2))
+  await page.screenshot({ path: '/tmp/editor.png' })
+  await page.getByTestId('view-fit').click()
+  await expect(view).toHaveAttribute('data-region', '0,0,1920,1280')
 
   // Moving the slider changes the aged face and the age shown.
   const after = page.getByTestId('editor-after')

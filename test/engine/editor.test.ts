@@ -73,9 +73,25 @@ describe('the age editor', () => {
     expect(refined.refinedIterations).toBe(4)
     expect(refined.face).not.toBe(old.face)
 
-    const strip = await api['editor.strip']({ sessionId, variation: 0, spread: 0.35 })
+    const strip = await api['editor.strip']({ sessionId, variation: 0, spread: 0.35, mode: 'residual' })
     expect(strip.map((s) => s.label)).toEqual(['0–18', '19–29', '30–39', '40–49', '50–59', '60+'])
     expect(new Set(strip.map((s) => s.face)).size).toBe(6)
+    // The strip shows each age composited into the photo, not the raw 64×64 generator output.
+    expect(new Set(strip.map((s) => s.after)).size).toBe(6)
+    const stripFace = await sharp(Buffer.from(strip[5].after.split(',')[1], 'base64')).metadata()
+    expect([stripFace.width, stripFace.height]).toEqual([192, 192])
+
+    // The photo view: the whole photo by default, or any part of it at its own pixels (1:1).
+    const decode = (url: string) => sharp(Buffer.from(url.split(',')[1], 'base64')).metadata()
+    expect(refined.photo).toMatchObject({ width: 1920, height: 1280, region: { x: 0, y: 0, width: 1920, height: 1280 }, scale: 0.625 })
+    expect([(await decode(refined.photo.after)).width, (await decode(refined.photo.after)).height]).toEqual([1200, 800])
+    const zoomed = await api['editor.render']({ ...look(sessionId, 5), view: { x: 700, y: 300, width: 640, height: 460, maxSide: 640 } })
+    expect(zoomed.photo).toMatchObject({ region: { x: 700, y: 300, width: 640, height: 460 }, scale: 1 })
+    expect([(await decode(zoomed.photo.before)).width, (await decode(zoomed.photo.after)).height]).toEqual([640, 460])
+    expect(zoomed.photo.after).not.toBe(zoomed.photo.before)
+    // A region past the photo's edge is cut to the photo.
+    const edge = await api['editor.render']({ ...look(sessionId, 5), view: { x: 1900, y: 5000, width: 400, height: 400, maxSide: 2048 } })
+    expect(edge.photo.region).toEqual({ x: 1900, y: 1279, width: 20, height: 1 })
     const variations = await api['editor.variations']({ sessionId, position: 4, spread: 0.5, mode: 'residual', count: 3 })
     expect(new Set(variations.map((v) => v.face)).size).toBe(3)
 

@@ -123,12 +123,21 @@ describe('importing photos', () => {
     expect(near.nearDuplicateOf).toBe(original.id)
     // Files that were read but refused stay in the catalog with their reason (the "rejected" filter).
     expect(catalog.images.stats()).toMatchObject({ total: 9, rejected: 5, unlabelled: 4 })
+    // A catalog from before the DCT hash: its old hashes are redone from the files at the next import.
+    catalog.images.setHash(near.id, 'ab'.repeat(32))
+    catalog.db.prepare("UPDATE images SET phash = ?, source_path = '/nowhere/gone.jpg' WHERE id = ?").run('cd'.repeat(32), original.id)
     catalog.close()
 
     // Nothing new the second time, and the report still names every bad file.
     const again = await run('mixed-home', { paths: [folder], format: 'folder' })
     expect(again).toMatchObject({ imported: 0, duplicates: 5 })
     expect(again.rejected.map((r) => [r.file.slice(folder.length + 1), r.reason]).sort()).toEqual(Object.entries(reasons).sort())
+    const reopened = openHome('mixed-home').catalog
+    const hashes = new Map(reopened.images.hashes().map((h) => [h.id, h.phash]))
+    expect(hashes.get(near.id)).toMatch(/^dct1:[0-9a-f]{64}$/)
+    expect(hashes.has(original.id)).toBe(false)
+    expect([...hashes.values()].every((h) => h.startsWith('dct1:'))).toBe(true)
+    reopened.close()
   }, 300_000)
 
   it('estimates ages for an unlabelled folder on request, marked as estimates, and flags unparsed names', async () => {

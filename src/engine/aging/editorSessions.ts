@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { basename, join } from 'node:path'
 import sharp from 'sharp'
 import { AGE_BINS, BIN_COUNT } from '../../shared/ageBins'
-import type { EditorExport, EditorOpened, EditorPrepared, EditorProgress, EditorRender, EditorStripItem, EditorVariation, ExportFormat, ModelInfo, OptimizeMode } from '../../shared/aging'
+import type { CompositeMode, EditorExport, EditorOpened, EditorPrepared, EditorProgress, EditorRender, EditorStripItem, EditorVariation, ExportFormat, ModelInfo, OptimizeMode, PhotoRegion } from '../../shared/aging'
 import type { Catalog } from '../catalog/catalog'
 import { sha256, writeFileAtomic } from '../catalog/files'
 import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
@@ -15,12 +15,14 @@ import { dataUrl, rgbToPng } from '../images/encode'
 import { encodeWithProvenance } from '../images/provenanceTag'
 import { agedPhoto, AgeError, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type AgeParameters, type OpenedPhoto, type PreparedFace } from './agePhoto'
 import { positionToAge } from './condition'
-import { faceRegionPng } from './faceRegion'
+import { faceRegionPng, photoRegionJpeg } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
 import { addAgingOutput, finishAgingJob, startAgingJob } from './records'
 
 const PICKER_SIDE = 1024
 const REGION_SIDE = 320
+/** The strip's composited faces: six across a row, so smaller. */
+const STRIP_SIDE = 192
 
 export class SessionMissing extends Error {}
 
@@ -131,13 +133,23 @@ export class EditorSessions {
     return { stopped: running }
   }
 
-  async render(sessionId: string, parameters: AgeParameters): Promise<EditorRender> {
+  async render(sessionId: string, parameters: AgeParameters & { view?: PhotoRegion & { maxSide: number } }): Promise<EditorRender> {
     const prepared = this.prepared(sessionId)
     const aged = await agedPhoto(prepared, parameters)
     const { transform } = prepared.aligned
     const pixels = prepared.photo.pixels!
     const size = prepared.edit.model.imageSize
+    const view = parameters.view ?? { x: 0, y: 0, width: pixels.width, height: pixels.height, maxSide: 1200 }
+    const [shownBefore, shownAfter] = await Promise.all([photoRegionJpeg(pixels, view, view.maxSide), photoRegionJpeg(aged, view, view.maxSide)])
     return {
+      photo: {
+        width: pixels.width,
+        height: pixels.height,
+        region: shownAfter.region,
+        scale: shownAfter.scale,
+        before: dataUrl(shownBefore.jpeg, 'image/jpeg'),
+        after: dataUrl(shownAfter.jpeg, 'image/jpeg'),
+      },
       position: parameters.position,
       age: positionToAge(parameters.position),
       face: dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size })),
@@ -149,15 +161,16 @@ export class EditorSessions {
     }
   }
 
-  /** Every bin at once, from the same z. */
-  async strip(sessionId: string, variation: number, spread: number): Promise<EditorStripItem[]> {
-    const { edit } = this.prepared(sessionId)
-    const size = edit.model.imageSize
+  /** Every bin at once, from the same z, composited into the photo as an export would be. */
+  async strip(sessionId: string, variation: number, spread: number, mode: CompositeMode = 'residual'): Promise<EditorStripItem[]> {
+    const prepared = this.prepared(sessionId)
+    const size = prepared.edit.model.imageSize
     const items: EditorStripItem[] = []
     for (let bin = 0; bin < BIN_COUNT; bin++) {
-      const rendered = edit.render(bin, variation, spread)
-      const face = dataUrl(await rgbToPng({ data: toBytes(rendered.target), width: size, height: size }))
-      items.push({ bin, label: AGE_BINS[bin], age: positionToAge(bin), face, identityDistance: rendered.identityDistance })
+      const aged = await agedPhoto(prepared, { position: bin, variation, spread, mode })
+      const face = dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size }))
+      const after = dataUrl(await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, STRIP_SIDE))
+      items.push({ bin, label: AGE_BINS[bin], age: positionToAge(bin), face, after, identityDistance: aged.rendered.identityDistance })
     }
     return items
   }

@@ -138,6 +138,17 @@ export class ImageRepo {
     return row?.error
   }
 
+  /** Images whose stored hash is of an older kind (the difference hash used before the DCT hash), to hash again. */
+  legacyHashes(currentPrefix: string): { id: number; sourcePath: string }[] {
+    return this.db
+      .prepare("SELECT id, source_path AS sourcePath FROM images WHERE phash IS NOT NULL AND substr(phash, 1, length(?)) <> ?")
+      .all(currentPrefix, currentPrefix) as { id: number; sourcePath: string }[]
+  }
+
+  setHash(id: number, phash: string | null): void {
+    this.db.prepare('UPDATE images SET phash = ? WHERE id = ?').run(phash, id)
+  }
+
   /** Every stored perceptual hash, for the near-duplicate check of an import. */
   hashes(): { id: number; phash: string }[] {
     return this.db.prepare('SELECT id, phash FROM images WHERE phash IS NOT NULL').all() as { id: number; phash: string }[]

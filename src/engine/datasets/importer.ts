@@ -16,7 +16,7 @@ import { splitKey, type NewImage } from '../catalog/images'
 import { estimateAge } from '../faces/ageEstimator'
 import { alignPhotoFace, PhotoError, type PhotoFace } from '../faces/photoFace'
 import { resizeToPng, rgbToPng } from '../images/encode'
-import { NearDuplicateIndex, perceptualHash } from '../images/phash'
+import { HASH_PREFIX, NearDuplicateIndex, perceptualHash } from '../images/phash'
 import { collectSources, type ImportSource } from './importSources'
 import type { ImportFormat } from './labels'
 import { DEFAULT_SPLITS, splitFor, type SplitPlan } from './splits'
@@ -101,6 +101,7 @@ export async function importPhotos(catalog: Catalog, files: FileStore, options: 
   const name = options.dataset?.trim() || basename(root.toLowerCase().endsWith('.csv') ? dirname(root) : root)
   const plan = options.splits ?? DEFAULT_SPLITS
   const datasetId = catalog.datasets.ensure(name, format, root, { format, splits: plan })
+  await rehashLegacy(catalog)
   const nearDuplicates = new NearDuplicateIndex()
   for (const { id, phash } of catalog.images.hashes()) nearDuplicates.add(id, phash)
   const outcome: ImportOutcome = { datasetId, format, imported: 0, duplicates: 0, rejected: [], flagged: 0, estimated: 0, perBin: emptyPerBin() }
@@ -157,3 +158,15 @@ export async function importPhotos(catalog: Catalog, files: FileStore, options: 
 
 /** The file's bytes; a folder, device, FIFO, socket or oversized file is refused with its reason. */
 const readSource = (path: string): Promise<Buffer> => readRegularFileAsync(path, MAX_FILE_BYTES)
+
+/**
+ * Photos imported before the DCT hash carry a difference hash that cannot be compared with new
+ * ones: hash them again from their files, once. A file gone since leaves no hash (it cannot be
+ * matched, as before it could not be opened).
+ */
+async function rehashLegacy(catalog: Catalog): Promise<void> {
+  for (const { id, sourcePath } of catalog.images.legacyHashes(HASH_PREFIX)) {
+    const hash = await readSource(sourcePath).then(perceptualHash, () => null)
+    catalog.images.setHash(id, hash)
+  }
+}
