@@ -46,7 +46,9 @@ export async function benchNearDuplicates(dir: string, sample = 1000): Promise<s
     `near-duplicates on ${files.length} photos in ${dir} (threshold ${NEAR_DUPLICATE_BITS} of 256 bits; ${(hashSeconds * 1000 / files.length).toFixed(1)} ms a photo to hash):`,
     `  ${pairs.toLocaleString('en')} distinct pairs: ${close.length} within the threshold (${((close.length / pairs) * 1e6).toFixed(3)} per million); ` +
       `closest ${close.length ? Math.min(...close.map((c) => c[2])) : quantile(0)} bits; quantiles 1e-6 ${quantile(1e-6)}, 1e-4 ${quantile(1e-4)}, 1% ${quantile(0.01)}, median ${quantile(0.5)}`,
-    ...close.slice(0, 10).map(([i, j, bits]) => `    ${bits} bits: ${files[i]} ~ ${files[j]}`),
+    `  the pairs within it by distance: ${[0, 11, 21, 31].map((lo) => `${lo}–${lo === 31 ? NEAR_DUPLICATE_BITS : lo + 9} bits: ${close.filter((c) => c[2] >= lo && c[2] <= (lo === 31 ? NEAR_DUPLICATE_BITS : lo + 9)).length}`).join(', ')}`,
+    // The pairs nearest the threshold are the likeliest false positives: look at them.
+    ...close.sort((a, b) => b[2] - a[2]).slice(0, 8).map(([i, j, bits]) => `    ${bits} bits: ${files[i]} ~ ${files[j]}`),
   ]
   const step = Math.max(1, Math.floor(files.length / sample))
   const picked = files.filter((_, i) => i % step === 0).slice(0, sample)
