@@ -103,7 +103,6 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   const was = Number(await handle.getAttribute('aria-valuenow'))
   await page.keyboard.press('ArrowRight')
   await expect(handle).toHaveAttribute('aria-valuenow', String(was + 2))
-  await page.screenshot({ path: '/tmp/editor.png' })
   await page.getByTestId('view-fit').click()
   await expect(view).toHaveAttribute('data-region', '0,0,1920,1280')
 
