@@ -1,8 +1,6 @@
 /** `age-studio age`: age one face with a trained run. */
 import { resolve } from 'node:path'
-import { ageImage, AgeError } from '../engine/aging/ageImage'
-import { OutputExistsError } from '../engine/catalog/files'
-import { StudioError } from '../shared/contract'
+import { ageImage } from '../engine/aging/ageImage'
 import type { OptimizeMode } from '../engine/aging/latentOptimizer'
 import { intOption, parse, UsageError } from './args'
 import type { CommandContext, CommandOutput } from './commands'
@@ -57,11 +55,6 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
     })
     const lines = outcome.outputs.map((o) => `${o.label}\t${o.file}\tidentity distance ${o.identityDistance.toFixed(3)}`)
     return { json: outcome, text: [...lines, `provenance: ${outcome.provenanceFile}`].join('\n') }
-  } catch (error) {
-    // The photo or model cannot be used: a failure (exit 1), not a mistake in the command line.
-    if (error instanceof AgeError) throw new StudioError('bad_input', error.message)
-    if (error instanceof OutputExistsError) throw new StudioError('exists', error.message)
-    throw error
   } finally {
     process.off('SIGINT', stop)
   }

@@ -1,7 +1,7 @@
 /** The age-studio command line. Exit codes: 0 done, 1 failed, 2 bad usage. */
 import { resolveHome } from '../engine/home'
 import { Studio } from '../engine/studio'
-import { StudioError } from '../shared/contract'
+import { errorCode } from '../engine/errors'
 import { GLOBAL_OPTIONS, UsageError } from './args'
 import { COMMANDS, USAGE } from './commands'
 import { join } from 'node:path'
@@ -41,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const usage = error instanceof UsageError
     if (process.env.AGE_STUDIO_DEBUG) process.stderr.write(`${(error as Error).stack}\n`)
-    emitError(usage ? 'usage' : error instanceof StudioError ? error.code : 'failed', (error as Error).message)
+    // A user's refusal keeps its code (bad_input, exists, busy…); anything else is a failure.
+    const code = errorCode(error)
+    emitError(usage ? 'usage' : code === 'internal' ? 'failed' : code, (error as Error).message)
     return usage ? 2 : 1
   } finally {
     await studio?.close()

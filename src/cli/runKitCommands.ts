@@ -1,23 +1,10 @@
 /** `age-studio export-run` and `import-run`: a run taken to a GPU box or cluster, and brought back. */
 import { resolve } from 'node:path'
 import { TrainConfigSchema } from '../shared/training'
-import { StudioError } from '../shared/contract'
-import { OutputExistsError } from '../engine/catalog/files'
-import { exportRunKit, importRunKit, RunKitError } from '../engine/torch/runKit'
+import { exportRunKit, importRunKit } from '../engine/torch/runKit'
 import { parse, UsageError } from './args'
 import type { CommandContext, CommandOutput } from './commands'
 import { CONFIG_OPTIONS, configFromOptions } from './train'
-
-/** The kit's own refusals are failures (exit 1), with the code a script can test. */
-async function kitCall<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (error) {
-    if (error instanceof OutputExistsError) throw new StudioError('exists', error.message)
-    if (error instanceof RunKitError) throw new StudioError('bad_input', error.message)
-    throw error
-  }
-}
 
 export async function exportRun({ studio, args }: CommandContext): Promise<CommandOutput> {
   const { values, positionals } = parse(args, { ...CONFIG_OPTIONS, out: { type: 'string' }, force: { type: 'boolean' } }, true)
@@ -31,14 +18,14 @@ export async function exportRun({ studio, args }: CommandContext): Promise<Comma
   } else {
     config = configFromOptions(studio, values)
   }
-  const kit = await kitCall(() => exportRunKit(studio.catalog, studio.files, config, resolve(values.out!), values.force))
+  const kit = await exportRunKit(studio.catalog, studio.files, config, resolve(values.out!), values.force)
   return { json: kit, text: `Run kit in ${kit.dir}: ${kit.images} training images; see ${kit.dir}/README.md for the torchrun and Slurm lines.` }
 }
 
 export async function importRun({ studio, args }: CommandContext): Promise<CommandOutput> {
   const { positionals } = parse(args, {}, true)
   if (positionals.length !== 1) throw new UsageError('import-run takes one run kit folder.')
-  const imported = await kitCall(() => importRunKit(studio.home, studio.catalog, studio.files, resolve(positionals[0])))
+  const imported = await importRunKit(studio.home, studio.catalog, studio.files, resolve(positionals[0]))
   return {
     json: imported,
     text: `Imported as ${imported.runId} (${imported.status}): ${imported.steps.gan} cGAN and ${imported.steps.encoder} encoder steps, ${imported.checkpoints} checkpoints.`,

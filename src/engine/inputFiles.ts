@@ -6,13 +6,13 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs'
 import { open } from 'node:fs/promises'
+import { BadInput } from './errors'
 
 /**
  * Why a file is not read: `message` in a few words for a list of refused files ("a named pipe,
  * not a regular file"), `sentence` naming the file for an error on its own.
  */
-export class InputFileError extends Error {
-  override name = 'InputFileError'
+export class InputFileError extends BadInput {
   readonly sentence: string
 
   constructor(path: string, reason: string, sentence = `${path} is ${reason}.`) {

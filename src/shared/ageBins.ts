@@ -1,4 +1,4 @@
-/** The six Age-cGAN age bins (design.md): 0–18, 19–29, 30–39, 40–49, 50–59, 60+. */
+/** The six Age-cGAN age bins (docs/architecture.md): 0–18, 19–29, 30–39, 40–49, 50–59, 60+. */
 export const AGE_BINS = ['0–18', '19–29', '30–39', '40–49', '50–59', '60+'] as const
 export const BIN_COUNT = AGE_BINS.length
 

@@ -1,4 +1,4 @@
-// The paper preset is design.md's table exactly; smaller presets and 128 px keep the topology.
+// The paper preset is the table in docs/architecture.md exactly; smaller presets and 128 px keep the topology.
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it } from 'vitest'
 import { buildDiscriminator, buildEncoder, buildGenerator } from '../../src/engine/model/networks'

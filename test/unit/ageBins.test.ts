@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ageToBin, binAgeRange, isValidAge } from '../../src/shared/ageBins'
 
 describe('ageToBin', () => {
-  it('puts each edge age into the bin design.md gives', () => {
+  it('puts each edge age into the bin docs/architecture.md gives', () => {
     const cases: [number, number][] = [
       [0, 0], [18, 0], [19, 1], [29, 1], [30, 2], [39, 2], [40, 3], [49, 3], [50, 4], [59, 4], [60, 5], [116, 5],
     ]

@@ -13,7 +13,7 @@ function sources(dir: string): string[] {
 
 const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^[ \t]*import\s(?:[^'";]*?\sfrom\s)?['"]([^'"]+)['"]/gm)].map((m) => m[1])
 
-describe('layering (design.md)', () => {
+describe('layering (docs/architecture.md)', () => {
   it('nothing under src/engine imports electron', () => {
     const offenders = sources(join(SRC, 'engine')).filter((file) => imports(file).some((m) => m === 'electron' || m.startsWith('electron/')))
     expect(offenders).toEqual([])

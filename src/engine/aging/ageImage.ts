@@ -22,7 +22,7 @@ import { preset } from '../model/presets'
 import { useBackend } from '../tf/backends'
 import { conditionVector } from './condition'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
-import { AgeError, asAgeError, catalogAge, readPhotoFile } from './agePhoto'
+import { asAgeError, catalogAge, readPhotoFile } from './agePhoto'
 import { pickCheckpoint } from './model'
 
 export interface AgeRequest {
@@ -58,7 +58,6 @@ export interface AgeOutcome {
   sourceBinFrom: 'given' | 'catalog label' | 'estimated'
 }
 
-export { AgeError }
 
 interface FaceInput {
   bytes: Uint8Array

@@ -17,12 +17,12 @@ import { applyFaceChange, faceChange, type CompositeMode } from './composite'
 import { ageToPosition, positionToAge } from './condition'
 import { DEFAULT_SPREAD, FaceEdit, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
+import { AgeError } from '../errors'
 
 /** The aligned crop the composite works in; the model sees it brought down to 64 px. */
 export const MASTER_SIZE = 256
 
 /** A photo or request that cannot be aged; a ModelError is one too. */
-export class AgeError extends Error {}
 
 export interface OpenedPhoto {
   bytes: Uint8Array

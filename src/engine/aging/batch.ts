@@ -10,13 +10,14 @@ import { basename, extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
 import { BatchRequestSchema, modelLimits, type BatchReport, type BatchRequest } from '../../shared/aging'
 import type { Catalog } from '../catalog/catalog'
-import { OutputExistsError, refuseExisting, sha256, writeFileAtomic } from '../catalog/files'
+import { refuseExisting, sha256, writeFileAtomic } from '../catalog/files'
+import { AgeError, Cancelled, OutputExistsError } from '../errors'
 import { IMAGE_EXTENSIONS, listFiles } from '../datasets/importSources'
 import { decodePhoto } from '../faces/photoFace'
 import { FaceRecognizer } from '../faces/recognizer'
 import { encodeWithProvenance } from '../images/provenanceTag'
 import { dataUrl } from '../images/encode'
-import { agedPhoto, AgeError, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type PreparedFace } from './agePhoto'
+import { agedPhoto, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type PreparedFace } from './agePhoto'
 import { ageToPosition } from './condition'
 import { cellImage, writeContactSheets, type SheetRow } from './contactSheet'
 import { faceRegionPng } from './faceRegion'
@@ -30,7 +31,7 @@ export interface BatchHooks {
   progress: (done: number, total: number) => void
 }
 
-export class BatchCancelled extends Error {}
+export class BatchCancelled extends Cancelled {}
 
 interface OutputRow {
   input_path: string

@@ -13,18 +13,20 @@ import { sha256, writeFileAtomic } from '../catalog/files'
 import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
 import { dataUrl, rgbToPng } from '../images/encode'
 import { encodeWithProvenance } from '../images/provenanceTag'
-import { agedPhoto, AgeError, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type AgeParameters, type OpenedPhoto, type PreparedFace } from './agePhoto'
+import { agedPhoto, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type AgeParameters, type OpenedPhoto, type PreparedFace } from './agePhoto'
 import { positionToAge } from './condition'
 import { faceRegionPng, photoRegionJpeg } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
 import { addAgingOutput, finishAgingJob, startAgingJob } from './records'
+import { AgeError, NotFound } from '../errors'
 
 const PICKER_SIDE = 1024
 const REGION_SIDE = 320
 /** The strip's composited faces: six across a row, so smaller. */
 const STRIP_SIDE = 192
 
-export class SessionMissing extends Error {}
+/** The photo's session is gone (closed, or the studio restarted). */
+export class SessionMissing extends NotFound {}
 
 interface Session {
   photo: OpenedPhoto

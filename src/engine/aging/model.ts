@@ -11,7 +11,7 @@ import { TrainConfigSchema, type TrainConfig } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import { hashFolder, readModel } from '../model/checkpoint'
 import { preset } from '../model/presets'
-import { AgeError } from './agePhoto'
+import { AgeError } from '../errors'
 
 /** A run, checkpoint or bundle that cannot serve: the user's input, reported as such. */
 export class ModelError extends AgeError {}

@@ -1,27 +1,14 @@
 /** The editor's, batch's, model bundles' and uploads' calls. Heavy work goes to the aging workers. */
 import type { AgingModelChoice } from '../../shared/aging'
-import { StudioError, type Handlers } from '../../shared/contract'
-import { AgeError } from '../aging/agePhoto'
+import type { Handlers } from '../../shared/contract'
 import { storedBatch } from '../aging/batch'
 import { exportModelBundle, importModelBundle } from '../aging/bundle'
-import { OutputExistsError } from '../catalog/files'
 import { batchOutDir, outputFiles } from '../downloads'
 import { collectUploads } from '../uploadedFolders'
 import type { Studio } from '../studio'
 import { studioPath } from './paths'
 
 type AgingCalls = Pick<Handlers, Extract<keyof Handlers, `${'uploads' | 'editor' | 'models' | 'batch'}.${string}`>>
-
-/** Engine errors about the user's input become bad_input replies with their own message. */
-async function userInput<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (error) {
-    if (error instanceof AgeError) throw new StudioError('bad_input', error.message)
-    if (error instanceof OutputExistsError) throw new StudioError('exists', error.message)
-    throw error
-  }
-}
 
 export function agingHandlers(studio: Studio): AgingCalls {
   const { catalog, aging, uploads, home } = studio
@@ -57,10 +44,10 @@ export function agingHandlers(studio: Studio): AgingCalls {
     'editor.export': async ({ sessionId, format, outDir, ...look }) => aging.editorCall('export', sessionId, look, format, outDir && studioPath(studio, outDir, 'The export folder')),
     'editor.close': async ({ sessionId }) => aging.editorCall('close', sessionId),
 
-    'models.export': async ({ runId, checkpointId, out, force }) => userInput(() => exportModelBundle(home, catalog, runId, checkpointId, studioPath(studio, out, 'The bundle file'), force)),
+    'models.export': async ({ runId, checkpointId, out, force }) => exportModelBundle(home, catalog, runId, checkpointId, studioPath(studio, out, 'The bundle file'), force),
     'models.import': async (ref) => {
       const { path } = filePath(ref, 'The bundle file')
-      const { runId, checkpointId, modelHash, alreadyImported } = await userInput(() => importModelBundle(home, catalog, path))
+      const { runId, checkpointId, modelHash, alreadyImported } = await importModelBundle(home, catalog, path)
       return { runId, checkpointId, modelHash, alreadyImported }
     },
 
@@ -70,7 +57,7 @@ export function agingHandlers(studio: Studio): AgingCalls {
       return studio.jobs.run('batch', (job) => aging.batch(job.id, { ...request, paths, outDir }, job), announce)
     },
     'batch.resume': async ({ jobId }) => {
-      const request = await userInput(async () => storedBatch(catalog, jobId))
+      const request = storedBatch(catalog, jobId)
       return studio.jobs.run('batch', (job) => aging.batch(jobId, request, job), announce)
     },
 

@@ -3,10 +3,9 @@
  * every input is checked by zod in the process that receives it, whatever the transport.
  */
 import { z } from 'zod'
-import { calls, isCallName, StudioError, type ApiErrorBody, type Handlers, type Reply } from '../../shared/contract'
+import { calls, isCallName, type ApiErrorBody, type Handlers, type Reply } from '../../shared/contract'
 import { JobCancelled } from '../jobs/jobs'
-import { OutputExistsError } from '../catalog/files'
-import { RunBusyError } from '../catalog/runs'
+import { errorCode } from '../errors'
 
 const fail = (code: ApiErrorBody['code'], message: string): Reply<never> => ({ ok: false, error: { code, message } })
 
@@ -20,12 +19,10 @@ export async function dispatch(handlers: Handlers, name: unknown, input: unknown
     const handler = handlers[name] as (args: unknown) => Promise<unknown>
     return { ok: true, result: await handler(parsed.data) }
   } catch (error) {
-    if (error instanceof StudioError) return fail(error.code, error.message)
     if (error instanceof JobCancelled) return fail('cancelled', `${name} was cancelled.`)
-    if (error instanceof OutputExistsError) return fail('exists', error.message)
-    if (error instanceof RunBusyError) return fail('busy', error.message)
+    const code = errorCode(error)
     const message = error instanceof Error ? error.message : String(error)
-    console.error(`[age-studio] ${name} failed:`, error)
-    return fail('internal', message)
+    if (code === 'internal') console.error(`[age-studio] ${name} failed:`, error)
+    return fail(code, message)
   }
 }

@@ -7,17 +7,10 @@ import { existsSync, linkSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { dataUrl } from '../images/encode'
+import { OutputExistsError } from '../errors'
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
-}
-
-/** An output would replace a file the user has; nothing was written. */
-export class OutputExistsError extends Error {
-  override name = 'OutputExistsError'
-  constructor(readonly path: string) {
-    super(`${path} already exists; choose another name or folder, or ask to replace it (--force).`)
-  }
 }
 
 /**

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3'
 import { hostname } from 'node:os'
 import type { CheckpointSummary, RunStatus, RunSummary } from '../../shared/domain'
 import { METRIC_NAMES, type Losses, type Phase } from '../../shared/training'
+import { RunBusyError } from '../errors'
 
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
@@ -216,9 +217,6 @@ interface Lease {
   heartbeatAt: string | null
 }
 
-export class RunBusyError extends Error {
-  override name = 'RunBusyError'
-}
 
 function leaseHeld(lease: Lease, isAlive: (pid: number) => boolean): boolean {
   if (lease.status !== 'running' && lease.status !== 'paused') return false

@@ -9,14 +9,13 @@ import { basename, extname, join, resolve } from 'node:path'
 import { InputFileError, readRegularFile } from '../inputFiles'
 import { parseLabelCsv } from './csvLabels'
 import { detectNameFormat, parseName, type ImportFormat, type NameFormat, type ParsedName } from './labels'
+import { BadInput } from '../errors'
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic', '.bmp'])
 /** More files than this in one import is a wrong folder (a whole disk), not a dataset. */
 export const MAX_IMPORT_FILES = 2_000_000
 
-export class ImportError extends Error {
-  override name = 'ImportError'
-}
+export class ImportError extends BadInput {}
 
 export interface ImportSource {
   path: string

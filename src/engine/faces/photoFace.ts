@@ -6,6 +6,7 @@
  */
 import sharp from 'sharp'
 import { cropBounds, detectFaces, eyeCentres, eyeTransform, warpCrop, type CropTransform, type DetectedFace } from './align'
+import { BadInput } from '../errors'
 
 /** Photos above this many pixels are refused before decoding (100 MP: a large medium-format frame). */
 export const MAX_PIXELS = 100_000_000
@@ -19,7 +20,7 @@ const PAD_GREY = { r: 128, g: 128, b: 128 }
 /** Pictures this small (longer side, px) are taken for tight face crops. */
 const TIGHT_CROP_SIDE = 400
 
-export class PhotoError extends Error {}
+export class PhotoError extends BadInput {}
 
 export interface PhotoFace {
   /** The aligned master crop, RGB bytes, size×size. */

@@ -8,7 +8,8 @@ import { StudioError } from '../../shared/contract'
 import type { BatchRequest } from '../aging/batch'
 import type { EventHub } from '../events'
 import { SHUTDOWN, type AgingWorkerMessage, type AgingWorkerStart, type EditorArgs, type EditorMethod, type EditorResult } from './agingProtocol'
-import { JobCancelled, type Job } from './jobs'
+import type { Job } from './jobs'
+import { fromFailure } from '../errors'
 import { workerScript } from './workerScript'
 import { workerJob } from './workerJob'
 
@@ -35,7 +36,7 @@ export class AgingHost {
       const pending = this.pending.get(message.id)
       this.pending.delete(message.id)
       if (message.ok) pending?.resolve(message.result)
-      else pending?.reject(new StudioError(message.code, message.error))
+      else pending?.reject(fromFailure(message))
     })
     const lost = (why: string) => {
       if (this.editor !== worker) return
@@ -64,7 +65,6 @@ export class AgingHost {
     const workerData: AgingWorkerStart = { role: 'batch', home: this.home, nativeBinding: this.nativeBinding, jobId, request }
     return workerJob<BatchReport, AgingWorkerMessage>('agingWorker', workerData, job, (message) => {
       if (message.type === 'done') return { result: message.report }
-      if (message.type === 'failed') return { error: message.code === 'cancelled' ? new JobCancelled() : new StudioError(message.code, message.error) }
       return null
     })
   }

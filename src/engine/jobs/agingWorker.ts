@@ -4,20 +4,15 @@
  * worker it runs one batch and reports progress, stopping when told to cancel.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import type { ErrorCode } from '../../shared/contract'
-import { AgeError } from '../aging/agePhoto'
-import { OutputExistsError } from '../catalog/files'
-import { BatchCancelled, runBatch } from '../aging/batch'
-import { EditorSessions, SessionMissing } from '../aging/editorSessions'
+import { runBatch } from '../aging/batch'
+import { EditorSessions } from '../aging/editorSessions'
+import { errorCode } from '../errors'
 import { Catalog } from '../catalog/catalog'
 import { useBackend } from '../tf/backends'
 import { SHUTDOWN, type AgingWorkerMessage, type AgingWorkerStart, type EditorRequest } from './agingProtocol'
 
 const start = workerData as AgingWorkerStart
 const post = (message: AgingWorkerMessage) => parentPort!.postMessage(message)
-
-const codeOf = (error: unknown): ErrorCode =>
-  error instanceof SessionMissing ? 'not_found' : error instanceof BatchCancelled ? 'cancelled' : error instanceof OutputExistsError ? 'exists' : error instanceof AgeError ? 'bad_input' : 'internal'
 
 async function editor(catalog: Catalog, backend: string): Promise<void> {
   const sessions = new EditorSessions(start.home, catalog, backend, (progress) => post({ type: 'editor.progress', progress }))
@@ -29,7 +24,7 @@ async function editor(catalog: Catalog, backend: string): Promise<void> {
       const method = sessions[request.method] as (...args: unknown[]) => unknown
       post({ type: 'reply', id: request.id, ok: true, result: await method.apply(sessions, request.args) })
     } catch (error) {
-      post({ type: 'reply', id: request.id, ok: false, code: codeOf(error), error: (error as Error).message })
+      post({ type: 'reply', id: request.id, ok: false, code: errorCode(error), error: (error as Error).message })
     }
   })
 }
@@ -45,7 +40,7 @@ async function batch(catalog: Catalog, backend: string): Promise<void> {
     })
     post({ type: 'done', report })
   } catch (error) {
-    post({ type: 'failed', code: codeOf(error), error: (error as Error).message })
+    post({ type: 'failed', code: errorCode(error), error: (error as Error).message })
   } finally {
     catalog.close()
   }

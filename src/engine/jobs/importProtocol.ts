@@ -1,4 +1,5 @@
 /** Messages between the studio and an import worker thread. */
+import type { ErrorCode } from '../../shared/contract'
 import type { ImportOptions, ImportOutcome } from '../datasets/importer'
 
 export interface ImportWorkerStart {
@@ -10,4 +11,4 @@ export interface ImportWorkerStart {
 export type ImportWorkerMessage =
   | { type: 'progress'; done: number; total: number }
   | { type: 'done'; outcome: ImportOutcome }
-  | { type: 'cancelled' | 'failed'; error: string; badInput: boolean }
+  | { type: 'failed'; code: ErrorCode; error: string }

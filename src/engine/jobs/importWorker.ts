@@ -8,6 +8,7 @@ import { FileStore } from '../catalog/files'
 import { importPhotos } from '../datasets/importer'
 import { useInferenceBackend } from '../tf/backends'
 import { JobCancelled } from './jobs'
+import { failure } from '../errors'
 import type { ImportWorkerMessage, ImportWorkerStart } from './importProtocol'
 
 const start = workerData as ImportWorkerStart
@@ -29,7 +30,7 @@ async function main() {
     })
     post({ type: 'done', outcome })
   } catch (error) {
-    post({ type: error instanceof JobCancelled ? 'cancelled' : 'failed', error: (error as Error).message, badInput: (error as Error).name === 'ImportError' })
+    post({ type: 'failed', ...failure(error) })
   } finally {
     catalog.close()
   }

@@ -1,16 +1,13 @@
 /** Runs an import in a worker thread as a studio job: progress relayed, cancel forwarded. */
-import { StudioError } from '../../shared/contract'
 import type { ImportOptions, ImportOutcome } from '../datasets/importer'
 import { workerJob } from './workerJob'
 import type { ImportWorkerMessage, ImportWorkerStart } from './importProtocol'
-import { JobCancelled, type Job } from './jobs'
+import type { Job } from './jobs'
 
 export function importInWorker(home: string, nativeBinding: string | undefined, options: ImportOptions, job: Job): Promise<ImportOutcome> {
   const workerData: ImportWorkerStart = { home, nativeBinding, options }
   return workerJob<ImportOutcome, ImportWorkerMessage>('importWorker', workerData, job, (message) => {
     if (message.type === 'done') return { result: message.outcome }
-    if (message.type === 'cancelled') return { error: new JobCancelled() }
-    if (message.type === 'failed') return { error: message.badInput ? new StudioError('bad_input', message.error) : new Error(message.error) }
     return null
   })
 }

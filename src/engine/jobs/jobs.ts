@@ -5,13 +5,11 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { JobKind } from '../../shared/domain'
+import { Cancelled } from '../errors'
 import type { EventHub } from '../events'
 
-export class JobCancelled extends Error {
-  constructor() {
-    super('cancelled')
-    this.name = 'JobCancelled'
-  }
+export class JobCancelled extends Cancelled {
+  override name = 'JobCancelled'
 }
 
 export class Job {

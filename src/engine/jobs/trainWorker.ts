@@ -7,6 +7,7 @@ import { Catalog } from '../catalog/catalog'
 import { FileStore } from '../catalog/files'
 import { createRun, trainRun, type RunControl } from '../training/trainer'
 import type { WorkerCommand, WorkerMessage, WorkerStart } from './trainingProtocol'
+import { failure } from '../errors'
 
 const start = workerData as WorkerStart
 const post = (message: WorkerMessage) => parentPort!.postMessage(message)
@@ -36,7 +37,7 @@ async function main() {
     )
     last = { type: 'done', outcome }
   } catch (error) {
-    last = { type: 'failed', error: (error as Error).message }
+    last = { type: 'failed', ...failure(error) }
   } finally {
     catalog.close()
   }

@@ -1,5 +1,5 @@
 /** Messages between the studio and a training worker thread. */
-import type { EventName, StudioEvents } from '../../shared/contract'
+import type { ErrorCode, EventName, StudioEvents } from '../../shared/contract'
 import type { RunOutcome } from '../training/trainer'
 
 export interface WorkerStart {
@@ -17,4 +17,4 @@ export type WorkerMessage =
   | { type: 'started'; runId: string }
   | { type: 'event'; event: EventName; payload: StudioEvents[EventName] }
   | { type: 'done'; outcome: RunOutcome }
-  | { type: 'failed'; error: string }
+  | { type: 'failed'; code: ErrorCode; error: string }

@@ -4,12 +4,16 @@
  * the thread, and a CLI, alive).
  */
 import { Worker } from 'node:worker_threads'
-import type { Job } from './jobs'
+import type { ErrorCode } from '../../shared/contract'
+import { fromFailure } from '../errors'
+import { JobCancelled, type Job } from './jobs'
 import { workerScript } from './workerScript'
 
 type Progress = { type: 'progress'; done: number; total: number }
+/** Every worker reports failure this one way (engine/errors.ts `failure`). */
+type Failed = { type: 'failed'; code: ErrorCode; error: string }
 
-/** outcome() turns a worker's last message into the job's result or error; null for "not yet". */
+/** outcome() turns a worker's 'done' message into the job's result; null for "not yet". */
 export async function workerJob<T, M extends { type: string }>(
   name: Parameters<typeof workerScript>[0],
   workerData: unknown,
@@ -20,8 +24,12 @@ export async function workerJob<T, M extends { type: string }>(
   const cancel = () => worker.postMessage('cancel')
   job.signal.addEventListener('abort', cancel)
   return new Promise<T>((resolve, reject) => {
-    worker.on('message', (message: M | Progress) => {
+    worker.on('message', (message: M | Progress | Failed) => {
       if (message.type === 'progress') return job.progress((message as Progress).done, (message as Progress).total)
+      if (message.type === 'failed') {
+        const failed = message as Failed
+        return reject(failed.code === 'cancelled' ? new JobCancelled() : fromFailure(failed))
+      }
       const settled = outcome(message as M)
       if (settled) 'result' in settled ? resolve(settled.result) : reject(settled.error)
     })

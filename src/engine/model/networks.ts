@@ -1,6 +1,6 @@
 /**
  * The Age-cGAN networks as small model-building functions (in the style of tfjs-examples'
- * mnist-acgan). Shapes follow design.md; a preset only changes widths and depth.
+ * mnist-acgan). Shapes follow docs/architecture.md; a preset only changes widths and depth.
  */
 import * as tf from '@tensorflow/tfjs'
 import type { Preset } from './presets'

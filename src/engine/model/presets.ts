@@ -1,5 +1,5 @@
 /**
- * Network sizes as data. `paper` is design.md's table exactly; `compact` and `tiny` keep the
+ * Network sizes as data. `paper` is the table in docs/architecture.md exactly; `compact` and `tiny` keep the
  * topology with fewer channels. imageSize 128 adds one up/down block to every network.
  */
 export interface Preset {

@@ -1,5 +1,5 @@
 /**
- * The tfjs backend ladder (design.md), best first: tfjs-node-gpu (CUDA), tfjs-node
+ * The tfjs backend ladder (docs/architecture.md), best first: tfjs-node-gpu (CUDA), tfjs-node
  * (libtensorflow), cpu-blas (tfjs CPU + the native BLAS kernels), cpu. wasm is used for
  * inference only: it has no Conv2DBackpropFilter, so it cannot train convolutions.
  */

@@ -11,13 +11,13 @@ import { join, relative } from 'node:path'
 import { TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import type { FileStore } from '../catalog/files'
-import { OutputExistsError } from '../catalog/files'
+import { BadInput, OutputExistsError } from '../errors'
 import { hashFolder, isPartial, readModel } from '../model/checkpoint'
 import { preset } from '../model/presets'
 import { TRAINER_DIR } from './python'
 import { writeDataset, writeTemplates } from './torchRun'
 
-export class RunKitError extends Error {}
+export class RunKitError extends BadInput {}
 
 const kitReadme = (config: TrainConfig, images: number) => `# Age Studio run kit
 

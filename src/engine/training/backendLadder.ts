@@ -1,5 +1,5 @@
 /**
- * The whole training ladder, best first (design.md): torch-cuda, tfjs-node-gpu, tfjs-node,
+ * The whole training ladder, best first (docs/architecture.md): torch-cuda, tfjs-node-gpu, tfjs-node,
  * torch-cpu, cpu+blas, cpu, and wasm for inference. A run that names no backend takes the first
  * available one that trains, except torch-cpu: it is faster than cpu+blas (stack.md: 1.4–1.6×)
  * but starts a Python process and gives up tfjs's byte-exact resume, so it is chosen by name.
