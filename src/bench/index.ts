@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { BIN_COUNT } from '../shared/ageBins'
 import { createHandlers } from '../engine/api/handlers'
 import { PRESET_NAMES, type PresetName } from '../engine/model/presets'
 import { Studio } from '../engine/studio'
@@ -33,7 +34,7 @@ async function benchCatalog(): Promise<void> {
     console.log(`demo dataset: ${count} faces in ${demoSeconds.toFixed(2)} s = ${(count / demoSeconds).toFixed(1)} faces/s`)
     const pages = 50
     const [, listSeconds] = await timed(async () => {
-      for (let i = 0; i < pages; i++) await handlers['library.list']({ bin: i % 6, status: 'all', sort: 'imported', offset: 0, limit: 100 })
+      for (let i = 0; i < pages; i++) await handlers['library.list']({ bin: i % BIN_COUNT, status: 'all', sort: 'imported', offset: 0, limit: 100 })
     })
     console.log(`library.list: ${((listSeconds / pages) * 1000).toFixed(1)} ms per page of 100 (with thumbnails)`)
   } finally {

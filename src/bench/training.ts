@@ -1,5 +1,6 @@
 /** Training throughput: one full D + G step at batch 32, per preset and backend. */
 import * as tf from '@tensorflow/tfjs'
+import { BIN_COUNT } from '../shared/ageBins'
 import { Rng } from '../shared/rng'
 import { buildDiscriminator, buildGenerator } from '../engine/model/networks'
 import { preset, type PresetName } from '../engine/model/presets'
@@ -19,10 +20,10 @@ export async function benchTrainingStep(name: PresetName, backend: BackendName, 
   const p = preset(name)
   const models = { generator: buildGenerator(p), discriminator: buildDiscriminator(p), optG: makeAdam(2e-4, 0.5), optD: makeAdam(2e-4, 0.5) }
   const rng = new Rng(1)
-  const bins = Array.from({ length: batch }, (_, i) => i % 6)
+  const bins = Array.from({ length: batch }, (_, i) => i % BIN_COUNT)
   const images = tf.randomUniform([batch, p.imageSize, p.imageSize, 3], -1, 1) as tf.Tensor4D
   const labels = oneHot(bins, 6)
-  const step = () => ganStep(models, { images, labels, bins }, rng, { zDim: p.zDim, bins: 6, labelSmoothing: 0 })
+  const step = () => ganStep(models, { images, labels, bins }, rng, { zDim: p.zDim, bins: BIN_COUNT, labelSmoothing: 0 })
   step() // warm-up: first-use allocations and BLAS thread start
   const rounds: number[] = []
   for (let round = 0; round < roundCount; round++) {

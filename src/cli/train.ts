@@ -88,17 +88,17 @@ export function configFromOptions(studio: CommandContext['studio'], values: Conf
     balanceClasses: values.balance,
     ...(lr === undefined ? {} : { lrG: lr, lrD: lr, lrE: lr }),
   }
-  const epochs = intOption('epochs', values.epochs)
-  if (epochs !== undefined) {
-    const batch = input.batch ?? 32
-    const images = studio.catalog.db
-      .prepare(`SELECT COUNT(*) AS n FROM images WHERE split = 'train' AND excluded = 0 AND age_bin IS NOT NULL ${datasetId ? 'AND dataset_id = ?' : ''}`)
-      .get(...(datasetId ? [datasetId] : [])) as { n: number }
-    input.steps = Math.max(1, Math.ceil((epochs * images.n) / batch))
+  const parse = (given: TrainConfigInput) => {
+    const parsed = TrainConfigSchema.safeParse(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)))
+    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '))
+    return parsed.data
   }
-  const parsed = TrainConfigSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)))
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '))
-  return parsed.data
+  const epochs = intOption('epochs', values.epochs)
+  if (epochs === undefined) return parse(input)
+  // An epoch is one pass over exactly what the run will train on (the same selection as runs.preview).
+  const config = parse(input)
+  const images = studio.catalog.images.trainingRows(config).length
+  return parse({ ...input, steps: Math.max(1, Math.ceil((epochs * images) / config.batch)) })
 }
 
 function resolveDataset(studio: CommandContext['studio'], value: string | undefined): number | undefined {

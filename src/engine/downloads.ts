@@ -43,9 +43,9 @@ export function outputFiles(dir: string, limit = 100_000): OutputFile[] {
 
 /** The output folder of a batch job, or a not_found error. */
 export function batchOutDir(studio: Studio, jobId: string): string {
-  const row = studio.catalog.db.prepare("SELECT out_dir AS outDir FROM aging_jobs WHERE id = ? AND kind = 'batch'").get(jobId) as { outDir: string | null } | undefined
-  if (!row?.outDir) throw new StudioError('not_found', `There is no batch ${jobId}.`)
-  return row.outDir
+  const outDir = studio.catalog.agingJobs.batchOutDir(jobId)
+  if (!outDir) throw new StudioError('not_found', `There is no batch ${jobId}.`)
+  return outDir
 }
 
 const RUN_CSV = /^\/download\/runs\/(run-[\w-]{1,60})\/metrics\.csv$/
@@ -58,7 +58,7 @@ export function findDownload(studio: Studio, pathname: string): Download {
   if (match) {
     const runId = match[1]
     if (!studio.catalog.runs.get(runId)) throw new StudioError('not_found', `There is no run ${runId}.`)
-    return { kind: 'text', name: `${runId}-metrics.csv`, type: 'text/csv; charset=utf-8', chunks: () => metricsCsv(studio.catalog.db, runId) }
+    return { kind: 'text', name: `${runId}-metrics.csv`, type: 'text/csv; charset=utf-8', chunks: () => metricsCsv(studio.catalog.runs, runId) }
   }
   match = BATCH_ZIP.exec(pathname)
   if (match) {

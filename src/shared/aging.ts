@@ -12,6 +12,9 @@ export type OptimizeMode = (typeof OPTIMIZE_MODES)[number]
 /** How far variations move from z, in units of the latent prior's standard deviation. */
 export const DEFAULT_SPREAD = 0.35
 
+/** face-api's recognizer distance under which two faces read as the same person. */
+export const SAME_PERSON_DISTANCE = 0.6
+
 /** Contact sheet paper sizes. */
 export const PAPERS = ['a4', 'letter'] as const
 export type Paper = (typeof PAPERS)[number]

@@ -20,7 +20,7 @@ import type {
   RunSummary,
 } from './domain'
 import { AGE_SOURCES, IMAGE_SORTS, IMAGE_STATUSES, IMPORT_FORMATS, SPLITS } from './domain'
-import { MAX_AGE } from './ageBins'
+import { BIN_COUNT, MAX_AGE } from './ageBins'
 import { TrainConfigSchema, type Phase, type RunProgress } from './training'
 import {
   BatchRequestSchema,
@@ -48,7 +48,7 @@ function defineCall<I extends z.ZodType>(input: I) {
 }
 
 const Id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
-const Bin = z.number().int().min(0).max(5)
+const Bin = z.number().int().min(0).max(BIN_COUNT - 1)
 const Empty = z.object({}).strict()
 const RunId = z.string().regex(/^run-[\w-]{1,60}$/, 'a run id looks like run-20260101120000-abc123')
 const RunRef = z.object({ runId: RunId }).strict()
@@ -70,7 +70,7 @@ const SessionId = z.string().uuid()
 const Path = z.string().min(1).max(4096)
 /** A file by path (desktop, CLI) or by a finished upload (web mode). */
 const FileRef = z.union([z.object({ path: Path }).strict(), z.object({ uploadId: UploadId }).strict()])
-const Position = z.number().min(0).max(5)
+const Position = z.number().min(0).max(BIN_COUNT - 1)
 /** How a face is aged and put back: the knobs render, variations and export share. */
 const Look = {
   sessionId: SessionId,

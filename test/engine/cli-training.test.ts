@@ -90,6 +90,21 @@ describe('age-studio train and age', () => {
     expect(existsSync(join(out, 'age-bin5.png'))).toBe(true)
   }, 120_000)
 
+  it('--epochs counts exactly the images the run trains on', () => {
+    // Leave three training images out: an epoch is one pass over what remains.
+    const studio = Studio.open(home, { mode: 'cli' })
+    const train = studio.catalog.images.trainingRows({ splits: ['train'], includeExcluded: false })
+    studio.catalog.images.update(studio.catalog.images.ids({ split: 'train' }, 3), { excluded: true })
+    const kept = studio.catalog.images.trainingRows({ splits: ['train'], includeExcluded: false }).length
+    void studio.close()
+    expect(kept).toBe(train.length - 3)
+    const trained = cli(['train', '--preset', 'tiny', '--phase', 'gan', '--epochs', '2', '--batch', '8', '--checkpoint-every', '1000', '--sample-every', '1000'])
+    expect(trained.code, trained.stderr).toBe(0)
+    const run = cli(['runs']).body.runs.find((r: { id: string }) => r.id === trained.body.runId)
+    expect(run.config.steps).toBe(Math.ceil((2 * kept) / 8))
+    expect(run.phaseSteps.gan).toBe(run.config.steps)
+  }, 120_000)
+
   it('rejects bad train and age arguments clearly', () => {
     const cases: [string[], RegExp][] = [
       [['train', '--preset', 'huge'], /preset/],

@@ -33,7 +33,7 @@ const finished = async (runId: string) => {
   await expect.poll(() => status(runId), { timeout: 120_000 }).toMatch(/done|cancelled/)
   await expect.poll(async () => ((await call('runs.get', { runId })) as { training: boolean }).training, { timeout: 30_000 }).toBe(false)
 }
-const csvText = (runId: string) => [...metricsCsv(env.studio.catalog.db, runId)].join('')
+const csvText = (runId: string) => [...metricsCsv(env.studio.catalog.runs, runId)].join('')
 
 describe('run names, notes, metrics CSV and delete', () => {
   it('writes every step of both phases as one CSV row, across page boundaries', () => {

@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AGE_BINS, ageToBin } from '../../shared/ageBins'
-import { TrainConfigSchema } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import { refuseExisting, sha256, writeFileAtomic } from '../catalog/files'
 import { estimateAge } from '../faces/ageEstimator'
@@ -17,13 +16,11 @@ import type { Box } from '../../shared/domain'
 import { alignPhotoFace, decodePhoto, photoSize } from '../faces/photoFace'
 import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
 import { rgbToPng } from '../images/encode'
-import { readModel } from '../model/checkpoint'
-import { preset } from '../model/presets'
 import { useBackend } from '../tf/backends'
-import { conditionVector } from './condition'
+import { conditionVector, positionToAge } from './condition'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
-import { asAgeError, catalogAge, readPhotoFile } from './agePhoto'
-import { pickCheckpoint } from './model'
+import { asAgeError, readPhotoFile } from './agePhoto'
+import { loadAgingModel, pickCheckpoint } from './model'
 
 export interface AgeRequest {
   runId: string
@@ -87,32 +84,31 @@ async function readFace(path: string, size: number): Promise<FaceInput> {
 }
 
 export async function ageImage(home: string, catalog: Catalog, request: AgeRequest): Promise<AgeOutcome> {
-  const { run, checkpoint } = pickCheckpoint(catalog, request.runId, request.checkpointId)
+  pickCheckpoint(catalog, request.runId, request.checkpointId) // a missing run or checkpoint is said before any work
   const overwrite = request.force === true
   const planned = ['input-aligned.png', 'provenance.json', ...request.targets.map((bin) => `age-bin${bin}.png`)]
   refuseExisting(planned.map((name) => join(request.outDir, name)), overwrite)
-  const config = TrainConfigSchema.parse(run.config)
-  const p = preset(config.preset, config.imageSize)
   // Before any face-api call: its wasm build registers a higher-priority backend that is never started.
   const backend = await useBackend()
+  const model = await loadAgingModel(home, catalog, request.runId, request.checkpointId)
+  const { run, checkpoint, generator } = model
+  const p = { imageSize: model.imageSize }
   const { bytes, rgb, face } = await readFace(request.input, p.imageSize)
   const inputSha = sha256(bytes)
 
   let sourceBin = request.sourceBin
   let sourceBinFrom: AgeOutcome['sourceBinFrom'] = 'given'
   if (sourceBin === undefined) {
-    const labelled = catalogAge(catalog, inputSha)
+    const labelled = catalog.images.ageOf(inputSha)
     sourceBin = ageToBin(labelled ?? Math.round(await estimateAge(rgb, p.imageSize))) ?? 2
     sourceBinFrom = labelled !== undefined ? 'catalog label' : 'estimated'
   }
 
-  const generator = await readModel(join(home, checkpoint.dir, 'generator'))
-  const encoder = await readModel(join(home, checkpoint.dir, 'encoder'))
   const recognizer = await FaceRecognizer.load()
   const x = tf.tidy(() => tf.tensor4d(rgb, [1, p.imageSize, p.imageSize, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
   const y0 = conditionVector(sourceBin)
   const started = new Date()
-  const optimizer = new LatentOptimizer(generator, encoder, recognizer)
+  const optimizer = new LatentOptimizer(generator, model.encoder, recognizer)
   const { z0, z, losses } = await optimizer.optimize(x, y0, {
     mode: request.optimize,
     iterations: request.iterations,
@@ -141,8 +137,7 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
     inputDescriptor.dispose()
   } finally {
     tf.dispose([x, y0, z0, z])
-    generator.dispose()
-    encoder.dispose()
+    model.dispose()
   }
 
   const jobId = randomUUID()
@@ -160,6 +155,7 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
     input: { path: request.input, sha256: inputSha, face },
     run: { id: run.id, preset: run.preset, seed: run.seed, config: run.config },
     checkpoint: { id: checkpoint.id, phase: checkpoint.phase, step: checkpoint.step, sha256: checkpoint.sha256, encoderTrained: checkpoint.phase === 'encoder' },
+    modelHash: model.modelHash,
     parameters,
     backend: backend.name,
     startedAt: started.toISOString(),
@@ -172,16 +168,12 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   }
   const provenanceFile = join(request.outDir, 'provenance.json')
   await writeFileAtomic(provenanceFile, JSON.stringify(provenance, null, 2), { overwrite })
-  catalog.transaction(() => {
-    catalog.db
-      .prepare("INSERT INTO aging_jobs (id, kind, checkpoint_id, params, status, finished_at) VALUES (?, 'single', ?, ?, 'done', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
-      .run(jobId, checkpoint.id, JSON.stringify(parameters))
-    const insert = catalog.db.prepare(
-      'INSERT INTO aging_outputs (job_id, input_path, input_sha256, target_age, output_file, output_sha256, identity_distance, provenance) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    )
-    for (const output of outputs) {
-      insert.run(jobId, request.input, inputSha, output.bin, output.file, output.sha256, output.identityDistance, JSON.stringify(provenance))
-    }
-  })
+  catalog.agingJobs.record(
+    { id: jobId, kind: 'single', checkpointId: checkpoint.id, modelHash: model.modelHash, params: parameters, outDir: request.outDir },
+    outputs.map((output) => ({
+      jobId, inputPath: request.input, inputSha256: inputSha, targetAge: positionToAge(output.bin), variation: 0,
+      outputFile: output.file, outputSha256: output.sha256, identityDistance: output.identityDistance, provenance,
+    })),
+  )
   return { jobId, provenanceFile, outputs, sourceBin, sourceBinFrom }
 }

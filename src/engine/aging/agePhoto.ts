@@ -79,13 +79,9 @@ export interface PreparedFace {
 
 /** The face's current age: as given, else its catalog label (same photo bytes), else estimated. */
 /** The age the catalog holds for these exact photo bytes, if any. */
-export function catalogAge(catalog: Catalog, sha: string): number | undefined {
-  return (catalog.db.prepare('SELECT age FROM images WHERE sha256 = ? AND age IS NOT NULL').get(sha) as { age: number } | undefined)?.age
-}
-
 async function sourceAge(catalog: Catalog, photo: OpenedPhoto, crop: Uint8Array, given?: number): Promise<{ age: number; from: SourceFrom }> {
   if (given !== undefined) return { age: given, from: 'given' }
-  const labelled = catalogAge(catalog, photo.sha256)
+  const labelled = catalog.images.ageOf(photo.sha256)
   if (labelled !== undefined) return { age: labelled, from: 'catalog label' }
   return { age: Math.round(await estimateAge(crop, MASTER_SIZE)), from: 'estimated' }
 }

@@ -8,7 +8,7 @@ import { stringify } from 'csv-stringify/sync'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
-import { BatchRequestSchema, modelLimits, type BatchReport, type BatchRequest } from '../../shared/aging'
+import { BatchRequestSchema, modelLimits, SAME_PERSON_DISTANCE, type BatchReport, type BatchRequest } from '../../shared/aging'
 import type { Catalog } from '../catalog/catalog'
 import { refuseExisting, sha256, writeFileAtomic } from '../catalog/files'
 import { AgeError, Cancelled, OutputExistsError } from '../errors'
@@ -22,7 +22,6 @@ import { ageToPosition } from './condition'
 import { cellImage, writeContactSheets, type SheetRow } from './contactSheet'
 import { faceRegionPng } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
-import { addAgingOutput, agingJobExists, finishAgingJob, startAgingJob } from './records'
 
 export { BatchRequestSchema, type BatchRequest }
 
@@ -33,18 +32,6 @@ export interface BatchHooks {
 
 export class BatchCancelled extends Cancelled {}
 
-interface OutputRow {
-  input_path: string
-  input_sha256: string
-  target_age: number
-  variation: number
-  output_file: string
-  output_sha256: string
-  identity_distance: number
-  provenance: string
-  created_at: string
-}
-
 const key = (sha: string, age: number, variation: number) => `${sha}:${age}:${variation}`
 
 /** The stored request of an earlier batch, for resuming it. */
@@ -52,9 +39,9 @@ const key = (sha: string, age: number, variation: number) => `${sha}:${age}:${va
 const BATCH_FILES = ['manifest.json', 'manifest.csv', 'contact-sheet.pdf', 'contact-sheet-01.png']
 
 export function storedBatch(catalog: Catalog, jobId: string): BatchRequest {
-  const row = catalog.db.prepare("SELECT params FROM aging_jobs WHERE id = ? AND kind = 'batch'").get(jobId) as { params: string } | undefined
-  if (!row) throw new AgeError(`There is no batch ${jobId} to resume.`)
-  return BatchRequestSchema.parse(JSON.parse(row.params).request)
+  const params = catalog.agingJobs.batchParams(jobId) as { request: unknown } | undefined
+  if (!params) throw new AgeError(`There is no batch ${jobId} to resume.`)
+  return BatchRequestSchema.parse(params.request)
 }
 
 export async function runBatch(catalog: Catalog, home: string, backend: string, jobId: string, request: BatchRequest, hooks: BatchHooks): Promise<BatchReport> {
@@ -75,12 +62,13 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
   if (photos.length === 0) throw new AgeError('No photos to age under the given paths.')
 
   // A new batch never replaces another's outputs unless asked; a resumed one rewrites its own.
-  const resumed = agingJobExists(catalog, jobId)
+  const resumed = catalog.agingJobs.exists(jobId)
   const overwrite = request.force || resumed
   if (!resumed) refuseExisting(BATCH_FILES.map((name) => join(outDir, name)), request.force)
-  startAgingJob(catalog, { id: jobId, kind: 'batch', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: { request }, outDir })
+  catalog.agingJobs.start({ id: jobId, kind: 'batch', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: { request }, outDir })
   const done = new Set(
-    (catalog.db.prepare('SELECT input_sha256, target_age, variation, output_file FROM aging_outputs WHERE job_id = ?').all(jobId) as OutputRow[])
+    catalog.agingJobs
+      .outputs(jobId)
       .filter((row) => existsSync(row.output_file))
       .map((row) => key(row.input_sha256, row.target_age, row.variation)),
   )
@@ -112,7 +100,7 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
             reused++
             const earlier = await decodePhoto(readFileSync(file))
             region = await faceRegionPng(earlier, prepared.aligned.transform, MASTER_SIZE, 320)
-            distance = (catalog.db.prepare('SELECT identity_distance AS d FROM aging_outputs WHERE job_id = ? AND output_file = ?').get(jobId, file) as { d: number }).d
+            distance = catalog.agingJobs.outputDistance(jobId, file)!
           } else {
             const aged = await agedPhoto(prepared, parameters)
             distance = aged.rendered.identityDistance
@@ -120,7 +108,7 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
             const provenance = provenanceRecord(prepared, parameters, distance, { jobId, kind: 'batch', backend, optimize })
             const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, request.format, provenance)
             await writeFileAtomic(file, bytes, { overwrite })
-            addAgingOutput(catalog, { jobId, inputPath: path, inputSha256: photo.sha256, targetAge: age, variation, outputFile: file, outputSha256: sha256(bytes), identityDistance: distance, provenance })
+            catalog.agingJobs.addOutput({ jobId, inputPath: path, inputSha256: photo.sha256, targetAge: age, variation, outputFile: file, outputSha256: sha256(bytes), identityDistance: distance, provenance })
             region = await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, 320)
           }
           cells.push({ png: await cellImage(region), caption: `${age} y${variation ? ` v${variation}` : ''} · id ${distance.toFixed(2)}` })
@@ -135,7 +123,7 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
       hooks.progress(index + 1, photos.length)
     }
   } catch (error) {
-    finishAgingJob(catalog, jobId, error instanceof BatchCancelled ? 'cancelled' : 'failed')
+    catalog.agingJobs.finish(jobId, error instanceof BatchCancelled ? 'cancelled' : 'failed')
     model.dispose()
     throw error
   }
@@ -143,8 +131,8 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
 
   const { pages, pdf } = await writeContactSheets(sheet, { lines: caseLines(model, jobId, backend, request), paper: request.paper }, outDir)
   const manifest = writeManifests(catalog, jobId, outDir)
-  finishAgingJob(catalog, jobId, 'done')
-  const outputs = (catalog.db.prepare('SELECT COUNT(*) AS n FROM aging_outputs WHERE job_id = ?').get(jobId) as { n: number }).n
+  catalog.agingJobs.finish(jobId, 'done')
+  const outputs = catalog.agingJobs.countOutputs(jobId)
   const sheetPreview = pages.length ? dataUrl(await sharp(pages[0]).resize({ width: 1200, withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer(), 'image/jpeg') : null
   return { jobId, outDir, inputs: photos.length, outputs, reused, failed, contactSheets: pages, sheetPreview, pdf, ...(await manifest), modelHash: model.modelHash }
 }
@@ -156,13 +144,13 @@ function caseLines(model: AgingModel, jobId: string, backend: string, request: B
     `Model ${model.modelHash} · run ${run.name ? `"${run.name}" ` : ''}${run.id} · ${run.preset} · checkpoint ${checkpoint.id} (${checkpoint.phase} step ${checkpoint.step})`,
     `Batch job ${jobId} · made ${new Date().toISOString()} · backend ${backend}`,
     `Target ages ${request.ages.join(', ')} years · ${request.variations} variation(s) each · refinement ${request.optimize} × ${request.iterations} · composite ${request.mode}`,
-    `"id" is face-api's recognizer distance from the input face: under 0.6 reads as the same person. ${modelLimits(model.imageSize)}`,
+    `"id" is face-api's recognizer distance from the input face: under ${SAME_PERSON_DISTANCE} reads as the same person. ${modelLimits(model.imageSize)}`,
   ]
 }
 
 /** manifest.json and manifest.csv: one entry per output, from the catalog's record of the job. */
 async function writeManifests(catalog: Catalog, jobId: string, outDir: string): Promise<{ manifestJson: string; manifestCsv: string }> {
-  const rows = catalog.db.prepare('SELECT * FROM aging_outputs WHERE job_id = ? ORDER BY id').all(jobId) as OutputRow[]
+  const rows = catalog.agingJobs.outputs(jobId)
   const entries = rows.map((row) => {
     const provenance = JSON.parse(row.provenance)
     return {

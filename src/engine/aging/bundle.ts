@@ -55,9 +55,7 @@ export async function exportModelBundle(home: string, catalog: Catalog, runId: s
     throw new ModelError(`Checkpoint ${checkpoint.id} is from the cGAN phase; the encoder is untrained there. Export an encoder-phase checkpoint.`)
   }
   const source = join(home, checkpoint.dir)
-  const finalLosses = Object.fromEntries(
-    (catalog.db.prepare('SELECT name, value FROM metrics WHERE run_id = ? AND phase = ? AND step = (SELECT MAX(step) FROM metrics WHERE run_id = ? AND phase = ?)').all(runId, 'gan', runId, 'gan') as { name: string; value: number }[]).map((m) => [m.name, m.value]),
-  )
+  const finalLosses = catalog.runs.finalMetrics(runId, 'gan')
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
     formatVersion: 1,
@@ -177,10 +175,10 @@ export async function importModelBundle(home: string, catalog: Catalog, file: st
     }
 
     const origin = `bundle:${hash}`
-    const existing = catalog.db.prepare('SELECT id FROM runs WHERE origin = ?').get(origin) as { id: string } | undefined
+    const existing = catalog.runs.byOrigin(origin)
     if (existing) {
-      const checkpoint = catalog.runs.latestCheckpoint(existing.id)!
-      return { runId: existing.id, checkpointId: checkpoint.id, modelHash: hash, alreadyImported: true, manifest }
+      const checkpoint = catalog.runs.latestCheckpoint(existing)!
+      return { runId: existing, checkpointId: checkpoint.id, modelHash: hash, alreadyImported: true, manifest }
     }
     const dir = join('models', hash)
     rmSync(join(home, dir), { recursive: true, force: true })

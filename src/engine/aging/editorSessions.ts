@@ -17,7 +17,6 @@ import { agedPhoto, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace
 import { positionToAge } from './condition'
 import { faceRegionPng, photoRegionJpeg } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
-import { addAgingOutput, finishAgingJob, startAgingJob } from './records'
 import { AgeError, NotFound } from '../errors'
 
 const PICKER_SIDE = 1024
@@ -209,14 +208,12 @@ export class EditorSessions {
     await writeFileAtomic(file, bytes)
     const hash = sha256(bytes)
     const { model } = prepared.edit
-    this.catalog.transaction(() => {
-      startAgingJob(this.catalog, { id: jobId, kind: 'single', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: provenance.parameters as object, outDir: folder })
-      addAgingOutput(this.catalog, {
+    this.catalog.agingJobs.record({ id: jobId, kind: 'single', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: provenance.parameters as object, outDir: folder }, [
+      {
         jobId, inputPath: prepared.photo.path ?? prepared.photo.name, inputSha256: prepared.photo.sha256, targetAge: positionToAge(parameters.position),
         variation: parameters.variation, outputFile: file, outputSha256: hash, identityDistance: aged.rendered.identityDistance, provenance,
-      })
-      finishAgingJob(this.catalog, jobId, 'done')
-    })
+      },
+    ])
     return { file, sha256: hash, width: aged.width, height: aged.height, format, download: dataUrl(bytes, format === 'png' ? 'image/png' : 'image/jpeg') }
   }
 

@@ -1,5 +1,4 @@
 /** The editor's, batch's, model bundles' and uploads' calls. Heavy work goes to the aging workers. */
-import type { AgingModelChoice } from '../../shared/aging'
 import type { Handlers } from '../../shared/contract'
 import { storedBatch } from '../aging/batch'
 import { exportModelBundle, importModelBundle } from '../aging/bundle'
@@ -24,13 +23,7 @@ export function agingHandlers(studio: Studio): AgingCalls {
     'uploads.finish': async ({ uploadId }) => uploads.finish(uploadId),
     'uploads.collect': async ({ folder, files }) => collectUploads(studio.home, uploads, folder, files),
 
-    'editor.models': async () =>
-      catalog.db
-        .prepare(
-          `SELECT c.run_id AS runId, r.name AS runName, c.id AS checkpointId, c.phase, c.step, r.preset, r.origin, r.status AS runStatus, c.created_at AS createdAt
-           FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE c.phase = 'encoder' ORDER BY c.created_at DESC, c.id DESC`,
-        )
-        .all() as AgingModelChoice[],
+    'editor.models': async () => catalog.runs.encoderCheckpoints(),
     'editor.open': async (ref) => {
       const { path, name } = filePath(ref, 'The photo')
       return aging.editorCall('open', path, name)

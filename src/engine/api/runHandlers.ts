@@ -7,7 +7,6 @@ import { StudioError, type Handlers } from '../../shared/contract'
 import { emptyPerBin } from '../../shared/ageBins'
 import { placeFile } from '../catalog/files'
 import { metricsCsv } from '../training/metricsCsv'
-import { selectTrainingRows } from '../training/data'
 import type { Studio } from '../studio'
 import { requireDataset } from './libraryHandlers'
 import { studioPath } from './paths'
@@ -71,7 +70,7 @@ export function runHandlers(studio: Studio): RunCalls {
     'runs.preview': async (config) => {
       requireDataset(catalog, config.datasetId)
       const perBin = emptyPerBin()
-      for (const row of selectTrainingRows(catalog, config)) perBin[row.bin]++
+      for (const row of catalog.images.trainingRows(config)) perBin[row.bin]++
       return { perBin, total: perBin.reduce((a, b) => a + b, 0) }
     },
 
@@ -119,7 +118,7 @@ export function runHandlers(studio: Studio): RunCalls {
     'runs.exportMetrics': async ({ runId, out, force }) => {
       requireRun(runId)
       const path = studioPath(studio, out, 'The CSV file')
-      const lines = await writeChunks(path, metricsCsv(catalog.db, runId), force)
+      const lines = await writeChunks(path, metricsCsv(catalog.runs, runId), force)
       return { path, rows: lines - 1 }
     },
   }

@@ -7,6 +7,7 @@ import { openDatabase } from './native'
 import { DatasetRepo } from './datasets'
 import { ImageRepo } from './images'
 import { RunRepo } from './runs'
+import { AgingJobRepo } from './agingJobs'
 
 export const CATALOG_FILE = 'catalog.sqlite'
 
@@ -20,6 +21,7 @@ export class Catalog {
   readonly datasets: DatasetRepo
   readonly images: ImageRepo
   readonly runs: RunRepo
+  readonly agingJobs: AgingJobRepo
 
   private constructor(
     readonly db: Database.Database,
@@ -28,6 +30,7 @@ export class Catalog {
     this.datasets = new DatasetRepo(db)
     this.images = new ImageRepo(db)
     this.runs = new RunRepo(db)
+    this.agingJobs = new AgingJobRepo(db)
   }
 
   static open(home: string, options: CatalogOptions = {}): Catalog {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 import { ageToBin, emptyPerBin, type AgeBin } from '../../shared/ageBins'
 import type { AgeSource, Box, ImageFlag, ImageSort, Split } from '../../shared/domain'
+import type { TrainConfig } from '../../shared/training'
 import { whereClause, type ImageFilter } from './imageFilter'
 
 export type { ImageFilter } from './imageFilter'
@@ -54,6 +55,9 @@ export interface ImageRow {
   importError: string | null
   createdAt: string
 }
+
+/** Which images a run trains on (a TrainConfig's filters). */
+export type TrainingSelection = Pick<TrainConfig, 'datasetId' | 'splits' | 'bins' | 'ageSources' | 'includeExcluded'>
 
 /** A bulk edit from the Library: one field for many images; reviewed clears the flags. */
 export type ImagePatch = { age: number } | { excluded: boolean } | { split: Split } | { reviewed: true }
@@ -147,6 +151,28 @@ export class ImageRepo {
 
   setHash(id: number, phash: string | null): void {
     this.db.prepare('UPDATE images SET phash = ? WHERE id = ?').run(phash, id)
+  }
+
+  /** The age a photo (by its bytes' hash) carries in the catalog, if any. */
+  ageOf(sha256: string): number | undefined {
+    return (this.db.prepare('SELECT age FROM images WHERE sha256 = ? AND age IS NOT NULL').get(sha256) as { age: number } | undefined)?.age
+  }
+
+  /** The rows a run trains on: labelled, not refused at import, and matching the run's filters. */
+  trainingRows(selection: TrainingSelection): { file: string; crop: string | null; bin: number }[] {
+    const clauses = ['age_bin IS NOT NULL', 'train_file IS NOT NULL', 'import_error IS NULL']
+    const params: unknown[] = []
+    const oneOf = (column: string, values: readonly unknown[]) => {
+      clauses.push(`${column} IN (${values.map(() => '?').join(', ')})`)
+      params.push(...values)
+    }
+    oneOf('split', selection.splits)
+    if (selection.bins) oneOf('age_bin', selection.bins)
+    if (selection.ageSources) oneOf('age_source', selection.ageSources)
+    if (!selection.includeExcluded) clauses.push('excluded = 0')
+    if (selection.datasetId !== undefined) oneOf('dataset_id', [selection.datasetId])
+    const sql = `SELECT train_file AS file, crop_file AS crop, age_bin AS bin FROM images WHERE ${clauses.join(' AND ')} ORDER BY id`
+    return this.db.prepare(sql).all(...params) as { file: string; crop: string | null; bin: number }[]
   }
 
   /** Every stored perceptual hash, for the near-duplicate check of an import. */

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import { hostname } from 'node:os'
+import type { AgingModelChoice } from '../../shared/aging'
 import type { CheckpointSummary, RunStatus, RunSummary } from '../../shared/domain'
 import { METRIC_NAMES, type Losses, type Phase } from '../../shared/training'
 import { RunBusyError } from '../errors'
@@ -116,6 +117,36 @@ export class RunRepo {
       this.db.prepare('DELETE FROM runs WHERE id = ?').run(id)
     }).immediate()
     return checkpoints
+  }
+
+  /** Each metric at the phase's last step: a bundle's "final losses". */
+  finalMetrics(runId: string, phase: Phase): Record<string, number> {
+    const rows = this.db
+      .prepare('SELECT name, value FROM metrics WHERE run_id = ? AND phase = ? AND step = (SELECT MAX(step) FROM metrics WHERE run_id = ? AND phase = ?)')
+      .all(runId, phase, runId, phase) as { name: string; value: number }[]
+    return Object.fromEntries(rows.map((m) => [m.name, m.value]))
+  }
+
+  /** One metric's values after a step, in step order, a page at a time (the CSV export). */
+  metricPage(runId: string, phase: Phase, name: string, afterStep: number, limit: number): { step: number; value: number }[] {
+    return this.db
+      .prepare('SELECT step, value FROM metrics WHERE run_id = ? AND phase = ? AND name = ? AND step > ? ORDER BY step LIMIT ?')
+      .all(runId, phase, name, afterStep, limit) as { step: number; value: number }[]
+  }
+
+  /** The run an imported model bundle became, by its origin ("bundle:HASH"). */
+  byOrigin(origin: string): string | undefined {
+    return (this.db.prepare('SELECT id FROM runs WHERE origin = ?').get(origin) as { id: string } | undefined)?.id
+  }
+
+  /** Checkpoints that can age a face (encoder phase), newest first, with their run's name, preset and status. */
+  encoderCheckpoints(): AgingModelChoice[] {
+    return this.db
+      .prepare(
+        `SELECT c.run_id AS runId, r.name AS runName, c.id AS checkpointId, c.phase, c.step, r.preset, r.origin, r.status AS runStatus, c.created_at AS createdAt
+         FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE c.phase = 'encoder' ORDER BY c.created_at DESC, c.id DESC`,
+      )
+      .all() as AgingModelChoice[]
   }
 
   /** Of these stored files, the ones no sample or image refers to any more. */

@@ -1,5 +1,5 @@
 /** Creates the demo dataset: N procedural faces spread evenly over the six bins. */
-import { ageToBin, binAgeRange, emptyPerBin, type AgeBin } from '../../shared/ageBins'
+import { ageToBin, BIN_COUNT, binAgeRange, emptyPerBin, type AgeBin } from '../../shared/ageBins'
 import type { Split } from '../../shared/domain'
 import { Rng } from '../../shared/rng'
 import { sha256, type FileStore } from '../catalog/files'
@@ -28,7 +28,7 @@ export interface DemoOutcome {
 
 /** One demo face's label and split. Draws happen in a fixed order, so a seed fixes everything. */
 function drawLabel(rng: Rng, index: number): { age: number; bin: AgeBin; split: Split } {
-  const bin = (index % 6) as AgeBin
+  const bin = (index % BIN_COUNT) as AgeBin
   const [low, high] = binAgeRange(bin)
   const age = rng.int(low, high)
   const roll = rng.next()

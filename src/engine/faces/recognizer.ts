@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs'
 import { faceNet, loadFaceApi } from './faceModels'
 
 /** face-api's own threshold: descriptors closer than this are the same person. */
-export const SAME_PERSON_DISTANCE = 0.6
+export { SAME_PERSON_DISTANCE } from '../../shared/aging'
 
 export class FaceRecognizer {
   private constructor(

@@ -9,34 +9,15 @@ import sharp from 'sharp'
 import { Rng } from '../../shared/rng'
 import type { Catalog } from '../catalog/catalog'
 import type { FileStore } from '../catalog/files'
-import type { TrainConfig } from '../../shared/training'
+import type { TrainingSelection } from '../catalog/images'
 
 export interface TrainingImage {
   pixels: Uint8Array
   bin: number
 }
 
-export type DataSelection = Pick<TrainConfig, 'datasetId' | 'splits' | 'bins' | 'ageSources' | 'includeExcluded'>
-
-/** The catalog rows a run trains on: labelled, not refused at import, and matching the run's filters. */
-export function selectTrainingRows(catalog: Catalog, selection: DataSelection): { file: string; crop: string | null; bin: number }[] {
-  const clauses = ['age_bin IS NOT NULL', 'train_file IS NOT NULL', 'import_error IS NULL']
-  const params: unknown[] = []
-  const oneOf = (column: string, values: readonly unknown[]) => {
-    clauses.push(`${column} IN (${values.map(() => '?').join(', ')})`)
-    params.push(...values)
-  }
-  oneOf('split', selection.splits)
-  if (selection.bins) oneOf('age_bin', selection.bins)
-  if (selection.ageSources) oneOf('age_source', selection.ageSources)
-  if (!selection.includeExcluded) clauses.push('excluded = 0')
-  if (selection.datasetId !== undefined) oneOf('dataset_id', [selection.datasetId])
-  const sql = `SELECT train_file AS file, crop_file AS crop, age_bin AS bin FROM images WHERE ${clauses.join(' AND ')} ORDER BY id`
-  return catalog.db.prepare(sql).all(...params) as { file: string; crop: string | null; bin: number }[]
-}
-
-export async function loadTrainingImages(catalog: Catalog, files: FileStore, size: number, selection: DataSelection): Promise<TrainingImage[]> {
-  const rows = selectTrainingRows(catalog, selection)
+export async function loadTrainingImages(catalog: Catalog, files: FileStore, size: number, selection: TrainingSelection): Promise<TrainingImage[]> {
+  const rows = catalog.images.trainingRows(selection)
   // Decoded a few at a time: a 20,000-image dataset must not open 20,000 decoders at once.
   const images: TrainingImage[] = []
   for (let start = 0; start < rows.length; start += 64) {

@@ -5,20 +5,19 @@
  * in bounded memory and never holds the connection between pages.
  */
 import { stringify } from 'csv-stringify/sync'
-import type Database from 'better-sqlite3'
 import { METRIC_NAMES } from '../../shared/training'
+import type { RunRepo } from '../catalog/runs'
 
 const COLUMNS = Object.values(METRIC_NAMES)
 const PAGE = 2000
 
 type Row = { step: number; value: number }
 
-export function* metricsCsv(db: Database.Database, runId: string): Generator<string> {
+export function* metricsCsv(runs: RunRepo, runId: string): Generator<string> {
   yield stringify([['phase', 'step', ...COLUMNS]])
-  const page = db.prepare('SELECT step, value FROM metrics WHERE run_id = ? AND phase = ? AND name = ? AND step > ? ORDER BY step LIMIT ?')
-  for (const phase of ['gan', 'encoder']) {
+  for (const phase of ['gan', 'encoder'] as const) {
     for (let after = -1; after < Infinity; ) {
-      const pages = COLUMNS.map((name) => page.all(runId, phase, name, after, PAGE) as Row[])
+      const pages: Row[][] = COLUMNS.map((name) => runs.metricPage(runId, phase, name, after, PAGE))
       // Up to the lowest last step of a full page, every metric's rows are in hand.
       const upTo = Math.min(...pages.filter((p) => p.length === PAGE).map((p) => p[p.length - 1].step))
       const lines = new Map<number, (string | number)[]>()
