@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Handlers } from '../shared/contract'
+import type { CallFrame, ServerFrame } from '../shared/socket'
 import { dispatch } from '../engine/api/dispatch'
 import type { EventHub } from '../engine/events'
 import type { Download } from '../engine/downloads'
@@ -169,21 +170,23 @@ export function bindWarning(host: string): string | null {
   return `Warning: serving on ${host}, reachable from other machines: anyone with the token can read and write files as you. Prefer 127.0.0.1 and an SSH tunnel.`
 }
 
-type SocketFrame = { type?: unknown; id?: unknown; name?: unknown; input?: unknown }
+/** A frame as received: it claims to be a CallFrame, and is checked before it is trusted. */
+type Received = { [K in keyof CallFrame]?: unknown }
 
 /** One browser tab: calls in, replies and every engine event out. A bad frame closes only this socket. */
 function bindSocket(ws: WebSocket, handlers: Handlers, events: EventHub): void {
-  const send = (frame: object) => {
+  const send = (frame: ServerFrame) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame), (error) => error && ws.terminate())
   }
-  const unsubscribe = events.subscribe((event, payload) => send({ type: 'event', event, payload }))
+  // The hub's listener pairs each event with its own payload, as ServerFrame's event member does.
+  const unsubscribe = events.subscribe((event, payload) => send({ type: 'event', event, payload } as ServerFrame))
   ws.on('close', unsubscribe)
   // Over-long frames, invalid UTF-8 and protocol errors arrive here after ws has begun closing
   // the socket with the right code (1009, 1007, 1002); the listener only keeps them from being
   // uncaught, which would end the process.
   ws.on('error', () => undefined)
   ws.on('message', (data, isBinary) => {
-    let message: SocketFrame
+    let message: Received
     try {
       if (isBinary) throw new Error('binary')
       message = JSON.parse(data.toString())
@@ -196,7 +199,7 @@ function bindSocket(ws: WebSocket, handlers: Handlers, events: EventHub): void {
     const id = message.id
     dispatch(handlers, message.name, message.input).then(
       (reply) => send({ type: 'reply', id, reply }),
-      (error: unknown) => send({ type: 'reply', id, reply: failure('internal', (error as Error).message) }),
+      (error: unknown) => send({ type: 'reply', id, reply: { ok: false, error: { code: 'internal', message: (error as Error).message } } }),
     )
   })
 }

@@ -13,6 +13,7 @@ import type { EditorProgress } from '../../src/shared/aging'
 import { createRun, trainRun } from '../../src/engine/training/trainer'
 import { demoStudio } from '../helpers/training'
 import { DEMO_PHOTOS } from '../helpers/photos'
+import { ProvenanceSchema } from '../../src/shared/provenance'
 
 let env: Awaited<ReturnType<typeof demoStudio>>
 let api: Handlers
@@ -101,6 +102,8 @@ describe('the age editor', () => {
       const meta = await sharp(bytes).metadata()
       expect([meta.width, meta.height, meta.format]).toEqual([1920, 1280, format])
       const provenance = (await readProvenance(bytes)) as Record<string, any>
+      // The embedded record is exactly the shared schema every reader uses.
+      expect(() => ProvenanceSchema.strict().parse(provenance)).not.toThrow()
       expect(provenance.model.hash).toBe(prepared.model.modelHash)
       expect(provenance.input.sha256).toBe(createHash(DEMO_PHOTOS[0]))
       expect(provenance.parameters.position).toBe(4.5)

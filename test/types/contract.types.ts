@@ -2,7 +2,8 @@
  * Type-level tests, checked by `tsc --noEmit` in `npm test`: they fail to compile when the
  * contract and a binding drift apart.
  */
-import type { CallName, Handlers, StudioClient, StudioTransport } from '../../src/shared/contract'
+import type { CallName, EventName, Handlers, StudioClient, StudioEvents, StudioTransport } from '../../src/shared/contract'
+import type { CallFrame, ServerFrame } from '../../src/shared/socket'
 import type { IpcCallArgs } from '../../src/shared/ipc'
 import type { createHandlers } from '../../src/engine/api/handlers'
 import type { ipcTransport } from '../../src/preload/transport'
@@ -36,3 +37,9 @@ export async function callsAreChecked(): Promise<void> {
   const total: string = (await client.call('library.stats', {})).total
   void total
 }
+
+// Web mode's frames: a call names a contract call; an event frame pairs each event with its payload.
+type EventFrame = Extract<ServerFrame, { type: 'event' }>
+export type CallFramesNameCalls = Assert<Equals<CallFrame['name'], CallName>>
+export type EventFramesCoverEvents = Assert<Equals<EventFrame['event'], EventName>>
+export type EventFramePayloadsMatch = Assert<Equals<Extract<EventFrame, { event: 'run.progress' }>['payload'], StudioEvents['run.progress']>>

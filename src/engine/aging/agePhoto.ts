@@ -18,6 +18,7 @@ import { ageToPosition, positionToAge } from './condition'
 import { DEFAULT_SPREAD, FaceEdit, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
 import { AgeError } from '../errors'
+import type { Provenance } from '../../shared/provenance'
 
 /** The aligned crop the composite works in; the model sees it brought down to 64 px. */
 export const MASTER_SIZE = 256
@@ -128,7 +129,7 @@ export interface ProvenanceContext {
 }
 
 /** What an exported image says about itself: input, model, parameters, identity score, time. */
-export function provenanceRecord(prepared: PreparedFace, parameters: AgeParameters, identityDistance: number, context: ProvenanceContext): Record<string, unknown> {
+export function provenanceRecord(prepared: PreparedFace, parameters: AgeParameters, identityDistance: number, context: ProvenanceContext): Provenance {
   const { photo, aligned, edit, source } = prepared
   const { run, checkpoint, modelHash, imageSize } = edit.model
   const targetAge = positionToAge(parameters.position)

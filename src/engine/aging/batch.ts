@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
 import { BatchRequestSchema, modelLimits, SAME_PERSON_DISTANCE, type BatchReport, type BatchRequest } from '../../shared/aging'
+import { ProvenanceSchema } from '../../shared/provenance'
 import type { Catalog } from '../catalog/catalog'
 import { refuseExisting, sha256, writeFileAtomic } from '../catalog/files'
 import { AgeError, Cancelled, OutputExistsError } from '../errors'
@@ -152,7 +153,7 @@ function caseLines(model: AgingModel, jobId: string, backend: string, request: B
 async function writeManifests(catalog: Catalog, jobId: string, outDir: string): Promise<{ manifestJson: string; manifestCsv: string }> {
   const rows = catalog.agingJobs.outputs(jobId)
   const entries = rows.map((row) => {
-    const provenance = JSON.parse(row.provenance)
+    const provenance = ProvenanceSchema.parse(JSON.parse(row.provenance))
     return {
       input: row.input_path,
       inputSha256: row.input_sha256,

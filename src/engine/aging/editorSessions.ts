@@ -208,7 +208,7 @@ export class EditorSessions {
     await writeFileAtomic(file, bytes)
     const hash = sha256(bytes)
     const { model } = prepared.edit
-    this.catalog.agingJobs.record({ id: jobId, kind: 'single', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: provenance.parameters as object, outDir: folder }, [
+    this.catalog.agingJobs.record({ id: jobId, kind: 'single', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: provenance.parameters, outDir: folder }, [
       {
         jobId, inputPath: prepared.photo.path ?? prepared.photo.name, inputSha256: prepared.photo.sha256, targetAge: positionToAge(parameters.position),
         variation: parameters.variation, outputFile: file, outputSha256: hash, identityDistance: aged.rendered.identityDistance, provenance,

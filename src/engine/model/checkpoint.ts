@@ -9,6 +9,9 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 
+/** A checkpoint's (or sample grid's) name: the phase and the step, zero-padded so names sort by step. */
+export const checkpointName = (phase: string, step: number) => `${phase}-${String(step).padStart(8, '0')}`
+
 export interface NamedWeights {
   specs: { name: string; shape: number[]; dtype: 'float32' }[]
   data: Float32Array

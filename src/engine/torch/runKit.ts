@@ -12,7 +12,7 @@ import { TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '..
 import type { Catalog } from '../catalog/catalog'
 import type { FileStore } from '../catalog/files'
 import { BadInput, OutputExistsError } from '../errors'
-import { hashFolder, isPartial, readModel } from '../model/checkpoint'
+import { checkpointName, hashFolder, isPartial, readModel } from '../model/checkpoint'
 import { preset } from '../model/presets'
 import { TRAINER_DIR } from './python'
 import { writeDataset, writeTemplates } from './torchRun'
@@ -107,7 +107,7 @@ export async function importRunKit(home: string, catalog: Catalog, files: FileSt
   }
   const checkpointEvents = events.filter((e): e is Extract<KitEvent, { event: 'checkpoint' }> => e.event === 'checkpoint')
   const checkpoints = checkpointEvents
-    .map((e) => ({ ...e, folder: join(dir, 'out', 'checkpoints', `${e.phase}-${String(e.step).padStart(8, '0')}`) }))
+    .map((e) => ({ ...e, folder: join(dir, 'out', 'checkpoints', checkpointName(e.phase, e.step)) }))
     .filter((e) => existsSync(e.folder) && !isPartial(e.folder))
   if (checkpoints.length === 0) throw new RunKitError(`${dir} has no finished checkpoint under out/checkpoints.`)
   const latest = checkpoints.at(-1)!
@@ -130,7 +130,7 @@ export async function importRunKit(home: string, catalog: Catalog, files: FileSt
   const samples = await Promise.all(
     events
       .filter((e): e is Extract<KitEvent, { event: 'sample' }> => e.event === 'sample')
-      .map(async (e) => ({ ...e, stored: await files.put(readFileSync(join(dir, 'out', 'samples', `${e.phase}-${String(e.step).padStart(8, '0')}.png`)), 'png') })),
+      .map(async (e) => ({ ...e, stored: await files.put(readFileSync(join(dir, 'out', 'samples', `${checkpointName(e.phase, e.step)}.png`)), 'png') })),
   )
   catalog.transaction(() => {
     catalog.runs.createImported(runId, config.preset, config, config.seed, backend, `kit:${relative(home, dir).startsWith('..') ? dir : relative(home, dir)}`)
@@ -138,7 +138,7 @@ export async function importRunKit(home: string, catalog: Catalog, files: FileSt
     for (const e of events) if (e.event === 'progress') catalog.runs.addMetrics(runId, e.phase, e.step, { ...e.losses, imagesPerSecond: e.imagesPerSecond })
     for (const s of samples) catalog.runs.addSample(runId, s.phase, s.step, s.stored)
     for (const c of checkpoints) {
-      const folder = join(runDir, 'checkpoints', `${c.phase}-${String(c.step).padStart(8, '0')}`)
+      const folder = join(runDir, 'checkpoints', checkpointName(c.phase, c.step))
       catalog.runs.addCheckpoint(runId, c.phase, c.step, c.epoch, relative(home, folder), hashFolder(folder))
     }
   })

@@ -17,6 +17,7 @@ import { preset, type Preset } from '../model/presets'
 import { useBackend } from '../tf/backends'
 import { loadTrainingImages } from '../training/data'
 import type { RunControl, RunOutcome, TrainerContext } from '../training/trainer'
+import { setRunStatus } from '../training/runStatus'
 import { requireTorchBackend, TRAINER_DIR, type TorchBackend } from './python'
 
 /** One event line from the trainer (train.py's Events.emit). */
@@ -133,8 +134,7 @@ async function drive(ctx: TrainerContext, runId: string, control: RunControl, ba
       }
       case 'paused':
       case 'running':
-        ctx.catalog.runs.setStatus(runId, message.event)
-        ctx.emit('run.status', { runId, status: message.event, error: null })
+        setRunStatus(ctx, runId, message.event)
         break
       case 'done':
         status = message.status
@@ -165,12 +165,10 @@ async function drive(ctx: TrainerContext, runId: string, control: RunControl, ba
   await queue
 
   if (status && exitCode === 0) {
-    ctx.catalog.runs.setStatus(runId, status)
-    ctx.emit('run.status', { runId, status, error: null })
+    setRunStatus(ctx, runId, status)
     return { runId, status, phase: last.phase, step: last.step, losses: last.losses, backend, checkpoints }
   }
   const error = failure ?? `The PyTorch trainer stopped (exit ${exitCode}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`
-  ctx.catalog.runs.setStatus(runId, 'failed', error)
-  ctx.emit('run.status', { runId, status: 'failed', error })
+  setRunStatus(ctx, runId, 'failed', error)
   throw new Error(error)
 }

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { EventName, StudioEvents } from '../../shared/contract'
 import type { CheckpointSummary } from '../../shared/domain'
+import { setRunStatus } from './runStatus'
 import { Rng } from '../../shared/rng'
 import { TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
@@ -142,8 +143,7 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
     }
     return finish('done')
   } catch (error) {
-    ctx.catalog.runs.setStatus(runId, 'failed', (error as Error).message)
-    ctx.emit('run.status', { runId, status: 'failed', error: (error as Error).message })
+    setRunStatus(ctx, runId, 'failed', (error as Error).message)
     throw error
   } finally {
     restoreRandom()
@@ -159,8 +159,7 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
   }
 
   function finish(status: RunOutcome['status']): RunOutcome {
-    ctx.catalog.runs.setStatus(runId, status)
-    ctx.emit('run.status', { runId, status, error: null })
+    setRunStatus(ctx, runId, status)
     return { runId, status, phase: state.phase, step: state.step, losses: state.losses, backend: backend.name, checkpoints }
   }
 }
@@ -212,7 +211,7 @@ async function saveSample(ctx: TrainerContext, runId: string, generator: tf.Laye
 }
 
 async function saveCheckpoint(ctx: TrainerContext, runId: string, models: Models, state: SavedState): Promise<string> {
-  const dir = join(ctx.home, 'runs', runId, 'checkpoints', `${state.phase}-${String(state.step).padStart(8, '0')}`)
+  const dir = join(ctx.home, 'runs', runId, 'checkpoints', ckpt.checkpointName(state.phase, state.step))
   const sha256 = await ckpt.writeAtomically(dir, async (temporary) => {
     await ckpt.writeModel(models.generator, join(temporary, 'generator'))
     await ckpt.writeModel(models.discriminator, join(temporary, 'discriminator'))
@@ -229,15 +228,13 @@ async function saveCheckpoint(ctx: TrainerContext, runId: string, models: Models
 }
 
 async function waitWhilePaused(ctx: TrainerContext, runId: string, control: RunControl): Promise<void> {
-  ctx.catalog.runs.setStatus(runId, 'paused')
-  ctx.emit('run.status', { runId, status: 'paused', error: null })
+  setRunStatus(ctx, runId, 'paused')
   for (let waited = 0; control.paused && !control.cancelled; waited += 100) {
     if (waited % HEARTBEAT_MS === 0) ctx.catalog.runs.heartbeat(runId)
     await sleep(100)
   }
   if (control.cancelled) return
-  ctx.catalog.runs.setStatus(runId, 'running')
-  ctx.emit('run.status', { runId, status: 'running', error: null })
+  setRunStatus(ctx, runId, 'running')
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

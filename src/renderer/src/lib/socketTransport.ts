@@ -3,6 +3,7 @@
  * (re)connecting wait for it; the socket reconnects after a drop.
  */
 import type { CallName, EventListener, Reply, StudioTransport } from '../../../shared/contract'
+import type { CallFrame, ServerFrame } from '../../../shared/socket'
 
 type Pending = (reply: Reply<unknown>) => void
 
@@ -38,12 +39,12 @@ export function createSocketTransport(url: string): SocketTransport {
       while (queue.length) socket.send(queue.shift()!)
     }
     socket.onmessage = (message) => {
-      const data = JSON.parse(String(message.data))
-      if (data.type === 'reply') {
-        pending.get(data.id)?.(data.reply)
-        pending.delete(data.id)
-      } else if (data.type === 'event') {
-        for (const listener of listeners) listener(data.event, data.payload)
+      const frame = JSON.parse(String(message.data)) as ServerFrame
+      if (frame.type === 'reply') {
+        pending.get(frame.id)?.(frame.reply)
+        pending.delete(frame.id)
+      } else if (frame.type === 'event') {
+        for (const listener of listeners) listener(frame.event, frame.payload)
       }
     }
     socket.onclose = () => {
@@ -62,7 +63,8 @@ export function createSocketTransport(url: string): SocketTransport {
   return {
     call<K extends CallName>(name: K, input: unknown) {
       const id = nextId++
-      const message = JSON.stringify({ type: 'call', id, name, input })
+      const frame: CallFrame = { type: 'call', id, name, input }
+      const message = JSON.stringify(frame)
       return new Promise((resolve) => {
         pending.set(id, resolve as Pending)
         if (socket.readyState === WebSocket.OPEN) socket.send(message)

@@ -1,0 +1,50 @@
+/**
+ * What an aged image says about itself, embedded in its EXIF and stored with each output: the
+ * input, the model, the parameters, the identity score, the backend and the time. One schema for
+ * the writer (engine/aging/agePhoto.ts) and every reader (batch manifests, tests, tools).
+ */
+import { z } from 'zod'
+import { COMPOSITE_MODES } from './aging'
+
+const Box = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() })
+
+export const ProvenanceSchema = z.object({
+  /** "Age Studio 0.1.0". */
+  tool: z.string(),
+  kind: z.enum(['editor', 'batch']),
+  jobId: z.string(),
+  createdAt: z.string(),
+  input: z.object({
+    name: z.string(),
+    path: z.string().nullable(),
+    sha256: z.string(),
+    width: z.number(),
+    height: z.number(),
+    face: z.object({ index: z.number(), of: z.number(), box: Box, score: z.number(), transform: z.array(z.number()).length(6) }),
+  }),
+  model: z.object({
+    hash: z.string(),
+    runId: z.string(),
+    origin: z.string().nullable(),
+    preset: z.string(),
+    seed: z.number(),
+    imageSize: z.number(),
+    checkpoint: z.object({ id: z.number(), phase: z.string(), step: z.number() }),
+  }),
+  parameters: z.object({
+    targetAge: z.number(),
+    position: z.number(),
+    bin: z.string(),
+    variation: z.number(),
+    spread: z.number(),
+    composite: z.enum(COMPOSITE_MODES),
+    sourceAge: z.number(),
+    sourceFrom: z.enum(['given', 'catalog label', 'estimated']),
+    optimize: z.object({ mode: z.string(), iterationsRequested: z.number(), iterationsDone: z.number() }),
+  }),
+  identity: z.object({ distance: z.number(), threshold: z.number(), samePerson: z.boolean() }),
+  backend: z.string(),
+  limits: z.string(),
+})
+
+export type Provenance = z.infer<typeof ProvenanceSchema>
