@@ -4,7 +4,6 @@ import { BIN_COUNT } from './ageBins'
 import { AGE_SOURCES, SPLITS } from './domain'
 
 export const PHASES = ['gan', 'encoder', 'all'] as const
-export type PhaseChoice = (typeof PHASES)[number]
 export type Phase = 'gan' | 'encoder'
 /** torch-*: the PyTorch trainer in resources/torch-trainer, driven as a child process. */
 export const TRAIN_BACKENDS = ['torch-cuda', 'tfjs-node-gpu', 'tfjs-node', 'torch-cpu', 'cpu+blas', 'cpu'] as const

@@ -15,7 +15,7 @@ import { alignFace, decodePhoto, findFaces, PhotoError, type PhotoFace, type Pho
 import { SAME_PERSON_DISTANCE, type FaceRecognizer } from '../faces/recognizer'
 import { applyFaceChange, faceChange, type CompositeMode } from './composite'
 import { ageToPosition, positionToAge } from './condition'
-import { DEFAULT_SPREAD, FaceEdit, type RenderedFace } from './faceEdit'
+import { FaceEdit, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
 import { AgeError } from '../errors'
 import type { Provenance } from '../../shared/provenance'
@@ -104,7 +104,6 @@ export interface AgeParameters {
   mode: CompositeMode
 }
 
-export const defaultParameters = (position: number): AgeParameters => ({ position, variation: 0, spread: DEFAULT_SPREAD, mode: 'residual' })
 
 export interface AgedPhoto {
   rgb: Uint8Array

@@ -16,6 +16,7 @@ import { placeFile, refuseExisting, sha256 } from '../catalog/files'
 import { InputFileError, openRegularFile } from '../inputFiles'
 import { hashFolder, readModel } from '../model/checkpoint'
 import { modelHash, ModelError, NETWORKS, pickCheckpoint } from './model'
+import type { ModelExport } from '../../shared/aging'
 
 export const BUNDLE_FORMAT = 'age-studio-model'
 /**
@@ -40,15 +41,8 @@ const BundleManifest = z.object({
 })
 export type BundleManifest = z.infer<typeof BundleManifest>
 
-export interface ExportedBundle {
-  file: string
-  modelHash: string
-  bytes: number
-  sha256: string
-}
-
 /** Writes the bundle to `file`; an existing file is replaced only with `force`. */
-export async function exportModelBundle(home: string, catalog: Catalog, runId: string, checkpointId: number | undefined, file: string, force = false): Promise<ExportedBundle> {
+export async function exportModelBundle(home: string, catalog: Catalog, runId: string, checkpointId: number | undefined, file: string, force = false): Promise<ModelExport> {
   const { run, checkpoint } = pickCheckpoint(catalog, runId, checkpointId)
   refuseExisting([file], force)
   if (checkpoint.phase !== 'encoder') {

@@ -1,6 +1,6 @@
 /** Creates the demo dataset: N procedural faces spread evenly over the six bins. */
 import { ageToBin, BIN_COUNT, binAgeRange, emptyPerBin, type AgeBin } from '../../shared/ageBins'
-import type { Split } from '../../shared/domain'
+import type { DemoResult, Split } from '../../shared/domain'
 import { Rng } from '../../shared/rng'
 import { sha256, type FileStore } from '../catalog/files'
 import type { Catalog } from '../catalog/catalog'
@@ -19,12 +19,8 @@ export interface DemoOptions {
   seed: number
 }
 
-export interface DemoOutcome {
-  datasetId: number
-  created: number
-  duplicates: number
-  perBin: number[]
-}
+/** What the demo job made; the call adds its job id (DemoResult). */
+export type DemoOutcome = Omit<DemoResult, 'jobId'>
 
 /** One demo face's label and split. Draws happen in a fixed order, so a seed fixes everything. */
 function drawLabel(rng: Rng, index: number): { age: number; bin: AgeBin; split: Split } {

@@ -1,7 +1,7 @@
 /**
  * Long work as jobs: each has an id, reports progress (count, rate, time left) as events and
- * can be cancelled. Work yields between items so the process stays responsive; the training
- * and latent-optimisation jobs of later phases run in worker processes on top of this.
+ * can be cancelled. Work yields between items so the process stays responsive; heavy jobs
+ * (import, batch) run in worker threads on top of this (workerJob.ts).
  */
 import { randomUUID } from 'node:crypto'
 import type { JobKind } from '../../shared/domain'

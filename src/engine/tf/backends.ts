@@ -1,6 +1,6 @@
 /**
  * The tfjs backend ladder (docs/architecture.md), best first: tfjs-node-gpu (CUDA), tfjs-node
- * (libtensorflow), cpu-blas (tfjs CPU + the native BLAS kernels), cpu. wasm is used for
+ * (libtensorflow), cpu+blas (tfjs CPU + the native BLAS kernels, registered in tfjs as 'cpu-blas'), cpu. wasm is used for
  * inference only: it has no Conv2DBackpropFilter, so it cannot train convolutions.
  */
 import * as tf from '@tensorflow/tfjs'
