@@ -12,6 +12,7 @@ import { FaceRecognizer } from '../../src/engine/faces/recognizer'
 import { readModel } from '../../src/engine/model/checkpoint'
 import { createRun, trainRun } from '../../src/engine/training/trainer'
 import { demoStudio } from '../helpers/training'
+import { positionToAge } from '../../src/shared/ageBins'
 
 let env: Awaited<ReturnType<typeof demoStudio>>
 let runId: string
@@ -84,6 +85,11 @@ describe('ageing a photo', () => {
     for (const output of provenance.outputs) expect(output.sameIdentity).toBe(output.identityDistance < 0.6)
     const rows = env.ctx.catalog.db.prepare('SELECT COUNT(*) AS n FROM aging_outputs WHERE job_id = ?').get(outcome.jobId) as { n: number }
     expect(rows.n).toBe(6)
+    // Recorded like the editor's and batch's jobs: with the model's hash, and target ages in years.
+    expect(provenance.modelHash).toMatch(/^[0-9a-f]{64}$/)
+    const job = env.ctx.catalog.db.prepare('SELECT kind, status, model_hash AS hash FROM aging_jobs WHERE id = ?').get(outcome.jobId)
+    expect(job).toEqual({ kind: 'single', status: 'done', hash: provenance.modelHash })
+    expect(env.ctx.catalog.agingJobs.outputs(outcome.jobId).map((r) => r.target_age)).toEqual([0, 1, 2, 3, 4, 5].map(positionToAge))
   })
 
   it('detects and aligns the face in a real photo (face-api demo picture)', async () => {

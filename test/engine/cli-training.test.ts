@@ -136,11 +136,11 @@ describe('age-studio train and age', () => {
     }, { timeout: 120_000, interval: 500 }).not.toBe('')
     // One process trains a run at a time: a second CLI resume and the studio's resume are refused.
     const second = cli(['train', '--resume', runId])
-    expect(second.code).toBe(1)
+    expect([second.code, second.body.error.code]).toEqual([1, 'busy'])
     expect(second.body.error.message).toMatch(new RegExp(`Run ${runId} is being trained by process ${child.pid}`))
     const studio = Studio.open(home, { mode: 'web' })
     try {
-      await expect(createHandlers(studio)['runs.resume']({ runId })).rejects.toMatchObject({ code: 'bad_input', message: /is being trained by process/ })
+      await expect(createHandlers(studio)['runs.resume']({ runId })).rejects.toMatchObject({ code: 'busy', message: /is being trained by process/ })
     } finally {
       await studio.close()
     }
