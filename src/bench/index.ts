@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BIN_COUNT } from '../shared/ageBins'
 import { createHandlers } from '../engine/api/handlers'
-import { PRESET_NAMES, type PresetName } from '../engine/model/presets'
+import { PRESET_NAMES, type PresetName } from '../shared/training'
 import { Studio } from '../engine/studio'
 import { backendLadder } from '../engine/training/backendLadder'
 import { torchBackendStatuses } from '../engine/torch/python'
@@ -49,7 +49,7 @@ async function main() {
     for (const line of await benchNearDuplicates(values['near-duplicates'])) console.log(line)
     return
   }
-  const presets = (values.preset ?? ['tiny', 'compact', 'paper']) as PresetName[]
+  const presets = (values.preset ?? [...PRESET_NAMES].reverse()) as PresetName[]
   for (const name of presets) if (!PRESET_NAMES.includes(name)) throw new Error(`Unknown preset ${name}; use ${PRESET_NAMES.join(', ')}.`)
 
   console.log('backends:')

@@ -1,6 +1,6 @@
 /** The age-studio commands. Each goes through the contract's dispatch, like the UI does. */
 import { AGE_BINS } from '../shared/ageBins'
-import type { CallArgs } from '../shared/contract'
+import type { CallInput } from '../shared/contract'
 import { createHandlers } from '../engine/api/handlers'
 import type { Studio } from '../engine/studio'
 import { findDownload } from '../engine/downloads'
@@ -33,9 +33,9 @@ export interface CommandOutput {
 
 export async function demo({ studio, args, log }: CommandContext): Promise<CommandOutput> {
   const { values } = parse(args, { count: { type: 'string' }, seed: { type: 'string' } })
-  const input: CallArgs<'library.createDemo'> = {
-    count: intOption('count', values.count) ?? 600,
-    seed: intOption('seed', values.seed) ?? 1,
+  const input: CallInput<'library.createDemo'> = {
+    count: intOption('count', values.count),
+    seed: intOption('seed', values.seed),
   }
   const stop = studio.events.subscribe((event, payload) => {
     if (event === 'job.progress' && 'done' in payload && payload.done === payload.total) log(`drew ${payload.total} faces`)

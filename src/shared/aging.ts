@@ -1,6 +1,7 @@
 /** The editor's, batch's and model bundles' shapes, shared by the engine and the UI. */
 import { z } from 'zod'
 import type { Box } from './domain'
+import type { Phase, PresetName } from './training'
 
 export const COMPOSITE_MODES = ['residual', 'replace'] as const
 export type CompositeMode = (typeof COMPOSITE_MODES)[number]
@@ -52,9 +53,9 @@ export interface AgingModelChoice {
   /** The run's name, when its user gave one. */
   runName: string | null
   checkpointId: number
-  phase: string
+  phase: Phase
   step: number
-  preset: string
+  preset: PresetName
   /** "bundle:HASH" for imported models, "kit:…" for imported run kits, else null. */
   origin: string | null
   /** The run's status: a model still training is offered, but not chosen by default. */

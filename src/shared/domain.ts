@@ -1,4 +1,5 @@
 import type { AgeBin } from './ageBins'
+import type { Phase, PresetName } from './training'
 
 /** Where an image's age came from; the UI always shows it. */
 export const AGE_SOURCES = ['label', 'filename', 'estimate', 'manual'] as const
@@ -168,7 +169,7 @@ export interface RunSummary {
   /** The user's name for the run (null: none given; the id stands in). */
   name: string | null
   notes: string
-  preset: string
+  preset: PresetName
   config: Record<string, unknown>
   seed: number
   backend: string
@@ -178,7 +179,7 @@ export interface RunSummary {
   startedAt: string | null
   finishedAt: string | null
   lastStep: number
-  lastPhase: string | null
+  lastPhase: Phase | null
   /** Set for a run imported from a model bundle: "bundle:" and the bundle's model hash. */
   origin: string | null
   /** The last step recorded in each phase (a 300 + 200 run: { gan: 300, encoder: 200 }). */
@@ -190,7 +191,7 @@ export interface RunSummary {
 export interface CheckpointSummary {
   id: number
   runId: string
-  phase: string
+  phase: Phase
   step: number
   epoch: number
   dir: string
@@ -201,12 +202,12 @@ export interface CheckpointSummary {
 export interface RunDetail {
   run: RunSummary
   checkpoints: CheckpointSummary[]
-  samples: { phase: string; step: number }[]
+  samples: { phase: Phase; step: number }[]
   training: boolean
 }
 
 export interface MetricRow {
-  phase: string
+  phase: Phase
   step: number
   name: string
   value: number

@@ -3,6 +3,10 @@ import { z } from 'zod'
 import { BIN_COUNT } from './ageBins'
 import { AGE_SOURCES, SPLITS } from './domain'
 
+/** The network sizes (engine/model/presets.ts gives each its widths). */
+export const PRESET_NAMES = ['paper', 'compact', 'tiny'] as const
+export type PresetName = (typeof PRESET_NAMES)[number]
+
 export const PHASES = ['gan', 'encoder', 'all'] as const
 export type Phase = 'gan' | 'encoder'
 /** torch-*: the PyTorch trainer in resources/torch-trainer, driven as a child process. */
@@ -10,7 +14,7 @@ export const TRAIN_BACKENDS = ['torch-cuda', 'tfjs-node-gpu', 'tfjs-node', 'torc
 
 export const TrainConfigSchema = z
   .object({
-    preset: z.enum(['paper', 'compact', 'tiny']).default('tiny'),
+    preset: z.enum(PRESET_NAMES).default('tiny'),
     imageSize: z.union([z.literal(64), z.literal(128)]).default(64),
     datasetId: z.number().int().positive().optional(),
     /** Which catalog images train: labelled, with a training image, and matching these. */

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import { hostname } from 'node:os'
 import type { AgingModelChoice } from '../../shared/aging'
-import type { CheckpointSummary, RunStatus, RunSummary } from '../../shared/domain'
+import type { CheckpointSummary, MetricRow, RunStatus, RunSummary } from '../../shared/domain'
 import { METRIC_NAMES, type Losses, type Phase } from '../../shared/training'
 import { RunBusyError } from '../errors'
 
@@ -172,22 +172,16 @@ export class RunRepo {
     })()
   }
 
-  metrics(runId: string, sinceStep = -1): { phase: string; step: number; name: string; value: number }[] {
-    return this.db
-      .prepare('SELECT phase, step, name, value FROM metrics WHERE run_id = ? AND step > ? ORDER BY phase, step')
-      .all(runId, sinceStep) as { phase: string; step: number; name: string; value: number }[]
+  metrics(runId: string, sinceStep = -1): MetricRow[] {
+    return this.db.prepare('SELECT phase, step, name, value FROM metrics WHERE run_id = ? AND step > ? ORDER BY phase, step').all(runId, sinceStep) as MetricRow[]
   }
 
   addSample(runId: string, phase: Phase, step: number, file: string): void {
     this.db.prepare('INSERT OR REPLACE INTO samples (run_id, phase, step, file) VALUES (?, ?, ?, ?)').run(runId, phase, step, file)
   }
 
-  samples(runId: string): { phase: string; step: number; file: string }[] {
-    return this.db.prepare('SELECT phase, step, file FROM samples WHERE run_id = ? ORDER BY id').all(runId) as {
-      phase: string
-      step: number
-      file: string
-    }[]
+  samples(runId: string): { phase: Phase; step: number; file: string }[] {
+    return this.db.prepare('SELECT phase, step, file FROM samples WHERE run_id = ? ORDER BY id').all(runId) as { phase: Phase; step: number; file: string }[]
   }
 
   addCheckpoint(runId: string, phase: Phase, step: number, epoch: number, dir: string, sha256: string): number {

@@ -2,6 +2,8 @@
  * Network sizes as data. `paper` is the table in docs/architecture.md exactly; `compact` and `tiny` keep the
  * topology with fewer channels. imageSize 128 adds one up/down block to every network.
  */
+import type { PresetName } from '../../shared/training'
+
 export interface Preset {
   name: PresetName
   imageSize: 64 | 128
@@ -13,8 +15,6 @@ export interface Preset {
   bnMomentum: number
 }
 
-export const PRESET_NAMES = ['paper', 'compact', 'tiny'] as const
-export type PresetName = (typeof PRESET_NAMES)[number]
 
 const BASE: Record<PresetName, Omit<Preset, 'imageSize'>> = {
   paper: {

@@ -5,11 +5,12 @@
  * but starts a Python process and gives up tfjs's byte-exact resume, so it is chosen by name.
  */
 import type { BackendInfo } from '../../shared/domain'
-import type { TRAIN_BACKENDS } from '../../shared/training'
+import { TRAIN_BACKENDS } from '../../shared/training'
 import { backendStatuses } from '../tf/backends'
 import { torchBackendStatuses } from '../torch/python'
 
-const ORDER = ['torch-cuda', 'tfjs-node-gpu', 'tfjs-node', 'torch-cpu', 'cpu+blas', 'cpu', 'wasm'] as const
+/** The training ladder, then wasm (inference only). */
+const ORDER = [...TRAIN_BACKENDS, 'wasm'] as const
 
 export async function backendLadder(): Promise<BackendInfo[]> {
   const all: BackendInfo[] = [...backendStatuses(), ...(await torchBackendStatuses())]
