@@ -34,7 +34,8 @@ export const BatchRequestSchema = z
     format: z.enum(EXPORT_FORMATS).default('png'),
     runId: z.string().regex(/^run-[\w-]{1,60}$/, 'a run id looks like run-20260101120000-abc123'),
     checkpointId: z.number().int().positive().optional(),
-    outDir: z.string().min(1).max(4096),
+    /** Where the outputs go; empty: a new folder under the data directory (batches/…), for web mode. */
+    outDir: z.string().max(4096).default(''),
     /** The contact sheets' paper. */
     paper: z.enum(PAPERS).default('a4'),
     /** Replace files already in outDir; without it a folder holding another batch's outputs is refused. */

@@ -155,19 +155,22 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
   await expect(page.getByTestId('batch-paths')).toHaveValue(/\/imports\/.* case$/)
   await page.getByTestId('batch-ages').fill('30, 70')
   await page.getByTestId('batch-iterations').fill('2')
-  await page.getByTestId('batch-out').fill(join(served.home, 'aged'))
+  // No output folder: web mode's users cannot name one on the server, so the studio makes one.
+  await expect(page.getByTestId('batch-out')).toHaveValue('')
   await page.getByTestId('batch-start').click()
   // Cancel is offered from the start, while the model loads and faces are found.
   await expect(page.getByTestId('batch-progress')).toContainText('loading the model')
   await expect(page.getByTestId('batch-cancel')).toBeVisible()
   await expect(page.getByTestId('batch-report')).toContainText('6 outputs from 3 photos', { timeout: 180_000 })
   await expect(page.getByTestId('batch-sheet')).toBeVisible()
-  const manifest = JSON.parse(readFileSync(join(served.home, 'aged', 'manifest.json'), 'utf8'))
+  const aged = (await page.getByTestId('batch-outdir').textContent())!
+  expect(aged.startsWith(join(served.home, 'batches', ''))).toBe(true)
+  const manifest = JSON.parse(readFileSync(join(aged, 'manifest.json'), 'utf8'))
   expect(manifest.outputs).toHaveLength(6)
 
   // Web mode: the results come down to the browser, each file and the whole folder as a zip.
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-file').filter({ hasText: /^manifest\.json$/ }).click()])
-  expect(readFileSync((await json.path())!, 'utf8')).toBe(readFileSync(join(served.home, 'aged', 'manifest.json'), 'utf8'))
+  expect(readFileSync((await json.path())!, 'utf8')).toBe(readFileSync(join(aged, 'manifest.json'), 'utf8'))
   // The contact sheet PDF is a case document: its words are text (file names, hashes, model).
   const [pdf] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-file').filter({ hasText: /^contact-sheet\.pdf$/ }).click()])
   const text = spawnSync('pdftotext', [(await pdf.path())!, '-'], { encoding: 'utf8' })
@@ -178,7 +181,7 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
   const listing = spawnSync('python3', ['-c', 'import json,sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(json.dumps([z.testzip(), z.namelist()]))', (await zip.path())!], { encoding: 'utf8' })
   const [bad, names] = JSON.parse(listing.stdout) as [string | null, string[]]
   expect(bad).toBeNull()
-  expect(names).toEqual(expect.arrayContaining(['manifest.json', 'manifest.csv', 'contact-sheet.pdf', ...manifest.outputs.map((o: { output: string }) => relative(join(served!.home, 'aged'), resolve(join(served!.home, 'aged'), o.output)))]))
+  expect(names).toEqual(expect.arrayContaining(['manifest.json', 'manifest.csv', 'contact-sheet.pdf', ...manifest.outputs.map((o: { output: string }) => relative(aged, resolve(aged, o.output)))]))
 })
 
 test('open a run’s encoder checkpoint in the editor from the Training view, then drop a photo on it', async ({ page }) => {

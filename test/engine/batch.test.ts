@@ -110,6 +110,16 @@ describe('batch age progression', () => {
     expect(readFileSync(report.contactSheets[0]).equals(sheetBefore)).toBe(true)
   }, 600_000)
 
+  it('given no output folder, writes into a new one under the data directory (web mode)', async () => {
+    const report = await api['batch.run']({ ...request(''), ages: [40], variations: 1, iterations: 0, spread: 0.35, mode: 'residual', format: 'png' })
+    expect(report.outDir.startsWith(join(env.studio.home, 'batches', ''))).toBe(true)
+    expect(report.outDir).toMatch(/batches\/\d{4}-\d\d-\d\d \d{4} case-[0-9a-f]{4}$/)
+    expect(report.outputs).toBe(3)
+    const listed = await api['batch.files']({ jobId: report.jobId })
+    expect(listed.outDir).toBe(report.outDir)
+    expect(listed.files.map((f) => f.path)).toEqual(expect.arrayContaining(['manifest.json', 'manifest.csv', 'contact-sheet.pdf']))
+  }, 300_000)
+
   it('cancels, then resumes without redoing what was written', async () => {
     const out = join(env.ctx.home, 'out-resumed')
     let jobId = ''

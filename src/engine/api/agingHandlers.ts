@@ -1,4 +1,6 @@
 /** The editor's, batch's, model bundles' and uploads' calls. Heavy work goes to the aging workers. */
+import { randomBytes } from 'node:crypto'
+import { basename, join } from 'node:path'
 import type { Handlers } from '../../shared/contract'
 import { storedBatch } from '../aging/batch'
 import { exportModelBundle, importModelBundle } from '../aging/bundle'
@@ -6,6 +8,13 @@ import { batchOutDir, outputFiles } from '../downloads'
 import { collectUploads } from '../uploadedFolders'
 import type { Studio } from '../studio'
 import { studioPath } from './paths'
+
+/** A batch given no output folder gets its own under the data directory: "batches/2026-12-01 1405 case-3f2a". */
+function newBatchFolder(home: string, firstInput: string): string {
+  const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ').replace(':', '')
+  const label = basename(firstInput).replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 40) || 'photos'
+  return join(home, 'batches', `${stamp} ${label}-${randomBytes(2).toString('hex')}`)
+}
 
 type AgingCalls = Pick<Handlers, Extract<keyof Handlers, `${'uploads' | 'editor' | 'models' | 'batch'}.${string}`>>
 
@@ -46,7 +55,7 @@ export function agingHandlers(studio: Studio): AgingCalls {
 
     'batch.run': async (request) => {
       const paths = request.paths.map((path) => studioPath(studio, path, 'Each photo or folder'))
-      const outDir = studioPath(studio, request.outDir, 'The output folder')
+      const outDir = request.outDir ? studioPath(studio, request.outDir, 'The output folder') : newBatchFolder(home, paths[0])
       return studio.jobs.run('batch', (job) => aging.batch(job.id, { ...request, paths, outDir }, job), announce)
     },
     'batch.resume': async ({ jobId }) => {
