@@ -99,7 +99,7 @@ describe('the contract', () => {
       ['batch.run', { paths: ['/a'], ages: [], runId: 'run-x', outDir: '/o' }, /ages/],
       ['batch.run', { paths: ['/a'], ages: [500], runId: 'run-x', outDir: '/o' }, /ages/],
       ['batch.run', { paths: ['/a'], ages: [40], runId: 'run-x', outDir: '/o', variations: 9 }, /variations/],
-      ['batch.run', { paths: ['/a'], ages: [40], runId: 'run-x' }, /outDir/],
+      ['batch.run', { paths: ['/a'], ages: [40], runId: 'run-x', outDir: '/'.repeat(5000) }, /outDir/],
       ['batch.resume', { jobId: 'x' }, /jobId/],
       ['models.export', { runId: 'run-x' }, /out/],
       ['models.import', { path: '' }, /models\.import/],
