@@ -15,7 +15,6 @@ export type Download =
   | { kind: 'zip'; dir: string; files: OutputFile[]; name: string }
   | { kind: 'text'; name: string; type: string; chunks: () => Iterable<string> }
 
-
 /** Every regular file under the folder; links are not followed (nothing outside it is offered). */
 export function outputFiles(dir: string, limit = 100_000): OutputFile[] {
   const found: OutputFile[] = []
@@ -41,6 +40,22 @@ export function outputFiles(dir: string, limit = 100_000): OutputFile[] {
   return found
 }
 
+/**
+ * One file of the folder by its relative path, on the same terms as outputFiles (a regular file
+ * reached through real folders: no links, no `..`), without walking the whole folder.
+ */
+export function outputFile(dir: string, path: string): OutputFile | undefined {
+  const parts = path.split('/')
+  if (parts.some((part) => part === '' || part === '.' || part === '..' || part.includes('\0'))) return undefined
+  let at = dir
+  for (const folder of parts.slice(0, -1)) {
+    at = join(at, folder)
+    if (!lstatSync(at, { throwIfNoEntry: false })?.isDirectory()) return undefined
+  }
+  const stat = lstatSync(join(at, parts[parts.length - 1]), { throwIfNoEntry: false })
+  return stat?.isFile() && !path.endsWith('.tmp') ? { path, bytes: stat.size } : undefined
+}
+
 /** The output folder of a batch job, or a not_found error. */
 export function batchOutDir(studio: Studio, jobId: string): string {
   const outDir = studio.catalog.agingJobs.batchOutDir(jobId)
@@ -52,7 +67,7 @@ const RUN_CSV = /^\/download\/runs\/(run-[\w-]{1,60})\/metrics\.csv$/
 const BATCH_ZIP = /^\/download\/batch\/([0-9a-f-]{36})\/all\.zip$/
 const BATCH_FILE = /^\/download\/batch\/([0-9a-f-]{36})\/files\/(.+)$/
 
-/** Resolves a download address (already percent-decoded per segment by the caller's URL parser). */
+/** Resolves a download address: a URL's pathname, still percent-encoded (a file's path is decoded here). */
 export function findDownload(studio: Studio, pathname: string): Download {
   let match = RUN_CSV.exec(pathname)
   if (match) {
@@ -74,7 +89,7 @@ export function findDownload(studio: Studio, pathname: string): Download {
     } catch {
       throw new StudioError('not_found', 'No such download.')
     }
-    const file = outputFiles(dir).find((f) => f.path === wanted)
+    const file = outputFile(dir, wanted)
     if (!file) throw new StudioError('not_found', `Batch ${match[1]} has no file ${JSON.stringify(wanted.slice(0, 200))}.`)
     return { kind: 'file', path: join(dir, ...file.path.split('/')), name: file.path.split('/').pop()! }
   }

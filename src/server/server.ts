@@ -13,7 +13,7 @@ import type { CallFrame, ServerFrame } from '../shared/socket'
 import { dispatch } from '../engine/api/dispatch'
 import type { EventHub } from '../engine/events'
 import type { Download } from '../engine/downloads'
-import { StudioError } from '../shared/contract'
+import { errorCode } from '../engine/errors'
 import { sendDownload } from './download'
 import { HostGuard, hostForUrl, isLoopback, requestToken, requestUrl, sessionCookie, tokenMatches } from './auth'
 import { noSessionPage } from './noSession'
@@ -93,7 +93,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       try {
         return sendDownload(options.downloads(url.pathname), response)
       } catch (error) {
-        if (error instanceof StudioError) return sendJson(response, STATUS[error.code], failure(error.code, error.message))
+        const code = errorCode(error)
+        if (code !== 'internal') return sendJson(response, STATUS[code], failure(code, (error as Error).message))
         throw error
       }
     }
