@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --preset tiny|compact|paper]`, or `npm run bench -- --near-duplicates DIR`
- * for the near-duplicate hash on a folder of photos: prints the numbers behind the studio's speed
+ * `npm run bench [-- --preset tiny|compact|paper]`, `npm run bench -- --near-duplicates DIR` for the
+ * near-duplicate hash on a folder of photos, or `npm run bench -- --calibrate-judges HOME` for the
+ * evaluation's judges on an imported catalog: prints the numbers behind the studio's speed
  * targets. Numbers only, no pass/fail: these machines are noisy, so tests never assert timings.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -15,7 +16,9 @@ import { backendLadder } from '../engine/training/backendLadder'
 import { torchBackendStatuses } from '../engine/torch/python'
 import { benchImports } from './imports'
 import { benchNearDuplicates } from './nearDuplicates'
+import { calibrateJudges } from './judgeCalibration'
 import { benchAging } from './aging'
+import { benchEvaluation } from './evaluation'
 import { benchConvolutions, benchTorchStep, benchTrainingStep, trainingBackends } from './training'
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -44,9 +47,13 @@ async function benchCatalog(): Promise<void> {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { preset: { type: 'string', multiple: true }, 'near-duplicates': { type: 'string' } }, strict: true })
+  const { values } = parseArgs({ options: { preset: { type: 'string', multiple: true }, 'near-duplicates': { type: 'string' }, 'calibrate-judges': { type: 'string' } }, strict: true })
   if (values['near-duplicates']) {
     for (const line of await benchNearDuplicates(values['near-duplicates'])) console.log(line)
+    return
+  }
+  if (values['calibrate-judges']) {
+    for (const line of await calibrateJudges(values['calibrate-judges'])) console.log(line)
     return
   }
   const presets = (values.preset ?? [...PRESET_NAMES].reverse()) as PresetName[]
@@ -83,6 +90,7 @@ async function main() {
   await benchCatalog()
   for (const line of await benchImports()) console.log(line)
   for (const line of await benchAging(presets)) console.log(line)
+  for (const line of await benchEvaluation(presets)) console.log(line)
 }
 
 main().catch((error) => {

@@ -53,7 +53,7 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
       force: values.force,
       onProgress: (i, loss) => (i % 10 === 0 || i === iterations) && log(`${mode} optimisation ${i}/${iterations}: loss ${loss.toFixed(4)}`),
     })
-    const lines = outcome.outputs.map((o) => `${o.label}\t${o.file}\tidentity distance ${o.identityDistance.toFixed(3)}`)
+    const lines = outcome.outputs.map((o) => `${o.label}\t${o.file}\tidentity distance ${o.identityDistance.toFixed(3)}\tindependent similarity ${o.independentSimilarity.toFixed(3)}`)
     return { json: outcome, text: [...lines, `provenance: ${outcome.provenanceFile}`].join('\n') }
   } finally {
     process.off('SIGINT', stop)

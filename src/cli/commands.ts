@@ -14,6 +14,7 @@ import { importPhotos } from './importCommand'
 import { batch, exportModel, importModel } from './batchCommand'
 import { exportRun, importRun } from './runKitCommands'
 import { deleteRun, describeRun, exportMetrics } from './runCommands'
+import { evaluate } from './evalCommand'
 
 export interface CommandContext {
   studio: Studio
@@ -95,7 +96,7 @@ export async function serve({ studio, args, json, rendererDir }: CommandContext)
 export const COMMANDS = {
   demo, list, import: importPhotos, serve, train, runs, age, batch,
   'export-model': exportModel, 'import-model': importModel, 'export-run': exportRun, 'import-run': importRun,
-  'describe-run': describeRun, 'delete-run': deleteRun, 'export-metrics': exportMetrics,
+  'describe-run': describeRun, 'delete-run': deleteRun, 'export-metrics': exportMetrics, eval: evaluate,
 } as const
 
 export const USAGE = `Usage: age-studio [--home DIR] [--json] <command> [options]
@@ -119,6 +120,9 @@ Commands:
   delete-run RUN_ID                delete a run that is not training, with its checkpoints and samples
   export-metrics RUN_ID --out FILE [--force]
                                    write the run's losses as CSV, one row per phase and step
+  eval --run RUN_ID [--checkpoint ID] [--split val|test] [--n N] [--iterations N]
+                                   judge a checkpoint on N held-out faces with independent judges:
+                                   identity kept (z0, pixel, identity; aged) and ages in their bin
   age PHOTO --run RUN_ID [--checkpoint ID] [--to 0-5 ... | --all] [--optimize none|pixel|identity]
       [--iterations N] [--from 0-5] --out DIR
                                    age an aligned face crop: one PNG per target bin plus provenance.json

@@ -126,8 +126,12 @@ export interface EditorRender {
   after: string
   /** The requested region of the whole photo, before and after: the aged face in place. */
   photo: PhotoViewImage
+  /** face-api's recognizer distance: what refinement lowers, so it flatters the result. */
   identityDistance: number
   samePerson: boolean
+  /** The independent judge's cosine similarity (shared/evaluation.ts): no loss has seen it. */
+  independentSimilarity: number
+  independentSamePerson: boolean
   refinedIterations: number
 }
 
@@ -140,6 +144,7 @@ export interface EditorStripItem {
   /** The face region of the photo with that age composited in, as it would export. */
   after: string
   identityDistance: number
+  independentSimilarity: number
 }
 
 export interface EditorVariation {
@@ -147,6 +152,7 @@ export interface EditorVariation {
   face: string
   after: string
   identityDistance: number
+  independentSimilarity: number
 }
 
 export interface EditorExport {

@@ -41,6 +41,7 @@ import {
   type ModelImport,
   type OutputFile,
 } from './aging'
+import { EvaluateRequestSchema, type EvaluationSummary } from './evaluation'
 
 /** A call: its input schema, and its result type as a phantom. */
 function defineCall<I extends z.ZodType>(input: I) {
@@ -160,6 +161,13 @@ export const calls = {
   'runs.delete': defineCall(RunRef).returns<{ checkpoints: number; samples: number }>(),
   /** Writes the run's metrics as CSV (one row per phase and step); web mode also downloads it from /download/runs/ID/metrics.csv. */
   'runs.exportMetrics': defineCall(z.object({ runId: RunId, out: Path, force: z.boolean().default(false) }).strict()).returns<{ path: string; rows: number }>(),
+  /**
+   * Judges one checkpoint on faces of the run's held-out split (never its training split) with
+   * the independent judges; runs as a job (progress, jobs.cancel) and answers when done.
+   */
+  'runs.evaluate': defineCall(EvaluateRequestSchema).returns<EvaluationSummary>(),
+  /** The run's stored evaluations, oldest checkpoint first. */
+  'runs.evaluations': defineCall(RunRef).returns<EvaluationSummary[]>(),
   'runs.pause': defineCall(RunRef).returns<{ ok: boolean }>(),
   'runs.continue': defineCall(RunRef).returns<{ ok: boolean }>(),
   'runs.cancel': defineCall(RunRef).returns<{ ok: boolean }>(),

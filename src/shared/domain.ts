@@ -142,7 +142,7 @@ export interface DemoResult {
   perBin: number[]
 }
 
-export type JobKind = 'demo' | 'import' | 'batch'
+export type JobKind = 'demo' | 'import' | 'batch' | 'evaluate'
 
 export interface JobProgress {
   jobId: string

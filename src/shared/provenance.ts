@@ -1,6 +1,6 @@
 /**
  * What an aged image says about itself, embedded in its EXIF and stored with each output: the
- * input, the model, the parameters, the identity score, the backend and the time. One schema for
+ * input, the model, the parameters, the identity scores, the backend and the time. One schema for
  * the writer (engine/aging/agePhoto.ts) and every reader (batch manifests, tests, tools).
  */
 import { z } from 'zod'
@@ -42,7 +42,16 @@ export const ProvenanceSchema = z.object({
     sourceFrom: z.enum(['given', 'catalog label', 'estimated']),
     optimize: z.object({ mode: z.string(), iterationsRequested: z.number(), iterationsDone: z.number() }),
   }),
-  identity: z.object({ distance: z.number(), threshold: z.number(), samePerson: z.boolean() }),
+  /**
+   * distance: face-api's recognizer, which refinement optimises; independent: the evaluation's
+   * judge, which no loss sees (absent in records made before it existed).
+   */
+  identity: z.object({
+    distance: z.number(),
+    threshold: z.number(),
+    samePerson: z.boolean(),
+    independent: z.object({ judge: z.string(), similarity: z.number(), threshold: z.number(), samePerson: z.boolean() }).optional(),
+  }),
   backend: z.string(),
   limits: z.string(),
 })

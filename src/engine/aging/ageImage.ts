@@ -17,6 +17,8 @@ import { alignPhotoFace, decodePhoto, photoSize } from '../faces/photoFace'
 import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
 import { rgbToPng } from '../images/encode'
 import { useBackend } from '../tf/backends'
+import { Judges } from '../evaluation/judges'
+import { JUDGE_CALIBRATION } from '../../shared/evaluation'
 import { conditionVector, positionToAge } from './condition'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
 import { asAgeError, readPhotoFile } from './agePhoto'
@@ -45,6 +47,8 @@ export interface AgedOutput {
   file: string
   sha256: string
   identityDistance: number
+  /** The evaluation's independent judge: cosine similarity to the input (no loss has seen it). */
+  independentSimilarity: number
 }
 
 export interface AgeOutcome {
@@ -105,6 +109,7 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   }
 
   const recognizer = await FaceRecognizer.load()
+  const judges = await Judges.shared()
   const x = tf.tidy(() => tf.tensor4d(rgb, [1, p.imageSize, p.imageSize, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
   const y0 = conditionVector(sourceBin)
   const started = new Date()
@@ -121,20 +126,22 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   const outputs: AgedOutput[] = []
   try {
     const inputDescriptor = recognizer.describe(x)
+    const inputEmbedding = judges.identity(x)
     for (const bin of request.targets) {
-      const [pixels, distance] = tf.tidy(() => {
+      const [pixels, distance, similarity] = tf.tidy(() => {
         const image = generator.apply([z, conditionVector(bin)], { training: false }) as tf.Tensor4D
         const d = FaceRecognizer.distance(inputDescriptor, recognizer.describe(image))
-        return [image.add(1).mul(127.5).clipByValue(0, 255).toInt(), d]
+        return [image.add(1).mul(127.5).clipByValue(0, 255).toInt(), d, Judges.similarity(inputEmbedding, judges.identity(image))]
       })
       const png = await rgbToPng({ data: Uint8Array.from(pixels.dataSync()), width: p.imageSize, height: p.imageSize })
       const identityDistance = distance.dataSync()[0]
-      tf.dispose([pixels, distance])
+      const independentSimilarity = similarity.dataSync()[0]
+      tf.dispose([pixels, distance, similarity])
       const file = join(request.outDir, `age-bin${bin}.png`)
       await writeFileAtomic(file, png, { overwrite })
-      outputs.push({ bin, label: AGE_BINS[bin], file, sha256: sha256(png), identityDistance })
+      outputs.push({ bin, label: AGE_BINS[bin], file, sha256: sha256(png), identityDistance, independentSimilarity })
     }
-    inputDescriptor.dispose()
+    tf.dispose([inputDescriptor, inputEmbedding])
   } finally {
     tf.dispose([x, y0, z0, z])
     model.dispose()
@@ -162,8 +169,10 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
     finishedAt: new Date().toISOString(),
     finalLoss: losses.at(-1) ?? null,
     sameIdentityThreshold: SAME_PERSON_DISTANCE,
-    outputs: outputs.map(({ bin, label, file, sha256: hash, identityDistance }) => ({
+    independentJudge: { judges: JUDGE_CALIBRATION.judges, threshold: JUDGE_CALIBRATION.identityThreshold },
+    outputs: outputs.map(({ bin, label, file, sha256: hash, identityDistance, independentSimilarity }) => ({
       bin, label, file, sha256: hash, identityDistance, sameIdentity: identityDistance < SAME_PERSON_DISTANCE,
+      independentSimilarity, independentSamePerson: Judges.verified(independentSimilarity),
     })),
   }
   const provenanceFile = join(request.outDir, 'provenance.json')

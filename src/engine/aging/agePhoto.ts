@@ -19,6 +19,11 @@ import { FaceEdit, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
 import { AgeError } from '../errors'
 import type { Provenance } from '../../shared/provenance'
+import { JUDGE_CALIBRATION } from '../../shared/evaluation'
+import { Judges } from '../evaluation/judges'
+
+/** The two identity scores every aged output carries. */
+export type IdentityScores = Pick<RenderedFace, 'identityDistance' | 'independentSimilarity'>
 
 /** The aligned crop the composite works in; the model sees it brought down to 64 px. */
 export const MASTER_SIZE = 256
@@ -128,7 +133,8 @@ export interface ProvenanceContext {
 }
 
 /** What an exported image says about itself: input, model, parameters, identity score, time. */
-export function provenanceRecord(prepared: PreparedFace, parameters: AgeParameters, identityDistance: number, context: ProvenanceContext): Provenance {
+export function provenanceRecord(prepared: PreparedFace, parameters: AgeParameters, scores: IdentityScores, context: ProvenanceContext): Provenance {
+  const { identityDistance, independentSimilarity } = scores
   const { photo, aligned, edit, source } = prepared
   const { run, checkpoint, modelHash, imageSize } = edit.model
   const targetAge = positionToAge(parameters.position)
@@ -147,7 +153,12 @@ export function provenanceRecord(prepared: PreparedFace, parameters: AgeParamete
       variation: parameters.variation, spread: parameters.spread, composite: parameters.mode,
       sourceAge: source.age, sourceFrom: source.from, optimize: context.optimize,
     },
-    identity: { distance: identityDistance, threshold: SAME_PERSON_DISTANCE, samePerson: identityDistance < SAME_PERSON_DISTANCE },
+    identity: {
+      distance: identityDistance,
+      threshold: SAME_PERSON_DISTANCE,
+      samePerson: identityDistance < SAME_PERSON_DISTANCE,
+      independent: { judge: JUDGE_CALIBRATION.judges, similarity: independentSimilarity, threshold: JUDGE_CALIBRATION.identityThreshold, samePerson: Judges.verified(independentSimilarity) },
+    },
     backend: context.backend,
     limits: modelLimits(imageSize),
   }

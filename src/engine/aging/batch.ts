@@ -10,6 +10,7 @@ import { basename, extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
 import { BatchRequestSchema, modelLimits, SAME_PERSON_DISTANCE, type BatchReport, type BatchRequest } from '../../shared/aging'
 import { ProvenanceSchema } from '../../shared/provenance'
+import { JUDGE_CALIBRATION } from '../../shared/evaluation'
 import type { Catalog } from '../catalog/catalog'
 import { refuseExisting, sha256, writeFileAtomic } from '../catalog/files'
 import { AgeError, Cancelled, OutputExistsError } from '../errors'
@@ -96,23 +97,23 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
           const file = join(outDir, stem, `age${age}${variation ? `-v${variation}` : ''}.${request.format === 'jpeg' ? 'jpg' : 'png'}`)
           const parameters = { position: ageToPosition(age), variation, spread: request.spread, mode: request.mode }
           let region: Buffer
-          let distance: number
+          let scores: { distance: number; independent?: number }
           if (done.has(key(photo.sha256, age, variation))) {
             reused++
             const earlier = await decodePhoto(readFileSync(file))
             region = await faceRegionPng(earlier, prepared.aligned.transform, MASTER_SIZE, 320)
-            distance = catalog.agingJobs.outputDistance(jobId, file)!
+            scores = catalog.agingJobs.outputScores(jobId, file)!
           } else {
             const aged = await agedPhoto(prepared, parameters)
-            distance = aged.rendered.identityDistance
+            scores = { distance: aged.rendered.identityDistance, independent: aged.rendered.independentSimilarity }
             const optimize = { mode: request.optimize, iterationsRequested: request.iterations, iterationsDone: prepared.edit.refinedIterations }
-            const provenance = provenanceRecord(prepared, parameters, distance, { jobId, kind: 'batch', backend, optimize })
+            const provenance = provenanceRecord(prepared, parameters, aged.rendered, { jobId, kind: 'batch', backend, optimize })
             const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, request.format, provenance)
             await writeFileAtomic(file, bytes, { overwrite })
-            catalog.agingJobs.addOutput({ jobId, inputPath: path, inputSha256: photo.sha256, targetAge: age, variation, outputFile: file, outputSha256: sha256(bytes), identityDistance: distance, provenance })
+            catalog.agingJobs.addOutput({ jobId, inputPath: path, inputSha256: photo.sha256, targetAge: age, variation, outputFile: file, outputSha256: sha256(bytes), identityDistance: scores.distance, provenance })
             region = await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, 320)
           }
-          cells.push({ png: await cellImage(region), caption: `${age} y${variation ? ` v${variation}` : ''} · id ${distance.toFixed(2)}` })
+          cells.push({ png: await cellImage(region), caption: `${age} y${variation ? ` v${variation}` : ''} · id ${scores.distance.toFixed(2)}${scores.independent === undefined ? '' : ` · judge ${scores.independent.toFixed(2)}`}` })
         }
         sheet.push({ title: basename(path), sha256: photo.sha256, cells })
       } catch (error) {
@@ -145,7 +146,7 @@ function caseLines(model: AgingModel, jobId: string, backend: string, request: B
     `Model ${model.modelHash} · run ${run.name ? `"${run.name}" ` : ''}${run.id} · ${run.preset} · checkpoint ${checkpoint.id} (${checkpoint.phase} step ${checkpoint.step})`,
     `Batch job ${jobId} · made ${new Date().toISOString()} · backend ${backend}`,
     `Target ages ${request.ages.join(', ')} years · ${request.variations} variation(s) each · refinement ${request.optimize} × ${request.iterations} · composite ${request.mode}`,
-    `"id" is face-api's recognizer distance from the input face: under ${SAME_PERSON_DISTANCE} reads as the same person. ${modelLimits(model.imageSize)}`,
+    `"id" is face-api's recognizer distance from the input face (refinement lowers it, so it flatters): under ${SAME_PERSON_DISTANCE} reads as the same person. "judge" is an independent recognizer's similarity that no loss sees: ${JUDGE_CALIBRATION.identityThreshold} or more is the same person. ${modelLimits(model.imageSize)}`,
   ]
 }
 
@@ -169,6 +170,8 @@ async function writeManifests(catalog: Catalog, jobId: string, outDir: string): 
       parameters: provenance.parameters,
       identityDistance: row.identity_distance,
       samePerson: provenance.identity.samePerson,
+      independentSimilarity: provenance.identity.independent?.similarity ?? null,
+      independentSamePerson: provenance.identity.independent?.samePerson ?? null,
       time: provenance.createdAt,
     }
   })
@@ -177,7 +180,7 @@ async function writeManifests(catalog: Catalog, jobId: string, outDir: string): 
   await writeFileAtomic(manifestJson, JSON.stringify({ tool: 'Age Studio', jobId, outputs: entries }, null, 2))
   const csv = stringify(
     entries.map((e) => ({ ...e, parameters: JSON.stringify(e.parameters) })),
-    { header: true, columns: ['input', 'inputSha256', 'face', 'targetAge', 'variation', 'output', 'outputSha256', 'modelHash', 'runId', 'checkpointId', 'checkpointStep', 'parameters', 'identityDistance', 'samePerson', 'time'] },
+    { header: true, columns: ['input', 'inputSha256', 'face', 'targetAge', 'variation', 'output', 'outputSha256', 'modelHash', 'runId', 'checkpointId', 'checkpointStep', 'parameters', 'identityDistance', 'samePerson', 'independentSimilarity', 'independentSamePerson', 'time'] },
   )
   await writeFileAtomic(manifestCsv, csv)
   return { manifestJson, manifestCsv }

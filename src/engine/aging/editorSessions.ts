@@ -11,6 +11,7 @@ import type { CompositeMode, EditorExport, EditorOpened, EditorPrepared, EditorP
 import type { Catalog } from '../catalog/catalog'
 import { sha256, writeFileAtomic } from '../catalog/files'
 import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
+import { Judges } from '../evaluation/judges'
 import { dataUrl, rgbToPng } from '../images/encode'
 import { encodeWithProvenance } from '../images/provenanceTag'
 import { agedPhoto, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type AgeParameters, type OpenedPhoto, type PreparedFace } from './agePhoto'
@@ -158,6 +159,8 @@ export class EditorSessions {
       after: dataUrl(await faceRegionPng(aged, transform, MASTER_SIZE, REGION_SIDE)),
       identityDistance: aged.rendered.identityDistance,
       samePerson: aged.rendered.identityDistance < SAME_PERSON_DISTANCE,
+      independentSimilarity: aged.rendered.independentSimilarity,
+      independentSamePerson: Judges.verified(aged.rendered.independentSimilarity),
       refinedIterations: prepared.edit.refinedIterations,
     }
   }
@@ -171,7 +174,7 @@ export class EditorSessions {
       const aged = await agedPhoto(prepared, { position: bin, variation, spread, mode })
       const face = dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size }))
       const after = dataUrl(await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, STRIP_SIDE))
-      items.push({ bin, label: AGE_BINS[bin], age: positionToAge(bin), face, after, identityDistance: aged.rendered.identityDistance })
+      items.push({ bin, label: AGE_BINS[bin], age: positionToAge(bin), face, after, identityDistance: aged.rendered.identityDistance, independentSimilarity: aged.rendered.independentSimilarity })
     }
     return items
   }
@@ -187,6 +190,7 @@ export class EditorSessions {
         face: dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size })),
         after: dataUrl(await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, REGION_SIDE)),
         identityDistance: aged.rendered.identityDistance,
+        independentSimilarity: aged.rendered.independentSimilarity,
       })
     }
     return out
@@ -199,7 +203,7 @@ export class EditorSessions {
     const aged = await agedPhoto(prepared, parameters)
     const jobId = randomUUID()
     const optimize = { ...session.optimize, iterationsDone: prepared.edit.refinedIterations }
-    const provenance = provenanceRecord(prepared, parameters, aged.rendered.identityDistance, { jobId, kind: 'editor', backend: this.backend, optimize })
+    const provenance = provenanceRecord(prepared, parameters, aged.rendered, { jobId, kind: 'editor', backend: this.backend, optimize })
     const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, format, provenance)
     const age = Math.round(positionToAge(parameters.position))
     const stem = fileStem(prepared.photo.name)

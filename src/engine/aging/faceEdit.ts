@@ -1,13 +1,15 @@
 /**
  * One face being aged: its model-size input x, z0 = E(x) for the instant preview, the refined z
  * once identity-preserving latent optimisation has run, and G(z, y) at any age position, with
- * seeded variations around z and the recognizer's distance to the input as an identity score.
+ * seeded variations around z, the recognizer's distance to the input (what refinement lowers) and
+ * the independent judge's similarity (what no loss sees) as identity scores.
  */
 import * as tf from '@tensorflow/tfjs'
 import sharp from 'sharp'
 import { DEFAULT_SPREAD } from '../../shared/aging'
 import { Rng } from '../../shared/rng'
 import { FaceRecognizer } from '../faces/recognizer'
+import { Judges } from '../evaluation/judges'
 import { conditionVector } from './condition'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
 import type { AgingModel } from './model'
@@ -19,8 +21,10 @@ export interface RenderedFace {
   target: Float32Array
   /** G(z, y_source): what the residual composite subtracts. */
   source: Float32Array
-  /** Recognizer distance between the input face and G(z, y_target). */
+  /** Recognizer distance between the input face and G(z, y_target): what refinement lowers. */
   identityDistance: number
+  /** The independent judge's cosine similarity between the same two: what no loss has seen. */
+  independentSimilarity: number
 }
 
 export interface RefineOutcome {
@@ -59,6 +63,8 @@ export class FaceEdit {
     readonly sourcePosition: number,
     private readonly inputDescriptor: tf.Tensor2D,
     readonly z0: tf.Tensor2D,
+    private readonly judges: Judges,
+    private readonly inputEmbedding: tf.Tensor2D,
   ) {
     this.z = z0.clone()
   }
@@ -66,7 +72,8 @@ export class FaceEdit {
   static async create(model: AgingModel, recognizer: FaceRecognizer, master: Uint8Array, masterSize: number, sourcePosition: number): Promise<FaceEdit> {
     const x = await modelInput(master, masterSize, model.imageSize)
     const z0 = tf.tidy(() => model.encoder.apply(x, { training: false }) as tf.Tensor2D)
-    return new FaceEdit(model, recognizer, x, sourcePosition, recognizer.describe(x), z0)
+    const judges = await Judges.shared()
+    return new FaceEdit(model, recognizer, x, sourcePosition, recognizer.describe(x), z0, judges, judges.identity(x))
   }
 
   /** Moves z to fit the input (starting again from z0); the preview uses z as it is at every step. */
@@ -106,12 +113,19 @@ export class FaceEdit {
       const d = FaceRecognizer.distance(this.inputDescriptor, this.recognizer.describe(aged))
       return [aged.add(1).mul(127.5).clipByValue(0, 255), own.add(1).mul(127.5).clipByValue(0, 255), d]
     })
-    const out = { target: Float32Array.from(target.dataSync()), source: Float32Array.from(source.dataSync()), identityDistance: distance.dataSync()[0] }
-    tf.dispose([z, target, source, distance])
+    // The judge sees the 0–255 output brought back to G's range, outside any gradient.
+    const similarity = tf.tidy(() => Judges.similarity(this.inputEmbedding, this.judges.identity(target.div(127.5).sub(1) as tf.Tensor4D)))
+    const out = {
+      target: Float32Array.from(target.dataSync()),
+      source: Float32Array.from(source.dataSync()),
+      identityDistance: distance.dataSync()[0],
+      independentSimilarity: similarity.dataSync()[0],
+    }
+    tf.dispose([z, target, source, distance, similarity])
     return out
   }
 
   dispose(): void {
-    tf.dispose([this.x, this.z, this.z0, this.inputDescriptor])
+    tf.dispose([this.x, this.z, this.z0, this.inputDescriptor, this.inputEmbedding])
   }
 }

@@ -88,6 +88,12 @@ export function runHandlers(studio: Studio): RunCalls {
       return { runId: await studio.training.start({ resumeRunId: runId }) }
     },
 
+    'runs.evaluate': async (request) => {
+      requireRun(request.runId)
+      return studio.jobs.run('evaluate', (job) => studio.aging.evaluate(request, job), (job) => job.progress(0, request.faces))
+    },
+    'runs.evaluations': async ({ runId }) => catalog.evaluations.forRun(requireRun(runId).id),
+
     'runs.pause': async ({ runId }) => ({ ok: studio.training.command(requireRun(runId).id, 'pause') }),
     'runs.continue': async ({ runId }) => ({ ok: studio.training.command(requireRun(runId).id, 'continue') }),
     'runs.cancel': async ({ runId }) => ({ ok: studio.training.command(requireRun(runId).id, 'cancel') }),

@@ -92,8 +92,12 @@ export class AgingJobRepo {
   }
 
   /** The recorded identity distance of one output file of a job. */
-  outputDistance(jobId: string, file: string): number | undefined {
-    return (this.db.prepare('SELECT identity_distance AS d FROM aging_outputs WHERE job_id = ? AND output_file = ?').get(jobId, file) as { d: number } | undefined)?.d
+  /** An output's identity scores: face-api's distance, and the independent judge's similarity when it was recorded. */
+  outputScores(jobId: string, file: string): { distance: number; independent?: number } | undefined {
+    const row = this.db
+      .prepare("SELECT identity_distance AS distance, json_extract(provenance, '$.identity.independent.similarity') AS independent FROM aging_outputs WHERE job_id = ? AND output_file = ?")
+      .get(jobId, file) as { distance: number; independent: number | null } | undefined
+    return row && { distance: row.distance, independent: row.independent ?? undefined }
   }
 
   countOutputs(jobId: string): number {

@@ -8,6 +8,7 @@ import { DatasetRepo } from './datasets'
 import { ImageRepo } from './images'
 import { RunRepo } from './runs'
 import { AgingJobRepo } from './agingJobs'
+import { EvaluationRepo } from './evaluations'
 
 export const CATALOG_FILE = 'catalog.sqlite'
 
@@ -22,6 +23,7 @@ export class Catalog {
   readonly images: ImageRepo
   readonly runs: RunRepo
   readonly agingJobs: AgingJobRepo
+  readonly evaluations: EvaluationRepo
 
   private constructor(
     readonly db: Database.Database,
@@ -31,6 +33,7 @@ export class Catalog {
     this.images = new ImageRepo(db)
     this.runs = new RunRepo(db)
     this.agingJobs = new AgingJobRepo(db)
+    this.evaluations = new EvaluationRepo(db)
   }
 
   static open(home: string, options: CatalogOptions = {}): Catalog {

@@ -156,6 +156,23 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT '';
     `,
   },
+  {
+    version: 7,
+    name: 'evaluations: the independent judges\' verdict on a checkpoint, per held-out split',
+    sql: `
+      CREATE TABLE evaluations (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id) ON DELETE CASCADE,
+        split TEXT NOT NULL CHECK (split IN ('val', 'test')),
+        faces INTEGER NOT NULL,
+        metrics TEXT NOT NULL,
+        details_file TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT ${NOW}
+      );
+      CREATE INDEX evaluations_by_run ON evaluations(run_id, checkpoint_id);
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version

@@ -1,11 +1,12 @@
 /**
  * The studio's side of the aging workers: one long-lived editor worker (its sessions hold loaded
- * models and latents between calls) and one worker per batch, ended when the batch is.
+ * models and latents between calls) and one worker per batch or evaluation, ended with it.
  */
 import { Worker } from 'node:worker_threads'
 import type { BatchReport } from '../../shared/aging'
 import { StudioError } from '../../shared/contract'
 import type { BatchRequest } from '../aging/batch'
+import type { EvaluateRequest, EvaluationSummary } from '../../shared/evaluation'
 import type { EventHub } from '../events'
 import { SHUTDOWN, type AgingWorkerMessage, type AgingWorkerStart, type EditorArgs, type EditorMethod, type EditorResult } from './agingProtocol'
 import type { Job } from './jobs'
@@ -67,6 +68,12 @@ export class AgingHost {
       if (message.type === 'done') return { result: message.report }
       return null
     })
+  }
+
+  /** Evaluates one checkpoint in its own worker as a studio job. */
+  evaluate(request: EvaluateRequest, job: Job): Promise<EvaluationSummary> {
+    const workerData: AgingWorkerStart = { role: 'evaluate', home: this.home, nativeBinding: this.nativeBinding, request }
+    return workerJob<EvaluationSummary, AgingWorkerMessage>('agingWorker', workerData, job, (message) => (message.type === 'evaluated' ? { result: message.evaluation } : null))
   }
 
   /**

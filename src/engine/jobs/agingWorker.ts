@@ -1,10 +1,11 @@
 /**
  * The aging worker thread: latent optimisation, rendering and compositing never run on the
  * thread that serves the UI. As the editor's worker it answers EditorSessions calls; as a batch
- * worker it runs one batch and reports progress, stopping when told to cancel.
+ * worker it runs one batch or one evaluation and reports progress, stopping when told to cancel.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { runBatch } from '../aging/batch'
+import { evaluateCheckpoint } from '../evaluation/evaluate'
 import { EditorSessions } from '../aging/editorSessions'
 import { errorCode } from '../errors'
 import { Catalog } from '../catalog/catalog'
@@ -29,16 +30,14 @@ async function editor(catalog: Catalog, backend: string): Promise<void> {
   })
 }
 
-async function batch(catalog: Catalog, backend: string): Promise<void> {
-  if (start.role !== 'batch') return
+/** One job (a batch or an evaluation): progress posted, stopped when told to cancel. */
+async function job(catalog: Catalog, backend: string): Promise<void> {
   const controller = new AbortController()
   parentPort!.on('message', (command: 'cancel') => command === 'cancel' && controller.abort())
+  const hooks = { signal: controller.signal, progress: (done: number, total: number) => post({ type: 'progress', done, total }) }
   try {
-    const report = await runBatch(catalog, start.home, backend, start.jobId, start.request, {
-      signal: controller.signal,
-      progress: (done, total) => post({ type: 'progress', done, total }),
-    })
-    post({ type: 'done', report })
+    if (start.role === 'batch') post({ type: 'done', report: await runBatch(catalog, start.home, backend, start.jobId, start.request, hooks) })
+    if (start.role === 'evaluate') post({ type: 'evaluated', evaluation: await evaluateCheckpoint(start.home, catalog, start.request, hooks) })
   } catch (error) {
     post({ type: 'failed', code: errorCode(error), error: (error as Error).message })
   } finally {
@@ -51,7 +50,7 @@ async function main() {
   // Before any face-api call: its wasm build registers a higher-priority backend that is never started.
   const backend = (await useBackend()).name
   if (start.role === 'editor') await editor(catalog, backend)
-  else await batch(catalog, backend)
+  else await job(catalog, backend)
 }
 
 void main()

@@ -1,0 +1,54 @@
+/**
+ * Evaluation throughput: faces judged per second (encode, pixel and identity refinement, seven
+ * renders and the judges) on a run barely trained on demo faces; timing does not depend on how
+ * good the weights are. Also the judges alone, per face.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createHandlers } from '../engine/api/handlers'
+import { evaluateCheckpoint } from '../engine/evaluation/evaluate'
+import { Judges } from '../engine/evaluation/judges'
+import { Studio } from '../engine/studio'
+import { useBackend } from '../engine/tf/backends'
+import { createRun, trainRun } from '../engine/training/trainer'
+import type { PresetName } from '../shared/training'
+
+const FACES = 8
+const ITERATIONS = 10
+
+export async function benchEvaluation(presets: PresetName[]): Promise<string[]> {
+  const backend = await useBackend()
+  const lines = [`evaluation on ${backend.name} (${FACES} val faces, ${ITERATIONS} refinement steps each for pixels and identity):`]
+  const judges = await Judges.load()
+  const faces = tf.randomUniform([16, 64, 64, 3], -1, 1) as tf.Tensor4D
+  tf.dispose([judges.identity(faces), judges.age(faces)]) // warm-up
+  let start = performance.now()
+  tf.dispose(judges.identity(faces))
+  const identityMs = (performance.now() - start) / 16
+  start = performance.now()
+  tf.dispose(judges.age(faces))
+  lines.push(`  judges alone: identity ${identityMs.toFixed(1)} ms/face, age ${((performance.now() - start) / 16).toFixed(1)} ms/face`)
+  tf.dispose(faces)
+  judges.dispose()
+
+  for (const name of presets) {
+    const home = mkdtempSync(join(tmpdir(), 'age-studio-bench-eval-'))
+    const studio = Studio.open(home, { mode: 'cli' })
+    try {
+      await createHandlers(studio)['library.createDemo']({ count: 120, seed: 4 })
+      const { runId } = await createRun(studio.catalog, { preset: name, steps: 1, encoderSteps: 1, batch: 2, checkpointEvery: 1, backend: backend.name })
+      const ctx = { home, catalog: studio.catalog, files: studio.files, emit: () => undefined }
+      await trainRun(ctx, runId, { paused: false, cancelled: false })
+      start = performance.now()
+      const result = await evaluateCheckpoint(home, studio.catalog, { runId, split: 'val', faces: FACES, iterations: ITERATIONS })
+      const seconds = (performance.now() - start) / 1000
+      lines.push(`  ${name}: ${(result.metrics.faces / seconds).toFixed(2)} faces/s (${(seconds / result.metrics.faces).toFixed(1)} s per face)`)
+    } finally {
+      await studio.close()
+      rmSync(home, { recursive: true, force: true })
+    }
+  }
+  return lines
+}

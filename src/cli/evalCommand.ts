@@ -1,0 +1,68 @@
+/** `eval`: the independent judges' verdict on a checkpoint, printed as the paper's table. */
+import type { JobProgress } from '../shared/domain'
+import { AGE_BINS } from '../shared/ageBins'
+import { EVAL_SPLITS, JUDGE_CALIBRATION, type EvalSplit, type EvaluationSummary, type Verification } from '../shared/evaluation'
+import { intOption, parse, UsageError } from './args'
+import { call } from './client'
+import type { CommandContext, CommandOutput } from './commands'
+
+const percent = (share: number | null) => (share === null ? '—' : `${(share * 100).toFixed(1)}%`)
+const verdict = (v: Verification) => `${percent(v.verified).padStart(6)} verified, mean similarity ${v.similarity.toFixed(3)} (${v.pairs} pairs)`
+
+/** The evaluation as text: the paper's reconstruction rows, aged outputs, then per bin. */
+export function evaluationTable(e: EvaluationSummary): string {
+  const m = e.metrics
+  const lines = [
+    `${e.runId}, checkpoint ${e.checkpointId} (${e.phase} step ${e.step}), ${e.split} split: ${m.faces} faces, ${m.iterations} refinement steps`,
+    `Judges: ${JUDGE_CALIBRATION.judges}; same person when cosine similarity ≥ ${m.threshold} (false-accept rate ${JUDGE_CALIBRATION.falseAcceptRate} on impostor pairs).`,
+    '',
+    'Identity, input vs reconstruction G(z, y0)        (paper, OpenFace: 53.2% / 59.8% / 82.9%)',
+    `  z0 = E(x)          ${verdict(m.reconstruction.z0)}`,
+    `  z after pixels     ${verdict(m.reconstruction.pixel)}`,
+    `  z after identity   ${verdict(m.reconstruction.identity)}`,
+    `Identity, input vs aged to every other bin: ${verdict(m.aged)}`,
+    `Age judge: aged outputs in their target bin ${percent(m.agedInBin)}; real faces of this split in their own bin ${percent(m.realInBin)}`,
+    '',
+    'bin     faces  identity  aged-to kept  aged-to in bin  mean est. age  real in bin  real mean age',
+  ]
+  for (const b of m.perBin) {
+    lines.push(
+      `${AGE_BINS[b.bin].padEnd(7)} ${String(b.faces).padStart(5)}  ${percent(b.faces ? b.identity.verified : null).padStart(8)}  ${percent(b.agedTo.pairs ? b.agedTo.verified : null).padStart(12)}  ${percent(b.agedTo.pairs ? b.agedInBin : null).padStart(14)}  ${(b.agedTo.pairs ? b.agedMeanAge.toFixed(1) : '—').padStart(13)}  ${percent(b.realInBin).padStart(11)}  ${(b.realMeanAge === null ? '—' : b.realMeanAge.toFixed(1)).padStart(13)}`,
+    )
+  }
+  lines.push('', `Per-face details: ${e.detailsFile} (under the data directory)`)
+  return lines.join('\n')
+}
+
+export async function evaluate({ studio, args, log }: CommandContext): Promise<CommandOutput> {
+  const { values, positionals } = parse(args, { run: { type: 'string' }, checkpoint: { type: 'string' }, split: { type: 'string' }, n: { type: 'string' }, iterations: { type: 'string' } })
+  if (positionals.length) throw new UsageError('eval takes no arguments beyond its options.')
+  if (!values.run) throw new UsageError('eval needs --run RUN_ID; age-studio runs lists them.')
+  const split = (values.split ?? 'val') as EvalSplit
+  if (!EVAL_SPLITS.includes(split)) throw new UsageError(`--split must be ${EVAL_SPLITS.join(' or ')}: a run is never judged on the faces it trained on.`)
+  let jobId: string | undefined
+  const stop = studio.events.subscribe((event, data) => {
+    const progress = data as JobProgress
+    if (event !== 'job.progress' || progress.kind !== 'evaluate') return
+    jobId = progress.jobId
+    if (progress.done > 0) log(`judged ${progress.done}/${progress.total} faces${progress.etaSeconds === null ? '' : `, ${Math.ceil(progress.etaSeconds)} s left`}`)
+  })
+  const interrupt = () => {
+    log('stopping the evaluation; nothing is stored')
+    if (jobId) void call(studio, 'jobs.cancel', { jobId })
+  }
+  process.once('SIGINT', interrupt)
+  try {
+    const evaluation = await call(studio, 'runs.evaluate', {
+      runId: values.run,
+      checkpointId: intOption('checkpoint', values.checkpoint),
+      split,
+      faces: intOption('n', values.n),
+      iterations: intOption('iterations', values.iterations),
+    })
+    return { json: evaluation, text: evaluationTable(evaluation) }
+  } finally {
+    process.off('SIGINT', interrupt)
+    stop()
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Evaluates one checkpoint on faces of the run's own held-out split, as the paper did: for each
+ * input x with bin y0, z0 = E(x), z_pixel and z_id refined from z0 (by pixels, and by face-api's
+ * recognizer as the editor does), then G(·, y0) and G(z_id, y_t) for every bin. The judges, which
+ * no loss sees, compare each output with x and estimate its age. Results go to the catalog and a
+ * per-face JSON file under the run's folder.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { BIN_COUNT } from '../../shared/ageBins'
+import { JUDGE_CALIBRATION, type EvaluateRequest, type EvaluationSummary } from '../../shared/evaluation'
+import { TrainConfigSchema } from '../../shared/training'
+import { ModelError, loadAgingModel, pickCheckpoint } from '../aging/model'
+import { LatentOptimizer } from '../aging/latentOptimizer'
+import type { Catalog } from '../catalog/catalog'
+import { FileStore, writeFileAtomic } from '../catalog/files'
+import { BadInput, Cancelled } from '../errors'
+import { FaceRecognizer } from '../faces/recognizer'
+import { oneHot } from '../training/data'
+import { Judges } from './judges'
+import { summarize, type FaceJudgement } from './metrics'
+
+/** Faces refined together: Adam treats each row of z on its own, so batching changes nothing but speed. */
+const CHUNK = 8
+
+export interface EvaluateHooks {
+  signal?: AbortSignal
+  progress?: (done: number, total: number) => void
+}
+
+/** `count` rows spread evenly over the list, so a small evaluation still covers every dataset and bin. */
+export function spread<T>(rows: T[], count: number): T[] {
+  if (rows.length <= count) return rows
+  return Array.from({ length: count }, (_, i) => rows[Math.floor((i * rows.length) / count)])
+}
+
+function heldOutFaces(catalog: Catalog, home: string, request: EvaluateRequest, config: ReturnType<typeof TrainConfigSchema.parse>) {
+  if (config.splits.includes(request.split)) {
+    throw new BadInput(`Run ${request.runId} trained on the ${request.split} split, so it cannot be judged on it; evaluate on a split it never saw.`)
+  }
+  const rows = catalog.images.trainingRows({ ...config, splits: [request.split] })
+  if (rows.length === 0) {
+    throw new BadInput(`The ${request.split} split of this run's data has no labelled faces; the Library's "Re-split" (library.resplit) makes one.`)
+  }
+  const files = new FileStore(home)
+  return spread(rows, request.faces).map((row) => ({ ...row, path: files.resolve(config.imageSize === 64 ? row.file : (row.crop ?? row.file)) }))
+}
+
+async function pixelsOf(path: string, size: number): Promise<Uint8Array> {
+  return new Uint8Array(await sharp(path).removeAlpha().resize(size, size).raw().toBuffer())
+}
+
+export async function evaluateCheckpoint(home: string, catalog: Catalog, request: EvaluateRequest, hooks: EvaluateHooks = {}): Promise<EvaluationSummary> {
+  const { run, checkpoint } = pickCheckpoint(catalog, request.runId, request.checkpointId)
+  if (checkpoint.phase !== 'encoder') {
+    throw new ModelError(`Checkpoint ${checkpoint.id} is from the GAN phase: evaluation needs the encoder E to map a face to z; train the encoder phase first.`)
+  }
+  const config = TrainConfigSchema.parse(run.config)
+  const faces = heldOutFaces(catalog, home, request, config)
+  const model = await loadAgingModel(home, catalog, run.id, checkpoint.id)
+  const judges = await Judges.load()
+  const optimizer = new LatentOptimizer(model.generator, model.encoder, await FaceRecognizer.load())
+  const size = model.imageSize
+  const judged: FaceJudgement[] = []
+  try {
+    for (let start = 0; start < faces.length; start += CHUNK) {
+      if (hooks.signal?.aborted) throw new Cancelled('Evaluation cancelled; nothing was stored.')
+      const chunk = faces.slice(start, start + CHUNK)
+      const pixels = await Promise.all(chunk.map((face) => pixelsOf(face.path, size)))
+      judged.push(...(await judgeChunk(model, optimizer, judges, chunk, pixels, request.iterations, hooks.signal)))
+      hooks.progress?.(judged.length, faces.length)
+    }
+  } finally {
+    model.dispose()
+    judges.dispose()
+  }
+  if (hooks.signal?.aborted) throw new Cancelled('Evaluation cancelled; nothing was stored.')
+
+  const metrics = summarize(judged, JUDGE_CALIBRATION.identityThreshold, request.iterations)
+  const detailsFile = join('runs', run.id, 'evaluations', `checkpoint-${checkpoint.id}-${request.split}-${Date.now()}.json`)
+  mkdirSync(join(home, 'runs', run.id, 'evaluations'), { recursive: true })
+  const details = { runId: run.id, checkpointId: checkpoint.id, split: request.split, judges: JUDGE_CALIBRATION, metrics, faces: judged }
+  await writeFileAtomic(join(home, detailsFile), JSON.stringify(details, null, 1))
+  return catalog.evaluations.add(run.id, checkpoint.id, request.split, metrics, detailsFile)
+}
+
+type Model = Awaited<ReturnType<typeof loadAgingModel>>
+
+async function judgeChunk(model: Model, optimizer: LatentOptimizer, judges: Judges, chunk: { file: string; bin: number }[], pixels: Uint8Array[], iterations: number, signal?: AbortSignal): Promise<FaceJudgement[]> {
+  const size = model.imageSize
+  const n = chunk.length
+  const x = tf.tidy(() => tf.tensor4d(Buffer.concat(pixels), [n, size, size, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
+  const y0 = oneHot(chunk.map((face) => face.bin), BIN_COUNT)
+  const pixel = await optimizer.optimize(x, y0, { mode: 'pixel', iterations, signal })
+  const identity = await optimizer.optimize(x, y0, { mode: 'identity', iterations, signal })
+  const G = (z: tf.Tensor2D, y: tf.Tensor2D) => model.generator.apply([z, y], { training: false }) as tf.Tensor4D
+  try {
+    const read = (t: tf.Tensor) => Array.from(t.dataSync())
+    const [input, realAges] = [judges.identity(x), judges.age(x)]
+    const similarity = (z: tf.Tensor2D) => tf.tidy(() => read(Judges.similarity(input, judges.identity(G(z, y0)))))
+    const z0 = similarity(pixel.z0)
+    const px = similarity(pixel.z)
+    const id = similarity(identity.z)
+    const aged = Array.from({ length: BIN_COUNT }, (_, bin) =>
+      tf.tidy(() => {
+        const output = G(identity.z, oneHot(chunk.map(() => bin), BIN_COUNT))
+        return { similarity: read(Judges.similarity(input, judges.identity(output))), age: read(judges.age(output)) }
+      }),
+    )
+    const ages = read(realAges)
+    tf.dispose([input, realAges])
+    return chunk.map((face, i) => ({
+      file: face.file,
+      bin: face.bin,
+      estimatedAge: ages[i],
+      similarity: { z0: z0[i], pixel: px[i], identity: id[i] },
+      aged: aged.flatMap((result, bin) => (bin === face.bin ? [] : [{ bin, similarity: result.similarity[i], estimatedAge: result.age[i] }])),
+    }))
+  } finally {
+    tf.dispose([x, y0, pixel.z0, pixel.z, identity.z0, identity.z])
+  }
+}

