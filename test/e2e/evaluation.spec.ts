@@ -20,7 +20,7 @@ const api = async (s: Served, name: string, data: object) => {
 async function finished(s: Served, runId: string) {
   for (;;) {
     const { run } = await api(s, 'runs.get', { runId })
-    if (run.status === 'finished') return
+    if (run.status === 'done') return
     if (['failed', 'cancelled', 'interrupted'].includes(run.status)) throw new Error(`${runId} ${run.status}`)
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
@@ -54,16 +54,16 @@ test('evaluate checkpoints from the run view, and compare runs by their evaluati
   await expect(panel.locator('[data-row=z0]')).toContainText(/\d+\.\d%\s*-?\d\.\d{3}\s*53\.2%/)
   await expect(panel.locator('[data-row=identity]')).toContainText('82.9%')
   await expect(panel.getByTestId('eval-bins').locator('tbody tr')).toHaveCount(6)
-  await expect(panel).toContainText('encoder step 4, val split, 4 faces, 2 refinement steps')
+  await expect(panel).toContainText('(encoder step 4), val split, 4 faces, 2 refinement steps')
 
   // The earlier checkpoint too: two points, so the chart of rates over checkpoints appears.
   await panel.getByTestId('eval-checkpoint').selectOption({ index: 0 })
   await panel.getByTestId('eval-split').selectOption('test')
   await panel.getByTestId('eval-run').click()
-  await expect(panel).toContainText('encoder step 2, test split', { timeout: 120_000 })
+  await expect(panel).toContainText('(encoder step 2), test split', { timeout: 120_000 })
   await expect(panel.getByTestId('eval-chart')).toBeVisible()
   await expect(panel.getByTestId('eval-shown').locator('option')).toHaveCount(2)
-  await page.screenshot({ path: 'test-results/evaluation-panel.png', fullPage: true })
+  await panel.screenshot({ path: 'test-results/evaluation-panel.png' })
 
   // A split the run trained on cannot be chosen; a bad request from the API is refused clearly.
   await expect(panel.getByTestId('eval-split').locator('option')).toHaveText(['val', 'test'])
