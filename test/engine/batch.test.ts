@@ -76,7 +76,9 @@ describe('batch age progression', () => {
       expect(text).toContain(report.jobId)
       expect(text).toContain(runId)
       expect(text).toContain('Target ages 15, 65 years')
-      expect(text).toMatch(/65 y v1 · id \d\.\d\d/)
+      expect(text).toMatch(/65 y v1 · id \d\.\d\d ·/)
+      expect(text).toMatch(/judge -?\d\.\d\d/) // laid out in columns, the caption may wrap
+      expect(text).toContain('no loss sees')
       expect(poppler('pdfinfo', [report.pdf!])).toMatch(/Page size:\s+595\.28 x 841\.89 pts \(A4\)/)
       // Every face prints at 150 dpi or more.
       const images = poppler('pdfimages', ['-list', report.pdf!])!.trim().split('\n').slice(2)
@@ -91,13 +93,17 @@ describe('batch age progression', () => {
       expect(entry.inputSha256).toBe(sha(entry.input))
       expect(entry.modelHash).toBe(report.modelHash)
       expect(typeof entry.identityDistance).toBe('number')
+      // Both identity scores: face-api's (refined against) and the independent judge's.
+      expect(entry.independentSimilarity).toBeGreaterThanOrEqual(-1)
+      expect(entry.independentSimilarity).toBeLessThanOrEqual(1)
+      expect(entry.independentSamePerson).toBe(entry.independentSimilarity >= 0.61)
       const size = await sharp(entry.output).metadata()
       const original = await sharp(entry.input).metadata()
       expect([size.width, size.height]).toEqual([original.width, original.height])
     }
     expect(new Set(manifest.outputs.map((e: { targetAge: number; variation: number }) => `${e.targetAge}/${e.variation}`))).toEqual(new Set(['15/0', '15/1', '65/0', '65/1']))
     const csv = readFileSync(report.manifestCsv, 'utf8').trim().split('\n')
-    expect(csv[0]).toMatch(/^input,inputSha256,face,targetAge,variation,output,outputSha256,modelHash/)
+    expect(csv[0]).toMatch(/^input,inputSha256,face,targetAge,variation,output,outputSha256,modelHash.*,identityDistance,samePerson,independentSimilarity,independentSamePerson,time$/)
     expect(csv).toHaveLength(13)
     const provenance = (await readProvenance(readFileSync(manifest.outputs[0].output))) as Record<string, any>
     expect(provenance).toMatchObject({ kind: 'batch', jobId: report.jobId, model: { hash: report.modelHash } })
