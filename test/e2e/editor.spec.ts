@@ -64,6 +64,9 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   // The instant preview from z0, then refinement in the background.
   await expect(page.getByTestId('editor-split')).toBeVisible({ timeout: 60_000 })
   await expect(page.getByTestId('editor-identity')).toContainText(/Identity distance \d\.\d{3}/)
+  // The independent check sits above it: a tiny model's output is not this person to a judge no loss has seen.
+  await expect(page.getByTestId('editor-independent')).toContainText(/Independent check: not the same person \(similarity -?\d\.\d{3}; 0\.61 or more is a match\)/)
+  await page.getByTestId('editor-independent').locator('..').screenshot({ path: 'test-results/editor-identity-checks.png' })
   await expect(page.getByTestId('editor-refine')).toBeVisible()
   // Refinement says how long the rest will take (a tiny model's 60 steps take seconds here).
   await expect(page.getByTestId('editor-refine-eta')).toHaveText(/^, (\d+ s|\d+ min \d+ s) left$/)
