@@ -54,16 +54,20 @@ export class RunRepo {
   claim(id: string, isAlive: (pid: number) => boolean = processAlive): void {
     this.db
       .transaction(() => {
-        const lease = this.db.prepare('SELECT status, pid, host, heartbeat_at AS heartbeatAt FROM runs WHERE id = ?').get(id) as Lease | undefined
-        if (lease && lease.pid !== process.pid && leaseHeld(lease, isAlive)) {
-          const where = lease.host && lease.host !== hostname() ? ` on ${lease.host}` : ''
-          throw new RunBusyError(`Run ${id} is being trained by process ${lease.pid}${where} (${lease.status}); stop it there first, or wait for it to finish.`)
-        }
+        this.refuseHeldElsewhere(id, isAlive, 'stop it there first, or wait for it to finish')
         this.db
           .prepare(`UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ${NOW}, error = NULL, finished_at = NULL WHERE id = ?`)
           .run(process.pid, hostname(), id)
       })
       .immediate()
+  }
+
+  /** Throws RunBusyError when another live process holds the run's lease; call inside the write transaction. */
+  private refuseHeldElsewhere(id: string, isAlive: (pid: number) => boolean, advice: string): void {
+    const lease = this.db.prepare('SELECT status, pid, host, heartbeat_at AS heartbeatAt FROM runs WHERE id = ?').get(id) as Lease | undefined
+    if (!lease || lease.pid === process.pid || !leaseHeld(lease, isAlive)) return
+    const where = lease.host && lease.host !== hostname() ? ` on ${lease.host}` : ''
+    throw new RunBusyError(`Run ${id} is being trained by process ${lease.pid}${where} (${lease.status}); ${advice}.`)
   }
 
   /** The lease holder says it is still alive (checked by processes on other hosts). */
@@ -109,10 +113,7 @@ export class RunRepo {
   delete(id: string, isAlive: (pid: number) => boolean = processAlive): CheckpointSummary[] {
     const checkpoints = this.checkpoints(id)
     this.db.transaction(() => {
-      const lease = this.db.prepare('SELECT status, pid, host, heartbeat_at AS heartbeatAt FROM runs WHERE id = ?').get(id) as Lease | undefined
-      if (lease && leaseHeld(lease, isAlive) && lease.pid !== process.pid) {
-        throw new RunBusyError(`Run ${id} is being trained by process ${lease.pid}${lease.host ? ` on ${lease.host}` : ''}: stop it there first.`)
-      }
+      this.refuseHeldElsewhere(id, isAlive, 'stop it there first')
       this.db.prepare('UPDATE aging_jobs SET checkpoint_id = NULL WHERE checkpoint_id IN (SELECT id FROM checkpoints WHERE run_id = ?)').run(id)
       this.db.prepare('DELETE FROM runs WHERE id = ?').run(id)
     }).immediate()
