@@ -1,11 +1,9 @@
 /** The Training view's calls: list, inspect, start, steer, describe, delete and export runs. */
-import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { open, rm } from 'node:fs/promises'
 import { isAbsolute, join, relative } from 'node:path'
 import { StudioError, type Handlers } from '../../shared/contract'
 import { emptyPerBin } from '../../shared/ageBins'
-import { placeFile } from '../catalog/files'
+import { writeFileAtomic } from '../catalog/files'
 import { metricsCsv } from '../training/metricsCsv'
 import type { Studio } from '../studio'
 import { requireDataset } from './libraryHandlers'
@@ -13,24 +11,16 @@ import { studioPath } from './paths'
 
 type RunCalls = Pick<Handlers, Extract<keyof Handlers, `runs.${string}`>>
 
-/** Writes text chunks to a temporary file beside `path`, then puts it in place (never over a file unless `overwrite`). */
+/** Streams text chunks into `path` (never over a file unless `overwrite`, never into a missing folder); returns the line count. */
 async function writeChunks(path: string, chunks: Iterable<string>, overwrite: boolean): Promise<number> {
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`
   let lines = 0
-  try {
-    const file = await open(temporary, 'wx')
-    try {
-      for (const chunk of chunks) {
-        await file.write(chunk)
-        lines += chunk.split('\n').length - 1
-      }
-    } finally {
-      await file.close()
+  const counted = (function* () {
+    for (const chunk of chunks) {
+      lines += chunk.split('\n').length - 1
+      yield chunk
     }
-    placeFile(temporary, path, overwrite)
-  } finally {
-    await rm(temporary, { force: true })
-  }
+  })()
+  await writeFileAtomic(path, counted, { overwrite, createFolder: false })
   return lines
 }
 

@@ -40,8 +40,13 @@ export function refuseExisting(paths: string[], overwrite: boolean): void {
  * Writes bytes atomically: temporary file in the same folder, then into place. `overwrite: false`
  * for files a user names or owns (exports, outputs); the catalog's own files are replaced freely.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string, { overwrite = true } = {}): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true })
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array | string | Iterable<string>,
+  { overwrite = true, createFolder = true } = {},
+): Promise<void> {
+  // A file the user names goes into a folder that exists: a typo is refused, not created.
+  if (createFolder) mkdirSync(dirname(path), { recursive: true })
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`
   try {
     await writeFile(temporary, bytes)
