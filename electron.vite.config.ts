@@ -26,6 +26,8 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
+    // The contract and domain types, from any depth of the UI: import … from '$shared/contract'.
+    resolve: { alias: { $shared: resolve(__dirname, 'src/shared') } },
     build: {
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
     },

@@ -1,6 +1,9 @@
+import { resolve } from 'node:path'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  // The UI's lib/ files (unit-tested here) import the shared contract as the renderer does.
+  resolve: { alias: { $shared: resolve(__dirname, 'src/shared') } },
   test: {
     include: ['test/unit/**/*.test.ts', 'test/engine/**/*.test.ts'],
     // better-sqlite3 and sharp are native: forks keep each file in its own process.

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --preset tiny|compact|paper]`, `npm run bench -- --near-duplicates DIR` for the
  * near-duplicate hash on a folder of photos, or `npm run bench -- --calibrate-judges HOME` for the
- * evaluation's judges on an imported catalog: prints the numbers behind the studio's speed
+ * evaluation's judges on an imported catalog (`--evaluation` times only the evaluation): prints the numbers behind the studio's speed
  * targets. Numbers only, no pass/fail: these machines are noisy, so tests never assert timings.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -47,7 +47,7 @@ async function benchCatalog(): Promise<void> {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { preset: { type: 'string', multiple: true }, 'near-duplicates': { type: 'string' }, 'calibrate-judges': { type: 'string' } }, strict: true })
+  const { values } = parseArgs({ options: { preset: { type: 'string', multiple: true }, 'near-duplicates': { type: 'string' }, 'calibrate-judges': { type: 'string' }, evaluation: { type: 'boolean' } }, strict: true })
   if (values['near-duplicates']) {
     for (const line of await benchNearDuplicates(values['near-duplicates'])) console.log(line)
     return
@@ -58,6 +58,10 @@ async function main() {
   }
   const presets = (values.preset ?? [...PRESET_NAMES].reverse()) as PresetName[]
   for (const name of presets) if (!PRESET_NAMES.includes(name)) throw new Error(`Unknown preset ${name}; use ${PRESET_NAMES.join(', ')}.`)
+  if (values.evaluation) {
+    for (const line of await benchEvaluation(presets)) console.log(line)
+    return
+  }
 
   console.log('backends:')
   for (const b of await backendLadder()) console.log(`  ${b.name}: ${b.available ? 'available' : 'unavailable'} (${b.detail})`)

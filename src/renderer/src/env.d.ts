@@ -1,6 +1,6 @@
 /// <reference types="svelte" />
 /// <reference types="vite/client" />
-import type { StudioTransport } from '../../shared/contract'
+import type { StudioTransport } from '$shared/contract'
 
 declare global {
   interface Window {

@@ -1,5 +1,5 @@
 /** The models that can age a face, as the editor and batch list them: following training live. */
-import type { AgingModelChoice } from '../../../shared/aging'
+import type { AgingModelChoice } from '$shared/aging'
 import { studio } from './client'
 
 /** A model bundle's run origin: "bundle:" and the model hash. */

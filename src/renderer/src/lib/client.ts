@@ -1,5 +1,5 @@
 /** The one client the UI uses: Electron's preload bridge when present, else the web socket. */
-import { createClient, type StudioClient } from '../../../shared/contract'
+import { createClient, type StudioClient } from '$shared/contract'
 import { createSocketTransport, type ConnectionState } from './socketTransport'
 
 /**

@@ -1,4 +1,4 @@
-import { AGE_BINS } from '../../../shared/ageBins'
+import { AGE_BINS } from '$shared/ageBins'
 
 export const binLabel = (bin: number | null): string => (bin === null ? 'unlabelled' : AGE_BINS[bin])
 

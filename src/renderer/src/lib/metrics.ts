@@ -3,8 +3,8 @@
  * and then from live events. Points are keyed by step, so a reload that fetches what an event
  * already delivered (or the other way round) never doubles a point.
  */
-import type { MetricRow } from '../../../shared/domain'
-import { METRIC_NAMES, type RunProgress } from '../../../shared/training'
+import type { MetricRow } from '$shared/domain'
+import { METRIC_NAMES, type RunProgress } from '$shared/training'
 
 export interface Point {
   x: number

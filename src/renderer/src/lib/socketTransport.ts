@@ -2,8 +2,8 @@
  * The contract's transport over WebSocket (web mode). Calls made while the socket is
  * (re)connecting wait for it; the socket reconnects after a drop.
  */
-import type { CallName, EventListener, Reply, StudioTransport } from '../../../shared/contract'
-import type { CallFrame, ServerFrame } from '../../../shared/socket'
+import type { CallName, EventListener, Reply, StudioTransport } from '$shared/contract'
+import type { CallFrame, ServerFrame } from '$shared/socket'
 
 type Pending = (reply: Reply<unknown>) => void
 

@@ -1,5 +1,5 @@
 /** Sends a chosen or dropped file to the studio in base64 chunks (web mode caps a message at 1 MiB). */
-import { UPLOAD_CHUNK_BYTES } from '../../../shared/contract'
+import { UPLOAD_CHUNK_BYTES } from '$shared/contract'
 import { studio } from './client'
 
 function base64(bytes: Uint8Array): string {
