@@ -28,8 +28,6 @@ export type IdentityScores = Pick<RenderedFace, 'identityDistance' | 'independen
 /** The aligned crop the composite works in; the model sees it brought down to 64 px. */
 export const MASTER_SIZE = 256
 
-/** A photo or request that cannot be aged; a ModelError is one too. */
-
 export interface OpenedPhoto {
   bytes: Uint8Array
   sha256: string
@@ -84,7 +82,6 @@ export interface PreparedFace {
 }
 
 /** The face's current age: as given, else its catalog label (same photo bytes), else estimated. */
-/** The age the catalog holds for these exact photo bytes, if any. */
 async function sourceAge(catalog: Catalog, photo: OpenedPhoto, crop: Uint8Array, given?: number): Promise<{ age: number; from: SourceFrom }> {
   if (given !== undefined) return { age: given, from: 'given' }
   const labelled = catalog.images.ageOf(photo.sha256)
