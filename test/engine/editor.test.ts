@@ -101,6 +101,9 @@ describe('the age editor', () => {
     expect(edge.photo.region).toEqual({ x: 1900, y: 1279, width: 20, height: 1 })
     const variations = await api['editor.variations']({ sessionId, position: 4, spread: 0.5, mode: 'residual', count: 3 })
     expect(new Set(variations.map((v) => v.face)).size).toBe(3)
+    // Variations and the strip age only the face region; the pixels are the full-photo composite's.
+    const whole = await api['editor.render']({ sessionId, position: 4, spread: 0.5, mode: 'residual', variation: 0 })
+    expect(variations[0].after).toBe(whole.after)
 
     for (const format of ['png', 'jpeg'] as const) {
       const exported = await api['editor.export']({ ...look(sessionId, 4.5), format })

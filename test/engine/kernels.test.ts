@@ -121,7 +121,7 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
         ...tf.split(x, [3, 5], 3), ...tf.split(x, 2, 1),
         tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.2).mul(c4).sum())(x),
         tf.leakyRelu(x, 0.2), tf.leakyRelu(x, 0.3),
-        x.mul(3.7).floor(), x.square(), tf.grad((t: tf.Tensor) => t.square().mul(c4).sum())(x),
+        x.mul(3.7).floor(), x.square(), x.relu(), tf.minimum(x, 0.3), tf.maximum(x, c4), tf.minimum(c, x), tf.maximum(x, x.mul(-1)), tf.grad((t: tf.Tensor) => t.square().mul(c4).sum())(x),
         tf.concat([x, random([4, 6, 5, 3], 14)], -1), tf.concat([x, random([4, 6, 5, 2], 15), x], 3), tf.concat([x, x], 1),
         tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [12, 10]), tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [9, 7]),
         tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [11, 13], true), tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [3, 4], false, true),

@@ -13,7 +13,10 @@ import { sha256 } from '../catalog/files'
 import { estimateAge } from '../faces/ageEstimator'
 import { alignFace, decodePhoto, findFaces, PhotoError, type PhotoFace, type PhotoFaces } from '../faces/photoFace'
 import { SAME_PERSON_DISTANCE, type FaceRecognizer } from '../faces/recognizer'
+import sharp from 'sharp'
+import type { CropTransform } from '../faces/align'
 import { applyFaceChange, faceChange, type CompositeMode } from './composite'
+import { faceRegionBox, faceRegionPng } from './faceRegion'
 import { ageToPosition, positionToAge } from './condition'
 import { FaceEdit, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
@@ -120,6 +123,24 @@ export async function agedPhoto(prepared: PreparedFace, parameters: AgeParameter
   const rendered = edit.render(parameters.position, parameters.variation, parameters.spread)
   const change = faceChange({ original: aligned.crop, size: MASTER_SIZE, target: rendered.target, source: rendered.source, modelSize: edit.model.imageSize, mode: parameters.mode })
   return { rgb: applyFaceChange(photo.pixels, change, aligned.transform), width: photo.pixels.width, height: photo.pixels.height, rendered }
+}
+
+/**
+ * Only the face region, aged: the same pixels `faceRegionPng(agedPhoto(…))` gives, without
+ * copying and compositing the whole photo (the strip shows six, variations up to eight).
+ */
+export async function agedFaceRegion(prepared: PreparedFace, parameters: AgeParameters, side: number): Promise<{ png: Buffer; rendered: RenderedFace }> {
+  const { photo, aligned, edit } = prepared
+  photo.pixels ??= await decodePhoto(photo.bytes)
+  const box = faceRegionBox(aligned.transform, MASTER_SIZE, photo.pixels.width, photo.pixels.height)
+  const raw = { raw: { width: photo.pixels.width, height: photo.pixels.height, channels: 3 as const } }
+  const region = { rgb: new Uint8Array(await sharp(photo.pixels.rgb, raw).extract(box).raw().toBuffer()), width: box.width, height: box.height }
+  const [a, b, c, d, e, f] = aligned.transform
+  const shifted: CropTransform = [a, b, c - box.left, d, e, f - box.top]
+  const rendered = edit.render(parameters.position, parameters.variation, parameters.spread)
+  const change = faceChange({ original: aligned.crop, size: MASTER_SIZE, target: rendered.target, source: rendered.source, modelSize: edit.model.imageSize, mode: parameters.mode })
+  const png = await faceRegionPng({ ...region, rgb: applyFaceChange(region, change, shifted) }, shifted, MASTER_SIZE, side)
+  return { png, rendered }
 }
 
 export interface ProvenanceContext {

@@ -36,23 +36,21 @@ export class BatchCancelled extends Cancelled {}
 
 const key = (sha: string, age: number, variation: number) => `${sha}:${age}:${variation}`
 
-/** The stored request of an earlier batch, for resuming it. */
 /** The files every batch writes at the top of its folder; their presence means the folder is taken. */
 const BATCH_FILES = ['manifest.json', 'manifest.csv', 'contact-sheet.pdf', 'contact-sheet-01.png']
 
+/** The stored request of an earlier batch, for resuming it. */
 export function storedBatch(catalog: Catalog, jobId: string): BatchRequest {
   const params = catalog.agingJobs.batchParams(jobId) as { request: unknown } | undefined
   if (!params) throw new AgeError(`There is no batch ${jobId} to resume.`)
   return BatchRequestSchema.parse(params.request)
 }
 
-export async function runBatch(catalog: Catalog, home: string, backend: string, jobId: string, request: BatchRequest, hooks: BatchHooks): Promise<BatchReport> {
-  const model = await loadAgingModel(home, catalog, request.runId, request.checkpointId)
-  const outDir = resolve(request.outDir)
-  const failed: BatchReport['failed'] = []
+/** The photos under the paths; other files go to `failed` with the reason. */
+function listPhotos(paths: string[], failed: BatchReport['failed']): string[] {
   let files: string[]
   try {
-    files = listFiles(request.paths)
+    files = listFiles(paths)
   } catch (error) {
     throw new AgeError((error as Error).message)
   }
@@ -62,10 +60,90 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
     return image
   })
   if (photos.length === 0) throw new AgeError('No photos to age under the given paths.')
+  return photos
+}
+
+/** What every photo of one batch shares. */
+interface BatchRun {
+  catalog: Catalog
+  jobId: string
+  backend: string
+  request: BatchRequest
+  outDir: string
+  overwrite: boolean
+  /** Outputs an earlier attempt of this job already wrote (key()). */
+  done: Set<string>
+  model: AgingModel
+  recognizer: FaceRecognizer
+  signal: AbortSignal
+}
+
+/** The contact sheet's face cells: the face region of the photo at this side. */
+const CELL_REGION = 320
+
+/** One output of one photo: written with provenance (or reused from an earlier attempt), and its contact-sheet cell. */
+async function ageOneOutput(run: BatchRun, prepared: PreparedFace, path: string, stem: string, age: number, variation: number): Promise<{ cell: SheetRow['cells'][number]; reused: boolean }> {
+  const { catalog, jobId, request } = run
+  const photo = prepared.photo
+  const file = join(run.outDir, stem, `age${age}${variation ? `-v${variation}` : ''}.${request.format === 'jpeg' ? 'jpg' : 'png'}`)
+  const parameters = { position: ageToPosition(age), variation, spread: request.spread, mode: request.mode }
+  const reused = run.done.has(key(photo.sha256, age, variation))
+  let region: Buffer
+  let scores: { distance: number; independent?: number }
+  if (reused) {
+    const earlier = await decodePhoto(readFileSync(file))
+    region = await faceRegionPng(earlier, prepared.aligned.transform, MASTER_SIZE, CELL_REGION)
+    scores = catalog.agingJobs.outputScores(jobId, file)!
+  } else {
+    const aged = await agedPhoto(prepared, parameters)
+    scores = { distance: aged.rendered.identityDistance, independent: aged.rendered.independentSimilarity }
+    const optimize = { mode: request.optimize, iterationsRequested: request.iterations, iterationsDone: prepared.edit.refinedIterations }
+    const provenance = provenanceRecord(prepared, parameters, aged.rendered, { jobId, kind: 'batch', backend: run.backend, optimize })
+    const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, request.format, provenance)
+    await writeFileAtomic(file, bytes, { overwrite: run.overwrite })
+    catalog.agingJobs.addOutput({ jobId, inputPath: path, inputSha256: photo.sha256, targetAge: age, variation, outputFile: file, outputSha256: sha256(bytes), identityDistance: scores.distance, provenance })
+    region = await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, CELL_REGION)
+  }
+  const caption = `${age} y${variation ? ` v${variation}` : ''} · id ${scores.distance.toFixed(2)}${scores.independent === undefined ? '' : ` · judge ${scores.independent.toFixed(2)}`}`
+  return { cell: { png: await cellImage(region), caption }, reused }
+}
+
+/** One photo: its largest face refined once (unless every output exists), then every age and variation. */
+async function ageOnePhoto(run: BatchRun, path: string): Promise<{ row: SheetRow; reused: number }> {
+  const { request } = run
+  const photo = await openPhoto(readPhotoFile(path), basename(path), path)
+  const prepared = await prepareFace(run.catalog, photo, 0, run.model, run.recognizer)
+  try {
+    const todo = request.ages.flatMap((age) => Array.from({ length: request.variations }, (_, variation) => ({ age, variation })))
+    if (todo.some(({ age, variation }) => !run.done.has(key(photo.sha256, age, variation)))) {
+      await prepared.edit.refine(request.optimize, request.iterations, undefined, run.signal)
+      if (run.signal.aborted) throw new BatchCancelled()
+    }
+    photo.pixels = await decodePhoto(photo.bytes)
+    const input = await cellImage(await faceRegionPng(photo.pixels, prepared.aligned.transform, MASTER_SIZE, CELL_REGION))
+    const cells = [{ png: input, caption: `input · ${prepared.source.age} (${prepared.source.from})` }]
+    const stem = `${fileStem(path)}-${photo.sha256.slice(0, 8)}`
+    let reused = 0
+    for (const { age, variation } of todo) {
+      if (run.signal.aborted) throw new BatchCancelled()
+      const output = await ageOneOutput(run, prepared, path, stem, age, variation)
+      cells.push(output.cell)
+      if (output.reused) reused++
+    }
+    return { row: { title: basename(path), sha256: photo.sha256, cells }, reused }
+  } finally {
+    prepared.edit.dispose()
+  }
+}
+
+export async function runBatch(catalog: Catalog, home: string, backend: string, jobId: string, request: BatchRequest, hooks: BatchHooks): Promise<BatchReport> {
+  const model = await loadAgingModel(home, catalog, request.runId, request.checkpointId)
+  const outDir = resolve(request.outDir)
+  const failed: BatchReport['failed'] = []
+  const photos = listPhotos(request.paths, failed)
 
   // A new batch never replaces another's outputs unless asked; a resumed one rewrites its own.
   const resumed = catalog.agingJobs.exists(jobId)
-  const overwrite = request.force || resumed
   if (!resumed) refuseExisting(BATCH_FILES.map((name) => join(outDir, name)), request.force)
   catalog.agingJobs.start({ id: jobId, kind: 'batch', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: { request }, outDir })
   const done = new Set(
@@ -74,62 +152,28 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
       .filter((row) => existsSync(row.output_file))
       .map((row) => key(row.input_sha256, row.target_age, row.variation)),
   )
-  const recognizer = await FaceRecognizer.load()
+  const run: BatchRun = { catalog, jobId, backend, request, outDir, overwrite: request.force || resumed, done, model, recognizer: await FaceRecognizer.load(), signal: hooks.signal }
   const sheet: SheetRow[] = []
   let reused = 0
   try {
     for (const [index, path] of photos.entries()) {
       if (hooks.signal.aborted) throw new BatchCancelled()
-      let prepared: PreparedFace | undefined
       try {
-        const photo = await openPhoto(readPhotoFile(path), basename(path), path)
-        prepared = await prepareFace(catalog, photo, 0, model, recognizer)
-        const todo = request.ages.flatMap((age) => Array.from({ length: request.variations }, (_, variation) => ({ age, variation })))
-        if (todo.some(({ age, variation }) => !done.has(key(photo.sha256, age, variation)))) {
-          await prepared.edit.refine(request.optimize, request.iterations, undefined, hooks.signal)
-          if (hooks.signal.aborted) throw new BatchCancelled()
-        }
-        photo.pixels = await decodePhoto(photo.bytes)
-        const cells = [{ png: await cellImage(await faceRegionPng(photo.pixels, prepared.aligned.transform, MASTER_SIZE, 320)), caption: `input · ${prepared.source.age} (${prepared.source.from})` }]
-        const stem = `${fileStem(path)}-${photo.sha256.slice(0, 8)}`
-        for (const { age, variation } of todo) {
-          if (hooks.signal.aborted) throw new BatchCancelled()
-          const file = join(outDir, stem, `age${age}${variation ? `-v${variation}` : ''}.${request.format === 'jpeg' ? 'jpg' : 'png'}`)
-          const parameters = { position: ageToPosition(age), variation, spread: request.spread, mode: request.mode }
-          let region: Buffer
-          let scores: { distance: number; independent?: number }
-          if (done.has(key(photo.sha256, age, variation))) {
-            reused++
-            const earlier = await decodePhoto(readFileSync(file))
-            region = await faceRegionPng(earlier, prepared.aligned.transform, MASTER_SIZE, 320)
-            scores = catalog.agingJobs.outputScores(jobId, file)!
-          } else {
-            const aged = await agedPhoto(prepared, parameters)
-            scores = { distance: aged.rendered.identityDistance, independent: aged.rendered.independentSimilarity }
-            const optimize = { mode: request.optimize, iterationsRequested: request.iterations, iterationsDone: prepared.edit.refinedIterations }
-            const provenance = provenanceRecord(prepared, parameters, aged.rendered, { jobId, kind: 'batch', backend, optimize })
-            const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, request.format, provenance)
-            await writeFileAtomic(file, bytes, { overwrite })
-            catalog.agingJobs.addOutput({ jobId, inputPath: path, inputSha256: photo.sha256, targetAge: age, variation, outputFile: file, outputSha256: sha256(bytes), identityDistance: scores.distance, provenance })
-            region = await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, 320)
-          }
-          cells.push({ png: await cellImage(region), caption: `${age} y${variation ? ` v${variation}` : ''} · id ${scores.distance.toFixed(2)}${scores.independent === undefined ? '' : ` · judge ${scores.independent.toFixed(2)}`}` })
-        }
-        sheet.push({ title: basename(path), sha256: photo.sha256, cells })
+        const photo = await ageOnePhoto(run, path)
+        sheet.push(photo.row)
+        reused += photo.reused
       } catch (error) {
         if (!(error instanceof AgeError) && !(error instanceof OutputExistsError)) throw error
         failed.push({ path, reason: error.message })
-      } finally {
-        prepared?.edit.dispose()
       }
       hooks.progress(index + 1, photos.length)
     }
   } catch (error) {
     catalog.agingJobs.finish(jobId, error instanceof BatchCancelled ? 'cancelled' : 'failed')
-    model.dispose()
     throw error
+  } finally {
+    model.dispose()
   }
-  model.dispose()
 
   const { pages, pdf } = await writeContactSheets(sheet, { lines: caseLines(model, jobId, backend, request), paper: request.paper }, outDir)
   const manifest = writeManifests(catalog, jobId, outDir)

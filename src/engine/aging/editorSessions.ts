@@ -14,7 +14,7 @@ import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
 import { Judges } from '../evaluation/judges'
 import { dataUrl, rgbToPng } from '../images/encode'
 import { encodeWithProvenance } from '../images/provenanceTag'
-import { agedPhoto, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type AgeParameters, type OpenedPhoto, type PreparedFace } from './agePhoto'
+import { agedFaceRegion, agedPhoto, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type AgeParameters, type OpenedPhoto, type PreparedFace } from './agePhoto'
 import { positionToAge } from './condition'
 import { faceRegionPng, photoRegionJpeg } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
@@ -171,9 +171,9 @@ export class EditorSessions {
     const size = prepared.edit.model.imageSize
     const items: EditorStripItem[] = []
     for (let bin = 0; bin < BIN_COUNT; bin++) {
-      const aged = await agedPhoto(prepared, { position: bin, variation, spread, mode })
+      const aged = await agedFaceRegion(prepared, { position: bin, variation, spread, mode }, STRIP_SIDE)
       const face = dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size }))
-      const after = dataUrl(await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, STRIP_SIDE))
+      const after = dataUrl(aged.png)
       items.push({ bin, label: AGE_BINS[bin], age: positionToAge(bin), face, after, identityDistance: aged.rendered.identityDistance, independentSimilarity: aged.rendered.independentSimilarity })
     }
     return items
@@ -184,11 +184,11 @@ export class EditorSessions {
     const size = prepared.edit.model.imageSize
     const out: EditorVariation[] = []
     for (let variation = 0; variation < count; variation++) {
-      const aged = await agedPhoto(prepared, { ...parameters, variation })
+      const aged = await agedFaceRegion(prepared, { ...parameters, variation }, REGION_SIDE)
       out.push({
         variation,
         face: dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size })),
-        after: dataUrl(await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, REGION_SIDE)),
+        after: dataUrl(aged.png),
         identityDistance: aged.rendered.identityDistance,
         independentSimilarity: aged.rendered.independentSimilarity,
       })

@@ -102,7 +102,9 @@ export class Judges {
     outsideGradients('The age judge')
     return tf.tidy(() => {
       const rgb = framed(images, [0, 0, 1], 224)
-      const input = tf.reverse(rgb, -1).sub(tf.tensor1d(VGGFACE_MEANS_BGR))
+      // RGB → BGR as a 1×1 convolution (a matrix product), far cheaper than tfjs's CPU Reverse.
+      const toBgr = tf.tensor4d([0, 0, 1, 0, 1, 0, 1, 0, 0], [1, 1, 3, 3])
+      const input = tf.conv2d(rgb, toBgr, 1, 'valid').sub(tf.tensor1d(VGGFACE_MEANS_BGR))
       const softmax = this.attributes.execute(input, 'age_pred/Softmax:0') as tf.Tensor2D
       return softmax.matMul(tf.range(0.5, 100, 1).reshape([100, 1])).reshape([-1]) as tf.Tensor1D
     })

@@ -42,6 +42,17 @@ const BINARY: Record<string, Loop> = {
     if (aRepeats) for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = a[k] * b[o + k]
     else for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = a[o + k] * b[k]
   },
+  // Minimum and Maximum with a constant are how converted graphs spell ReLU6 (the judges' MobileNets).
+  Minimum: (out, a, b, aRepeats) => {
+    const n = aRepeats ? a.length : b.length
+    if (aRepeats) for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = Math.min(a[k], b[o + k])
+    else for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = Math.min(a[o + k], b[k])
+  },
+  Maximum: (out, a, b, aRepeats) => {
+    const n = aRepeats ? a.length : b.length
+    if (aRepeats) for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = Math.max(a[k], b[o + k])
+    else for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = Math.max(a[o + k], b[k])
+  },
   RealDiv: (out, a, b, aRepeats) => {
     const n = aRepeats ? a.length : b.length
     if (aRepeats) for (let o = 0; o < out.length; o += n) for (let k = 0; k < n; k++) out[o + k] = a[k] / b[o + k]

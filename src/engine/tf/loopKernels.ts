@@ -34,13 +34,17 @@ export function concatLastAxis(original: Kernel): Kernel {
   }
 }
 
-/** Floor (dropout's mask) and Square (batch-norm variance): tfjs calls a closure per element. */
+/** Floor (dropout's mask), Square (batch-norm variance) and Relu (the judges): tfjs calls a closure per element. */
 const UNARY: Record<string, (x: Float32Array, out: Float32Array) => void> = {
   Floor: (x, out) => {
     for (let i = 0; i < x.length; i++) out[i] = Math.floor(x[i])
   },
   Square: (x, out) => {
     for (let i = 0; i < x.length; i++) out[i] = x[i] * x[i]
+  },
+  // As tfjs's own: NaN stays NaN.
+  Relu: (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = x[i] < 0 ? 0 : x[i]
   },
 }
 export const UNARY_NAMES = Object.keys(UNARY)
