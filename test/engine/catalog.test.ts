@@ -29,7 +29,7 @@ describe('catalog migrations on a real database file', () => {
     expect(existsSync(join(dir, CATALOG_FILE))).toBe(true)
     expect(catalog.schemaVersion()).toBe(SCHEMA_VERSION)
     const tables = (catalog.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name)
-    expect(tables).toEqual(['aging_jobs', 'aging_outputs', 'checkpoints', 'datasets', 'images', 'metrics', 'runs', 'samples'])
+    expect(tables).toEqual(['aging_jobs', 'aging_outputs', 'checkpoints', 'datasets', 'evaluations', 'images', 'metrics', 'runs', 'samples'])
     expect(catalog.db.pragma('journal_mode', { simple: true })).toBe('wal')
     catalog.close()
   })
