@@ -133,4 +133,13 @@ describe('runs.evaluate', () => {
     expect((await handlers['runs.evaluations']({ runId })).length).toBe(before)
     expect(existsSync(join(home, 'runs', runId, 'evaluations'))).toBe(true)
   }, 300_000)
+
+  it('go with their run: deleting it removes the rows and the details files', async () => {
+    const count = () => (studio.catalog.db.prepare('SELECT COUNT(*) AS n FROM evaluations WHERE run_id = ?').get(runId) as { n: number }).n
+    expect(count()).toBeGreaterThan(0)
+    await handlers['runs.delete']({ runId })
+    expect(count()).toBe(0)
+    expect(existsSync(join(home, 'runs', runId, 'evaluations'))).toBe(false)
+    expect(await codeOf(handlers['runs.evaluations']({ runId }))).toMatch(/^not_found/)
+  })
 })
