@@ -1,6 +1,7 @@
 /**
  * The editor's and batch's costs on real photos: detect + align + encode (opening a face), one
- * slider move (G, recognizer, composite at full size, before/after crops), one identity
+ * slider move (G, recognizer, independent judge, composite at full size, before/after crops), the
+ * six-bin strip, one identity
  * refinement step, and a full-size export. Untrained networks of the preset: timing does not
  * depend on the weights.
  */
@@ -8,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { agedPhoto, openPhoto, prepareFace } from '../engine/aging/agePhoto'
+import { agedFaceRegion, agedPhoto, openPhoto, prepareFace } from '../engine/aging/agePhoto'
 import type { AgingModel } from '../engine/aging/model'
 import { faceRegionPng } from '../engine/aging/faceRegion'
 import { Catalog } from '../engine/catalog/catalog'
@@ -56,11 +57,18 @@ export async function benchAging(presets: PresetName[]): Promise<string[]> {
           const aged = await agedPhoto(prepared, { position: 4.5, variation: 0, spread: 0.35, mode: 'residual' })
           await faceRegionPng(aged, prepared.aligned.transform, 256, 320)
         }, 3)
+        // The strip: six bins, face regions only (agedFaceRegion), beside compositing six whole photos.
+        const [, stripMs] = await ms(async () => {
+          for (let bin = 0; bin < 6; bin++) await agedFaceRegion(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }, 192)
+        })
+        const [, wholeStripMs] = await ms(async () => {
+          for (let bin = 0; bin < 6; bin++) await faceRegionPng(await agedPhoto(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }), prepared.aligned.transform, 256, 192)
+        })
         const [, refineMs] = await ms(() => prepared.edit.refine('identity', 3), 1)
         const aged = await agedPhoto(prepared, { position: 5, variation: 1, spread: 0.35, mode: 'replace' })
         const [, pngMs] = await ms(() => encodeWithProvenance(aged.rgb, aged.width, aged.height, 'png', { bench: true }))
         const [, jpegMs] = await ms(() => encodeWithProvenance(aged.rgb, aged.width, aged.height, 'jpeg', { bench: true }))
-        lines.push(`  ${name}, ${label}: open face ${openMs.toFixed(0)} · slider move ${renderMs.toFixed(0)} · refine step ${(refineMs / 3).toFixed(0)} · export PNG ${pngMs.toFixed(0)}, JPEG ${jpegMs.toFixed(0)}`)
+        lines.push(`  ${name}, ${label}: open face ${openMs.toFixed(0)} · slider move ${renderMs.toFixed(0)} · strip ${stripMs.toFixed(0)} (whole-photo composites: ${wholeStripMs.toFixed(0)}) · refine step ${(refineMs / 3).toFixed(0)} · export PNG ${pngMs.toFixed(0)}, JPEG ${jpegMs.toFixed(0)}`)
         prepared.edit.dispose()
       }
       model.dispose()
