@@ -2,7 +2,7 @@
 // table, see the chart once two checkpoints are judged, compare two runs' numbers side by side,
 // and the Editor's independent check beside face-api's distance.
 import { expect, test } from '@playwright/test'
-import { serveStudio, type Served } from '../helpers/serve'
+import { callApi, serveStudio, type Served } from '../helpers/serve'
 
 let served: Served | undefined
 test.afterEach(async () => {
@@ -10,12 +10,7 @@ test.afterEach(async () => {
   served = undefined
 })
 
-const api = async (s: Served, name: string, data: object) => {
-  const reply = await fetch(`${s.origin}/api/call/${name}`, { method: 'POST', headers: { Authorization: `Bearer ${s.token}` }, body: JSON.stringify(data) })
-  const body = await reply.json()
-  if (!body.ok) throw new Error(JSON.stringify(body.error))
-  return body.result
-}
+const api = callApi
 
 async function finished(s: Served, runId: string) {
   for (;;) {

@@ -2,7 +2,7 @@
 // without a reload, is labelled readably (run, preset, step, date), and the default is the newest
 // checkpoint of a finished run, not of a run still training.
 import { expect, test } from '@playwright/test'
-import { serveStudio, type Served } from '../helpers/serve'
+import { callApi, serveStudio, type Served } from '../helpers/serve'
 
 let served: Served | undefined
 test.afterEach(async () => {
@@ -10,12 +10,7 @@ test.afterEach(async () => {
   served = undefined
 })
 
-const api = async (s: Served, name: string, data: object) => {
-  const reply = await fetch(`${s.origin}/api/call/${name}`, { method: 'POST', headers: { Authorization: `Bearer ${s.token}` }, body: JSON.stringify(data) })
-  const body = await reply.json()
-  if (!body.ok) throw new Error(JSON.stringify(body.error))
-  return body.result
-}
+const api = callApi
 
 test('a model trained while the Editor and Batch are open appears there, and the finished one is the default', async ({ page }) => {
   test.setTimeout(180_000)

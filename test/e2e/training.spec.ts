@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
 import { Catalog } from '../../src/engine/catalog/catalog'
-import { serveStudio, tempHome, type Served } from '../helpers/serve'
+import { callApi, serveStudio, tempHome, type Served } from '../helpers/serve'
 
 let served: Served | undefined
 test.afterEach(async () => {
@@ -12,12 +12,7 @@ test.afterEach(async () => {
   served = undefined
 })
 
-const api = async (s: Served, name: string, data: object) => {
-  const reply = await fetch(`${s.origin}/api/call/${name}`, { method: 'POST', headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(data) })
-  const body = await reply.json()
-  if (!body.ok) throw new Error(JSON.stringify(body.error))
-  return body.result
-}
+const api = callApi
 const step = async (page: Page) => Number(await page.getByTestId('run-step').textContent())
 const points = async (page: Page, id = 'loss-chart') => Number(await page.getByTestId(id).getAttribute('data-points'))
 /** What chart.js itself holds to draw (after decimation), not just what it was given. */
