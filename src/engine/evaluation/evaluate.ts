@@ -36,11 +36,12 @@ export function spread<T>(rows: T[], count: number): T[] {
   return Array.from({ length: count }, (_, i) => rows[Math.floor((i * rows.length) / count)])
 }
 
-function heldOutFaces(catalog: Catalog, home: string, request: EvaluateRequest, config: ReturnType<typeof TrainConfigSchema.parse>) {
+function heldOutFaces(catalog: Catalog, home: string, request: EvaluateRequest, config: ReturnType<typeof TrainConfigSchema.parse>, imported: boolean) {
   if (config.splits.includes(request.split)) {
     throw new BadInput(`Run ${request.runId} trained on the ${request.split} split, so it cannot be judged on it; evaluate on a split it never saw.`)
   }
-  const rows = catalog.images.trainingRows({ ...config, splits: [request.split] })
+  // An imported bundle's dataset id names a dataset of the catalog it came from, not of this one.
+  const rows = catalog.images.trainingRows({ ...config, splits: [request.split], ...(imported ? { datasetId: undefined } : {}) })
   if (rows.length === 0) {
     throw new BadInput(`The ${request.split} split of this run's data has no labelled faces; the Library's "Re-split" (library.resplit) makes one.`)
   }
@@ -58,7 +59,7 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
     throw new ModelError(`Checkpoint ${checkpoint.id} is from the GAN phase: evaluation needs the encoder E to map a face to z; train the encoder phase first.`)
   }
   const config = TrainConfigSchema.parse(run.config)
-  const faces = heldOutFaces(catalog, home, request, config)
+  const faces = heldOutFaces(catalog, home, request, config, run.origin !== null)
   const model = await loadAgingModel(home, catalog, run.id, checkpoint.id)
   const judges = await Judges.load()
   const optimizer = new LatentOptimizer(model.generator, model.encoder, await FaceRecognizer.load())
