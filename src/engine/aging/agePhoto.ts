@@ -117,11 +117,17 @@ export interface AgedPhoto {
   rendered: RenderedFace
 }
 
-export async function agedPhoto(prepared: PreparedFace, parameters: AgeParameters): Promise<AgedPhoto> {
-  const { photo, aligned, edit } = prepared
-  photo.pixels ??= await decodePhoto(photo.bytes)
+/** G at the asked age, and the change it makes to the aligned crop: what every composite applies. */
+function renderedChange({ aligned, edit }: PreparedFace, parameters: AgeParameters) {
   const rendered = edit.render(parameters.position, parameters.variation, parameters.spread)
   const change = faceChange({ original: aligned.crop, size: MASTER_SIZE, target: rendered.target, source: rendered.source, modelSize: edit.model.imageSize, mode: parameters.mode })
+  return { rendered, change }
+}
+
+export async function agedPhoto(prepared: PreparedFace, parameters: AgeParameters): Promise<AgedPhoto> {
+  const { photo, aligned } = prepared
+  photo.pixels ??= await decodePhoto(photo.bytes)
+  const { rendered, change } = renderedChange(prepared, parameters)
   return { rgb: applyFaceChange(photo.pixels, change, aligned.transform), width: photo.pixels.width, height: photo.pixels.height, rendered }
 }
 
@@ -130,15 +136,14 @@ export async function agedPhoto(prepared: PreparedFace, parameters: AgeParameter
  * copying and compositing the whole photo (the strip shows six, variations up to eight).
  */
 export async function agedFaceRegion(prepared: PreparedFace, parameters: AgeParameters, side: number): Promise<{ png: Buffer; rendered: RenderedFace }> {
-  const { photo, aligned, edit } = prepared
+  const { photo, aligned } = prepared
   photo.pixels ??= await decodePhoto(photo.bytes)
   const box = faceRegionBox(aligned.transform, MASTER_SIZE, photo.pixels.width, photo.pixels.height)
   const raw = { raw: { width: photo.pixels.width, height: photo.pixels.height, channels: 3 as const } }
   const region = { rgb: new Uint8Array(await sharp(photo.pixels.rgb, raw).extract(box).raw().toBuffer()), width: box.width, height: box.height }
   const [a, b, c, d, e, f] = aligned.transform
   const shifted: CropTransform = [a, b, c - box.left, d, e, f - box.top]
-  const rendered = edit.render(parameters.position, parameters.variation, parameters.spread)
-  const change = faceChange({ original: aligned.crop, size: MASTER_SIZE, target: rendered.target, source: rendered.source, modelSize: edit.model.imageSize, mode: parameters.mode })
+  const { rendered, change } = renderedChange(prepared, parameters)
   const png = await faceRegionPng({ ...region, rgb: applyFaceChange(region, change, shifted) }, shifted, MASTER_SIZE, side)
   return { png, rendered }
 }

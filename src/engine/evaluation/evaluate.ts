@@ -6,12 +6,11 @@
  * per-face JSON file under the run's folder.
  */
 import * as tf from '@tensorflow/tfjs'
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { BIN_COUNT } from '../../shared/ageBins'
 import { JUDGE_CALIBRATION, type EvaluateRequest, type EvaluationSummary } from '../../shared/evaluation'
-import { TrainConfigSchema } from '../../shared/training'
+import { TrainConfigSchema, type TrainConfig } from '../../shared/training'
 import { ModelError, loadAgingModel, pickCheckpoint } from '../aging/model'
 import { LatentOptimizer } from '../aging/latentOptimizer'
 import type { Catalog } from '../catalog/catalog'
@@ -36,7 +35,7 @@ export function spread<T>(rows: T[], count: number): T[] {
   return Array.from({ length: count }, (_, i) => rows[Math.floor((i * rows.length) / count)])
 }
 
-function heldOutFaces(catalog: Catalog, home: string, request: EvaluateRequest, config: ReturnType<typeof TrainConfigSchema.parse>, imported: boolean) {
+function heldOutFaces(catalog: Catalog, home: string, request: EvaluateRequest, config: TrainConfig, imported: boolean) {
   if (config.splits.includes(request.split)) {
     throw new BadInput(`Run ${request.runId} trained on the ${request.split} split, so it cannot be judged on it; evaluate on a split it never saw.`)
   }
@@ -81,7 +80,6 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
 
   const metrics = summarize(judged, JUDGE_CALIBRATION.identityThreshold, request.iterations)
   const detailsFile = join('runs', run.id, 'evaluations', `checkpoint-${checkpoint.id}-${request.split}-${Date.now()}.json`)
-  mkdirSync(join(home, 'runs', run.id, 'evaluations'), { recursive: true })
   const details = { runId: run.id, checkpointId: checkpoint.id, split: request.split, judges: JUDGE_CALIBRATION, metrics, faces: judged }
   await writeFileAtomic(join(home, detailsFile), JSON.stringify(details, null, 1))
   return catalog.evaluations.add(run.id, checkpoint.id, request.split, metrics, detailsFile)
