@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 
 import numpy as np
 import torch
@@ -326,6 +327,9 @@ def train(spec):
     try:
         return trainer.run()
     except Exception as error:  # reported to the studio, then the exit code says it failed
+        # Every rank says why on stderr too: under torchrun only rank 0 writes events, and a
+        # cluster user reads the launcher's log, not events.jsonl.
+        print(f'agecgan: rank {trainer.rank} failed:\n{traceback.format_exc()}', file=sys.stderr, flush=True)
         trainer.events.emit('failed', error=f'{type(error).__name__}: {error}' if not isinstance(error, (ValueError, FloatingPointError, RuntimeError)) else str(error))
         return 1
     finally:
