@@ -150,10 +150,10 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
     // their default "0", nor "3", on Python 3.11. Gloo on loopback: a standalone run must not depend on
     // what this machine's hostname resolves to.
     const ddp = spawnSync(python, ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', '--redirects', '1', '--tee', '1', '-m', 'agecgan', 'train', '../spec.json'], {
-      cwd: join(kit, 'trainer'), encoding: 'utf8', timeout: 240_000, env: { ...process.env, GLOO_SOCKET_IFNAME: 'lo' }
+      cwd: join(kit, 'trainer'), encoding: 'utf8', timeout: 480_000, env: { ...process.env, GLOO_SOCKET_IFNAME: 'lo' }
     })
     const events = join(kit, 'out', 'events.jsonl')
-    const why = `signal ${ddp.signal}\nstdout: ${ddp.stdout.slice(-3000)}\nstderr: ${ddp.stderr.slice(-3000)}\nevents: ${existsSync(events) ? readFileSync(events, 'utf8').slice(-1500) : 'none'}`
+    const why = `signal ${ddp.signal} ${ddp.error?.message ?? ''}\nstdout: ${ddp.stdout.slice(-3000)}\nstderr: ${ddp.stderr.slice(-3000)}\nevents: ${existsSync(events) ? readFileSync(events, 'utf8').slice(-1500) : 'none'}`
     expect(ddp.status, why).toBe(0)
     const progress = (dir: string) =>
       readFileSync(join(dir, 'out', 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line)).filter((e) => e.event === 'progress') as { phase: string; step: number; losses: Record<string, number> }[]
@@ -186,5 +186,5 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
     await api['editor.close']({ sessionId })
     expect(cli(['import-run', join(env.ctx.home, 'nowhere')]).body.error.code).toBe('bad_input')
     rmSync(single, { recursive: true, force: true })
-  }, 600_000)
+  }, 900_000)
 })
