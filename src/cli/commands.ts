@@ -15,6 +15,7 @@ import { batch, exportModel, importModel } from './batchCommand'
 import { exportRun, importRun } from './runKitCommands'
 import { deleteRun, describeRun, exportMetrics } from './runCommands'
 import { evaluate } from './evalCommand'
+import { recrop } from './recropCommand'
 
 export interface CommandContext {
   studio: Studio
@@ -96,7 +97,7 @@ export async function serve({ studio, args, json, rendererDir }: CommandContext)
 export const COMMANDS = {
   demo, list, import: importPhotos, serve, train, runs, age, batch,
   'export-model': exportModel, 'import-model': importModel, 'export-run': exportRun, 'import-run': importRun,
-  'describe-run': describeRun, 'delete-run': deleteRun, 'export-metrics': exportMetrics, eval: evaluate,
+  'describe-run': describeRun, 'delete-run': deleteRun, 'export-metrics': exportMetrics, eval: evaluate, recrop,
 } as const
 
 export const USAGE = `Usage: age-studio [--home DIR] [--json] <command> [options]
@@ -109,10 +110,12 @@ Commands:
   import PATH... [--format auto|utkface|cacd|fgnet|agedb|wiki|csv|folder] [--dataset NAME]
          [--estimate-ages] [--split-seed S]
                                    import photos: detect, align and label each face; Ctrl-C stops
+  recrop [--dataset NAME]          crop the catalog's faces again from their photos with today's
+                                   warp (photo mirrored at its edge, no streaked borders)
   train --preset tiny|compact|paper [--dataset NAME] [--phase gan|encoder|all] [--steps N | --epochs N]
         [--encoder-steps N] [--batch B] [--seed S] [--sample-every N] [--checkpoint-every N]
         [--backend torch-cuda|tfjs-node-gpu|tfjs-node|torch-cpu|cpu+blas|cpu] [--size 64|128] [--lr X] [--label-smoothing X]
-        [--balance] [--resume RUN_ID]
+        [--balance] [--framing face|full] [--max-fill X] [--resume RUN_ID]
                                    train Age-cGAN (cGAN, then encoder); Ctrl-C stops at a checkpoint
   runs                             list training runs
   describe-run RUN_ID [--name N] [--notes TEXT]

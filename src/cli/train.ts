@@ -1,5 +1,5 @@
 /** `age-studio train` and `age-studio runs`: training in this process, with progress on stderr. */
-import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from '../shared/training'
+import { forNewRun, TrainConfigSchema, type TrainConfig, type TrainConfigInput } from '../shared/training'
 import { createRun, phasesOf, trainRun, type RunControl } from '../engine/training/trainer'
 import { intOption, parse, UsageError } from './args'
 import type { CommandContext, CommandOutput } from './commands'
@@ -19,6 +19,7 @@ export const CONFIG_OPTIONS = {
   epochs: { type: 'string' }, 'encoder-steps': { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' },
   'sample-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, backend: { type: 'string' },
   size: { type: 'string' }, lr: { type: 'string' }, 'label-smoothing': { type: 'string' }, balance: { type: 'boolean' },
+  framing: { type: 'string' }, 'max-fill': { type: 'string' },
 } as const
 
 type ConfigValues = { [K in keyof typeof CONFIG_OPTIONS]?: (typeof CONFIG_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }
@@ -86,12 +87,14 @@ export function configFromOptions(studio: CommandContext['studio'], values: Conf
     backend: values.backend as TrainConfigInput['backend'],
     labelSmoothing: numberOption('label-smoothing', values['label-smoothing']),
     balanceClasses: values.balance,
+    framing: values.framing as TrainConfigInput['framing'],
+    maxFill: numberOption('max-fill', values['max-fill']),
     ...(lr === undefined ? {} : { lrG: lr, lrD: lr, lrE: lr }),
   }
   const parse = (given: TrainConfigInput) => {
     const parsed = TrainConfigSchema.safeParse(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)))
     if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '))
-    return parsed.data
+    return forNewRun(parsed.data)
   }
   const epochs = intOption('epochs', values.epochs)
   if (epochs === undefined) return parse(input)
@@ -101,7 +104,7 @@ export function configFromOptions(studio: CommandContext['studio'], values: Conf
   return parse({ ...input, steps: Math.max(1, Math.ceil((epochs * images) / config.batch)) })
 }
 
-function resolveDataset(studio: CommandContext['studio'], value: string | undefined): number | undefined {
+export function resolveDataset(studio: CommandContext['studio'], value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   const datasets = studio.catalog.datasets.list()
   const found = datasets.find((d) => d.name === value || String(d.id) === value)

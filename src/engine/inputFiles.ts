@@ -47,6 +47,7 @@ function cannotRead(path: string, error: unknown): InputFileError {
     // missing or unreadable: the errno below says which
   }
   const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+  if (why === 'ENOENT') return new InputFileError(path, 'does not exist (moved or deleted?)', `${path} does not exist.`)
   return new InputFileError(path, `cannot read (${why})`, `Cannot read ${path} (${why}).`)
 }
 

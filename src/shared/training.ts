@@ -1,5 +1,6 @@
 /** A run's configuration: validated at every entry (CLI, API), stored with the run. */
 import { z } from 'zod'
+import { DEFAULT_FRAMING, FRAMING_NAMES } from './framing'
 import { BIN_COUNT } from './ageBins'
 import { AGE_SOURCES, SPLITS } from './domain'
 
@@ -40,11 +41,18 @@ export const TrainConfigSchema = z
     sampleEvery: z.number().int().min(1).max(1_000_000).default(50),
     checkpointEvery: z.number().int().min(1).max(1_000_000).default(100),
     backend: z.enum(TRAIN_BACKENDS).optional(),
+    /** Which window of the master the model sees; a new run gets DEFAULT_FRAMING, an old one is `full`. */
+    framing: z.enum(FRAMING_NAMES).optional(),
+    /** Faces with more of that window outside their photo are left out (see maxFillOf). */
+    maxFill: z.number().min(0).max(1).optional(),
   })
   .strict()
 
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>
 export type TrainConfig = z.output<typeof TrainConfigSchema>
+
+/** A configuration for a run about to be made: one without a framing gets today's default (a stored one without is an older run's `full`). */
+export const forNewRun = (config: TrainConfig): TrainConfig => ({ ...config, framing: config.framing ?? DEFAULT_FRAMING })
 
 export interface Losses {
   dReal?: number

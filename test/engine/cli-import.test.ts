@@ -1,6 +1,9 @@
 // `age-studio import` run as a user would: the built CLI on folders of real face crops.
 import { spawnSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import Database from 'better-sqlite3'
+import sharp from 'sharp'
+import { windowFill } from '../../src/shared/framing'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { faceCrops, writeFolder, type FaceCrop } from '../helpers/faces'
@@ -46,4 +49,54 @@ describe('age-studio import', () => {
     expect(missing.code).toBe(1)
     expect(JSON.parse(missing.stdout)).toEqual({ error: { code: 'bad_input', message: `${join(dir, 'nowhere')} does not exist.` } })
   })
+})
+
+describe('age-studio recrop', () => {
+  it('crops every face again from its photo as a fresh import does, with mirrored borders, and keeps a face whose photo is gone or changed', async () => {
+    const home = join(dir, 'home-recrop')
+    // Tight face crops, as UTKFace's chips are: the wide master reaches past them.
+    const tight = await Promise.all(crops.slice(0, 3).map((c) => sharp(c.bytes).extract({ left: 45, top: 55, width: 110, height: 110 }).jpeg({ quality: 95 }).toBuffer()))
+    const folder = writeFolder(join(dir, 'recrop'), { 'a.jpg': tight[0], 'b.jpg': tight[1], 'c.jpg': tight[2] })
+    const recrop = (args: string[] = []) => spawnSync(process.execPath, [CLI, '--home', home, '--json', 'recrop', ...args], { encoding: 'utf8' })
+    expect(spawnSync(process.execPath, [CLI, '--home', home, 'import', folder, '--format', 'folder'], { encoding: 'utf8' }).status).toBe(0)
+    const db = new Database(join(home, 'catalog.sqlite'))
+    const rows = () => db.prepare('SELECT source_path AS path, crop_file AS crop, train_file AS train, transform, width, height FROM images ORDER BY source_path').all() as { path: string; crop: string; train: string; transform: string; width: number; height: number }[]
+    const fresh = rows()
+    expect(fresh).toHaveLength(3)
+
+    // The fresh crop of a tight crop reaches past its photo, and that border is mirrored, not streaked:
+    // in the rows above the photo, hardly a column repeats one pixel all the way down.
+    const master = await sharp(join(home, fresh[0].crop)).raw().toBuffer()
+    expect(windowFill(JSON.parse(fresh[0].transform), fresh[0].width, fresh[0].height, 'full')).toBeGreaterThan(0.1)
+    const top = Math.floor(256 * 0.04)
+    const constant = Array.from({ length: 256 }, (_, u) => Array.from({ length: top }, (_, v) => master[(v * 256 + u) * 3]).every((value, _, all) => Math.abs(value - all[0]) <= 2))
+    expect(constant.filter(Boolean).length).toBeLessThan(64)
+
+    // An older catalog: each face's master is a file of its own, made before the mirror.
+    const stale = fresh.map((row, i) => {
+      const name = `files/stale-${i}.png`
+      writeFileSync(join(home, name), `stale ${i}`)
+      db.prepare('UPDATE images SET crop_file = ? WHERE source_path = ?').run(name, row.path)
+      return name
+    })
+    rmSync(join(folder, 'c.jpg'))
+    writeFileSync(join(folder, 'b.jpg'), Buffer.concat([tight[1], Buffer.from('changed')]))
+    const result = recrop()
+    expect(result.status, result.stderr).toBe(0)
+    const report = JSON.parse(result.stdout)
+    expect(report.recropped).toBe(1)
+    expect(report.kept).toEqual([
+      { file: join(folder, 'b.jpg'), reason: expect.stringMatching(/changed since it was imported/) },
+      { file: join(folder, 'c.jpg'), reason: expect.stringMatching(/does not exist/) },
+    ])
+    const after = rows()
+    expect(after[0].crop).toBe(fresh[0].crop) // the same bytes a fresh import made
+    expect(after.slice(1).map((r) => r.crop)).toEqual(stale.slice(1))
+    expect(existsSync(join(home, stale[0]))).toBe(false) // nothing uses it any more
+    expect(existsSync(join(home, stale[1]))).toBe(true)
+    db.close()
+
+    expect(recrop(['--dataset', 'nowhere']).status).toBe(2)
+    expect(JSON.parse(recrop(['some/path']).stdout).error.message).toMatch(/recrop takes no paths/)
+  }, 300_000)
 })

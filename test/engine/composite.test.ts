@@ -4,6 +4,7 @@ import { applyFaceChange, faceChange, invertTransform, photoPixelUntouched } fro
 import { eyeTransform } from '../../src/engine/faces/align'
 import { multibandBlend, planes } from '../../src/engine/images/pyramid'
 import { Rng } from '../../src/shared/rng'
+import { windowPixels } from '../../src/shared/framing'
 
 const SIZE = 64
 const MODEL = 16
@@ -32,9 +33,9 @@ describe('compositing', () => {
     expect(id * x + ie * y + iff).toBeCloseTo(20, 9)
   })
 
-  for (const mode of ['residual', 'replace'] as const) {
-    it(`${mode}: keeps every pixel outside the mask byte for byte and changes the face`, () => {
-      const change = faceChange({ original, size: SIZE, target: flat(MODEL, [250, 30, 30]), source: flat(MODEL, [20, 200, 20]), modelSize: MODEL, mode })
+  for (const [mode, framing] of [['residual', 'full'], ['replace', 'full'], ['residual', 'face'], ['replace', 'face']] as const) {
+    it(`${mode}, ${framing} framing: keeps every pixel outside the mask byte for byte and changes the face`, () => {
+      const change = faceChange({ original, size: SIZE, target: flat(MODEL, [250, 30, 30]), source: flat(MODEL, [20, 200, 20]), modelSize: MODEL, mode, framing })
       const out = applyFaceChange(photo, change, transform)
       let untouched = 0, changedInFace = 0
       for (let y = 0; y < photo.height; y++) {
@@ -60,10 +61,30 @@ describe('compositing', () => {
     })
   }
 
-  it('residual mode changes nothing when the model sees no age change', () => {
+  it('residual mode changes nothing when the model sees no age change, in either framing', () => {
     const same = flat(MODEL, [90, 120, 150])
-    const change = faceChange({ original, size: SIZE, target: same, source: same, modelSize: MODEL, mode: 'residual' })
-    expect(Buffer.from(applyFaceChange(photo, change, transform)).equals(Buffer.from(photo.rgb))).toBe(true)
+    for (const framing of ['full', 'face'] as const) {
+      const change = faceChange({ original, size: SIZE, target: same, source: same, modelSize: MODEL, mode: 'residual', framing })
+      expect(Buffer.from(applyFaceChange(photo, change, transform)).equals(Buffer.from(photo.rgb))).toBe(true)
+    }
+  })
+
+  it('a face-framed model changes only its window, fading in over the window edge without a step', () => {
+    const size = 256
+    const flatOriginal = new Uint8Array(size * size * 3).fill(128)
+    const change = faceChange({ original: flatOriginal, size, target: flat(MODEL, [250, 250, 250]), source: flat(MODEL, [50, 50, 50]), modelSize: MODEL, mode: 'residual', framing: 'face' })
+    const { left, top, side } = windowPixels('face', size)
+    const at = (u: number, v: number) => change.data[(v * size + u) * 3]
+    // Above the window (the forehead band a face-framed model never saw) only the blend's low
+    // frequencies reach, a few levels at most; the full change is 200.
+    let most = 0
+    for (let u = 0; u < size; u++) for (let v = 0; v < top - 2; v++) most = Math.max(most, Math.abs(at(u, v)))
+    expect(most).toBeLessThan(20)
+    // Across the window's left edge, at eye height: the change grows smoothly to its full size.
+    const row = Array.from({ length: side / 2 }, (_, i) => at(left - 4 + i, Math.round(0.46 * size)))
+    const steps = row.slice(1).map((value, i) => Math.abs(value - row[i]))
+    expect(Math.max(...row)).toBeGreaterThan(150)
+    expect(Math.max(...steps)).toBeLessThan(Math.max(...row) / 4)
   })
 
   it('the multi-band blend leaves no step at the mask edge', () => {

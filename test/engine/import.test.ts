@@ -196,7 +196,7 @@ describe('importing photos', () => {
     const outcome = await run('csv-home', { paths: [join(folder, 'labels.csv')] })
     expect(outcome.format).toBe('csv')
     expect(outcome.imported).toBe(3)
-    expect(outcome.rejected).toEqual([{ file: join(folder, 'photos/missing.jpg'), reason: 'cannot read (ENOENT)' }])
+    expect(outcome.rejected).toEqual([{ file: join(folder, 'photos/missing.jpg'), reason: 'does not exist (moved or deleted?)' }])
     const { catalog } = openHome('csv-home')
     const rows = catalog.images.list({}, 0, 10)
     expect(rows.find((r) => r.sourcePath.endsWith('side.jpg'))).toMatchObject({ width: 200, height: 260, age: 33, ageSource: 'label', gender: 'female', identity: 'ann' })
@@ -220,7 +220,7 @@ describe('importing photos', () => {
       const outcome = await run('links-home', { paths: [folder], format: 'folder' })
       expect(outcome.imported).toBe(3) // plain, the linked photo, and the one in the linked folder
       expect(outcome.rejected.sort((a, b) => a.file.localeCompare(b.file))).toEqual([
-        { file: join(folder, 'broken.jpg'), reason: 'cannot read (ENOENT)' },
+        { file: join(folder, 'broken.jpg'), reason: 'does not exist (moved or deleted?)' },
         { file: join(folder, 'pipe.jpg'), reason: 'a named pipe, not a regular file' },
         { file: join(folder, 'socket.jpg'), reason: 'a socket, not a regular file' },
       ])

@@ -21,7 +21,10 @@ import { Judges } from '../evaluation/judges'
 import { JUDGE_CALIBRATION } from '../../shared/evaluation'
 import { conditionVector, positionToAge } from './condition'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
-import { asAgeError, readPhotoFile } from './agePhoto'
+import { asAgeError, MASTER_SIZE, readPhotoFile } from './agePhoto'
+import { judgeView } from './judgeView'
+import sharp from 'sharp'
+import { framingOf, windowPixels, type FramingName } from '../../shared/framing'
 import { loadAgingModel, pickCheckpoint } from './model'
 
 export interface AgeRequest {
@@ -65,23 +68,33 @@ interface FaceInput {
   rgb: Uint8Array
   /** How the face was found: taken as an aligned crop, or detected and aligned. */
   face: { aligned: 'as given' } | { aligned: 'detected'; box: Box; score: number; facesFound: number; transform: CropTransform }
+  /** The wide aligned crop the model's window was cut from (a detected face under the face framing). */
+  master?: Uint8Array
 }
 
 /**
  * Reads the photo (EXIF orientation honoured). A square image at the model's size is taken as an
- * aligned crop; anything else goes through the import's face pipeline (detection, eye alignment,
- * the crop warped from full resolution).
+ * aligned crop (in the model's framing); anything else goes through the import's face pipeline
+ * (detection, eye alignment, the crop warped from full resolution, then the model's window of it).
  */
-async function readFace(path: string, size: number): Promise<FaceInput> {
+async function readFace(path: string, size: number, framing: FramingName): Promise<FaceInput> {
   const bytes = readPhotoFile(path)
   try {
     const { width, height } = await photoSize(bytes)
     if (width === size && height === size) {
       return { bytes, rgb: (await decodePhoto(bytes)).rgb, face: { aligned: 'as given' } }
     }
-    const photo = await alignPhotoFace(bytes, size)
-    const face = { aligned: 'detected' as const, box: photo.face.box, score: photo.face.score, facesFound: photo.facesFound, transform: photo.transform }
-    return { bytes, rgb: photo.crop, face }
+    const photo = await alignPhotoFace(bytes, framing === 'full' ? size : MASTER_SIZE)
+    const detected = { aligned: 'detected' as const, box: photo.face.box, score: photo.face.score, facesFound: photo.facesFound }
+    if (framing === 'full') return { bytes, rgb: photo.crop, face: { ...detected, transform: photo.transform } }
+    // The window at the model's size, and its own crop → photo transform.
+    const { left, top, side } = windowPixels(framing, MASTER_SIZE)
+    const raw = { raw: { width: MASTER_SIZE, height: MASTER_SIZE, channels: 3 as const } }
+    const rgb = new Uint8Array(await sharp(photo.crop, raw).extract({ left, top, width: side, height: side }).resize(size, size, { kernel: 'lanczos3' }).raw().toBuffer())
+    const [a, b, c, d, e, f] = photo.transform
+    const k = side / size
+    const transform: CropTransform = [a * k, b * k, a * left + b * top + c, d * k, e * k, d * left + e * top + f]
+    return { bytes, rgb, face: { ...detected, transform }, master: photo.crop }
   } catch (error) {
     throw asAgeError(error, path)
   }
@@ -97,7 +110,10 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   const model = await loadAgingModel(home, catalog, request.runId, request.checkpointId)
   const { run, checkpoint, generator } = model
   const p = { imageSize: model.imageSize }
-  const { bytes, rgb, face } = await readFace(request.input, p.imageSize)
+  const framing = framingOf(model.config)
+  const { bytes, rgb, face, master } = await readFace(request.input, p.imageSize, framing)
+  // The judge sees a window put back into its crop; a crop given as is is judged as given.
+  const view = judgeView(master ? framing : 'full', p.imageSize, master ? [master] : [], MASTER_SIZE)
   const inputSha = sha256(bytes)
 
   let sourceBin = request.sourceBin
@@ -126,12 +142,12 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   const outputs: AgedOutput[] = []
   try {
     const inputDescriptor = recognizer.describe(x)
-    const inputEmbedding = judges.identity(x)
+    const inputEmbedding = tf.tidy(() => judges.identity(view(x)))
     for (const bin of request.targets) {
       const [pixels, distance, similarity] = tf.tidy(() => {
         const image = generator.apply([z, conditionVector(bin)], { training: false }) as tf.Tensor4D
         const d = FaceRecognizer.distance(inputDescriptor, recognizer.describe(image))
-        return [image.add(1).mul(127.5).clipByValue(0, 255).toInt(), d, Judges.similarity(inputEmbedding, judges.identity(image))]
+        return [image.add(1).mul(127.5).clipByValue(0, 255).toInt(), d, Judges.similarity(inputEmbedding, judges.identity(view(image)))]
       })
       const png = await rgbToPng({ data: Uint8Array.from(pixels.dataSync()), width: p.imageSize, height: p.imageSize })
       const identityDistance = distance.dataSync()[0]

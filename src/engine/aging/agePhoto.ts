@@ -7,6 +7,7 @@ import { basename, extname } from 'node:path'
 import { version } from '../../../package.json'
 import { ageToBin, AGE_BINS } from '../../shared/ageBins'
 import { modelLimits } from '../../shared/aging'
+import { framingOf } from '../../shared/framing'
 import type { Catalog } from '../catalog/catalog'
 import { InputFileError, readRegularFile } from '../inputFiles'
 import { sha256 } from '../catalog/files'
@@ -120,7 +121,7 @@ export interface AgedPhoto {
 /** G at the asked age, and the change it makes to the aligned crop: what every composite applies. */
 function renderedChange({ aligned, edit }: PreparedFace, parameters: AgeParameters) {
   const rendered = edit.render(parameters.position, parameters.variation, parameters.spread)
-  const change = faceChange({ original: aligned.crop, size: MASTER_SIZE, target: rendered.target, source: rendered.source, modelSize: edit.model.imageSize, mode: parameters.mode })
+  const change = faceChange({ original: aligned.crop, size: MASTER_SIZE, target: rendered.target, source: rendered.source, modelSize: edit.model.imageSize, mode: parameters.mode, framing: framingOf(edit.model.config) })
   return { rendered, change }
 }
 

@@ -6,6 +6,7 @@
  * photo keeps its resolution and detail, and every pixel outside the outer mask keeps its bytes.
  */
 import type { CompositeMode } from '../../shared/aging'
+import { windowPixels, type FramingName } from '../../shared/framing'
 import { cropBounds, type CropTransform } from '../faces/align'
 import { multibandBlend, planes, resize, type Planes } from '../images/pyramid'
 
@@ -78,16 +79,44 @@ export interface FaceChangeInput {
   source: Float32Array
   modelSize: number
   mode: CompositeMode
+  /** The window of the crop the model sees (its run's framing). */
+  framing: FramingName
+}
+
+/** How far into the window the model's picture fades in from the original, as a share of its side. */
+const WINDOW_FEATHER = 0.06
+
+/**
+ * A model-size picture in crop space: resized onto its window, the original outside it, fading in
+ * over the window's edge so a face-framed model's change never steps at the window's border.
+ */
+export function inCrop(picture: Float32Array, modelSize: number, base: Planes, framing: FramingName): Planes {
+  const size = base.width
+  if (framing === 'full') return resize(rgbPlanes(picture, modelSize, modelSize), size, size)
+  const { left, top, side } = windowPixels(framing, size)
+  const inner = resize(rgbPlanes(picture, modelSize, modelSize), side, side)
+  const out = planes(size, size, 3, Float32Array.from(base.data))
+  const ramp = Math.max(1, side * WINDOW_FEATHER)
+  for (let v = 0; v < side; v++) {
+    for (let u = 0; u < side; u++) {
+      const w = smooth(Math.min(1, (Math.min(u, v, side - 1 - u, side - 1 - v) + 0.5) / ramp))
+      for (let k = 0; k < 3; k++) {
+        const j = ((top + v) * size + left + u) * 3 + k
+        out.data[j] = w * inner.data[(v * side + u) * 3 + k] + (1 - w) * base.data[j]
+      }
+    }
+  }
+  return out
 }
 
 /** The change to add to the original crop (size×size×3 floats), exactly 0 outside the outer mask. */
-export function faceChange({ original, size, target, source, modelSize, mode }: FaceChangeInput): Planes {
+export function faceChange({ original, size, target, source, modelSize, mode, framing }: FaceChangeInput): Planes {
   const base = rgbPlanes(original, size, size)
-  const generated = resize(rgbPlanes(target, modelSize, modelSize), size, size)
+  const generated = inCrop(target, modelSize, base, framing)
   const inner = faceMask(size, INNER)
   let aged: Planes
   if (mode === 'residual') {
-    const before = resize(rgbPlanes(source, modelSize, modelSize), size, size)
+    const before = inCrop(source, modelSize, base, framing)
     aged = planes(size, size, 3, base.data.map((v, i) => v + generated.data[i] - before.data[i]))
   } else {
     aged = matchColours(generated, base, inner)

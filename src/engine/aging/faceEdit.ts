@@ -7,10 +7,12 @@
 import * as tf from '@tensorflow/tfjs'
 import sharp from 'sharp'
 import { DEFAULT_SPREAD } from '../../shared/aging'
+import { framingOf, windowPixels, type FramingName } from '../../shared/framing'
 import { Rng } from '../../shared/rng'
 import { FaceRecognizer } from '../faces/recognizer'
 import { Judges } from '../evaluation/judges'
 import { conditionVector } from './condition'
+import { judgeView, type JudgeView } from './judgeView'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
 import type { AgingModel } from './model'
 
@@ -34,8 +36,13 @@ export interface RefineOutcome {
 }
 
 /** The master crop brought to the model's size (lanczos), as G's input range [-1, 1]. */
-async function modelInput(master: Uint8Array, masterSize: number, size: number): Promise<tf.Tensor4D> {
-  const pixels = await sharp(master, { raw: { width: masterSize, height: masterSize, channels: 3 } }).resize(size, size, { kernel: 'lanczos3' }).raw().toBuffer()
+async function modelInput(master: Uint8Array, masterSize: number, size: number, framing: FramingName): Promise<tf.Tensor4D> {
+  const { left, top, side } = windowPixels(framing, masterSize)
+  const pixels = await sharp(master, { raw: { width: masterSize, height: masterSize, channels: 3 } })
+    .extract({ left, top, width: side, height: side })
+    .resize(size, size, { kernel: 'lanczos3' })
+    .raw()
+    .toBuffer()
   return tf.tidy(() => tf.tensor4d(new Uint8Array(pixels), [1, size, size, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
 }
 
@@ -65,15 +72,18 @@ export class FaceEdit {
     readonly z0: tf.Tensor2D,
     private readonly judges: Judges,
     private readonly inputEmbedding: tf.Tensor2D,
+    private readonly judgeView: JudgeView,
   ) {
     this.z = z0.clone()
   }
 
   static async create(model: AgingModel, recognizer: FaceRecognizer, master: Uint8Array, masterSize: number, sourcePosition: number): Promise<FaceEdit> {
-    const x = await modelInput(master, masterSize, model.imageSize)
+    const x = await modelInput(master, masterSize, model.imageSize, framingOf(model.config))
     const z0 = tf.tidy(() => model.encoder.apply(x, { training: false }) as tf.Tensor2D)
     const judges = await Judges.shared()
-    return new FaceEdit(model, recognizer, x, sourcePosition, recognizer.describe(x), z0, judges, judges.identity(x))
+    const view = judgeView(framingOf(model.config), model.imageSize, [master], masterSize)
+    const inputEmbedding = tf.tidy(() => judges.identity(view(x)))
+    return new FaceEdit(model, recognizer, x, sourcePosition, recognizer.describe(x), z0, judges, inputEmbedding, view)
   }
 
   /** Moves z to fit the input (starting again from z0); the preview uses z as it is at every step. */
@@ -113,8 +123,8 @@ export class FaceEdit {
       const d = FaceRecognizer.distance(this.inputDescriptor, this.recognizer.describe(aged))
       return [aged.add(1).mul(127.5).clipByValue(0, 255), own.add(1).mul(127.5).clipByValue(0, 255), d]
     })
-    // The judge sees the 0–255 output brought back to G's range, outside any gradient.
-    const similarity = tf.tidy(() => Judges.similarity(this.inputEmbedding, this.judges.identity(target.div(127.5).sub(1) as tf.Tensor4D)))
+    // The judge sees the output (in the face's own crop when the model sees a window), outside any gradient.
+    const similarity = tf.tidy(() => Judges.similarity(this.inputEmbedding, this.judges.identity(this.judgeView(target.div(127.5).sub(1) as tf.Tensor4D))))
     const out = {
       target: Float32Array.from(target.dataSync()),
       source: Float32Array.from(source.dataSync()),

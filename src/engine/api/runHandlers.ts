@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs'
 import { isAbsolute, join, relative } from 'node:path'
 import { StudioError, type Handlers } from '../../shared/contract'
 import { emptyPerBin } from '../../shared/ageBins'
+import { forNewRun } from '../../shared/training'
 import { writeFileAtomic } from '../catalog/files'
 import { metricsCsv } from '../training/metricsCsv'
 import type { Studio } from '../studio'
@@ -60,7 +61,7 @@ export function runHandlers(studio: Studio): RunCalls {
     'runs.preview': async (config) => {
       requireDataset(catalog, config.datasetId)
       const perBin = emptyPerBin()
-      for (const row of catalog.images.trainingRows(config)) perBin[row.bin]++
+      for (const row of catalog.images.trainingRows(forNewRun(config))) perBin[row.bin]++
       return { perBin, total: perBin.reduce((a, b) => a + b, 0) }
     },
 

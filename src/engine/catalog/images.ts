@@ -3,6 +3,7 @@ import { ageToBin, emptyPerBin, type AgeBin } from '../../shared/ageBins'
 import type { AgeSource, Box, ImageFlag, ImageSort, Split } from '../../shared/domain'
 import type { TrainConfig } from '../../shared/training'
 import { whereClause, type ImageFilter } from './imageFilter'
+import { framingOf, maxFillOf, windowFill } from '../../shared/framing'
 
 export type { ImageFilter } from './imageFilter'
 
@@ -57,7 +58,8 @@ export interface ImageRow {
 }
 
 /** Which images a run trains on (a TrainConfig's filters). */
-export type TrainingSelection = Pick<TrainConfig, 'datasetId' | 'splits' | 'bins' | 'ageSources' | 'includeExcluded'>
+export type TrainingSelection = Pick<TrainConfig, 'datasetId' | 'splits' | 'bins' | 'ageSources' | 'includeExcluded' | 'framing' | 'maxFill'>
+export type TrainingRow = { file: string; crop: string | null; bin: number }
 
 /** A bulk edit from the Library: one field for many images; reviewed clears the flags. */
 export type ImagePatch = { age: number } | { excluded: boolean } | { split: Split } | { reviewed: true }
@@ -149,6 +151,18 @@ export class ImageRepo {
       .all(currentPrefix, currentPrefix) as { id: number; sourcePath: string }[]
   }
 
+  /** Faces cropped from a photo file (not demo faces), to crop again: the stored alignment with its photo's hash. */
+  croppedFaces(datasetId?: number): { id: number; sha256: string; sourcePath: string; transform: string; cropFile: string; trainFile: string }[] {
+    const where = `crop_file IS NOT NULL AND train_file IS NOT NULL AND transform IS NOT NULL AND import_error IS NULL${datasetId === undefined ? '' : ' AND dataset_id = ?'}`
+    return this.db
+      .prepare(`SELECT id, sha256, source_path AS sourcePath, transform, crop_file AS cropFile, train_file AS trainFile FROM images WHERE ${where} ORDER BY id`)
+      .all(...(datasetId === undefined ? [] : [datasetId])) as ReturnType<ImageRepo['croppedFaces']>
+  }
+
+  setCrops(id: number, cropFile: string, trainFile: string): void {
+    this.db.prepare('UPDATE images SET crop_file = ?, train_file = ? WHERE id = ?').run(cropFile, trainFile, id)
+  }
+
   setHash(id: number, phash: string | null): void {
     this.db.prepare('UPDATE images SET phash = ? WHERE id = ?').run(phash, id)
   }
@@ -158,8 +172,12 @@ export class ImageRepo {
     return (this.db.prepare('SELECT age FROM images WHERE sha256 = ? AND age IS NOT NULL').get(sha256) as { age: number } | undefined)?.age
   }
 
-  /** The rows a run trains on: labelled, not refused at import, and matching the run's filters. */
-  trainingRows(selection: TrainingSelection): { file: string; crop: string | null; bin: number }[] {
+  /**
+   * The rows a run trains on: labelled, not refused at import, matching the run's filters, and
+   * with no more of the run's window outside the photo than it allows (a row with no transform,
+   * a demo face, was drawn whole).
+   */
+  trainingRows(selection: TrainingSelection): TrainingRow[] {
     const clauses = ['age_bin IS NOT NULL', 'train_file IS NOT NULL', 'import_error IS NULL']
     const params: unknown[] = []
     const oneOf = (column: string, values: readonly unknown[]) => {
@@ -171,8 +189,11 @@ export class ImageRepo {
     if (selection.ageSources) oneOf('age_source', selection.ageSources)
     if (!selection.includeExcluded) clauses.push('excluded = 0')
     if (selection.datasetId !== undefined) oneOf('dataset_id', [selection.datasetId])
-    const sql = `SELECT train_file AS file, crop_file AS crop, age_bin AS bin FROM images WHERE ${clauses.join(' AND ')} ORDER BY id`
-    return this.db.prepare(sql).all(...params) as { file: string; crop: string | null; bin: number }[]
+    const sql = `SELECT train_file AS file, crop_file AS crop, age_bin AS bin, width, height, transform FROM images WHERE ${clauses.join(' AND ')} ORDER BY id`
+    const rows = this.db.prepare(sql).all(...params) as (TrainingRow & { width: number | null; height: number | null; transform: string | null })[]
+    const [framing, limit] = [framingOf(selection), maxFillOf(selection)]
+    const fits = (row: (typeof rows)[number]) => limit >= 1 || !row.transform || windowFill(JSON.parse(row.transform), row.width!, row.height!, framing) <= limit
+    return rows.filter(fits).map(({ file, crop, bin }) => ({ file, crop, bin }))
   }
 
   /** Every stored perceptual hash, for the near-duplicate check of an import. */

@@ -60,12 +60,7 @@ function flagsFor(photo: PhotoFace, source: ImportSource): ImageFlag[] {
 /** Everything about one readable file; throws PhotoError when it cannot become a face. */
 async function prepare(files: FileStore, source: ImportSource, bytes: Buffer, estimate: boolean, labelSource: 'label' | 'filename'): Promise<Prepared & { estimated: boolean }> {
   const photo = await alignPhotoFace(bytes, MASTER_SIZE)
-  const master = { data: photo.crop, width: MASTER_SIZE, height: MASTER_SIZE }
-  const [cropFile, trainFile, phash] = await Promise.all([
-    rgbToPng(master).then((png) => files.put(png, 'png')),
-    resizeToPng(master, TRAIN_SIZE).then((png) => files.put(png, 'png')),
-    perceptualHash(bytes),
-  ])
+  const [{ cropFile, trainFile }, phash] = await Promise.all([storeCrops(files, photo.crop), perceptualHash(bytes)])
   const label = source.parsed?.ok ? source.parsed.label : null
   let age = label?.age ?? null
   let estimated = false
@@ -93,6 +88,13 @@ async function prepare(files: FileStore, source: ImportSource, bytes: Buffer, es
     phash,
     estimated,
   }
+}
+
+/** A master crop stored as the catalog keeps it: the 256 px PNG and the 64 px training image. */
+export async function storeCrops(files: FileStore, crop: Uint8Array): Promise<{ cropFile: string; trainFile: string }> {
+  const master = { data: crop, width: MASTER_SIZE, height: MASTER_SIZE }
+  const [cropFile, trainFile] = await Promise.all([rgbToPng(master).then((png) => files.put(png, 'png')), resizeToPng(master, TRAIN_SIZE).then((png) => files.put(png, 'png'))])
+  return { cropFile, trainFile }
 }
 
 export async function importPhotos(catalog: Catalog, files: FileStore, options: ImportOptions, hooks: ImportHooks): Promise<ImportOutcome> {

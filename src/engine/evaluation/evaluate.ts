@@ -17,7 +17,10 @@ import type { Catalog } from '../catalog/catalog'
 import { FileStore, writeFileAtomic } from '../catalog/files'
 import { BadInput, Cancelled } from '../errors'
 import { FaceRecognizer } from '../faces/recognizer'
-import { oneHot } from '../training/data'
+import { oneHot, trainingPixels } from '../training/data'
+import type { TrainingRow } from '../catalog/images'
+import { judgeView, type JudgeView } from '../aging/judgeView'
+import { framingOf } from '../../shared/framing'
 import { Judges } from './judges'
 import { summarize, type FaceJudgement } from './metrics'
 
@@ -35,7 +38,7 @@ export function spread<T>(rows: T[], count: number): T[] {
   return Array.from({ length: count }, (_, i) => rows[Math.floor((i * rows.length) / count)])
 }
 
-function heldOutFaces(catalog: Catalog, home: string, request: EvaluateRequest, config: TrainConfig, imported: boolean) {
+function heldOutFaces(catalog: Catalog, request: EvaluateRequest, config: TrainConfig, imported: boolean) {
   if (config.splits.includes(request.split)) {
     throw new BadInput(`Run ${request.runId} trained on the ${request.split} split, so it cannot be judged on it; evaluate on a split it never saw.`)
   }
@@ -44,12 +47,14 @@ function heldOutFaces(catalog: Catalog, home: string, request: EvaluateRequest, 
   if (rows.length === 0) {
     throw new BadInput(`The ${request.split} split of this run's data has no labelled faces; the Library's "Re-split" (library.resplit) makes one.`)
   }
-  const files = new FileStore(home)
-  return spread(rows, request.faces).map((row) => ({ ...row, path: files.resolve(config.imageSize === 64 ? row.file : (row.crop ?? row.file)) }))
+  return spread(rows, request.faces)
 }
 
-async function pixelsOf(path: string, size: number): Promise<Uint8Array> {
-  return new Uint8Array(await sharp(path).removeAlpha().resize(size, size).raw().toBuffer())
+/** The side of the crops a face-framed model's pictures are judged in (the import's master). */
+const JUDGED_SIDE = 256
+
+async function masterOf(files: FileStore, row: TrainingRow): Promise<Uint8Array> {
+  return new Uint8Array(await sharp(files.resolve(row.crop ?? row.file)).removeAlpha().resize(JUDGED_SIDE, JUDGED_SIDE).raw().toBuffer())
 }
 
 export async function evaluateCheckpoint(home: string, catalog: Catalog, request: EvaluateRequest, hooks: EvaluateHooks = {}): Promise<EvaluationSummary> {
@@ -58,18 +63,19 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
     throw new ModelError(`Checkpoint ${checkpoint.id} is from the GAN phase: evaluation needs the encoder E to map a face to z; train the encoder phase first.`)
   }
   const config = TrainConfigSchema.parse(run.config)
-  const faces = heldOutFaces(catalog, home, request, config, run.origin !== null)
+  const faces = heldOutFaces(catalog, request, config, run.origin !== null)
   const model = await loadAgingModel(home, catalog, run.id, checkpoint.id)
   const judges = await Judges.load()
   const optimizer = new LatentOptimizer(model.generator, model.encoder, await FaceRecognizer.load())
-  const size = model.imageSize
+  const [size, framing, files] = [model.imageSize, framingOf(config), new FileStore(home)]
   const judged: FaceJudgement[] = []
   try {
     for (let start = 0; start < faces.length; start += CHUNK) {
       if (hooks.signal?.aborted) throw new Cancelled('Evaluation cancelled; nothing was stored.')
       const chunk = faces.slice(start, start + CHUNK)
-      const pixels = await Promise.all(chunk.map((face) => pixelsOf(face.path, size)))
-      judged.push(...(await judgeChunk(model, optimizer, judges, chunk, pixels, request.iterations, hooks.signal)))
+      const pixels = await Promise.all(chunk.map((face) => trainingPixels(files, face, size, framing)))
+      const view = judgeView(framing, size, framing === 'full' ? [] : await Promise.all(chunk.map((face) => masterOf(files, face))), JUDGED_SIDE)
+      judged.push(...(await judgeChunk(model, optimizer, judges, view, chunk, pixels, request.iterations, hooks.signal)))
       hooks.progress?.(judged.length, faces.length)
     }
   } finally {
@@ -87,7 +93,7 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
 
 type Model = Awaited<ReturnType<typeof loadAgingModel>>
 
-async function judgeChunk(model: Model, optimizer: LatentOptimizer, judges: Judges, chunk: { file: string; bin: number }[], pixels: Uint8Array[], iterations: number, signal?: AbortSignal): Promise<FaceJudgement[]> {
+async function judgeChunk(model: Model, optimizer: LatentOptimizer, judges: Judges, view: JudgeView, chunk: { file: string; bin: number }[], pixels: Uint8Array[], iterations: number, signal?: AbortSignal): Promise<FaceJudgement[]> {
   const size = model.imageSize
   const n = chunk.length
   const x = tf.tidy(() => tf.tensor4d(Buffer.concat(pixels), [n, size, size, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
@@ -97,14 +103,17 @@ async function judgeChunk(model: Model, optimizer: LatentOptimizer, judges: Judg
   const G = (z: tf.Tensor2D, y: tf.Tensor2D) => model.generator.apply([z, y], { training: false }) as tf.Tensor4D
   try {
     const read = (t: tf.Tensor) => Array.from(t.dataSync())
-    const [input, realAges] = [judges.identity(x), judges.age(x)]
-    const similarity = (z: tf.Tensor2D) => tf.tidy(() => read(Judges.similarity(input, judges.identity(G(z, y0)))))
+    const [input, realAges] = tf.tidy(() => {
+      const seen = view(x)
+      return [judges.identity(seen), judges.age(seen)]
+    })
+    const similarity = (z: tf.Tensor2D) => tf.tidy(() => read(Judges.similarity(input, judges.identity(view(G(z, y0))))))
     const z0 = similarity(pixel.z0)
     const px = similarity(pixel.z)
     const id = similarity(identity.z)
     const aged = Array.from({ length: BIN_COUNT }, (_, bin) =>
       tf.tidy(() => {
-        const output = G(identity.z, oneHot(chunk.map(() => bin), BIN_COUNT))
+        const output = view(G(identity.z, oneHot(chunk.map(() => bin), BIN_COUNT)))
         return { similarity: read(Judges.similarity(input, judges.identity(output))), age: read(judges.age(output)) }
       }),
     )

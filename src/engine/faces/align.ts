@@ -22,18 +22,19 @@ const mean = (points: Point[]): Point => ({
   y: points.reduce((s, p) => s + p.y, 0) / points.length,
 })
 
-/** The photo pixels a size×size crop covers, widened by margin and clipped to the photo; x1, y1 exclusive. */
-export function cropBounds(transform: CropTransform, size: number, width: number, height: number, margin = 0): { x0: number; y0: number; x1: number; y1: number } {
+/** The photo pixels a size×size crop covers, widened by margin, not clipped; x1, y1 exclusive. */
+export function cropExtent(transform: CropTransform, size: number, margin = 0): { x0: number; y0: number; x1: number; y1: number } {
   const [a, b, c, d, e, f] = transform
   const corners = [[0, 0], [size, 0], [0, size], [size, size]].map(([u, v]) => [a * u + b * v + c, d * u + e * v + f])
   const xs = corners.map((p) => p[0])
   const ys = corners.map((p) => p[1])
-  return {
-    x0: Math.max(0, Math.floor(Math.min(...xs)) - margin),
-    y0: Math.max(0, Math.floor(Math.min(...ys)) - margin),
-    x1: Math.min(width, Math.ceil(Math.max(...xs)) + margin),
-    y1: Math.min(height, Math.ceil(Math.max(...ys)) + margin),
-  }
+  return { x0: Math.floor(Math.min(...xs)) - margin, y0: Math.floor(Math.min(...ys)) - margin, x1: Math.ceil(Math.max(...xs)) + margin, y1: Math.ceil(Math.max(...ys)) + margin }
+}
+
+/** The same, clipped to the photo. */
+export function cropBounds(transform: CropTransform, size: number, width: number, height: number, margin = 0): { x0: number; y0: number; x1: number; y1: number } {
+  const { x0, y0, x1, y1 } = cropExtent(transform, size, margin)
+  return { x0: Math.max(0, x0), y0: Math.max(0, y0), x1: Math.min(width, x1), y1: Math.min(height, y1) }
 }
 
 /** The crop → photo similarity transform that sends EYE_TARGETS to the given eye centres. */

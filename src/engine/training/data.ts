@@ -9,7 +9,8 @@ import sharp from 'sharp'
 import { Rng } from '../../shared/rng'
 import type { Catalog } from '../catalog/catalog'
 import type { FileStore } from '../catalog/files'
-import type { TrainingSelection } from '../catalog/images'
+import type { TrainingRow, TrainingSelection } from '../catalog/images'
+import { framingOf, windowPixels, type FramingName } from '../../shared/framing'
 
 export interface TrainingImage {
   pixels: Uint8Array
@@ -18,20 +19,32 @@ export interface TrainingImage {
 
 export async function loadTrainingImages(catalog: Catalog, files: FileStore, size: number, selection: TrainingSelection): Promise<TrainingImage[]> {
   const rows = catalog.images.trainingRows(selection)
+  const framing = framingOf(selection)
   // Decoded a few at a time: a 20,000-image dataset must not open 20,000 decoders at once.
   const images: TrainingImage[] = []
   for (let start = 0; start < rows.length; start += 64) {
-    const decoded = await Promise.all(
-      rows.slice(start, start + 64).map(async (row) => {
-        // The 64 px training image, or the master crop resized when the run is at 128 px.
-        const source = size === 64 ? row.file : (row.crop ?? row.file)
-        const { data } = await sharp(files.resolve(source)).removeAlpha().resize(size, size).raw().toBuffer({ resolveWithObject: true })
-        return { pixels: new Uint8Array(data), bin: row.bin }
-      }),
-    )
+    const decoded = await Promise.all(rows.slice(start, start + 64).map(async (row) => ({ pixels: await trainingPixels(files, row, size, framing), bin: row.bin })))
     images.push(...decoded)
   }
   return images
+}
+
+/** The model's view of one catalog face: the run's window of the master crop, at the model's size. */
+export async function trainingPixels(files: FileStore, row: TrainingRow, size: number, framing: FramingName): Promise<Uint8Array> {
+  // The full master at 64 px is the stored training image; anything else is cut from the master.
+  if (framing === 'full' && (size === 64 || !row.crop)) return rawPixels(sharp(files.resolve(row.file)), size)
+  const master = files.resolve(row.crop ?? row.file)
+  const { width = 0 } = await sharp(master).metadata()
+  return rawPixels(sharp(master).extract(windowRegion(framing, width)), size)
+}
+
+const windowRegion = (framing: FramingName, masterSize: number) => {
+  const { left, top, side } = windowPixels(framing, masterSize)
+  return { left, top, width: side, height: side }
+}
+
+async function rawPixels(image: sharp.Sharp, size: number): Promise<Uint8Array> {
+  return new Uint8Array(await image.removeAlpha().resize(size, size).raw().toBuffer())
 }
 
 export function oneHot(bins: number[], count: number): tf.Tensor2D {

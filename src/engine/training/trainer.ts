@@ -11,7 +11,7 @@ import type { EventName, StudioEvents } from '../../shared/contract'
 import type { CheckpointSummary } from '../../shared/domain'
 import { setRunStatus } from './runStatus'
 import { Rng } from '../../shared/rng'
-import { TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
+import { forNewRun, TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import type { FileStore } from '../catalog/files'
 import { rgbToPng } from '../images/encode'
@@ -67,7 +67,8 @@ const HEARTBEAT_MS = 10_000
 
 /** Creates the run row with its full configuration and the backend it will use. */
 export async function createRun(catalog: Catalog, input: unknown): Promise<{ runId: string; config: TrainConfig; backend: string }> {
-  const config = TrainConfigSchema.parse(input)
+  // Stored with its framing: a configuration without one is read as an older run's `full`.
+  const config = forNewRun(TrainConfigSchema.parse(input))
   if (config.phase === 'encoder') {
     throw new Error('The encoder phase needs a trained generator: train with --phase all (or gan first, then resume).')
   }

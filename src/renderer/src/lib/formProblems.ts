@@ -6,7 +6,7 @@ type Issue = z.core.$ZodIssue
 const LABELS: Record<string, string> = {
   steps: 'Steps', encoderSteps: 'Encoder steps', batch: 'Batch', seed: 'Seed', lrG: 'lr G', lrD: 'lr D', lrE: 'lr E',
   labelSmoothing: 'Label smoothing', sampleEvery: 'Sample every', checkpointEvery: 'Checkpoint every',
-  splits: 'Splits', bins: 'Age bins', ageSources: 'Age sources',
+  splits: 'Splits', bins: 'Age bins', ageSources: 'Age sources', maxFill: 'Max fill',
 }
 
 function say(issue: Issue): string {
