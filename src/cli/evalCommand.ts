@@ -1,4 +1,5 @@
 /** `eval`: the independent judges' verdict on a checkpoint, printed as the paper's table. */
+import { percent } from '../shared/format'
 import type { JobProgress } from '../shared/domain'
 import { AGE_BINS } from '../shared/ageBins'
 import { EVAL_SPLITS, JUDGE_CALIBRATION, type EvalSplit, type EvaluationSummary, type Verification } from '../shared/evaluation'
@@ -6,7 +7,6 @@ import { intOption, parse, UsageError } from './args'
 import { call } from './client'
 import type { CommandContext, CommandOutput } from './commands'
 
-const percent = (share: number | null) => (share === null ? '—' : `${(share * 100).toFixed(1)}%`)
 const verdict = (v: Verification) => `${percent(v.verified).padStart(6)} verified, mean similarity ${v.similarity.toFixed(3)} (${v.pairs} pairs)`
 
 /** The evaluation as text: the paper's reconstruction rows, aged outputs, then per bin. */

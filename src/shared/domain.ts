@@ -15,7 +15,7 @@ export const IMPORT_FORMATS = ['auto', ...NAME_FORMATS, 'csv', 'folder'] as cons
 export type ImportFormat = (typeof IMPORT_FORMATS)[number]
 
 /** Why an imported image deserves a look; flagged images are kept and usable. */
-export const IMAGE_FLAGS = ['unparsed-name', 'several-faces', 'small-face', 'low-confidence', 'near-duplicate'] as const
+export const IMAGE_FLAGS = ['unparsed-name', 'several-faces', 'small-face', 'low-confidence', 'near-duplicate', 'outside-photo'] as const
 export type ImageFlag = (typeof IMAGE_FLAGS)[number]
 
 /** The Library's status filter: rejected = import failed (kept with its reason), excluded = left out of training. */
@@ -111,6 +111,8 @@ export interface ImageDetail extends ImageSummary {
   gender: string | null
   faceScore: number | null
   nearDuplicateOf: number | null
+  /** Share of the aligned crop that lies outside the photo (mirrored fill): the whole wide crop, and the face window runs train on. */
+  outside: { full: number; face: number } | null
   /** The original photo, downscaled for display, with the detection drawn in its coordinates. */
   photo: { url: string; width: number; height: number; box: Box | null; landmarks: { x: number; y: number }[] } | null
   createdAt: string

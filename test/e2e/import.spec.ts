@@ -71,6 +71,8 @@ test('import a folder, filter, bulk-relabel, and see the histogram change', asyn
   await expect(page.getByTestId('detail-age-source')).toHaveText('set by hand')
   await expect(page.getByTestId('detail-box')).toBeVisible()
   expect(await page.getByTestId('detail-picture').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(256)
+  // How much of the crop the photo really covers: the face window and the wide crop.
+  await expect(page.getByTestId('detail-outside')).toHaveText(/^\d+\.\d% of the face window · \d+\.\d% of the wide crop$/)
 
   // One face by hand, from the detail panel.
   await page.getByTestId('detail-age-input').fill('12')

@@ -63,6 +63,11 @@ describe('age-studio recrop', () => {
     const rows = () => db.prepare('SELECT source_path AS path, crop_file AS crop, train_file AS train, transform, width, height FROM images ORDER BY source_path').all() as { path: string; crop: string; train: string; transform: string; width: number; height: number }[]
     const fresh = rows()
     expect(fresh).toHaveLength(3)
+    // Each face is flagged exactly when more of its face window than a run trains on lies outside its photo.
+    const flags = db.prepare('SELECT flags FROM images ORDER BY source_path').pluck().all() as string[]
+    const fills = fresh.map((row) => windowFill(JSON.parse(row.transform), row.width, row.height, 'face'))
+    expect(new Set(fills.map((fill) => fill > 0.05)).size).toBe(2) // these crops give both cases
+    expect(flags.map((f) => JSON.parse(f).includes('outside-photo'))).toEqual(fills.map((fill) => fill > 0.05))
 
     // The fresh crop of a tight crop reaches past its photo, and that border is mirrored, not streaked:
     // in the rows above the photo, hardly a column repeats one pixel all the way down.

@@ -26,7 +26,7 @@ describe('framing', () => {
     // The same face in a big photo (nothing outside) and in a chip that ends just below the eyes.
     const eyes = (x: number, y: number) => eyeTransform({ x, y }, { x: x + 80, y }, 256)
     const face = (sha: string, width: number, height: number, age: number) => ({
-      datasetId, sha256: sha, sourcePath: `/photos/${sha}.jpg`, cropFile, trainFile, width, height, age, ageSource: 'label' as const, ageBin: age < 19 ? 0 : 1, split: 'train' as const, transform: eyes(500, 500),
+      datasetId, sha256: sha, sourcePath: `/photos/${sha}.jpg`, cropFile, trainFile, width, height, age, ageSource: 'label' as const, ageBin: (age < 19 ? 0 : 1) as 0 | 1, split: 'train' as const, transform: eyes(500, 500),
     })
     catalog.images.insertMany([face('whole', 1200, 1200, 30), face('cut', 1200, 540, 10)])
 

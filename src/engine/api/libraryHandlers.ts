@@ -1,5 +1,6 @@
 /** The Library's calls: browse, inspect, import, edit and re-split the catalog's images. */
 import sharp from 'sharp'
+import { windowFill } from '../../shared/framing'
 import { StudioError, type Handlers } from '../../shared/contract'
 import type { ImageDetail, ImageSummary } from '../../shared/domain'
 import type { Catalog } from '../catalog/catalog'
@@ -94,6 +95,7 @@ export function libraryHandlers(studio: Studio): LibraryCalls {
         gender: row.gender,
         faceScore: row.faceScore,
         nearDuplicateOf: row.nearDuplicateOf,
+        outside: row.transform && row.width && row.height ? { full: windowFill(row.transform, row.width, row.height, 'full'), face: windowFill(row.transform, row.width, row.height, 'face') } : null,
         photo: await photoPreview(row),
         createdAt: row.createdAt,
       }

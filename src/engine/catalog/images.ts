@@ -51,6 +51,8 @@ export interface ImageRow {
   gender: string | null
   faceBox: Box | null
   landmarks: { x: number; y: number }[] | null
+  /** Crop → photo similarity transform of the master (null for demo faces, drawn whole). */
+  transform: number[] | null
   faceScore: number | null
   nearDuplicateOf: number | null
   importError: string | null
@@ -87,7 +89,7 @@ const SELECT_ROW = `
          i.crop_file AS cropFile, i.train_file AS trainFile, i.width, i.height, i.age,
          i.age_source AS ageSource, i.age_bin AS bin, i.split, i.excluded, i.flags, i.identity, i.gender,
          i.face_box AS faceBox, i.landmarks, i.face_score AS faceScore, i.near_duplicate_of AS nearDuplicateOf,
-         i.import_error AS importError, i.created_at AS createdAt
+         i.import_error AS importError, i.created_at AS createdAt, i.transform
   FROM images i JOIN datasets d ON d.id = i.dataset_id`
 
 const parse = <T>(text: unknown): T | null => (typeof text === 'string' ? (JSON.parse(text) as T) : null)
@@ -98,6 +100,7 @@ const toRow = (raw: Record<string, unknown>): ImageRow => ({
   flags: parse<ImageFlag[]>(raw.flags) ?? [],
   faceBox: parse<Box>(raw.faceBox),
   landmarks: parse<{ x: number; y: number }[]>(raw.landmarks),
+  transform: parse<number[]>(raw.transform),
 })
 
 const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value))

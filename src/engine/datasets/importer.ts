@@ -19,6 +19,7 @@ import { resizeToPng, rgbToPng } from '../images/encode'
 import { HASH_PREFIX, NearDuplicateIndex, perceptualHash } from '../images/phash'
 import { collectSources, type ImportSource } from './importSources'
 import type { ImportFormat } from './labels'
+import { DEFAULT_FRAMING, DEFAULT_MAX_FILL, windowFill } from '../../shared/framing'
 import { DEFAULT_SPLITS, splitFor, type SplitPlan } from './splits'
 
 export const MASTER_SIZE = 256
@@ -54,6 +55,8 @@ function flagsFor(photo: PhotoFace, source: ImportSource): ImageFlag[] {
   if (photo.facesFound > 1) flags.push('several-faces')
   if (photo.eyeDistance < SMALL_FACE_EYES) flags.push('small-face')
   if (photo.face.score < LOW_CONFIDENCE) flags.push('low-confidence')
+  // More of the face window than a face-framed run trains on lies outside the photo.
+  if (windowFill(photo.transform, photo.photoWidth, photo.photoHeight, DEFAULT_FRAMING) > DEFAULT_MAX_FILL) flags.push('outside-photo')
   return flags
 }
 

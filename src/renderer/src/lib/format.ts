@@ -19,5 +19,4 @@ export const AGE_SOURCE_TEXT: Record<string, string> = {
   manual: 'set by hand',
 }
 
-/** A share as a percentage with one decimal: 0.829 → "82.9%". */
-export const percent = (share: number): string => `${(share * 100).toFixed(1)}%`
+export { percent } from '$shared/format'
