@@ -5,6 +5,7 @@ import type { JobProgress } from '../shared/domain'
 import { intOption, parse, UsageError } from './args'
 import { call } from './client'
 import type { CommandContext, CommandOutput } from './commands'
+import { followJob, timeLeft } from './followJob'
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined
@@ -32,63 +33,51 @@ export async function batch({ studio, args, log }: CommandContext): Promise<Comm
     },
     true,
   )
-  let jobId = values.resume
-  const stop = studio.events.subscribe((event, data) => {
-    const progress = data as JobProgress
-    if (event !== 'job.progress' || progress.kind !== 'batch') return
-    jobId = progress.jobId
-    log(`aged ${progress.done}/${progress.total} photos${progress.etaSeconds === null ? '' : `, ${Math.ceil(progress.etaSeconds)} s left`}`)
-  })
-  const interrupt = () => {
-    log(`stopping: outputs already written are kept; resume with age-studio batch --resume ${jobId ?? 'JOB_ID'}`)
-    if (jobId) void call(studio, 'jobs.cancel', { jobId })
+  const following = {
+    log,
+    line: (p: JobProgress) => `aged ${p.done}/${p.total} photos${timeLeft(p)}`,
+    stopping: (jobId: string | undefined) => `stopping: outputs already written are kept; resume with age-studio batch --resume ${jobId ?? 'JOB_ID'}`,
+    jobId: values.resume,
   }
-  process.once('SIGINT', interrupt)
-  try {
-    let report: BatchReport
+  const report = await followJob(studio, 'batch', following, async (): Promise<BatchReport> => {
     if (values.resume) {
       if (positionals.length) throw new UsageError('--resume takes no paths: the batch repeats its own.')
-      report = await call(studio, 'batch.resume', { jobId: values.resume })
-    } else {
-      if (positionals.length === 0) throw new UsageError('batch needs photos or folders: age-studio batch PATH... --run RUN_ID --to 40,60 --out DIR.')
-      if (!values.out) throw new UsageError('--out DIR is required.')
-      if (Boolean(values.run) === Boolean(values.model)) throw new UsageError('Give exactly one of --run RUN_ID or --model BUNDLE.')
-      let runId = values.run
-      let checkpointId = intOption('checkpoint', values.checkpoint)
-      if (values.model) {
-        const imported = await call(studio, 'models.import', { path: values.model })
-        log(`${imported.alreadyImported ? 'using' : 'imported'} model ${imported.modelHash.slice(0, 12)} as ${imported.runId}`)
-        runId = imported.runId
-        checkpointId = imported.checkpointId
-      }
-      const spread = values.spread === undefined ? undefined : Number(values.spread)
-      report = await call(studio, 'batch.run', {
-        paths: positionals.map((p) => resolve(p)),
-        ages: ages(values.to),
-        variations: intOption('variations', values.variations),
-        spread,
-        optimize: oneOf('optimize', values.optimize, OPTIMIZE_MODES),
-        iterations: intOption('iterations', values.iterations),
-        mode: oneOf('composite', values.composite, COMPOSITE_MODES),
-        format: oneOf('format', values.format, EXPORT_FORMATS),
-        paper: oneOf('paper', values.paper, PAPERS),
-        runId: runId!,
-        checkpointId,
-        outDir: resolve(values.out),
-        force: values.force,
-      })
+      return call(studio, 'batch.resume', { jobId: values.resume })
     }
-    const lines = [
-      `Batch ${report.jobId}: ${report.outputs} outputs from ${report.inputs} photos${report.reused ? ` (${report.reused} kept from before)` : ''} in ${report.outDir}`,
-      `Contact sheet: ${report.contactSheets.join(', ') || 'none'}${report.pdf ? `; PDF ${report.pdf}` : ''}`,
-      `Manifest: ${report.manifestJson}, ${report.manifestCsv}`,
-      ...report.failed.map((f) => `  skipped ${f.path}: ${f.reason}`),
-    ]
-    return { json: report, text: lines.join('\n') }
-  } finally {
-    stop()
-    process.off('SIGINT', interrupt)
-  }
+    if (positionals.length === 0) throw new UsageError('batch needs photos or folders: age-studio batch PATH... --run RUN_ID --to 40,60 --out DIR.')
+    if (!values.out) throw new UsageError('--out DIR is required.')
+    if (Boolean(values.run) === Boolean(values.model)) throw new UsageError('Give exactly one of --run RUN_ID or --model BUNDLE.')
+    let runId = values.run
+    let checkpointId = intOption('checkpoint', values.checkpoint)
+    if (values.model) {
+      const imported = await call(studio, 'models.import', { path: values.model })
+      log(`${imported.alreadyImported ? 'using' : 'imported'} model ${imported.modelHash.slice(0, 12)} as ${imported.runId}`)
+      runId = imported.runId
+      checkpointId = imported.checkpointId
+    }
+    return call(studio, 'batch.run', {
+      paths: positionals.map((p) => resolve(p)),
+      ages: ages(values.to),
+      variations: intOption('variations', values.variations),
+      spread: values.spread === undefined ? undefined : Number(values.spread),
+      optimize: oneOf('optimize', values.optimize, OPTIMIZE_MODES),
+      iterations: intOption('iterations', values.iterations),
+      mode: oneOf('composite', values.composite, COMPOSITE_MODES),
+      format: oneOf('format', values.format, EXPORT_FORMATS),
+      paper: oneOf('paper', values.paper, PAPERS),
+      runId: runId!,
+      checkpointId,
+      outDir: resolve(values.out),
+      force: values.force,
+    })
+  })
+  const lines = [
+    `Batch ${report.jobId}: ${report.outputs} outputs from ${report.inputs} photos${report.reused ? ` (${report.reused} kept from before)` : ''} in ${report.outDir}`,
+    `Contact sheet: ${report.contactSheets.join(', ') || 'none'}${report.pdf ? `; PDF ${report.pdf}` : ''}`,
+    `Manifest: ${report.manifestJson}, ${report.manifestCsv}`,
+    ...report.failed.map((f) => `  skipped ${f.path}: ${f.reason}`),
+  ]
+  return { json: report, text: lines.join('\n') }
 }
 
 export async function exportModel({ studio, args }: CommandContext): Promise<CommandOutput> {

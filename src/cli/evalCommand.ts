@@ -6,6 +6,7 @@ import { EVAL_SPLITS, JUDGE_CALIBRATION, type EvalSplit, type EvaluationSummary,
 import { intOption, parse, UsageError } from './args'
 import { call } from './client'
 import type { CommandContext, CommandOutput } from './commands'
+import { followJob, timeLeft } from './followJob'
 
 const verdict = (v: Verification) => `${percent(v.verified).padStart(6)} verified, mean similarity ${v.similarity.toFixed(3)} (${v.pairs} pairs)`
 
@@ -40,29 +41,19 @@ export async function evaluate({ studio, args, log }: CommandContext): Promise<C
   if (!values.run) throw new UsageError('eval needs --run RUN_ID; age-studio runs lists them.')
   const split = (values.split ?? 'val') as EvalSplit
   if (!EVAL_SPLITS.includes(split)) throw new UsageError(`--split must be ${EVAL_SPLITS.join(' or ')}: a run is never judged on the faces it trained on.`)
-  let jobId: string | undefined
-  const stop = studio.events.subscribe((event, data) => {
-    const progress = data as JobProgress
-    if (event !== 'job.progress' || progress.kind !== 'evaluate') return
-    jobId = progress.jobId
-    if (progress.done > 0) log(`judged ${progress.done}/${progress.total} faces${progress.etaSeconds === null ? '' : `, ${Math.ceil(progress.etaSeconds)} s left`}`)
-  })
-  const interrupt = () => {
-    log('stopping the evaluation; nothing is stored')
-    if (jobId) void call(studio, 'jobs.cancel', { jobId })
+  const following = {
+    log,
+    line: (p: JobProgress) => (p.done > 0 ? `judged ${p.done}/${p.total} faces${timeLeft(p)}` : null),
+    stopping: () => 'stopping the evaluation; nothing is stored',
   }
-  process.once('SIGINT', interrupt)
-  try {
-    const evaluation = await call(studio, 'runs.evaluate', {
-      runId: values.run,
+  const evaluation = await followJob(studio, 'evaluate', following, () =>
+    call(studio, 'runs.evaluate', {
+      runId: values.run!,
       checkpointId: intOption('checkpoint', values.checkpoint),
       split,
       faces: intOption('n', values.n),
       iterations: intOption('iterations', values.iterations),
-    })
-    return { json: evaluation, text: evaluationTable(evaluation) }
-  } finally {
-    process.off('SIGINT', interrupt)
-    stop()
-  }
+    }),
+  )
+  return { json: evaluation, text: evaluationTable(evaluation) }
 }

@@ -4,6 +4,7 @@ import { IMPORT_FORMATS, type ImportFormat, type JobProgress } from '../shared/d
 import { intOption, parse, UsageError } from './args'
 import { call } from './client'
 import type { CommandContext, CommandOutput } from './commands'
+import { followJob, timeLeft } from './followJob'
 
 export async function importPhotos({ studio, args, log }: CommandContext): Promise<CommandOutput> {
   const { values, positionals } = parse(
@@ -14,40 +15,26 @@ export async function importPhotos({ studio, args, log }: CommandContext): Promi
   if (positionals.length === 0) throw new UsageError('import needs at least one folder, photo or CSV file.')
   const format = (values.format ?? 'auto') as ImportFormat
   if (!IMPORT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${IMPORT_FORMATS.join(', ')}; got ${JSON.stringify(values.format)}.`)
-  let jobId: string | undefined
-  let lastLog = 0
-  const stop = studio.events.subscribe((event, data) => {
-    if (event !== 'job.progress') return
-    const payload = data as JobProgress
-    if (payload.kind !== 'import') return
-    jobId = payload.jobId
-    if (Date.now() - lastLog < 2000 && payload.done < payload.total) return
-    lastLog = Date.now()
-    const eta = payload.etaSeconds === null ? '' : `, ${Math.ceil(payload.etaSeconds)} s left`
-    log(`imported ${payload.done}/${payload.total} (${payload.rate.toFixed(1)}/s${eta})`)
-  })
-  const interrupt = () => {
-    log('stopping: files already imported are kept; run the same import again to go on')
-    if (jobId) void call(studio, 'jobs.cancel', { jobId })
+  const following = {
+    log,
+    line: (p: JobProgress) => `imported ${p.done}/${p.total} (${p.rate.toFixed(1)}/s${timeLeft(p)})`,
+    stopping: () => 'stopping: files already imported are kept; run the same import again to go on',
+    everyMs: 2000,
   }
-  process.once('SIGINT', interrupt)
-  try {
-    const report = await call(studio, 'library.import', {
+  const report = await followJob(studio, 'import', following, () =>
+    call(studio, 'library.import', {
       paths: positionals,
       format,
       dataset: values.dataset,
       estimateAges: values['estimate-ages'] === true,
       seed: intOption('split-seed', values['split-seed']) ?? 0,
-    })
-    const lines = [
-      `Imported ${report.imported} into dataset ${report.datasetId} (format ${report.format}); ${report.duplicates} already there; ${report.flagged} flagged; ${report.estimated} ages estimated`,
-      `Per bin: ${AGE_BINS.map((label, i) => `${label}: ${report.perBin[i]}`).join(', ')}`,
-      `Rejected ${report.rejected.length}${report.rejected.length ? ':' : ''}`,
-      ...report.rejected.map((r) => `  ${r.file}: ${r.reason}`),
-    ]
-    return { json: report, text: lines.join('\n') }
-  } finally {
-    stop()
-    process.off('SIGINT', interrupt)
-  }
+    }),
+  )
+  const lines = [
+    `Imported ${report.imported} into dataset ${report.datasetId} (format ${report.format}); ${report.duplicates} already there; ${report.flagged} flagged; ${report.estimated} ages estimated`,
+    `Per bin: ${AGE_BINS.map((label, i) => `${label}: ${report.perBin[i]}`).join(', ')}`,
+    `Rejected ${report.rejected.length}${report.rejected.length ? ':' : ''}`,
+    ...report.rejected.map((r) => `  ${r.file}: ${r.reason}`),
+  ]
+  return { json: report, text: lines.join('\n') }
 }
