@@ -196,7 +196,7 @@ describe('model bundles', () => {
     const garbage = join(dir, 'garbage.agemodel')
     writeFileSync(garbage, Buffer.alloc(4096, 7))
     await expect(api['models.import']({ path: garbage })).rejects.toMatchObject({ code: 'bad_input', message: /not a model bundle/ })
-    await expect(api['models.import']({ path: join(dir, 'missing.agemodel') })).rejects.toMatchObject({ code: 'bad_input', message: /Cannot read/ })
+    await expect(api['models.import']({ path: join(dir, 'missing.agemodel') })).rejects.toMatchObject({ code: 'bad_input', message: /missing.agemodel does not exist/ })
 
     // A bundle with an entry that climbs out of the folder.
     const staging = join(dir, 'staging')

@@ -69,7 +69,7 @@ describe('age-studio batch and model bundles', () => {
     }
     const missing = cli(homes.studio, ['import-model', join(homes.studio, 'nope.agemodel')])
     expect(missing.code).toBe(1)
-    expect(missing.body.error).toMatchObject({ code: 'bad_input', message: expect.stringMatching(/Cannot read/) })
+    expect(missing.body.error).toMatchObject({ code: 'bad_input', message: expect.stringMatching(/nope.agemodel does not exist/) })
     const early = cli(homes.studio, ['export-model', '--run', 'run-missing', '--out', join(homes.studio, 'x.agemodel')])
     expect(early.body.error.message).toMatch(/no run run-missing/)
     const variations = cli(homes.studio, ['batch', DEMO_PHOTOS[0], '--run', runId, '--to', '40', '--variations', '99', '--out', join(homes.studio, 'o')])

@@ -172,7 +172,7 @@ describe('the age editor', () => {
   }, 120_000)
 
   it('refuses what it cannot use, clearly', async () => {
-    await expect(api['editor.open']({ path: join(env.ctx.home, 'missing.jpg') })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/Cannot read/) })
+    await expect(api['editor.open']({ path: join(env.ctx.home, 'missing.jpg') })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/missing.jpg does not exist/) })
     const notPhoto = join(env.ctx.home, 'notes.jpg')
     require('node:fs').writeFileSync(notPhoto, 'not an image')
     await expect(api['editor.open']({ path: notPhoto })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/not an image/) })

@@ -23,7 +23,7 @@ import { conditionVector, positionToAge } from './condition'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
 import { asAgeError, MASTER_SIZE, readPhotoFile } from './agePhoto'
 import { judgeView } from './judgeView'
-import sharp from 'sharp'
+import { modelWindow } from './faceEdit'
 import { framingOf, windowPixels, type FramingName } from '../../shared/framing'
 import { loadAgingModel, pickCheckpoint } from './model'
 
@@ -88,9 +88,8 @@ async function readFace(path: string, size: number, framing: FramingName): Promi
     const detected = { aligned: 'detected' as const, box: photo.face.box, score: photo.face.score, facesFound: photo.facesFound }
     if (framing === 'full') return { bytes, rgb: photo.crop, face: { ...detected, transform: photo.transform } }
     // The window at the model's size, and its own crop → photo transform.
+    const rgb = await modelWindow(photo.crop, MASTER_SIZE, size, framing)
     const { left, top, side } = windowPixels(framing, MASTER_SIZE)
-    const raw = { raw: { width: MASTER_SIZE, height: MASTER_SIZE, channels: 3 as const } }
-    const rgb = new Uint8Array(await sharp(photo.crop, raw).extract({ left, top, width: side, height: side }).resize(size, size, { kernel: 'lanczos3' }).raw().toBuffer())
     const [a, b, c, d, e, f] = photo.transform
     const k = side / size
     const transform: CropTransform = [a * k, b * k, a * left + b * top + c, d * k, e * k, d * left + e * top + f]

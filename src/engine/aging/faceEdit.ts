@@ -35,15 +35,17 @@ export interface RefineOutcome {
   stoppedEarly: boolean
 }
 
-/** The master crop brought to the model's size (lanczos), as G's input range [-1, 1]. */
-async function modelInput(master: Uint8Array, masterSize: number, size: number, framing: FramingName): Promise<tf.Tensor4D> {
+/** The model's window of the master crop at the model's size (lanczos), RGB bytes. */
+export async function modelWindow(master: Uint8Array, masterSize: number, size: number, framing: FramingName): Promise<Uint8Array> {
   const { left, top, side } = windowPixels(framing, masterSize)
-  const pixels = await sharp(master, { raw: { width: masterSize, height: masterSize, channels: 3 } })
-    .extract({ left, top, width: side, height: side })
-    .resize(size, size, { kernel: 'lanczos3' })
-    .raw()
-    .toBuffer()
-  return tf.tidy(() => tf.tensor4d(new Uint8Array(pixels), [1, size, size, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
+  const raw = { raw: { width: masterSize, height: masterSize, channels: 3 as const } }
+  return new Uint8Array(await sharp(master, raw).extract({ left, top, width: side, height: side }).resize(size, size, { kernel: 'lanczos3' }).raw().toBuffer())
+}
+
+/** That window in G's input range [-1, 1]. */
+async function modelInput(master: Uint8Array, masterSize: number, size: number, framing: FramingName): Promise<tf.Tensor4D> {
+  const pixels = await modelWindow(master, masterSize, size, framing)
+  return tf.tidy(() => tf.tensor4d(pixels, [1, size, size, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
 }
 
 /** Standard normal draws from the seeded generator (Box–Muller). */
