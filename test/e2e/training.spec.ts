@@ -29,6 +29,12 @@ test('start a tiny run from the form, watch it, pause, resume, reload and cancel
   await page.getByTestId('run-batch').fill('4')
   await page.getByTestId('run-sample-every').fill('5')
   await page.getByTestId('run-checkpoint-every').fill('10')
+  // A new run sees the face window and leaves out faces mostly outside their photo (Max fill).
+  await expect(page.getByTestId('run-framing-select')).toHaveValue('face')
+  await page.getByTestId('run-framing-select').selectOption('full')
+  await expect(page.getByTestId('run-max-fill')).toHaveCount(0)
+  await page.getByTestId('run-framing-select').selectOption('face')
+  await expect(page.getByTestId('run-max-fill')).toHaveValue('0.05')
   await expect(page.getByTestId('run-preview')).toContainText(/\d+ training images: 0–18 \d+/)
   await page.getByTestId('run-start').click()
 
@@ -38,6 +44,7 @@ test('start a tiny run from the form, watch it, pause, resume, reload and cancel
   await expect.poll(() => drawn(page)).toBeGreaterThan(10)
   await expect(page.getByTestId('sample-image')).toBeVisible({ timeout: 60_000 })
   await expect(page.getByTestId('run-backend')).toHaveText(/cpu/)
+  await expect(page.getByTestId('run-framing')).toHaveText('face window')
   // Time left counts the encoder phase still to come, and is not shown while paused.
   await expect(page.getByTestId('run-eta')).toHaveText(/^(\d+ s|\d+ min \d+ s|\d+ h \d+ min) left, both phases$/)
 
