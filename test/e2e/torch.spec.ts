@@ -42,6 +42,9 @@ test('train on torch-cpu from the form and steer it live', async ({ page }) => {
   await expect(page.getByTestId('run-status')).toHaveText('paused')
   await page.getByTestId('run-continue').click()
   await expect(page.getByTestId('run-status')).toHaveText('running')
+  // A checkpoint (every 10 steps) shows up live; a cancel keeps it (a cancel itself writes none,
+  // so cancelling before step 10 would leave nothing to show: CI once got there at step 9).
+  await expect(page.getByTestId('checkpoint').first()).toBeVisible({ timeout: 60_000 })
   await page.getByTestId('run-cancel').click()
   await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 })
   await expect(page.getByTestId('checkpoint').first()).toBeVisible()
