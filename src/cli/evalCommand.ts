@@ -22,6 +22,7 @@ export function evaluationTable(e: EvaluationSummary): string {
     `  z after pixels     ${verdict(m.reconstruction.pixel)}`,
     `  z after identity   ${verdict(m.reconstruction.identity)}`,
     `Identity, input vs aged to every other bin: ${verdict(m.aged)}`,
+    ...(m.impostor ? [`  Impostor baseline ${verdict(m.impostor)}: another face of the split, seen as the outputs are (a face-framed run's in this face's surroundings); identity means something only above it`] : []),
     `Age judge: aged outputs in their target bin ${percent(m.agedInBin)}; real faces of this split in their own bin ${percent(m.realInBin)}`,
     '',
     'bin     faces  identity  aged-to kept  aged-to in bin  mean est. age  real in bin  real mean age',

@@ -68,6 +68,12 @@ export interface EvaluationMetrics {
   reconstruction: { z0: Verification; pixel: Verification; identity: Verification }
   /** Input vs every aged output to another bin. */
   aged: Verification
+  /**
+   * Input vs another face of the split seen the way the outputs are (for a face-framed run: the
+   * other face's window in this face's own surroundings): what an impostor scores. Identity rows
+   * mean something only above it. Absent from evaluations stored before it existed.
+   */
+  impostor?: Verification
   /** Over all aged outputs: the share the judge puts in the target bin; beside it the real faces'. */
   agedInBin: number
   realInBin: number

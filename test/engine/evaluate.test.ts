@@ -48,6 +48,7 @@ describe('age-studio eval', () => {
     expect(m.iterations).toBe(2)
     for (const v of Object.values(m.reconstruction)) inRange(v, 5)
     inRange(m.aged, 5 * 5)
+    inRange(m.impostor!, 5) // each face against the next one's picture, seen as the outputs are
     for (const share of [m.agedInBin, m.realInBin]) expect(share).toBeGreaterThanOrEqual(0)
     expect(m.perBin).toHaveLength(6)
     expect(m.perBin.reduce((n, b) => n + b.faces, 0)).toBe(5)
@@ -66,6 +67,7 @@ describe('age-studio eval', () => {
     expect(result.status, result.stderr).toBe(0)
     expect(result.stdout).toMatch(/z0 = E\(x\)\s+\d+\.\d% verified/)
     expect(result.stdout).toMatch(/z after identity/)
+    expect(result.stdout).toMatch(/Impostor baseline\s+\d+\.\d% verified, mean similarity -?\d\.\d{3} \(2 pairs\)/)
     expect(result.stdout).toMatch(/60\+/)
     expect(result.stderr).toMatch(/judged 2\/2 faces/)
   }, 300_000)

@@ -117,6 +117,8 @@ async function judgeChunk(model: Model, optimizer: LatentOptimizer, judges: Judg
         return { similarity: read(Judges.similarity(input, judges.identity(output))), age: read(judges.age(output)) }
       }),
     )
+    // An impostor seen as the outputs are: the next face's input picture, in this face's view.
+    const impostor = n < 2 ? null : tf.tidy(() => read(Judges.similarity(input, judges.identity(view(tf.concat([x.slice(1), x.slice(0, 1)]) as tf.Tensor4D)))))
     const ages = read(realAges)
     tf.dispose([input, realAges])
     return chunk.map((face, i) => ({
@@ -125,6 +127,7 @@ async function judgeChunk(model: Model, optimizer: LatentOptimizer, judges: Judg
       estimatedAge: ages[i],
       similarity: { z0: z0[i], pixel: px[i], identity: id[i] },
       aged: aged.flatMap((result, bin) => (bin === face.bin ? [] : [{ bin, similarity: result.similarity[i], estimatedAge: result.age[i] }])),
+      impostor: impostor === null ? null : impostor[i],
     }))
   } finally {
     tf.dispose([x, y0, pixel.z0, pixel.z, identity.z0, identity.z])

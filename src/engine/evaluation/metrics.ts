@@ -12,6 +12,8 @@ export interface FaceJudgement {
   similarity: { z0: number; pixel: number; identity: number }
   /** G(z_id, y_t) for every bin t other than the face's own. */
   aged: { bin: number; similarity: number; estimatedAge: number }[]
+  /** Another input face of the chunk, judged as the outputs are (null when the chunk had one face). */
+  impostor: number | null
 }
 
 const mean = (values: number[]) => (values.length ? values.reduce((s, v) => s + v, 0) / values.length : 0)
@@ -48,6 +50,7 @@ export function summarize(faces: FaceJudgement[], threshold: number, iterations:
       identity: verification(faces.map((face) => face.similarity.identity), threshold),
     },
     aged: verification(aged.map((output) => output.similarity), threshold),
+    impostor: verification(faces.flatMap((face) => (face.impostor === null ? [] : [face.impostor])), threshold),
     agedInBin: mean(aged.map((output) => (inBin(output.estimatedAge, output.bin) ? 1 : 0))),
     realInBin: mean(faces.map((face) => (inBin(face.estimatedAge, face.bin) ? 1 : 0))),
     perBin,
