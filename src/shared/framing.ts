@@ -39,6 +39,12 @@ export function windowPixels(framing: FramingName, masterSize: number): { left: 
   return { left: Math.round(w.x * masterSize), top: Math.round(w.y * masterSize), side: Math.round(w.side * masterSize) }
 }
 
+/** The same window as an image region (what sharp's extract takes). */
+export function windowRegion(framing: FramingName, masterSize: number): { left: number; top: number; width: number; height: number } {
+  const { left, top, side } = windowPixels(framing, masterSize)
+  return { left, top, width: side, height: side }
+}
+
 /**
  * The share of the window whose photo pixels lie outside the photo (the warp had to invent them),
  * from the crop → photo transform alone: a 32×32 grid of sample points.

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs'
 import sharp from 'sharp'
 import { DEFAULT_SPREAD } from '../../shared/aging'
-import { framingOf, windowPixels, type FramingName } from '../../shared/framing'
+import { framingOf, windowRegion, type FramingName } from '../../shared/framing'
 import { Rng } from '../../shared/rng'
 import { FaceRecognizer } from '../faces/recognizer'
 import { Judges } from '../evaluation/judges'
@@ -37,9 +37,8 @@ export interface RefineOutcome {
 
 /** The model's window of the master crop at the model's size (lanczos), RGB bytes. */
 export async function modelWindow(master: Uint8Array, masterSize: number, size: number, framing: FramingName): Promise<Uint8Array> {
-  const { left, top, side } = windowPixels(framing, masterSize)
   const raw = { raw: { width: masterSize, height: masterSize, channels: 3 as const } }
-  return new Uint8Array(await sharp(master, raw).extract({ left, top, width: side, height: side }).resize(size, size, { kernel: 'lanczos3' }).raw().toBuffer())
+  return new Uint8Array(await sharp(master, raw).extract(windowRegion(framing, masterSize)).resize(size, size, { kernel: 'lanczos3' }).raw().toBuffer())
 }
 
 /** That window in G's input range [-1, 1]. */
@@ -80,10 +79,11 @@ export class FaceEdit {
   }
 
   static async create(model: AgingModel, recognizer: FaceRecognizer, master: Uint8Array, masterSize: number, sourcePosition: number): Promise<FaceEdit> {
-    const x = await modelInput(master, masterSize, model.imageSize, framingOf(model.config))
+    const framing = framingOf(model.config)
+    const x = await modelInput(master, masterSize, model.imageSize, framing)
     const z0 = tf.tidy(() => model.encoder.apply(x, { training: false }) as tf.Tensor2D)
     const judges = await Judges.shared()
-    const view = judgeView(framingOf(model.config), model.imageSize, [master], masterSize)
+    const view = judgeView(framing, model.imageSize, [master], masterSize)
     const inputEmbedding = tf.tidy(() => judges.identity(view(x)))
     return new FaceEdit(model, recognizer, x, sourcePosition, recognizer.describe(x), z0, judges, inputEmbedding, view)
   }

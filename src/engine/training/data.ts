@@ -10,7 +10,7 @@ import { Rng } from '../../shared/rng'
 import type { Catalog } from '../catalog/catalog'
 import type { FileStore } from '../catalog/files'
 import type { TrainingRow, TrainingSelection } from '../catalog/images'
-import { framingOf, windowPixels, type FramingName } from '../../shared/framing'
+import { framingOf, windowRegion, type FramingName } from '../../shared/framing'
 
 export interface TrainingImage {
   pixels: Uint8Array
@@ -33,14 +33,9 @@ export async function loadTrainingImages(catalog: Catalog, files: FileStore, siz
 export async function trainingPixels(files: FileStore, row: TrainingRow, size: number, framing: FramingName): Promise<Uint8Array> {
   // The full master at 64 px is the stored training image; anything else is cut from the master.
   if (framing === 'full' && (size === 64 || !row.crop)) return rawPixels(sharp(files.resolve(row.file)), size)
-  const master = files.resolve(row.crop ?? row.file)
-  const { width = 0 } = await sharp(master).metadata()
-  return rawPixels(sharp(master).extract(windowRegion(framing, width)), size)
-}
-
-const windowRegion = (framing: FramingName, masterSize: number) => {
-  const { left, top, side } = windowPixels(framing, masterSize)
-  return { left, top, width: side, height: side }
+  const master = sharp(files.resolve(row.crop ?? row.file))
+  const { width = 0 } = await master.metadata()
+  return rawPixels(master.extract(windowRegion(framing, width)), size)
 }
 
 async function rawPixels(image: sharp.Sharp, size: number): Promise<Uint8Array> {
