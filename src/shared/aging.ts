@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import type { Box } from './domain'
 import type { Phase, PresetName } from './training'
+import type { SourceFrom } from './provenance'
 
 export const COMPOSITE_MODES = ['residual', 'replace'] as const
 export type CompositeMode = (typeof COMPOSITE_MODES)[number]
@@ -84,7 +85,7 @@ export interface EditorOpened {
 export interface SourceAge {
   age: number
   position: number
-  from: 'given' | 'catalog label' | 'estimated'
+  from: SourceFrom
 }
 
 export interface EditorPrepared {

@@ -6,12 +6,17 @@
 import { z } from 'zod'
 import { COMPOSITE_MODES } from './aging'
 
+/** Where a face's current age came from: given by the user, the catalog's label of the same photo, or estimated. */
+export const SOURCE_FROM = ['given', 'catalog label', 'estimated'] as const
+export type SourceFrom = (typeof SOURCE_FROM)[number]
+
 const Box = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() })
 
 export const ProvenanceSchema = z.object({
   /** "Age Studio 0.1.0". */
   tool: z.string(),
-  kind: z.enum(['editor', 'batch']),
+  /** editor: exported from the editor; batch: a batch output; age: `age-studio age`'s model-size output. */
+  kind: z.enum(['editor', 'batch', 'age']),
   jobId: z.string(),
   createdAt: z.string(),
   input: z.object({
@@ -20,7 +25,8 @@ export const ProvenanceSchema = z.object({
     sha256: z.string(),
     width: z.number(),
     height: z.number(),
-    face: z.object({ index: z.number(), of: z.number(), box: Box, score: z.number(), transform: z.array(z.number()).length(6) }),
+    /** The face detected and aligned; null for an aligned crop taken as given (`age` only). */
+    face: z.object({ index: z.number(), of: z.number(), box: Box, score: z.number(), transform: z.array(z.number()).length(6) }).nullable(),
   }),
   model: z.object({
     hash: z.string(),
@@ -37,9 +43,10 @@ export const ProvenanceSchema = z.object({
     bin: z.string(),
     variation: z.number(),
     spread: z.number(),
-    composite: z.enum(COMPOSITE_MODES),
+    /** How the change went back into the photo; null for G's own output at model size (`age`). */
+    composite: z.enum(COMPOSITE_MODES).nullable(),
     sourceAge: z.number(),
-    sourceFrom: z.enum(['given', 'catalog label', 'estimated']),
+    sourceFrom: z.enum(SOURCE_FROM),
     optimize: z.object({ mode: z.string(), iterationsRequested: z.number(), iterationsDone: z.number() }),
   }),
   /**

@@ -1,5 +1,6 @@
 // Step 3 (latent optimisation) and ageing a photo, on a tiny trained run.
 import * as tf from '@tensorflow/tfjs'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,7 +13,9 @@ import { FaceRecognizer } from '../../src/engine/faces/recognizer'
 import { readModel } from '../../src/engine/model/checkpoint'
 import { createRun, trainRun } from '../../src/engine/training/trainer'
 import { demoStudio } from '../helpers/training'
-import { positionToAge } from '../../src/shared/ageBins'
+import { AGE_BINS, positionToAge } from '../../src/shared/ageBins'
+import { ProvenanceSchema } from '../../src/shared/provenance'
+import { readProvenance } from '../../src/engine/images/provenanceTag'
 
 let env: Awaited<ReturnType<typeof demoStudio>>
 let runId: string
@@ -68,46 +71,62 @@ describe('latent optimisation with G frozen', () => {
 })
 
 describe('ageing a photo', () => {
-  it('writes one PNG per bin and a provenance record, also in the catalog', async () => {
+  it('writes one PNG per bin with the same provenance the editor writes, also in the catalog', async () => {
     const outcome = await ageImage(env.ctx.home, env.ctx.catalog, { runId, input: face.file, targets: [0, 1, 2, 3, 4, 5], optimize: 'pixel', iterations: 3, outDir: out })
     expect(outcome.outputs).toHaveLength(6)
-    expect(outcome.sourceBinFrom).toBe('catalog label')
-    for (const output of outcome.outputs) {
-      const meta = await sharp(output.file).metadata()
+    expect(outcome.source.from).toBe('catalog label')
+    const record = JSON.parse(readFileSync(outcome.provenanceFile, 'utf8'))
+    expect(record.outputs).toHaveLength(6)
+    for (const [i, output] of outcome.outputs.entries()) {
+      const bytes = readFileSync(output.file)
+      const meta = await sharp(bytes).metadata()
       expect([meta.width, meta.height, meta.format]).toEqual([64, 64, 'png'])
       expect(output.identityDistance).toBeGreaterThanOrEqual(0)
+      // One schema for every writer: the PNG carries the record provenance.json lists for it.
+      const embedded = ProvenanceSchema.strict().parse(await readProvenance(bytes))
+      expect(record.outputs[i]).toEqual({ file: output.file, sha256: output.sha256, provenance: embedded })
+      expect(embedded).toMatchObject({ kind: 'age', jobId: outcome.jobId, input: { face: { index: 0, of: 1 } }, parameters: { bin: AGE_BINS[output.bin], composite: null, sourceFrom: 'catalog label' } })
+      expect(embedded.parameters.optimize).toEqual({ mode: 'pixel', iterationsRequested: 3, iterationsDone: 3 })
+      expect(embedded.model).toMatchObject({ runId, checkpoint: { phase: 'encoder', step: 6 }, hash: expect.stringMatching(/^[0-9a-f]{64}$/) })
+      expect(embedded.identity).toMatchObject({ distance: output.identityDistance, threshold: 0.6, samePerson: output.identityDistance < 0.6 })
+      expect(embedded.identity.independent?.similarity).toBe(output.independentSimilarity)
+      expect(embedded.input.sha256).toBe(createHash('sha256').update(readFileSync(face.file)).digest('hex'))
+      expect(embedded.backend).toBeTruthy()
     }
-    const provenance = JSON.parse(readFileSync(outcome.provenanceFile, 'utf8'))
-    expect(provenance.input.sha256).toMatch(/^[0-9a-f]{64}$/)
-    expect(provenance).toMatchObject({ run: { id: runId }, checkpoint: { phase: 'encoder', step: 6 }, parameters: { optimize: 'pixel', iterations: 3 } })
-    expect(provenance.backend).toBeTruthy()
-    expect(provenance.sameIdentityThreshold).toBe(0.6)
-    for (const output of provenance.outputs) expect(output.sameIdentity).toBe(output.identityDistance < 0.6)
-    const rows = env.ctx.catalog.db.prepare('SELECT COUNT(*) AS n FROM aging_outputs WHERE job_id = ?').get(outcome.jobId) as { n: number }
-    expect(rows.n).toBe(6)
     // Recorded like the editor's and batch's jobs: with the model's hash, and target ages in years.
-    expect(provenance.modelHash).toMatch(/^[0-9a-f]{64}$/)
     const job = env.ctx.catalog.db.prepare('SELECT kind, status, model_hash AS hash FROM aging_jobs WHERE id = ?').get(outcome.jobId)
-    expect(job).toEqual({ kind: 'single', status: 'done', hash: provenance.modelHash })
-    expect(env.ctx.catalog.agingJobs.outputs(outcome.jobId).map((r) => r.target_age)).toEqual([0, 1, 2, 3, 4, 5].map(positionToAge))
+    expect(job).toEqual({ kind: 'single', status: 'done', hash: record.outputs[0].provenance.model.hash })
+    const rows = env.ctx.catalog.agingJobs.outputs(outcome.jobId)
+    expect(rows.map((r) => r.target_age)).toEqual([0, 1, 2, 3, 4, 5].map(positionToAge))
+    expect(rows.map((r) => JSON.parse(r.provenance))).toEqual(record.outputs.map((o: { provenance: unknown }) => o.provenance))
+
+    // A square image at the model's size is the model's input as it is: no detection, face null.
+    const given = join(out, 'input-aligned.png')
+    const again = await ageImage(env.ctx.home, env.ctx.catalog, { runId, input: given, targets: [4], optimize: 'none', iterations: 0, outDir: join(out, 'given'), sourceBin: 3 })
+    const crop = ProvenanceSchema.parse(JSON.parse(readFileSync(again.provenanceFile, 'utf8')).outputs[0].provenance)
+    expect(crop).toMatchObject({ input: { face: null, width: 64, height: 64 }, parameters: { sourceFrom: 'given', sourceAge: positionToAge(3), composite: null } })
+    expect(readFileSync(join(out, 'given', 'input-aligned.png')).equals(readFileSync(given))).toBe(true)
   })
 
   it('detects and aligns the face in a real photo (face-api demo picture)', async () => {
     const photo = join(__dirname, '..', '..', 'node_modules', '@vladmandic', 'face-api', 'demo', 'sample1.jpg')
     const dir = mkdtempSync(join(tmpdir(), 'age-studio-photo-'))
     const outcome = await ageImage(env.ctx.home, env.ctx.catalog, { runId, input: photo, targets: [0, 5], optimize: 'none', iterations: 0, outDir: dir, sourceBin: 2 })
-    const provenance = JSON.parse(readFileSync(outcome.provenanceFile, 'utf8'))
+    const provenance = ProvenanceSchema.parse(JSON.parse(readFileSync(outcome.provenanceFile, 'utf8')).outputs[0].provenance)
     const { width, height } = await sharp(photo).metadata()
-    expect(provenance.input.face.aligned).toBe('detected')
-    expect(provenance.input.face.facesFound).toBeGreaterThanOrEqual(1)
-    expect(provenance.input.face.score).toBeGreaterThan(0.5)
-    const box = provenance.input.face.box
+    const face = provenance.input.face!
+    expect(face.index).toBe(0)
+    expect(face.of).toBeGreaterThanOrEqual(1)
+    expect(face.score).toBeGreaterThan(0.5)
+    expect(provenance.parameters).toMatchObject({ sourceFrom: 'given', sourceAge: positionToAge(2) })
+    const box = face.box
     expect(box.x).toBeGreaterThanOrEqual(-1)
     expect(box.x + box.width).toBeLessThanOrEqual(width! + 1)
     expect(box.y + box.height).toBeLessThanOrEqual(height! + 1)
     // The crop's centre maps to a point inside the detected face box.
-    const [a, b, c, d, e, f] = provenance.input.face.transform
-    const centre = { x: a * 32 + b * 32 + c, y: d * 32 + e * 32 + f }
+    // The crop's centre maps to a point inside the detected face box (the transform is the 256 px master's).
+    const [a, b, c, d, e, f] = face.transform
+    const centre = { x: a * 128 + b * 128 + c, y: d * 128 + e * 128 + f }
     expect(centre.x).toBeGreaterThan(box.x)
     expect(centre.x).toBeLessThan(box.x + box.width)
     expect(centre.y).toBeGreaterThan(box.y)

@@ -1,4 +1,5 @@
 // The CLI's train → age round trip, and kill -9 then --resume, through the built command.
+import { ProvenanceSchema, type Provenance } from '../../src/shared/provenance'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -51,9 +52,10 @@ describe('age-studio train and age', () => {
     expect(aged.code, aged.stderr).toBe(0)
     expect(aged.body.outputs).toHaveLength(6)
     expect(readdirSync(out).sort()).toEqual(['age-bin0.png', 'age-bin1.png', 'age-bin2.png', 'age-bin3.png', 'age-bin4.png', 'age-bin5.png', 'input-aligned.png', 'provenance.json'])
-    const provenance = JSON.parse(readFileSync(join(out, 'provenance.json'), 'utf8'))
-    expect(provenance.parameters).toMatchObject({ optimize: 'identity', iterations: 2, iterationsDone: 2 })
-    expect(provenance.outputs.every((o: { identityDistance: number }) => Number.isFinite(o.identityDistance))).toBe(true)
+    const record = JSON.parse(readFileSync(join(out, 'provenance.json'), 'utf8'))
+    const provenances = record.outputs.map((o: { provenance: unknown }) => ProvenanceSchema.parse(o.provenance))
+    expect(provenances.map((p: Provenance) => p.parameters.optimize)).toEqual(Array(6).fill({ mode: 'identity', iterationsRequested: 2, iterationsDone: 2 }))
+    expect(provenances.every((p: Provenance) => Number.isFinite(p.identity.distance))).toBe(true)
 
     // The same folder again: refused before any work, nothing replaced; --force replaces.
     const before = readFileSync(join(out, 'provenance.json'))
@@ -84,9 +86,9 @@ describe('age-studio train and age', () => {
     await expect.poll(() => /optimisation \d+\/10000:/.test(stderr), { timeout: 60_000, interval: 100 }).toBe(true)
     child.kill('SIGINT')
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0)
-    const provenance = JSON.parse(readFileSync(join(out, 'provenance.json'), 'utf8'))
-    expect(provenance.parameters.iterationsDone).toBeGreaterThan(0)
-    expect(provenance.parameters.iterationsDone).toBeLessThan(10_000)
+    const { iterationsDone } = ProvenanceSchema.parse(JSON.parse(readFileSync(join(out, 'provenance.json'), 'utf8')).outputs[0].provenance).parameters.optimize
+    expect(iterationsDone).toBeGreaterThan(0)
+    expect(iterationsDone).toBeLessThan(10_000)
     expect(existsSync(join(out, 'age-bin5.png'))).toBe(true)
   }, 120_000)
 

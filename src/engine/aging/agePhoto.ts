@@ -22,7 +22,7 @@ import { ageToPosition, positionToAge } from './condition'
 import { FaceEdit, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
 import { AgeError } from '../errors'
-import type { Provenance } from '../../shared/provenance'
+import type { Provenance, SourceFrom } from '../../shared/provenance'
 import { JUDGE_CALIBRATION } from '../../shared/evaluation'
 import { Judges } from '../evaluation/judges'
 
@@ -75,7 +75,6 @@ export function fileStem(name: string): string {
   return basename(name, extname(name)).replace(/[^\w.-]+/g, '_').slice(0, 60) || 'photo'
 }
 
-export type SourceFrom = 'given' | 'catalog label' | 'estimated'
 
 export interface PreparedFace {
   photo: OpenedPhoto
@@ -86,21 +85,30 @@ export interface PreparedFace {
 }
 
 /** The face's current age: as given, else its catalog label (same photo bytes), else estimated. */
-async function sourceAge(catalog: Catalog, photo: OpenedPhoto, crop: Uint8Array, given?: number): Promise<{ age: number; from: SourceFrom }> {
-  if (given !== undefined) return { age: given, from: 'given' }
-  const labelled = catalog.images.ageOf(photo.sha256)
-  if (labelled !== undefined) return { age: labelled, from: 'catalog label' }
-  return { age: Math.round(await estimateAge(crop, MASTER_SIZE)), from: 'estimated' }
+async function sourceAge(catalog: Catalog, photo: OpenedPhoto, crop: Uint8Array, size: number, given?: number): Promise<PreparedFace['source']> {
+  const labelled = given === undefined ? catalog.images.ageOf(photo.sha256) : undefined
+  const [age, from]: [number, SourceFrom] =
+    given !== undefined ? [given, 'given'] : labelled !== undefined ? [labelled, 'catalog label'] : [Math.round(await estimateAge(crop, size)), 'estimated']
+  return { age, position: ageToPosition(age), from }
 }
 
 export async function prepareFace(catalog: Catalog, photo: OpenedPhoto, faceIndex: number, model: AgingModel, recognizer: FaceRecognizer, givenAge?: number): Promise<PreparedFace> {
   const face = photo.found.faces[faceIndex]
   if (!face) throw new AgeError(`${photo.name} has ${photo.found.faces.length} face(s); there is no face ${faceIndex + 1}.`)
   const aligned = await alignFace(photo.bytes, photo.found, face, MASTER_SIZE)
-  const { age, from } = await sourceAge(catalog, photo, aligned.crop, givenAge)
-  const position = ageToPosition(age)
-  const edit = await FaceEdit.create(model, recognizer, aligned.crop, MASTER_SIZE, position)
-  return { photo, faceIndex, aligned, edit, source: { age, position, from } }
+  const source = await sourceAge(catalog, photo, aligned.crop, MASTER_SIZE, givenAge)
+  const edit = await FaceEdit.create(model, recognizer, aligned.crop, MASTER_SIZE, source.position)
+  return { photo, faceIndex, aligned, edit, source }
+}
+
+/** A face whose aligned crop is given as is: no detection, no photo to composite into. */
+export type GivenCrop = Omit<PreparedFace, 'aligned'> & { aligned: null }
+
+/** An aligned crop at the model's size taken as the model's own input (`age-studio age` on an aligned face). */
+export async function prepareGivenCrop(catalog: Catalog, photo: OpenedPhoto, rgb: Uint8Array, model: AgingModel, recognizer: FaceRecognizer, givenAge?: number): Promise<GivenCrop> {
+  const source = await sourceAge(catalog, photo, rgb, model.imageSize, givenAge)
+  const edit = await FaceEdit.create(model, recognizer, rgb, model.imageSize, source.position, 'full')
+  return { photo, faceIndex: 0, aligned: null, edit, source }
 }
 
 export interface AgeParameters {
@@ -149,15 +157,18 @@ export async function agedFaceRegion(prepared: PreparedFace, parameters: AgePara
   return { png, rendered }
 }
 
+/** The parameters of one output; `mode` null when G's output is written as it is, not composited. */
+export type ProvenanceParameters = Omit<AgeParameters, 'mode'> & { mode: CompositeMode | null }
+
 export interface ProvenanceContext {
   jobId: string
-  kind: 'editor' | 'batch'
+  kind: Provenance['kind']
   backend: string
   optimize: { mode: string; iterationsRequested: number; iterationsDone: number }
 }
 
 /** What an exported image says about itself: input, model, parameters, identity score, time. */
-export function provenanceRecord(prepared: PreparedFace, parameters: AgeParameters, scores: IdentityScores, context: ProvenanceContext): Provenance {
+export function provenanceRecord(prepared: PreparedFace | GivenCrop, parameters: ProvenanceParameters, scores: IdentityScores, context: ProvenanceContext): Provenance {
   const { identityDistance, independentSimilarity } = scores
   const { photo, aligned, edit, source } = prepared
   const { run, checkpoint, modelHash, imageSize } = edit.model
@@ -169,7 +180,7 @@ export function provenanceRecord(prepared: PreparedFace, parameters: AgeParamete
     createdAt: new Date().toISOString(),
     input: {
       name: photo.name, path: photo.path, sha256: photo.sha256, width: photo.found.width, height: photo.found.height,
-      face: { index: prepared.faceIndex, of: photo.found.faces.length, box: aligned.face.box, score: aligned.face.score, transform: aligned.transform },
+      face: aligned && { index: prepared.faceIndex, of: photo.found.faces.length, box: aligned.face.box, score: aligned.face.score, transform: aligned.transform },
     },
     model: { hash: modelHash, runId: run.id, origin: run.origin, preset: run.preset, seed: run.seed, imageSize, checkpoint: { id: checkpoint.id, phase: checkpoint.phase, step: checkpoint.step } },
     parameters: {

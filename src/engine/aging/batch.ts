@@ -202,7 +202,7 @@ async function writeManifests(catalog: Catalog, jobId: string, outDir: string): 
     return {
       input: row.input_path,
       inputSha256: row.input_sha256,
-      face: provenance.input.face.index,
+      face: provenance.input.face?.index ?? null,
       targetAge: row.target_age,
       variation: row.variation,
       output: row.output_file,

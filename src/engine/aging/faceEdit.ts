@@ -78,8 +78,8 @@ export class FaceEdit {
     this.z = z0.clone()
   }
 
-  static async create(model: AgingModel, recognizer: FaceRecognizer, master: Uint8Array, masterSize: number, sourcePosition: number): Promise<FaceEdit> {
-    const framing = framingOf(model.config)
+  /** `framing` 'full' takes the whole image as the model's window (an aligned crop given as is). */
+  static async create(model: AgingModel, recognizer: FaceRecognizer, master: Uint8Array, masterSize: number, sourcePosition: number, framing = framingOf(model.config)): Promise<FaceEdit> {
     const x = await modelInput(master, masterSize, model.imageSize, framing)
     const z0 = tf.tidy(() => model.encoder.apply(x, { training: false }) as tf.Tensor2D)
     const judges = await Judges.shared()
@@ -108,6 +108,14 @@ export class FaceEdit {
     } finally {
       y0.dispose()
     }
+  }
+
+  /** The model's input (its window of the face), RGB 0–255 at the model's size. */
+  inputPixels(): Float32Array {
+    const pixels = tf.tidy(() => this.x.add(1).mul(127.5).clipByValue(0, 255))
+    const out = Float32Array.from(pixels.dataSync())
+    pixels.dispose()
+    return out
   }
 
   /** z for a variation: 0 is z itself; k > 0 adds seeded noise of the given spread. */
