@@ -2,9 +2,9 @@
 import { Catalog, type CatalogOptions } from './catalog/catalog'
 import { FileStore } from './catalog/files'
 import { EventHub } from './events'
-import { JobRegistry } from './jobs/jobs'
-import { TrainingManager } from './jobs/training'
-import { AgingHost } from './jobs/aging'
+import { JobRegistry } from './workers/jobs'
+import { TrainingHost } from './workers/training/host'
+import { AgingHost } from './workers/aging/host'
 import { Uploads } from './uploads'
 
 export interface StudioOptions extends CatalogOptions {
@@ -15,7 +15,7 @@ export class Studio {
   readonly events = new EventHub()
   readonly jobs = new JobRegistry(this.events)
   readonly files: FileStore
-  readonly training: TrainingManager
+  readonly training: TrainingHost
   readonly aging: AgingHost
   readonly uploads: Uploads
 
@@ -26,7 +26,7 @@ export class Studio {
     readonly nativeBinding?: string,
   ) {
     this.files = new FileStore(home)
-    this.training = new TrainingManager(home, this.events, catalog.runs, nativeBinding)
+    this.training = new TrainingHost(home, this.events, catalog.runs, nativeBinding)
     this.aging = new AgingHost(home, this.events, nativeBinding)
     this.uploads = new Uploads(home)
   }

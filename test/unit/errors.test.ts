@@ -8,7 +8,7 @@ import { ModelError } from '../../src/engine/aging/model'
 import { ImportError } from '../../src/engine/datasets/importSources'
 import { PhotoError } from '../../src/engine/faces/photoFace'
 import { InputFileError } from '../../src/engine/inputFiles'
-import { JobCancelled } from '../../src/engine/jobs/jobs'
+import { JobCancelled } from '../../src/engine/workers/jobs'
 import { RunKitError } from '../../src/engine/torch/runKit'
 
 describe('error codes', () => {

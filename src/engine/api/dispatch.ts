@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import { calls, isCallName, type ApiErrorBody, type Handlers, type Reply } from '../../shared/contract'
-import { JobCancelled } from '../jobs/jobs'
+import { JobCancelled } from '../workers/jobs'
 import { errorCode } from '../errors'
 
 const fail = (code: ApiErrorBody['code'], message: string): Reply<never> => ({ ok: false, error: { code, message } })

@@ -48,7 +48,7 @@ export class RunRepo {
    * Takes the run's lease for this process: one process trains a run at a time. Refused while
    * another live process holds it (running or paused there); a dead holder's lease is taken over.
    * This process's own lease is taken again freely (threads of one studio are kept apart by its
-   * TrainingManager).
+   * TrainingHost).
    * Check and write happen under one write lock, so two processes cannot both win.
    */
   claim(id: string, isAlive: (pid: number) => boolean = processAlive): void {

@@ -6,7 +6,7 @@ import { sha256, type FileStore } from '../catalog/files'
 import type { Catalog } from '../catalog/catalog'
 import type { NewImage } from '../catalog/images'
 import { resizeToPng, rgbToPng } from '../images/encode'
-import { yieldToLoop, type Job } from '../jobs/jobs'
+import { yieldToLoop, type Job } from '../workers/jobs'
 import { renderFace, sampleFaceParams } from './demoFaces'
 
 /** The master crop is drawn at 128 px; the 64 px training image is derived from it. */

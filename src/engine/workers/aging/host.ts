@@ -3,16 +3,16 @@
  * models and latents between calls) and one worker per batch or evaluation, ended with it.
  */
 import { Worker } from 'node:worker_threads'
-import type { BatchReport } from '../../shared/aging'
-import { StudioError } from '../../shared/contract'
-import type { BatchRequest } from '../aging/batch'
-import type { EvaluateRequest, EvaluationSummary } from '../../shared/evaluation'
-import type { EventHub } from '../events'
-import { SHUTDOWN, type AgingWorkerMessage, type AgingWorkerStart, type EditorArgs, type EditorMethod, type EditorResult } from './agingProtocol'
-import type { Job } from './jobs'
-import { fromFailure } from '../errors'
-import { workerScript } from './workerScript'
-import { workerJob } from './workerJob'
+import type { BatchReport } from '../../../shared/aging'
+import { StudioError } from '../../../shared/contract'
+import type { BatchRequest } from '../../aging/batch'
+import type { EvaluateRequest, EvaluationSummary } from '../../../shared/evaluation'
+import type { EventHub } from '../../events'
+import { SHUTDOWN, type AgingWorkerMessage, type AgingWorkerStart, type EditorArgs, type EditorMethod, type EditorResult } from './protocol'
+import type { Job } from '../jobs'
+import { fromFailure } from '../../errors'
+import { workerScript } from '../workerScript'
+import { workerJob } from '../workerJob'
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void }
 

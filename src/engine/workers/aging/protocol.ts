@@ -1,9 +1,9 @@
 /** Messages between the studio and an aging worker thread (the editor's, one batch's or one evaluation's). */
-import type { BatchReport, EditorProgress } from '../../shared/aging'
-import type { ErrorCode } from '../../shared/contract'
-import type { EditorSessions } from '../aging/editorSessions'
-import type { BatchRequest } from '../aging/batch'
-import type { EvaluateRequest, EvaluationSummary } from '../../shared/evaluation'
+import type { BatchReport, EditorProgress } from '../../../shared/aging'
+import type { ErrorCode } from '../../../shared/contract'
+import type { EditorSessions } from '../../aging/editorSessions'
+import type { BatchRequest } from '../../aging/batch'
+import type { EvaluateRequest, EvaluationSummary } from '../../../shared/evaluation'
 
 export type AgingWorkerStart =
   | { role: 'editor'; home: string; nativeBinding?: string }

@@ -4,13 +4,13 @@
  * worker it runs one batch or one evaluation and reports progress, stopping when told to cancel.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { runBatch } from '../aging/batch'
-import { evaluateCheckpoint } from '../evaluation/evaluate'
-import { EditorSessions } from '../aging/editorSessions'
-import { errorCode } from '../errors'
-import { Catalog } from '../catalog/catalog'
-import { useBackend } from '../tf/backends'
-import { SHUTDOWN, type AgingWorkerMessage, type AgingWorkerStart, type EditorRequest } from './agingProtocol'
+import { runBatch } from '../../aging/batch'
+import { evaluateCheckpoint } from '../../evaluation/evaluate'
+import { EditorSessions } from '../../aging/editorSessions'
+import { errorCode } from '../../errors'
+import { Catalog } from '../../catalog/catalog'
+import { useBackend } from '../../tf/backends'
+import { SHUTDOWN, type AgingWorkerMessage, type AgingWorkerStart, type EditorRequest } from './protocol'
 
 const start = workerData as AgingWorkerStart
 const post = (message: AgingWorkerMessage) => parentPort!.postMessage(message)

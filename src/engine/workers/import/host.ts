@@ -1,8 +1,8 @@
 /** Runs an import in a worker thread as a studio job: progress relayed, cancel forwarded. */
-import type { ImportOptions, ImportOutcome } from '../datasets/importer'
-import { workerJob } from './workerJob'
-import type { ImportWorkerMessage, ImportWorkerStart } from './importProtocol'
-import type { Job } from './jobs'
+import type { ImportOptions, ImportOutcome } from '../../datasets/importer'
+import { workerJob } from '../workerJob'
+import type { ImportWorkerMessage, ImportWorkerStart } from './protocol'
+import type { Job } from '../jobs'
 
 export function importInWorker(home: string, nativeBinding: string | undefined, options: ImportOptions, job: Job): Promise<ImportOutcome> {
   const workerData: ImportWorkerStart = { home, nativeBinding, options }

@@ -1,6 +1,6 @@
 /** Messages between the studio and an import worker thread. */
-import type { ErrorCode } from '../../shared/contract'
-import type { ImportOptions, ImportOutcome } from '../datasets/importer'
+import type { ErrorCode } from '../../../shared/contract'
+import type { ImportOptions, ImportOutcome } from '../../datasets/importer'
 
 export interface ImportWorkerStart {
   home: string

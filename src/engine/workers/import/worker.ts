@@ -3,13 +3,13 @@
  * UI. Opens its own catalog connection, imports, and posts progress and the outcome.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { Catalog } from '../catalog/catalog'
-import { FileStore } from '../catalog/files'
-import { importPhotos } from '../datasets/importer'
-import { useInferenceBackend } from '../tf/backends'
-import { JobCancelled } from './jobs'
-import { failure } from '../errors'
-import type { ImportWorkerMessage, ImportWorkerStart } from './importProtocol'
+import { Catalog } from '../../catalog/catalog'
+import { FileStore } from '../../catalog/files'
+import { importPhotos } from '../../datasets/importer'
+import { useInferenceBackend } from '../../tf/backends'
+import { JobCancelled } from '../jobs'
+import { failure } from '../../errors'
+import type { ImportWorkerMessage, ImportWorkerStart } from './protocol'
 
 const start = workerData as ImportWorkerStart
 const post = (message: ImportWorkerMessage) => parentPort!.postMessage(message)

@@ -5,13 +5,13 @@
  * thread or its tensors.
  */
 import { Worker } from 'node:worker_threads'
-import { StudioError } from '../../shared/contract'
-import type { RunRepo } from '../catalog/runs'
-import type { EventHub } from '../events'
-import { workerScript } from './workerScript'
-import type { WorkerCommand, WorkerMessage, WorkerStart } from './trainingProtocol'
+import { StudioError } from '../../../shared/contract'
+import type { RunRepo } from '../../catalog/runs'
+import type { EventHub } from '../../events'
+import { workerScript } from '../workerScript'
+import type { WorkerCommand, WorkerMessage, WorkerStart } from './protocol'
 
-export class TrainingManager {
+export class TrainingHost {
   /** Threads by the run they train, once started. */
   private readonly workers = new Map<string, Worker>()
   /** Every live thread, started or not: what a shutdown waits for. */

@@ -1,6 +1,6 @@
 /** Messages between the studio and a training worker thread. */
-import type { ErrorCode, EventName, StudioEvents } from '../../shared/contract'
-import type { RunOutcome } from '../training/trainer'
+import type { ErrorCode, EventName, StudioEvents } from '../../../shared/contract'
+import type { RunOutcome } from '../../training/trainer'
 
 export interface WorkerStart {
   home: string

@@ -3,11 +3,11 @@
  * one run and posts every event to the parent. Pause, continue and cancel arrive as messages.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { Catalog } from '../catalog/catalog'
-import { FileStore } from '../catalog/files'
-import { createRun, trainRun, type RunControl } from '../training/trainer'
-import type { WorkerCommand, WorkerMessage, WorkerStart } from './trainingProtocol'
-import { failure } from '../errors'
+import { Catalog } from '../../catalog/catalog'
+import { FileStore } from '../../catalog/files'
+import { createRun, trainRun, type RunControl } from '../../training/trainer'
+import type { WorkerCommand, WorkerMessage, WorkerStart } from './protocol'
+import { failure } from '../../errors'
 
 const start = workerData as WorkerStart
 const post = (message: WorkerMessage) => parentPort!.postMessage(message)
