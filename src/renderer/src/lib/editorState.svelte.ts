@@ -1,0 +1,197 @@
+/**
+ * The age editor's state and its calls, out of the component: open a photo, pick a face, show the
+ * instant z0 preview, start refinement, follow it, re-render on every slider move (one render in
+ * flight), the six-bin strip, variations and export. Editor.svelte only lays it out.
+ */
+import type { AgingModelChoice, CompositeMode, EditorExport, EditorOpened, EditorPrepared, EditorProgress, EditorRender, EditorStripItem, EditorVariation, ExportFormat, PhotoRegion } from '$shared/aging'
+import type { StudioClient } from '$shared/contract'
+import { Action } from './action.svelte'
+import { defaultModel } from './modelChoice'
+import type { ModelRef } from './navigation'
+
+/** Refinement steps the editor asks for. */
+export const REFINE_ITERATIONS = 60
+
+export type Upload = (file: File, onProgress?: (fraction: number) => void) => Promise<string>
+
+const matches = (m: AgingModelChoice, ref: ModelRef | null) => ref !== null && m.runId === ref.runId && (ref.checkpointId === undefined || m.checkpointId === ref.checkpointId)
+
+export class EditorState {
+  models = $state<AgingModelChoice[]>([])
+  model = $state<AgingModelChoice | null>(null)
+  opened = $state<EditorOpened | null>(null)
+  faceIndex = $state<number | null>(null)
+  prepared = $state<EditorPrepared | null>(null)
+  view = $state<EditorRender | null>(null)
+  strip = $state<EditorStripItem[]>([])
+  variations = $state<EditorVariation[]>([])
+  progress = $state<EditorProgress | null>(null)
+  /** Seconds of refinement left, from the pace since its first reported step. */
+  refineEta = $state<number | null>(null)
+  exported = $state<EditorExport | null>(null)
+  position = $state(4)
+  variation = $state(0)
+  mode = $state<CompositeMode>('residual')
+  /** The face's age now: the user's, else what prepare settled. */
+  sourceAge = $state<number | null>(null)
+  exporting = $state(false)
+  readonly action = new Action()
+  /** Render failures show here too, without clearing what is on screen. */
+  renderError = $state('')
+
+  /** What the photo view shows (photo pixels) and at what size; undefined = the whole photo. */
+  private viewRequest: (PhotoRegion & { maxSide: number }) | undefined
+  private refineClock: { at: number; iteration: number } | null = null
+  private rendering = false
+  private dirty = false
+
+  constructor(
+    private readonly studio: StudioClient,
+    private readonly upload: Upload,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  get error(): string {
+    return this.action.error || this.renderError
+  }
+
+  /** Reloads the list, keeping the chosen model unless another is asked for. */
+  async loadModels(prefer: ModelRef | null = null): Promise<void> {
+    this.models = await this.studio.call('editor.models', {})
+    this.model = this.models.find((m) => matches(m, prefer)) ?? this.models.find((m) => matches(m, this.model)) ?? defaultModel(this.models)
+  }
+
+  selectModel(model: AgingModelChoice): Promise<void> {
+    this.model = model
+    return this.prepare()
+  }
+
+  async openFile(file: File): Promise<void> {
+    await this.action.attempt(`sending ${file.name}…`, async () => {
+      this.close()
+      this.reset()
+      const uploadId = await this.upload(file, (f) => (this.action.busy = `sending ${file.name}… ${Math.round(f * 100)}%`))
+      this.action.busy = 'finding faces…'
+      this.opened = await this.studio.call('editor.open', { uploadId })
+    })
+    if (this.opened?.faces.length === 1) await this.pick(0)
+  }
+
+  async pick(index: number): Promise<void> {
+    this.faceIndex = index
+    await this.prepare()
+  }
+
+  /** Aligns the face, encodes z0 and shows the instant preview; refinement then starts. */
+  async prepare(): Promise<void> {
+    const { opened, faceIndex, model } = this
+    if (!opened || faceIndex === null || !model) return
+    await this.action.attempt('aligning and encoding…', async () => {
+      const input = { sessionId: opened.sessionId, faceIndex, runId: model.runId, checkpointId: model.checkpointId }
+      const prepared = await this.studio.call('editor.prepare', this.sourceAge === null ? input : { ...input, sourceAge: this.sourceAge })
+      this.prepared = prepared
+      this.sourceAge = prepared.source.age
+      this.variations = []
+      this.exported = null
+      await this.render()
+      await this.loadStrip()
+      this.progress = { sessionId: prepared.sessionId, iteration: 0, total: REFINE_ITERATIONS, loss: null, state: 'running', error: null }
+      await this.studio.call('editor.refine', { sessionId: prepared.sessionId, mode: 'identity', iterations: REFINE_ITERATIONS })
+    })
+  }
+
+  /** One render in flight; moves made meanwhile collapse into one more render with the latest values. */
+  async render(): Promise<void> {
+    if (!this.prepared) return
+    if (this.rendering) return void (this.dirty = true)
+    this.rendering = true
+    try {
+      do {
+        this.dirty = false
+        const { position, variation, mode, viewRequest } = this
+        this.view = await this.studio.call('editor.render', { sessionId: this.prepared.sessionId, position, variation, mode, view: viewRequest })
+        this.renderError = ''
+      } while (this.dirty)
+    } catch (e) {
+      this.renderError = (e as Error).message
+    } finally {
+      this.rendering = false
+    }
+  }
+
+  slide(to: number): void {
+    this.position = to
+    this.exported = null
+    void this.render()
+  }
+
+  setMode(mode: CompositeMode): void {
+    this.mode = mode
+    void this.render()
+    void this.loadStrip()
+  }
+
+  selectVariation(variation: number): void {
+    this.variation = variation
+    this.exported = null
+    void this.render()
+  }
+
+  /** The photo view moved or zoomed: render what it shows, at its size. */
+  showRegion(region: PhotoRegion, maxSide: number): void {
+    this.viewRequest = { ...region, maxSide }
+    void this.render()
+  }
+
+  /** The six bins composited into the photo, for the current composite mode. */
+  async loadStrip(): Promise<void> {
+    if (this.prepared) this.strip = await this.studio.call('editor.strip', { sessionId: this.prepared.sessionId, variation: 0, mode: this.mode })
+  }
+
+  async showVariations(): Promise<void> {
+    const prepared = this.prepared
+    if (!prepared) return
+    await this.action.attempt('drawing variations…', async () => {
+      this.variations = await this.studio.call('editor.variations', { sessionId: prepared.sessionId, position: this.position, mode: this.mode, count: 4 })
+    })
+  }
+
+  async exportPhoto(format: ExportFormat): Promise<void> {
+    const prepared = this.prepared
+    if (!prepared) return
+    this.exporting = true
+    await this.action.attempt('', async () => {
+      this.exported = await this.studio.call('editor.export', { sessionId: prepared.sessionId, position: this.position, variation: this.variation, mode: this.mode, format })
+    })
+    this.exporting = false
+  }
+
+  stopRefining(): void {
+    if (this.prepared) void this.studio.call('editor.stop', { sessionId: this.prepared.sessionId })
+  }
+
+  /** editor.progress: follow this face's refinement, re-render from the newer z, the strip at its end. */
+  onProgress(p: EditorProgress): void {
+    if (!this.prepared || p.sessionId !== this.prepared.sessionId) return
+    this.progress = p
+    if (p.state !== 'running' || p.iteration <= 1 || !this.refineClock) this.refineClock = p.state === 'running' ? { at: this.now(), iteration: p.iteration } : null
+    const clock = this.refineClock
+    const perStep = clock && p.iteration > clock.iteration ? (this.now() - clock.at) / 1000 / (p.iteration - clock.iteration) : null
+    this.refineEta = perStep === null ? null : perStep * (p.total - p.iteration)
+    void this.render()
+    if (p.state === 'done' || p.state === 'stopped') void this.loadStrip()
+  }
+
+  /** Ends the photo's session in the studio (its worker holds the photo and the latents). */
+  close(): void {
+    if (this.opened) void this.studio.call('editor.close', { sessionId: this.opened.sessionId })
+  }
+
+  private reset(): void {
+    this.opened = this.prepared = this.view = this.exported = this.progress = null
+    this.faceIndex = this.sourceAge = null
+    this.strip = []
+    this.variations = []
+    this.renderError = ''
+  }
+}
