@@ -23,16 +23,47 @@ function ages(values: string[] | undefined): number[] {
   })
 }
 
-export async function batch({ studio, args, log }: CommandContext): Promise<CommandOutput> {
-  const { values, positionals } = parse(
-    args,
-    {
-      run: { type: 'string' }, model: { type: 'string' }, checkpoint: { type: 'string' }, to: { type: 'string', multiple: true }, out: { type: 'string' },
-      variations: { type: 'string' }, spread: { type: 'string' }, optimize: { type: 'string' }, iterations: { type: 'string' },
-      composite: { type: 'string' }, format: { type: 'string' }, paper: { type: 'string' }, resume: { type: 'string' }, force: { type: 'boolean' },
-    },
-    true,
-  )
+const BATCH_OPTIONS = {
+  run: { type: 'string' }, model: { type: 'string' }, checkpoint: { type: 'string' }, to: { type: 'string', multiple: true }, out: { type: 'string' },
+  variations: { type: 'string' }, spread: { type: 'string' }, optimize: { type: 'string' }, iterations: { type: 'string' },
+  composite: { type: 'string' }, format: { type: 'string' }, paper: { type: 'string' }, resume: { type: 'string' }, force: { type: 'boolean' },
+} as const
+type BatchValues = ReturnType<typeof parse<typeof BATCH_OPTIONS>>['values']
+
+/** The model to age with: a run's checkpoint, or a bundle imported first (once: the same bundle is found again by its hash). */
+async function batchModel({ studio, log }: CommandContext, values: BatchValues): Promise<{ runId: string; checkpointId?: number }> {
+  if (Boolean(values.run) === Boolean(values.model)) throw new UsageError('Give exactly one of --run RUN_ID or --model BUNDLE.')
+  if (values.run) return { runId: values.run, checkpointId: intOption('checkpoint', values.checkpoint) }
+  const imported = await call(studio, 'models.import', { path: values.model! })
+  log(`${imported.alreadyImported ? 'using' : 'imported'} model ${imported.modelHash.slice(0, 12)} as ${imported.runId}`)
+  return { runId: imported.runId, checkpointId: imported.checkpointId }
+}
+
+/** A new batch from the command line; the contract's schema fills in what is not given. */
+async function newBatch(context: CommandContext, values: BatchValues, positionals: string[]): Promise<BatchReport> {
+  if (positionals.length === 0) throw new UsageError('batch needs photos or folders: age-studio batch PATH... --run RUN_ID --to 40,60 --out DIR.')
+  if (!values.out) throw new UsageError('--out DIR is required.')
+  const targetAges = ages(values.to)
+  const model = await batchModel(context, values)
+  return call(context.studio, 'batch.run', {
+    ...model,
+    paths: positionals.map((p) => resolve(p)),
+    ages: targetAges,
+    variations: intOption('variations', values.variations),
+    spread: values.spread === undefined ? undefined : Number(values.spread),
+    optimize: oneOf('optimize', values.optimize, OPTIMIZE_MODES),
+    iterations: intOption('iterations', values.iterations),
+    mode: oneOf('composite', values.composite, COMPOSITE_MODES),
+    format: oneOf('format', values.format, EXPORT_FORMATS),
+    paper: oneOf('paper', values.paper, PAPERS),
+    outDir: resolve(values.out),
+    force: values.force,
+  })
+}
+
+export async function batch(context: CommandContext): Promise<CommandOutput> {
+  const { studio, args, log } = context
+  const { values, positionals } = parse(args, BATCH_OPTIONS, true)
   const following = {
     log,
     line: (p: JobProgress) => `aged ${p.done}/${p.total} photos${timeLeft(p)}`,
@@ -40,36 +71,9 @@ export async function batch({ studio, args, log }: CommandContext): Promise<Comm
     jobId: values.resume,
   }
   const report = await followJob(studio, 'batch', following, async (): Promise<BatchReport> => {
-    if (values.resume) {
-      if (positionals.length) throw new UsageError('--resume takes no paths: the batch repeats its own.')
-      return call(studio, 'batch.resume', { jobId: values.resume })
-    }
-    if (positionals.length === 0) throw new UsageError('batch needs photos or folders: age-studio batch PATH... --run RUN_ID --to 40,60 --out DIR.')
-    if (!values.out) throw new UsageError('--out DIR is required.')
-    if (Boolean(values.run) === Boolean(values.model)) throw new UsageError('Give exactly one of --run RUN_ID or --model BUNDLE.')
-    let runId = values.run
-    let checkpointId = intOption('checkpoint', values.checkpoint)
-    if (values.model) {
-      const imported = await call(studio, 'models.import', { path: values.model })
-      log(`${imported.alreadyImported ? 'using' : 'imported'} model ${imported.modelHash.slice(0, 12)} as ${imported.runId}`)
-      runId = imported.runId
-      checkpointId = imported.checkpointId
-    }
-    return call(studio, 'batch.run', {
-      paths: positionals.map((p) => resolve(p)),
-      ages: ages(values.to),
-      variations: intOption('variations', values.variations),
-      spread: values.spread === undefined ? undefined : Number(values.spread),
-      optimize: oneOf('optimize', values.optimize, OPTIMIZE_MODES),
-      iterations: intOption('iterations', values.iterations),
-      mode: oneOf('composite', values.composite, COMPOSITE_MODES),
-      format: oneOf('format', values.format, EXPORT_FORMATS),
-      paper: oneOf('paper', values.paper, PAPERS),
-      runId: runId!,
-      checkpointId,
-      outDir: resolve(values.out),
-      force: values.force,
-    })
+    if (!values.resume) return newBatch(context, values, positionals)
+    if (positionals.length) throw new UsageError('--resume takes no paths: the batch repeats its own.')
+    return call(studio, 'batch.resume', { jobId: values.resume })
   })
   const lines = [
     `Batch ${report.jobId}: ${report.outputs} outputs from ${report.inputs} photos${report.reused ? ` (${report.reused} kept from before)` : ''} in ${report.outDir}`,

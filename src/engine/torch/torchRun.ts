@@ -4,20 +4,20 @@
  * turns its JSON-line events into the same catalog rows and studio events as a tfjs run. Pause,
  * continue, cancel and interrupt go to it as lines on stdin.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 import { TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import type { FileStore } from '../catalog/files'
-import { hashFolder, removePartials, writeTopology } from '../model/checkpoint'
+import { hashFolder, writeTopology } from '../model/checkpoint'
 import { buildDiscriminator, buildEncoder, buildGenerator } from '../model/networks'
 import { preset, type Preset } from '../model/presets'
 import { useBackend } from '../tf/backends'
 import { loadTrainingImages } from '../training/data'
 import type { RunControl, RunOutcome, TrainerContext } from '../training/trainer'
-import { setRunStatus } from '../training/runStatus'
+import { setRunStatus, startRun } from '../training/runStatus'
 import { requireTorchBackend, TRAINER_DIR, type TorchBackend } from './python'
 
 /** One event line from the trainer (train.py's Events.emit). */
@@ -62,12 +62,8 @@ export async function trainWithTorch(ctx: TrainerContext, runId: string, control
   const config = TrainConfigSchema.parse(run.config)
   const p = preset(config.preset, config.imageSize)
   const probe = await requireTorchBackend(backend)
-  const from = resume ? ctx.catalog.runs.latestCheckpoint(runId) : undefined
-  if (resume && !from) throw new Error(`Run ${runId} has no checkpoint to resume from.`)
-  if (resume) ctx.catalog.runs.claim(runId)
+  const from = startRun(ctx, runId, resume)
   const runDir = join(ctx.home, 'runs', runId)
-  removePartials(join(runDir, 'checkpoints'))
-  ctx.emit('run.status', { runId, status: 'running', error: null })
 
   const work = join(runDir, 'torch')
   mkdirSync(work, { recursive: true })
@@ -87,35 +83,27 @@ export async function trainWithTorch(ctx: TrainerContext, runId: string, control
   }
 }
 
-async function drive(ctx: TrainerContext, runId: string, control: RunControl, backend: TorchBackend, python: string, specFile: string): Promise<RunOutcome> {
-  const child = spawn(python, ['-m', 'agecgan', 'train', specFile], { cwd: TRAINER_DIR, env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)))
-  child.stdin.on('error', () => undefined) // the trainer may be gone before a last command reaches it
+/** The trainer's events as catalog rows and studio events, one after another; what it ended with. */
+class TrainerEvents {
+  readonly checkpoints: string[] = []
+  last: { phase: Phase; step: number; losses: Losses } = { phase: 'gan', step: 0, losses: {} }
+  status: RunOutcome['status'] | undefined
+  failure: string | undefined
+  private lastHeartbeat = 0
 
-  // Commands follow the control flags, which the worker thread's messages set.
-  let sentPaused = false
-  let sentStop = false
-  const relay = setInterval(() => {
-    if (control.paused !== sentPaused) child.stdin.write(`${(sentPaused = control.paused) ? 'pause' : 'continue'}\n`)
-    if (control.cancelled && !sentStop) {
-      sentStop = true
-      child.stdin.write(`${control.interrupted ? 'interrupt' : 'cancel'}\n`)
-    }
-  }, 100)
+  constructor(
+    private readonly ctx: TrainerContext,
+    private readonly runId: string,
+  ) {}
 
-  const checkpoints: string[] = []
-  let last: { phase: Phase; step: number; losses: Losses } = { phase: 'gan', step: 0, losses: {} }
-  let status: RunOutcome['status'] | undefined
-  let failure: string | undefined
-  let lastHeartbeat = 0
-  const handle = async (message: TrainerEvent): Promise<void> => {
+  async handle(message: TrainerEvent): Promise<void> {
+    const { ctx, runId } = this
     switch (message.event) {
       case 'progress': {
         const { phase, step, totalSteps, epoch, losses, imagesPerSecond } = message
-        last = { phase, step, losses }
+        this.last = { phase, step, losses }
         ctx.catalog.runs.addMetrics(runId, phase, step, { ...losses, imagesPerSecond })
-        if (Date.now() - lastHeartbeat > 10_000) (lastHeartbeat = Date.now()), ctx.catalog.runs.heartbeat(runId)
+        if (Date.now() - this.lastHeartbeat > 10_000) (this.lastHeartbeat = Date.now()), ctx.catalog.runs.heartbeat(runId)
         ctx.emit('run.progress', { runId, phase, epoch, step, totalSteps, losses, imagesPerSecond })
         break
       }
@@ -128,7 +116,7 @@ async function drive(ctx: TrainerContext, runId: string, control: RunControl, ba
       case 'checkpoint': {
         const dir = relative(ctx.home, message.dir)
         const checkpointId = ctx.catalog.runs.addCheckpoint(runId, message.phase, message.step, message.epoch, dir, hashFolder(message.dir))
-        checkpoints.push(message.dir)
+        this.checkpoints.push(message.dir)
         ctx.emit('run.checkpoint', { runId, phase: message.phase, step: message.step, checkpointId, dir })
         break
       }
@@ -137,13 +125,36 @@ async function drive(ctx: TrainerContext, runId: string, control: RunControl, ba
         setRunStatus(ctx, runId, message.event)
         break
       case 'done':
-        status = message.status
+        this.status = message.status
         break
       case 'failed':
-        failure = message.error
+        this.failure = message.error
         break
     }
   }
+}
+
+/** Commands follow the control flags, which the worker thread's messages set; returns the stop. */
+function relayControl(child: ChildProcessWithoutNullStreams, control: RunControl): () => void {
+  let sentPaused = false
+  let sentStop = false
+  const relay = setInterval(() => {
+    if (control.paused !== sentPaused) child.stdin.write(`${(sentPaused = control.paused) ? 'pause' : 'continue'}\n`)
+    if (control.cancelled && !sentStop) {
+      sentStop = true
+      child.stdin.write(`${control.interrupted ? 'interrupt' : 'cancel'}\n`)
+    }
+  }, 100)
+  return () => clearInterval(relay)
+}
+
+async function drive(ctx: TrainerContext, runId: string, control: RunControl, backend: TorchBackend, python: string, specFile: string): Promise<RunOutcome> {
+  const child = spawn(python, ['-m', 'agecgan', 'train', specFile], { cwd: TRAINER_DIR, env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)))
+  child.stdin.on('error', () => undefined) // the trainer may be gone before a last command reaches it
+  const stopRelay = relayControl(child, control)
+  const events = new TrainerEvents(ctx, runId)
 
   // Events are handled one after another, in the order the trainer wrote them.
   let queue = Promise.resolve()
@@ -155,20 +166,21 @@ async function drive(ctx: TrainerContext, runId: string, control: RunControl, ba
     } catch {
       return // a stray print from a library: not an event
     }
-    queue = queue.then(() => handle(message))
+    queue = queue.then(() => events.handle(message))
   })
   const exitCode = await new Promise<number | null>((resolve) => {
-    child.once('error', (error) => ((failure ??= `Cannot start ${python}: ${error.message}`), resolve(null)))
+    child.once('error', (error) => ((events.failure ??= `Cannot start ${python}: ${error.message}`), resolve(null)))
     child.once('close', (code) => resolve(code))
   })
-  clearInterval(relay)
+  stopRelay()
   await queue
 
+  const { status, last, checkpoints } = events
   if (status && exitCode === 0) {
     setRunStatus(ctx, runId, status)
     return { runId, status, phase: last.phase, step: last.step, losses: last.losses, backend, checkpoints }
   }
-  const error = failure ?? `The PyTorch trainer stopped (exit ${exitCode}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`
+  const error = events.failure ?? `The PyTorch trainer stopped (exit ${exitCode}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`
   setRunStatus(ctx, runId, 'failed', error)
   throw new Error(error)
 }

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { EventName, StudioEvents } from '../../shared/contract'
 import type { CheckpointSummary } from '../../shared/domain'
-import { setRunStatus } from './runStatus'
+import { setRunStatus, startRun } from './runStatus'
 import { Rng } from '../../shared/rng'
 import { forNewRun, TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
@@ -86,6 +86,23 @@ export function phasesOf(config: TrainConfig): { phase: Phase; steps: number }[]
   return config.phase === 'all' ? [gan, encoder] : config.phase === 'gan' ? [gan] : [encoder]
 }
 
+/** What one run's steps share while it trains. */
+interface Training {
+  ctx: TrainerContext
+  runId: string
+  control: RunControl
+  config: TrainConfig
+  p: Preset
+  models: Models
+  noiseRng: Rng
+  dataRng: Rng
+  /** The sample grid's fixed latents: the same faces at every sample step. */
+  zFixed: tf.Tensor2D
+  state: SavedState
+  checkpoints: string[]
+  lastHeartbeat: number
+}
+
 export async function trainRun(ctx: TrainerContext, runId: string, control: RunControl, resume = false): Promise<RunOutcome> {
   const run = ctx.catalog.runs.get(runId)
   if (!run) throw new Error(`There is no run ${runId}.`)
@@ -93,54 +110,30 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
   const config = TrainConfigSchema.parse(run.config)
   const backend = await useBackend(run.backend as BackendName)
   const p = preset(config.preset, config.imageSize)
-  const from = resume ? ctx.catalog.runs.latestCheckpoint(runId) : undefined
-  if (resume && !from) throw new Error(`Run ${runId} has no checkpoint to resume from.`)
-  if (resume) ctx.catalog.runs.claim(runId)
-  ckpt.removePartials(join(ctx.home, 'runs', runId, 'checkpoints'))
-  ctx.emit('run.status', { runId, status: 'running', error: null })
-
+  const from = startRun(ctx, runId, resume)
   const saved: SavedState | undefined = from && JSON.parse(readFileSync(join(ctx.home, from.dir, 'state.json'), 'utf8'))
   const noiseRng = new Rng(saved ? Uint32Array.from(saved.noiseRng) : config.seed ^ 0x5eed5eed)
   const dataRng = new Rng(saved ? Uint32Array.from(saved.dataRng) : config.seed + 1)
   const restoreRandom = seedMathRandom(noiseRng)
-  const checkpoints: string[] = []
   const models = await buildOrLoad(ctx, p, config, from)
-  const zFixed = tf.randomNormal([SAMPLE_ROWS, p.zDim], 0, 1, 'float32', config.seed) as tf.Tensor2D
-  let lastHeartbeat = performance.now()
-  let state: SavedState = saved ?? { phase: 'gan', step: 0, sampler: { epoch: 0, position: 0 }, noiseRng: [], dataRng: [], losses: {} }
+  const t: Training = {
+    ctx, runId, control, config, p, models, noiseRng, dataRng, checkpoints: [], lastHeartbeat: performance.now(),
+    zFixed: tf.randomNormal([SAMPLE_ROWS, p.zDim], 0, 1, 'float32', config.seed) as tf.Tensor2D,
+    state: saved ?? { phase: 'gan', step: 0, sampler: { epoch: 0, position: 0 }, noiseRng: [], dataRng: [], losses: {} },
+  }
+  const finish = (status: RunOutcome['status']): RunOutcome => {
+    setRunStatus(ctx, runId, status)
+    const { phase, step, losses } = t.state
+    return { runId, status, phase, step, losses, backend: backend.name, checkpoints: t.checkpoints }
+  }
 
   try {
     const phases = phasesOf(config)
-    for (let index = phases.findIndex((x) => x.phase === state.phase); index < phases.length; index++) {
+    for (let index = phases.findIndex((x) => x.phase === t.state.phase); index < phases.length; index++) {
       const { phase, steps } = phases[index]
-      if (phase !== state.phase) state = { ...state, phase, step: 0 }
-      const sampler =
-        phase === 'gan'
-          ? new BatchSampler(await loadTrainingImages(ctx.catalog, ctx.files, p.imageSize, config), p.imageSize, p.bins, config.balanceClasses, config.seed, state.sampler)
-          : undefined
-      let rate = 0
-      while (state.step < steps) {
-        if (control.paused) await waitWhilePaused(ctx, runId, control)
-        if (control.cancelled) return finish(control.interrupted ? 'interrupted' : 'cancelled')
-        const started = performance.now()
-        const losses = sampler
-          ? stepGan(models, sampler, dataRng, p, config)
-          : encoderStep(models.generator, models.encoder, models.optE, dataRng, { zDim: p.zDim, bins: p.bins, batch: config.batch })
-        const lossValues = Object.values(losses)
-        if (lossValues.some((v) => !Number.isFinite(v))) throw new Error(`Training diverged: a loss became ${lossValues.find((v) => !Number.isFinite(v))} at ${phase} step ${state.step + 1}.`)
-        const seconds = (performance.now() - started) / 1000
-        rate = rate === 0 ? config.batch / seconds : 0.9 * rate + 0.1 * (config.batch / seconds)
-        state = { ...state, step: state.step + 1, losses, sampler: sampler?.state ?? state.sampler }
-        ctx.catalog.runs.addMetrics(runId, phase, state.step, { ...losses, imagesPerSecond: rate })
-        heartbeat()
-        ctx.emit('run.progress', { runId, phase, epoch: state.sampler.epoch, step: state.step, totalSteps: steps, losses, imagesPerSecond: rate })
-        const last = state.step === steps
-        if (phase === 'gan' && (state.step % config.sampleEvery === 0 || last)) await saveSample(ctx, runId, models.generator, zFixed, p, phase, state.step)
-        if (state.step % config.checkpointEvery === 0 || last) {
-          checkpoints.push(await saveCheckpoint(ctx, runId, models, { ...state, noiseRng: noiseRng.state(), dataRng: dataRng.state() }))
-        }
-        await sleep(0) // lets pause/cancel messages in between steps
-      }
+      if (phase !== t.state.phase) t.state = { ...t.state, phase, step: 0 }
+      const stopped = await trainPhase(t, phase, steps)
+      if (stopped) return finish(stopped)
     }
     return finish('done')
   } catch (error) {
@@ -148,20 +141,52 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
     throw error
   } finally {
     restoreRandom()
-    zFixed.dispose()
+    t.zFixed.dispose()
     for (const model of [models.generator, models.discriminator, models.encoder]) model.dispose()
     for (const optimizer of [models.optG, models.optD, models.optE]) optimizer.dispose()
   }
+}
 
-  function heartbeat(): void {
-    if (performance.now() - lastHeartbeat < HEARTBEAT_MS) return
-    lastHeartbeat = performance.now()
+/** One phase's steps from where the run stands to its end; says how the run stopped if it stopped early. */
+async function trainPhase(t: Training, phase: Phase, steps: number): Promise<'cancelled' | 'interrupted' | null> {
+  const { ctx, config, p, models, control } = t
+  const sampler =
+    phase === 'gan'
+      ? new BatchSampler(await loadTrainingImages(ctx.catalog, ctx.files, p.imageSize, config), p.imageSize, p.bins, config.balanceClasses, config.seed, t.state.sampler)
+      : undefined
+  let rate = 0
+  while (t.state.step < steps) {
+    if (control.paused) await waitWhilePaused(ctx, t.runId, control)
+    if (control.cancelled) return control.interrupted ? 'interrupted' : 'cancelled'
+    const started = performance.now()
+    const losses = sampler
+      ? stepGan(models, sampler, t.dataRng, p, config)
+      : encoderStep(models.generator, models.encoder, models.optE, t.dataRng, { zDim: p.zDim, bins: p.bins, batch: config.batch })
+    const diverged = Object.values(losses).find((v) => !Number.isFinite(v))
+    if (diverged !== undefined) throw new Error(`Training diverged: a loss became ${diverged} at ${phase} step ${t.state.step + 1}.`)
+    const seconds = (performance.now() - started) / 1000
+    rate = rate === 0 ? config.batch / seconds : 0.9 * rate + 0.1 * (config.batch / seconds)
+    t.state = { ...t.state, step: t.state.step + 1, losses, sampler: sampler?.state ?? t.state.sampler }
+    await recordStep(t, steps, rate)
+    await sleep(0) // lets pause/cancel messages in between steps
+  }
+  return null
+}
+
+/** What a step leaves behind: its metrics, the lease's heartbeat, progress, and on schedule a sample grid and a checkpoint. */
+async function recordStep(t: Training, steps: number, rate: number): Promise<void> {
+  const { ctx, runId, config, state } = t
+  const { phase, step, losses } = state
+  ctx.catalog.runs.addMetrics(runId, phase, step, { ...losses, imagesPerSecond: rate })
+  if (performance.now() - t.lastHeartbeat >= HEARTBEAT_MS) {
+    t.lastHeartbeat = performance.now()
     ctx.catalog.runs.heartbeat(runId)
   }
-
-  function finish(status: RunOutcome['status']): RunOutcome {
-    setRunStatus(ctx, runId, status)
-    return { runId, status, phase: state.phase, step: state.step, losses: state.losses, backend: backend.name, checkpoints }
+  ctx.emit('run.progress', { runId, phase, epoch: state.sampler.epoch, step, totalSteps: steps, losses, imagesPerSecond: rate })
+  const last = step === steps
+  if (phase === 'gan' && (step % config.sampleEvery === 0 || last)) await saveSample(ctx, runId, t.models.generator, t.zFixed, t.p, phase, step)
+  if (step % config.checkpointEvery === 0 || last) {
+    t.checkpoints.push(await saveCheckpoint(ctx, runId, t.models, { ...state, noiseRng: t.noiseRng.state(), dataRng: t.dataRng.state() }))
   }
 }
 
