@@ -41,7 +41,7 @@ async function benchCatalog(): Promise<void> {
     })
     console.log(`library.list: ${((listSeconds / pages) * 1000).toFixed(1)} ms per page of 100 (with thumbnails)`)
   } finally {
-    studio.close()
+    await studio.close()
     rmSync(home, { recursive: true, force: true })
   }
 }

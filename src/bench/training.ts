@@ -86,7 +86,7 @@ export async function benchTorchStep(name: PresetName, backend: TorchBackend, ba
     writeFileSync(spec, JSON.stringify({ preset: preset(name), batch, steps, rounds: roundCount, device: backend === 'torch-cuda' ? 'cuda' : 'cpu' }))
     const result = spawnSync(status.probe.python, ['-m', 'agecgan', 'bench', spec], { cwd: TRAINER_DIR, encoding: 'utf8' })
     if (result.status !== 0) throw new Error(result.stderr.trim().split('\n').at(-1))
-    return JSON.parse(result.stdout.trim().split('\n').at(-1)!)
+    return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { best: number; median: number; threads: number }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

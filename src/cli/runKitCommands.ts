@@ -18,7 +18,7 @@ export async function exportRun({ studio, args }: CommandContext): Promise<Comma
   } else {
     config = configFromOptions(studio, values)
   }
-  const kit = await exportRunKit(studio.catalog, studio.files, config, resolve(values.out!), values.force)
+  const kit = await exportRunKit(studio.catalog, studio.files, config, resolve(values.out), values.force)
   return { json: kit, text: `Run kit in ${kit.dir}: ${kit.images} training images; see ${kit.dir}/README.md for the torchrun and Slurm lines.` }
 }
 

@@ -1,5 +1,5 @@
 /** `age-studio train` and `age-studio runs`: training in this process, with progress on stderr. */
-import { forNewRun, TrainConfigSchema, type TrainConfig, type TrainConfigInput } from '../shared/training'
+import { forNewRun, lossEntries, TrainConfigSchema, type TrainConfig, type TrainConfigInput } from '../shared/training'
 import { createRun, phasesOf, trainRun, type RunControl } from '../engine/training/trainer'
 import { intOption, parse, UsageError } from './args'
 import type { CommandContext, CommandOutput } from './commands'
@@ -48,7 +48,7 @@ export async function train({ studio, args, log }: CommandContext): Promise<Comm
     const now = Date.now()
     if (now - lastLog < 2000 && payload.step !== payload.totalSteps) return
     lastLog = now
-    const losses = Object.entries(payload.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ')
+    const losses = lossEntries(payload.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ')
     log(`${payload.runId} ${payload.phase} step ${payload.step}/${payload.totalSteps} · ${losses} · ${payload.imagesPerSecond.toFixed(1)} img/s`)
   })
   log(`run ${runId} (${phasesOf(TrainConfigSchema.parse(catalog.runs.get(runId)!.config)).map((p) => `${p.phase} ${p.steps} steps`).join(', ')})`)

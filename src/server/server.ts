@@ -75,9 +75,16 @@ function refuseSocket(socket: Duplex, status: string): void {
   }
 }
 
+/** A socket message's text: ws hands a Buffer, or fragments, or an ArrayBuffer by its binaryType. */
+function textOf(data: Buffer | ArrayBuffer | Buffer[]): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
+  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8')
+}
+
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const { handlers, events, staticDir, token } = options
   const host = options.host ?? '127.0.0.1'
+  // eslint-disable-next-line prefer-const -- set once the port is known (below); the handlers read it
   let guard: HostGuard | undefined
   let port = 0
 
@@ -190,7 +197,7 @@ function bindSocket(ws: WebSocket, handlers: Handlers, events: EventHub): void {
     let message: Received
     try {
       if (isBinary) throw new Error('binary')
-      message = JSON.parse(data.toString())
+      message = JSON.parse(textOf(data)) as Received
     } catch {
       return send({ type: 'error', message: 'Message is not valid JSON text.' })
     }

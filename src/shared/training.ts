@@ -62,6 +62,9 @@ export interface Losses {
   e?: number
 }
 
+/** The losses a step reported, typed (Object.entries of an interface is any). */
+export const lossEntries = (losses: Losses) => Object.entries(losses).filter((entry): entry is [keyof Losses, number] => typeof entry[1] === 'number')
+
 /** The catalog's metric names for the losses and throughput (also the chart's series names). */
 export const METRIC_NAMES: Record<keyof Losses | 'imagesPerSecond', string> = {
   dReal: 'd_real',

@@ -127,7 +127,7 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await page.getByTestId('editor-export').click()
   await expect(page.getByTestId('editor-exported')).toContainText('1920×1280 PNG', { timeout: 60_000 })
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('editor-download').click()])
-  const bytes = readFileSync((await download.path())!)
+  const bytes = readFileSync((await download.path()))
   const meta = await sharp(bytes).metadata()
   expect([meta.width, meta.height]).toEqual([1920, 1280])
   const provenance = (await readProvenance(bytes)) as Record<string, any>
@@ -173,15 +173,15 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
 
   // Web mode: the results come down to the browser, each file and the whole folder as a zip.
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-file').filter({ hasText: /^manifest\.json$/ }).click()])
-  expect(readFileSync((await json.path())!, 'utf8')).toBe(readFileSync(join(aged, 'manifest.json'), 'utf8'))
+  expect(readFileSync((await json.path()), 'utf8')).toBe(readFileSync(join(aged, 'manifest.json'), 'utf8'))
   // The contact sheet PDF is a case document: its words are text (file names, hashes, model).
   const [pdf] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-file').filter({ hasText: /^contact-sheet\.pdf$/ }).click()])
-  const text = spawnSync('pdftotext', [(await pdf.path())!, '-'], { encoding: 'utf8' })
+  const text = spawnSync('pdftotext', [(await pdf.path()), '-'], { encoding: 'utf8' })
   if (text.error) console.log(`skipping the PDF text check: ${text.error.message} (apt-get install poppler-utils)`)
   else for (const needle of ['photo1.jpg', 'photo3.jpg', manifest.outputs[0].inputSha256, manifest.outputs[0].modelHash, 'Target ages 30, 70 years']) expect(text.stdout).toContain(needle)
   await expect(page.getByTestId('batch-zip')).toContainText(/zip, \d+ files/)
   const [zip] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-zip').click()])
-  const listing = spawnSync('python3', ['-c', 'import json,sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(json.dumps([z.testzip(), z.namelist()]))', (await zip.path())!], { encoding: 'utf8' })
+  const listing = spawnSync('python3', ['-c', 'import json,sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(json.dumps([z.testzip(), z.namelist()]))', (await zip.path())], { encoding: 'utf8' })
   const [bad, names] = JSON.parse(listing.stdout) as [string | null, string[]]
   expect(bad).toBeNull()
   expect(names).toEqual(expect.arrayContaining(['manifest.json', 'manifest.csv', 'contact-sheet.pdf', ...manifest.outputs.map((o: { output: string }) => relative(aged, resolve(aged, o.output)))]))

@@ -227,7 +227,7 @@ test('name and annotate a run, keep chart settings, download its metrics as CSV,
   await page.getByText('Name, notes, export, delete').click()
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('run-csv').click()])
   expect(download.suggestedFilename()).toBe('run-seeded-admin-metrics.csv')
-  const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n')
+  const csv = readFileSync((await download.path()), 'utf8').trim().split('\n')
   expect(csv[0]).toBe('phase,step,d_real,d_fake,d_mismatch,g,e,images_per_second')
   expect(csv).toHaveLength(401)
 

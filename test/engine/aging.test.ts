@@ -121,8 +121,8 @@ describe('ageing a photo', () => {
     expect(provenance.parameters).toMatchObject({ sourceFrom: 'given', sourceAge: positionToAge(2) })
     const box = face.box
     expect(box.x).toBeGreaterThanOrEqual(-1)
-    expect(box.x + box.width).toBeLessThanOrEqual(width! + 1)
-    expect(box.y + box.height).toBeLessThanOrEqual(height! + 1)
+    expect(box.x + box.width).toBeLessThanOrEqual(width + 1)
+    expect(box.y + box.height).toBeLessThanOrEqual(height + 1)
     // The crop's centre maps to a point inside the detected face box.
     // The crop's centre maps to a point inside the detected face box (the transform is the 256 px master's).
     const [a, b, c, d, e, f] = face.transform

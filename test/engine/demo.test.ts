@@ -21,8 +21,8 @@ describe('demo face generator', () => {
     const perBin = [5, 24, 35, 45, 55, 75].map((age, i) => meanCue(new Array(40).fill(age), 100 + i))
     // Hair only starts to grey in the thirties: children and twenty-somethings differ in face
     // shape instead, so their cue is level within the spread of hair colours.
-    expect(Math.abs(perBin[1] - perBin[0]), `${perBin}`).toBeLessThan(0.06)
-    for (let bin = 2; bin < 6; bin++) expect(perBin[bin], `bin ${bin} vs ${bin - 1}: ${perBin}`).toBeGreaterThan(perBin[bin - 1] + 0.02)
+    expect(Math.abs(perBin[1] - perBin[0]), perBin.join(', ')).toBeLessThan(0.06)
+    for (let bin = 2; bin < 6; bin++) expect(perBin[bin], `bin ${bin} vs ${bin - 1}: ${perBin.join(', ')}`).toBeGreaterThan(perBin[bin - 1] + 0.02)
     expect(perBin[5] - perBin[0]).toBeGreaterThan(0.4)
   })
 

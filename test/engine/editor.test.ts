@@ -1,6 +1,8 @@
 // The age editor through the contract's handlers (aging worker, real photos, a tiny trained run):
 // upload, detect, prepare, render, refine, variations, export at full size with provenance.
-import { readFileSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -70,7 +72,9 @@ describe('the age editor', () => {
       const stop = env.studio.events.subscribe((event, payload) => {
         if (event !== 'editor.progress') return
         events.push(payload as EditorProgress)
-        if ((payload as EditorProgress).state !== 'running') (stop(), resolve(payload as EditorProgress))
+        if ((payload as EditorProgress).state === 'running') return
+        stop()
+        resolve(payload as EditorProgress)
       })
     })
     expect(await api['editor.refine']({ sessionId, mode: 'identity', iterations: 4 })).toEqual({ started: true })
@@ -114,7 +118,7 @@ describe('the age editor', () => {
       // The embedded record is exactly the shared schema every reader uses.
       expect(() => ProvenanceSchema.strict().parse(provenance)).not.toThrow()
       expect(provenance.model.hash).toBe(prepared.model.modelHash)
-      expect(provenance.input.sha256).toBe(createHash(DEMO_PHOTOS[0]))
+      expect(provenance.input.sha256).toBe(sha256Of(DEMO_PHOTOS[0]))
       expect(provenance.parameters.position).toBe(4.5)
       expect(provenance.parameters.optimize).toMatchObject({ mode: 'identity', iterationsDone: 4 })
       expect(provenance.identity.independent).toMatchObject({ threshold: 0.61, samePerson: false })
@@ -154,7 +158,9 @@ describe('the age editor', () => {
         const progress = payload as EditorProgress
         if (event !== 'editor.progress' || progress.sessionId !== sessionId) return
         if (progress.state === 'running' && progress.iteration === 2) void api['editor.stop']({ sessionId })
-        if (progress.state !== 'running') (stop(), resolve(progress))
+        if (progress.state === 'running') return
+        stop()
+        resolve(progress)
       })
     })
     await api['editor.refine']({ sessionId, mode: 'identity', iterations: 2000 })
@@ -174,7 +180,7 @@ describe('the age editor', () => {
   it('refuses what it cannot use, clearly', async () => {
     await expect(api['editor.open']({ path: join(env.ctx.home, 'missing.jpg') })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/missing.jpg does not exist/) })
     const notPhoto = join(env.ctx.home, 'notes.jpg')
-    require('node:fs').writeFileSync(notPhoto, 'not an image')
+    writeFileSync(notPhoto, 'not an image')
     await expect(api['editor.open']({ path: notPhoto })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/not an image/) })
     const blank = join(env.ctx.home, 'blank.png')
     await sharp({ create: { width: 300, height: 200, channels: 3, background: '#777' } }).png().toFile(blank)
@@ -189,13 +195,13 @@ describe('the age editor', () => {
     rmSync(notPhoto)
     // Only regular files are read: a device, a FIFO or a folder gets a reason, not a hang or a 500.
     const fifo = join(env.ctx.home, 'pipe.jpg')
-    expect(require('node:child_process').spawnSync('mkfifo', [fifo]).status).toBe(0)
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
     for (const [path, message] of [['/dev/zero', /is a device, not a regular file/], [fifo, /is a named pipe, not a regular file/], [env.ctx.home, /is a folder, not a regular file/]] as const) {
       await expect(api['editor.open']({ path })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(message) })
     }
   }, 120_000)
 })
 
-function createHash(path: string): string {
-  return require('node:crypto').createHash('sha256').update(readFileSync(path)).digest('hex')
+function sha256Of(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex')
 }

@@ -83,7 +83,7 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
       const y = tf.conv2d(x, w, stride, pad)
       const dy = random(y.shape, 3)
       const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad).mul(dy).sum())([x, w])
-      const fused = tf.fused.conv2d({ x, filter: w, strides: stride, pad, bias: random([wShape[3]], 4) as tf.Tensor1D, activation: 'leakyrelu', leakyreluAlpha: 0.2 })
+      const fused = tf.fused.conv2d({ x, filter: w, strides: stride, pad, bias: random([wShape[3]], 4), activation: 'leakyrelu', leakyreluAlpha: 0.2 })
       return [y, dx, dw, fused]
     })
     expect(error).toBeLessThan(1e-4)
@@ -100,8 +100,8 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
     const error = await compare(() => {
       const x = random([...a], 5)
       const y = random([...b], 6)
-      const product = tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb)
-      const fused = a.length === 2 ? tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, transposeA: ta, transposeB: tb, bias: random([product.shape.at(-1)!], 7), activation: 'relu' }) : product
+      const product = tf.matMul(x, y, ta, tb)
+      const fused = a.length === 2 ? tf.fused.matMul({ a: x, b: y, transposeA: ta, transposeB: tb, bias: random([product.shape.at(-1)!], 7), activation: 'relu' }) : product
       return [product, fused]
     })
     expect(error).toBeLessThan(1e-4)

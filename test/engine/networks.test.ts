@@ -36,7 +36,7 @@ describe('the paper preset', () => {
     expect(shapes.filter(([name]) => name === 'Conv2D').map(([, shape]) => shape)).toEqual([[32, 32, 64], [16, 16, 128], [8, 8, 256], [4, 4, 512]])
     expect(shapes.filter(([name]) => name === 'BatchNormalization')).toHaveLength(3)
     expect(shapes.at(-1)).toEqual(['Dense', [1]])
-    expect(d.layers.filter((l) => l.getClassName() === 'Conv2D').every((l) => String(l.getConfig().kernelSize) === '3,3' && String(l.getConfig().strides) === '2,2')).toBe(true)
+    expect(d.layers.filter((l) => l.getClassName() === 'Conv2D').every((l) => JSON.stringify(l.getConfig().kernelSize) === '[3,3]' && JSON.stringify(l.getConfig().strides) === '[2,2]')).toBe(true)
     d.dispose()
   })
 

@@ -52,7 +52,7 @@ describe('run names, notes, metrics CSV and delete', () => {
   })
 
   it('names and annotates a run, exports its metrics, and deletes it with its files', async () => {
-    const { runId } = await call('runs.start', { preset: 'tiny', phase: 'all', steps: 6, encoderSteps: 4, batch: 4, checkpointEvery: 2, sampleEvery: 2 })
+    const { runId } = (await call('runs.start', { preset: 'tiny', phase: 'all', steps: 6, encoderSteps: 4, batch: 4, checkpointEvery: 2, sampleEvery: 2 })) as { runId: string }
     await finished(runId)
 
     const named = (await call('runs.describe', { runId, name: '  Baseline, lr 2e-4 ', notes: 'First try.\nSecond line.' })) as { name: string; notes: string }

@@ -195,7 +195,7 @@ describe('web mode server', () => {
     const { ws, opened } = await openSocket(`${origin.replace('http', 'ws')}/ws?token=${TOKEN}`)
     expect(opened).toBe(true)
     const messages: { type: string; id?: number; event?: string; reply?: { ok: boolean; result?: { created: number } } }[] = []
-    ws.on('message', (data) => messages.push(JSON.parse(String(data))))
+    ws.on('message', (data) => messages.push(JSON.parse((data as Buffer).toString('utf8'))))
     ws.send('not json')
     ws.send(JSON.stringify({ type: 'call', id: 1, name: 'library.createDemo', input: { count: 12, seed: 3 } }))
     await expect.poll(() => messages.find((m) => m.id === 1), { timeout: 30_000 }).toBeTruthy()

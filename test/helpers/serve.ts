@@ -23,10 +23,10 @@ export function tempHome(prefix = 'age-studio-test-'): string {
 export async function serveStudio(home = tempHome()): Promise<Served> {
   const child = spawn(process.execPath, [CLI, '--home', home, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  child.stderr.on('data', (chunk) => (stderr += chunk))
   const line = await new Promise<string>((resolve, reject) => {
     let stdout = ''
-    child.stdout!.on('data', (chunk) => {
+    child.stdout.on('data', (chunk) => {
       stdout += chunk
       if (stdout.includes('\n')) resolve(stdout.split('\n')[0])
     })

@@ -34,11 +34,11 @@ function scriptedStudio() {
   }
   const client: StudioClient = {
     async call<K extends CallName>(name: K, input: CallInput<K>) {
-      calls.push({ name, input: input as Record<string, unknown> })
+      calls.push({ name, input: input })
       const failure = failing.get(name)
       if (failure) throw failure
       if (name === 'editor.render' && holdRenders) await new Promise<void>((resolve) => held.push({ resolve }))
-      return answer(name, input as Record<string, unknown>) as never
+      return answer(name, input) as never
     },
     on: () => () => undefined,
   }
@@ -129,13 +129,13 @@ describe('EditorState', () => {
     const studio = scriptedStudio()
     const editor = new EditorState(studio.client, studio.upload)
     await editor.loadModels()
-    studio.failing.set('editor.prepare', new StudioError('invalid', 'Pick a face and a model first.'))
+    studio.failing.set('editor.prepare', new StudioError('bad_input', 'Pick a face and a model first.'))
     await editor.openFile(photo())
     expect([editor.error, editor.action.busy, editor.prepared]).toEqual(['Pick a face and a model first.', '', null])
     studio.failing.delete('editor.prepare')
     await editor.prepare()
     expect(editor.error).toBe('')
-    studio.failing.set('editor.render', new StudioError('failed', 'the worker stopped'))
+    studio.failing.set('editor.render', new StudioError('internal', 'the worker stopped'))
     editor.slide(5)
     await settle()
     expect(editor.error).toBe('the worker stopped')

@@ -35,7 +35,7 @@ describe('layering (docs/architecture.md)', () => {
     // Who calls the judges: each does so after refinement, outside any tape (judges.ts refuses otherwise).
     const judged = sources(join(SRC, 'engine')).filter((file) => imports(file).some((m) => /\/judges$/.test(m)))
     expect(judged.map((file) => file.slice(SRC.length + 1)).sort()).toEqual([
-      'engine/aging/ageImage.ts', 'engine/aging/agePhoto.ts', 'engine/aging/editorSessions.ts', 'engine/aging/faceEdit.ts', 'engine/evaluation/evaluate.ts',
+      'engine/aging/agePhoto.ts', 'engine/aging/editorSessions.ts', 'engine/aging/faceEdit.ts', 'engine/evaluation/evaluate.ts',
     ])
   })
 

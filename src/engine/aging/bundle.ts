@@ -57,7 +57,7 @@ export async function exportModelBundle(home: string, catalog: Catalog, runId: s
     exportedAt: new Date().toISOString(),
     exportedBy: `Age Studio ${version}`,
     run: { id: run.id, preset: run.preset, seed: run.seed, backend: run.backend, config: run.config, lastStep: run.lastStep },
-    checkpoint: { id: checkpoint.id, phase: checkpoint.phase as 'encoder', step: checkpoint.step, epoch: checkpoint.epoch, sha256: checkpoint.sha256 },
+    checkpoint: { id: checkpoint.id, phase: checkpoint.phase, step: checkpoint.step, epoch: checkpoint.epoch, sha256: checkpoint.sha256 },
     finalLosses,
   }
   const staging = join(home, 'tmp', `bundle-${randomBytes(4).toString('hex')}`)
@@ -110,7 +110,8 @@ async function extractBundle(file: string, staging: string): Promise<void> {
     source.destroy()
     throw new ModelError(`${file} is empty, not a model bundle.`)
   }
-  let refusal: string | null = null
+  // Set inside the unpacker's filter, which TypeScript's narrowing does not see.
+  let refusal = null as string | null
   let unpacked = 0
   const unpack = new tar.Unpack({
     cwd: staging,

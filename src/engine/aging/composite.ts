@@ -59,10 +59,15 @@ function matchColours(image: Planes, reference: Planes, mask: Planes): Planes {
     for (let p = 0; p < mask.data.length; p++) {
       if (mask.data[p] < 0.5) continue
       const a = image.data[p * 3 + k], b = reference.data[p * 3 + k]
-      n++, mi += a, mr += b, si += a * a, sr += b * b
+      n++
+      mi += a
+      mr += b
+      si += a * a
+      sr += b * b
     }
     if (n === 0) continue
-    mi /= n, mr /= n
+    mi /= n
+    mr /= n
     const spread = Math.sqrt(Math.max(1e-6, sr / n - mr * mr)) / Math.sqrt(Math.max(1e-6, si / n - mi * mi))
     const gain = Math.min(2, Math.max(0.5, spread))
     for (let p = 0; p < mask.data.length; p++) out.data[p * 3 + k] = (image.data[p * 3 + k] - mi) * gain + mr

@@ -56,11 +56,11 @@ export class LatentOptimizer {
         }, true, [z])!
         losses.push(loss.dataSync()[0])
         loss.dispose()
-        options.onLatent?.(z as tf.Tensor2D)
+        options.onLatent?.(z)
         options.onProgress?.(i + 1, losses.at(-1)!)
         await new Promise<void>((resolve) => setImmediate(resolve))
       }
-      return { z0, z: z.clone() as tf.Tensor2D, losses }
+      return { z0, z: z.clone(), losses }
     } finally {
       target?.dispose()
       z.dispose()

@@ -195,7 +195,7 @@ export class ImageRepo {
     const sql = `SELECT train_file AS file, crop_file AS crop, age_bin AS bin, width, height, transform FROM images WHERE ${clauses.join(' AND ')} ORDER BY id`
     const rows = this.db.prepare(sql).all(...params) as (TrainingRow & { width: number | null; height: number | null; transform: string | null })[]
     const [framing, limit] = [framingOf(selection), maxFillOf(selection)]
-    const fits = (row: (typeof rows)[number]) => limit >= 1 || !row.transform || windowFill(JSON.parse(row.transform), row.width!, row.height!, framing) <= limit
+    const fits = (row: (typeof rows)[number]) => limit >= 1 || !row.transform || windowFill(JSON.parse(row.transform) as number[], row.width!, row.height!, framing) <= limit
     return rows.filter(fits).map(({ file, crop, bin }) => ({ file, crop, bin }))
   }
 

@@ -20,7 +20,7 @@ const NO_VALUES: LastValues = { phaseSteps: { gan: 0, encoder: 0 }, lastLosses: 
 
 const toRun = (raw: Record<string, unknown>, last: LastValues = NO_VALUES): RunSummary => ({
   ...(raw as unknown as RunSummary),
-  config: JSON.parse(raw.config as string),
+  config: JSON.parse(raw.config as string) as RunSummary['config'],
   ...last,
 })
 

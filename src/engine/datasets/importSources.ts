@@ -8,7 +8,7 @@ import { readdirSync, realpathSync, statSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import { InputFileError, readRegularFile } from '../inputFiles'
 import { parseLabelCsv } from './csvLabels'
-import { detectNameFormat, parseName, type ImportFormat, type NameFormat, type ParsedName } from './labels'
+import { detectNameFormat, parseName, type ImportFormat, type ParsedName } from './labels'
 import { BadInput } from '../errors'
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic', '.bmp'])
@@ -99,7 +99,7 @@ export function collectSources(paths: string[], format: ImportFormat): { format:
     const image = IMAGE_EXTENSIONS.has(extname(path).toLowerCase())
     sources.push({
       path,
-      parsed: resolved === 'folder' || !image ? null : parseName(resolved as NameFormat, basename(path)),
+      parsed: resolved === 'folder' || !image ? null : parseName(resolved, basename(path)),
       skip: image ? null : `not an image file (${extname(path) || 'no extension'})`,
     })
   }

@@ -39,15 +39,23 @@ function readPinned(name: string): Buffer {
   return bytes
 }
 
+/** A converted graph model's model.json. */
+interface GraphJson {
+  modelTopology: object
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]
+  format?: string
+  signature?: object
+}
+
 async function loadGraph(name: string): Promise<tf.GraphModel> {
-  const json = JSON.parse(readPinned(`${name}.json`).toString('utf8'))
-  const manifest = json.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]
+  const json = JSON.parse(readPinned(`${name}.json`).toString('utf8')) as GraphJson
+  const manifest = json.weightsManifest
   const weights = Buffer.concat(manifest.flatMap((group) => group.paths.map(readPinned)))
   return tf.loadGraphModel(
     tf.io.fromMemory({
       modelTopology: json.modelTopology,
       weightSpecs: manifest.flatMap((group) => group.weights),
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length) as ArrayBuffer,
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
       format: json.format,
       signature: json.signature,
     }),

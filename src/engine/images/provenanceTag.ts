@@ -25,7 +25,7 @@ export async function readProvenance(bytes: Uint8Array): Promise<Record<string, 
   try {
     const tags = exifReader(exif)
     if (tags.Image?.Software !== SOFTWARE || typeof tags.Image.ImageDescription !== 'string') return null
-    return JSON.parse(tags.Image.ImageDescription)
+    return JSON.parse(tags.Image.ImageDescription) as Record<string, unknown>
   } catch {
     return null
   }

@@ -65,8 +65,14 @@ export function removePartials(dir: string): void {
   for (const name of readdirSync(dir)) if (isPartial(name)) rmSync(join(dir, name), { recursive: true, force: true })
 }
 
+/** model.json as tf.io writes it: the topology and the weights' manifest. */
+interface ModelJson {
+  modelTopology: object
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]
+}
+
 export async function readModel(dir: string): Promise<tf.LayersModel> {
-  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'))
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelJson
   const bytes = readFileSync(join(dir, 'weights.bin'))
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
   return tf.loadLayersModel(
@@ -108,7 +114,7 @@ export function writeNamedWeights(dir: string, name: string, weights: NamedWeigh
 export function readNamedWeights(dir: string, name: string): NamedWeights {
   const bytes = readFileSync(join(dir, `${name}.bin`))
   const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
-  return { specs: JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')), data }
+  return { specs: JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as NamedWeights['specs'], data }
 }
 
 const PARTIAL = '.partial-'

@@ -93,5 +93,5 @@ export async function useInferenceBackend(): Promise<BackendStatus> {
   const ladder = backendStatuses()
   const order: BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu+blas', 'cpu']
   const chosen = order.map((name) => ladder.find((status) => status.name === name)!).find((status) => status.available)!
-  return useBackend(chosen.name as BackendName, false)
+  return useBackend(chosen.name, false)
 }

@@ -65,7 +65,7 @@ export function registerBlasBackend(addon: BlasAddon): void {
   tf.registerBackend(BLAS_BACKEND, () => new MathBackendCPU(), 3)
   tf.copyRegisteredKernels('cpu', BLAS_BACKEND)
   registerFastKernels(BLAS_BACKEND)
-  const original = (name: string) => tf.getKernel(name, 'cpu')!.kernelFunc as unknown as (args: KernelArgs) => Info
+  const original = (name: string) => tf.getKernel(name, 'cpu').kernelFunc as unknown as (args: KernelArgs) => Info
   const register = (kernelName: string, kernelFunc: (args: KernelArgs) => Info) => {
     tf.unregisterKernel(kernelName, BLAS_BACKEND)
     tf.registerKernel({ kernelName, backendName: BLAS_BACKEND, kernelFunc: kernelFunc as unknown as tf.KernelFunc })

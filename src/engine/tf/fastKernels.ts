@@ -115,7 +115,7 @@ function splitLastAxis(original: (args: KernelArgs) => Info[]): (args: KernelArg
     const rank = x.shape.length
     const axis = tf.util.parseAxisParam(args.attrs.axis as number, x.shape)[0]
     if (x.dtype !== 'float32' || axis !== rank - 1) return original(args)
-    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, args.attrs.numOrSizeSplits as number | number[], axis)
+    const sizes = tf.backend_util.prepareSplitSize(x, args.attrs.numOrSizeSplits as number | number[], axis)
     const width = x.shape[axis]
     const rows = size(x.shape) / width
     const xv = values(args.backend, x)
@@ -187,7 +187,7 @@ function leakyReluGrad({ inputs, backend, attrs }: KernelArgs): Info {
  * every other backend (the gradient registry is global, kernels are per backend).
  */
 function registerLeakyReluGradient(backendName: string): void {
-  const original = tf.getGradient('LeakyRelu')!
+  const original = tf.getGradient('LeakyRelu')
   tf.registerGradient({
     kernelName: 'LeakyRelu',
     inputsToSave: ['x'],
@@ -200,7 +200,7 @@ function registerLeakyReluGradient(backendName: string): void {
 }
 
 export function registerFastKernels(backendName: string): void {
-  const original = (name: string) => tf.getKernel(name, 'cpu')!.kernelFunc as unknown as Kernel
+  const original = (name: string) => tf.getKernel(name, 'cpu').kernelFunc as unknown as Kernel
   const register = (kernelName: string, kernelFunc: unknown) => {
     tf.unregisterKernel(kernelName, backendName)
     tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as tf.KernelFunc })

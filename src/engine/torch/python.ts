@@ -49,7 +49,7 @@ async function probeCandidates(): Promise<TorchStatus> {
     }
     let probe: Partial<TorchProbe>
     try {
-      probe = JSON.parse(stdout.trim().split('\n').at(-1) ?? '')
+      probe = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Partial<TorchProbe>
     } catch {
       reasons.push(`${python}: the probe printed no answer`)
       continue

@@ -100,7 +100,7 @@ export async function importRunKit(home: string, catalog: Catalog, files: FileSt
   let config: TrainConfig
   let events: KitEvent[]
   try {
-    config = TrainConfigSchema.parse(JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')).config)
+    config = TrainConfigSchema.parse((JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as { config?: unknown }).config)
     events = readFileSync(join(dir, 'out', 'events.jsonl'), 'utf8').split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as KitEvent)
   } catch (error) {
     throw new RunKitError(`${dir} is not a run kit with outputs (${(error as Error).message.split('\n')[0]}); run its trainer first.`)

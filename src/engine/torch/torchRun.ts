@@ -103,7 +103,10 @@ class TrainerEvents {
         const { phase, step, totalSteps, epoch, losses, imagesPerSecond } = message
         this.last = { phase, step, losses }
         ctx.catalog.runs.addMetrics(runId, phase, step, { ...losses, imagesPerSecond })
-        if (Date.now() - this.lastHeartbeat > 10_000) (this.lastHeartbeat = Date.now()), ctx.catalog.runs.heartbeat(runId)
+        if (Date.now() - this.lastHeartbeat > 10_000) {
+          this.lastHeartbeat = Date.now()
+          ctx.catalog.runs.heartbeat(runId)
+        }
         ctx.emit('run.progress', { runId, phase, epoch, step, totalSteps, losses, imagesPerSecond })
         break
       }
@@ -139,7 +142,10 @@ function relayControl(child: ChildProcessWithoutNullStreams, control: RunControl
   let sentPaused = false
   let sentStop = false
   const relay = setInterval(() => {
-    if (control.paused !== sentPaused) child.stdin.write(`${(sentPaused = control.paused) ? 'pause' : 'continue'}\n`)
+    if (control.paused !== sentPaused) {
+      sentPaused = control.paused
+      child.stdin.write(`${sentPaused ? 'pause' : 'continue'}\n`)
+    }
     if (control.cancelled && !sentStop) {
       sentStop = true
       child.stdin.write(`${control.interrupted ? 'interrupt' : 'cancel'}\n`)
@@ -162,7 +168,7 @@ async function drive(ctx: TrainerContext, runId: string, control: RunControl, ba
   lines.on('line', (line) => {
     let message: TrainerEvent
     try {
-      message = JSON.parse(line)
+      message = JSON.parse(line) as TrainerEvent
     } catch {
       return // a stray print from a library: not an event
     }

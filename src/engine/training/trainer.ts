@@ -11,7 +11,7 @@ import type { EventName, StudioEvents } from '../../shared/contract'
 import type { CheckpointSummary } from '../../shared/domain'
 import { setRunStatus, startRun } from './runStatus'
 import { Rng } from '../../shared/rng'
-import { forNewRun, TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
+import { forNewRun, lossEntries, TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import type { FileStore } from '../catalog/files'
 import { rgbToPng } from '../images/encode'
@@ -111,7 +111,7 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
   const backend = await useBackend(run.backend as BackendName)
   const p = preset(config.preset, config.imageSize)
   const from = startRun(ctx, runId, resume)
-  const saved: SavedState | undefined = from && JSON.parse(readFileSync(join(ctx.home, from.dir, 'state.json'), 'utf8'))
+  const saved = from && (JSON.parse(readFileSync(join(ctx.home, from.dir, 'state.json'), 'utf8')) as SavedState)
   const noiseRng = new Rng(saved ? Uint32Array.from(saved.noiseRng) : config.seed ^ 0x5eed5eed)
   const dataRng = new Rng(saved ? Uint32Array.from(saved.dataRng) : config.seed + 1)
   const restoreRandom = seedMathRandom(noiseRng)
@@ -162,7 +162,7 @@ async function trainPhase(t: Training, phase: Phase, steps: number): Promise<'ca
     const losses = sampler
       ? stepGan(models, sampler, t.dataRng, p, config)
       : encoderStep(models.generator, models.encoder, models.optE, t.dataRng, { zDim: p.zDim, bins: p.bins, batch: config.batch })
-    const diverged = Object.values(losses).find((v) => !Number.isFinite(v))
+    const diverged = lossEntries(losses).find(([, v]) => !Number.isFinite(v))?.[1]
     if (diverged !== undefined) throw new Error(`Training diverged: a loss became ${diverged} at ${phase} step ${t.state.step + 1}.`)
     const seconds = (performance.now() - started) / 1000
     rate = rate === 0 ? config.batch / seconds : 0.9 * rate + 0.1 * (config.batch / seconds)

@@ -31,7 +31,8 @@ export async function workerJob<T, M extends { type: string }>(
         return reject(failed.code === 'cancelled' ? new JobCancelled() : fromFailure(failed))
       }
       const settled = outcome(message as M)
-      if (settled) 'result' in settled ? resolve(settled.result) : reject(settled.error)
+      if (settled && 'result' in settled) resolve(settled.result)
+      else if (settled) reject(settled.error)
     })
     worker.on('error', reject)
     worker.on('exit', (code) => reject(new Error(`The ${name} thread stopped unexpectedly (exit code ${code}).`)))

@@ -17,16 +17,19 @@ const post = (message: AgingWorkerMessage) => parentPort!.postMessage(message)
 
 async function editor(catalog: Catalog, backend: string): Promise<void> {
   const sessions = new EditorSessions(start.home, catalog, backend, (progress) => post({ type: 'editor.progress', progress }))
-  parentPort!.on('message', async (request: EditorRequest | typeof SHUTDOWN) => {
-    // Ended from its own message handler, never from outside while a kernel runs: terminating a
-    // thread inside a native call aborts the whole process.
-    if (request === SHUTDOWN) return process.exit(0)
+  const answer = async (request: EditorRequest) => {
     try {
-      const method = sessions[request.method] as (...args: unknown[]) => unknown
-      post({ type: 'reply', id: request.id, ok: true, result: await method.apply(sessions, request.args) })
+      const method = sessions[request.method].bind(sessions) as (...args: unknown[]) => unknown
+      post({ type: 'reply', id: request.id, ok: true, result: await method(...request.args) })
     } catch (error) {
       post({ type: 'reply', id: request.id, ok: false, code: errorCode(error), error: (error as Error).message })
     }
+  }
+  parentPort!.on('message', (request: EditorRequest | typeof SHUTDOWN) => {
+    // Ended from its own message handler, never from outside while a kernel runs: terminating a
+    // thread inside a native call aborts the whole process.
+    if (request === SHUTDOWN) process.exit(0)
+    void answer(request)
   })
 }
 

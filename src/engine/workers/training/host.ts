@@ -36,7 +36,7 @@ export class TrainingHost {
     try {
       script = workerScript('trainWorker')
     } catch (error) {
-      return Promise.reject(error)
+      return Promise.reject(error as Error)
     }
     const workerData: WorkerStart = { home: this.home, nativeBinding: this.nativeBinding, ...request }
     const worker = new Worker(script, { workerData })
@@ -53,7 +53,7 @@ export class TrainingHost {
           settleStart()
           resolve(runId)
         } else if (message.type === 'event') {
-          this.events.emit(message.event, message.payload as never)
+          this.events.emit(message.event, message.payload)
         } else {
           // 'done' or 'failed': the worker has closed its catalog; nothing is left for the thread to do.
           ended = true

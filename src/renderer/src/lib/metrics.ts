@@ -4,7 +4,7 @@
  * already delivered (or the other way round) never doubles a point.
  */
 import type { MetricRow } from '$shared/domain'
-import { METRIC_NAMES, type RunProgress } from '$shared/training'
+import { lossEntries, METRIC_NAMES, type RunProgress } from '$shared/training'
 
 export interface Point {
   x: number
@@ -24,15 +24,13 @@ export class RunCurves {
   }
 
   addProgress(progress: RunProgress): void {
-    for (const [key, value] of Object.entries(progress.losses)) {
-      if (value !== undefined) this.put(progress.phase, METRIC_NAMES[key as keyof typeof METRIC_NAMES], progress.step, value)
-    }
+    for (const [key, value] of lossEntries(progress.losses)) this.put(progress.phase, METRIC_NAMES[key], progress.step, value)
   }
 
   private put(phase: string, name: string, step: number, value: number): void {
     const key = `${phase}:${name}`
     let points = this.series.get(key)
-    if (!points) this.series.set(key, (points = new Map()))
+    if (!points) this.series.set(key, (points = new Map<number, number>()))
     points.set(step, value)
   }
 
