@@ -7,7 +7,22 @@ import tseslint from 'typescript-eslint'
 import svelteConfig from './svelte.config.mjs'
 
 export default tseslint.config(
-  { ignores: ['out/', 'dist/', 'node_modules/', 'resources/', 'native/', 'coverage/', 'test-results/', 'playwright-report/', 'bin/', '**/*.mjs', '**/*.cjs', '**/*.js'] },
+  {
+    ignores: [
+      'out/',
+      'dist/',
+      'node_modules/',
+      'resources/',
+      'native/',
+      'coverage/',
+      'test-results/',
+      'playwright-report/',
+      'bin/',
+      '**/*.mjs',
+      '**/*.cjs',
+      '**/*.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   ...svelte.configs.recommended,

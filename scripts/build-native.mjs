@@ -14,9 +14,12 @@ try {
   else execFileSync('npx', ['--no-install', 'node-gyp', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
   console.log('Age Studio: built the fast CPU kernels (native/blas).')
 } catch (error) {
-  const detail = String(error.stderr ?? error.message).split('\n').find((line) => /error/i.test(line)) ?? ''
+  const detail =
+    String(error.stderr ?? error.message)
+      .split('\n')
+      .find((line) => /error/i.test(line)) ?? ''
   console.warn(
-    'Age Studio: the fast CPU kernels (native/blas) did not build, so training on the CPU will use tfjs\'s plain, slow kernels. ' +
+    "Age Studio: the fast CPU kernels (native/blas) did not build, so training on the CPU will use tfjs's plain, slow kernels. " +
       'Install a BLAS (Debian/Ubuntu: apt-get install libopenblas-dev) and run `npm run build:native`.' +
       (detail ? `\n  ${detail.trim()}` : ''),
   )

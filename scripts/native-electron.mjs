@@ -37,7 +37,9 @@ try {
     if (gyp) run(process.execPath, [gyp, ...args])
     else run('npx', ['--no-install', 'node-gyp', ...args])
   } catch {
-    console.error(`Could not build better-sqlite3 for Electron ${version}: both the prebuilt download and the source build (which needs Electron's headers) failed. Check the network and a C++ toolchain, then run \`npm run native:electron\` again.`)
+    console.error(
+      `Could not build better-sqlite3 for Electron ${version}: both the prebuilt download and the source build (which needs Electron's headers) failed. Check the network and a C++ toolchain, then run \`npm run native:electron\` again.`,
+    )
     process.exit(1)
   }
 }

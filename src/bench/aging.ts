@@ -26,7 +26,11 @@ function benchModel(name: PresetName): AgingModel {
   const generator = buildGenerator(p)
   const encoder = buildEncoder(p)
   return {
-    generator, encoder, imageSize: p.imageSize, modelHash: 'bench', config: {} as never,
+    generator,
+    encoder,
+    imageSize: p.imageSize,
+    modelHash: 'bench',
+    config: {} as never,
     run: { id: 'run-bench', preset: name, origin: null, seed: 0 } as never,
     checkpoint: { id: 0, phase: 'encoder', step: 0 } as never,
     dispose: () => (generator.dispose(), encoder.dispose()),
@@ -45,7 +49,13 @@ export async function benchAging(presets: PresetName[]): Promise<string[]> {
   const home = mkdtempSync(join(tmpdir(), 'age-studio-bench-aging-'))
   const catalog = Catalog.open(home)
   const recognizer = await FaceRecognizer.load()
-  const photos = { '1920 px group photo': readFileSync(demoPhoto(1)), '4800 px (~15 MP) photo': await sharp(readFileSync(demoPhoto(1))).resize(4800).jpeg({ quality: 90 }).toBuffer() }
+  const photos = {
+    '1920 px group photo': readFileSync(demoPhoto(1)),
+    '4800 px (~15 MP) photo': await sharp(readFileSync(demoPhoto(1)))
+      .resize(4800)
+      .jpeg({ quality: 90 })
+      .toBuffer(),
+  }
   const lines = [`editor and batch on ${backend.name} (ms):`]
   try {
     for (const name of presets) {
@@ -62,13 +72,21 @@ export async function benchAging(presets: PresetName[]): Promise<string[]> {
           for (let bin = 0; bin < 6; bin++) await agedFaceRegion(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }, 192)
         })
         const [, wholeStripMs] = await ms(async () => {
-          for (let bin = 0; bin < 6; bin++) await faceRegionPng(await agedPhoto(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }), prepared.aligned.transform, 256, 192)
+          for (let bin = 0; bin < 6; bin++)
+            await faceRegionPng(
+              await agedPhoto(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }),
+              prepared.aligned.transform,
+              256,
+              192,
+            )
         })
         const [, refineMs] = await ms(() => prepared.edit.refine('identity', 3), 1)
         const aged = await agedPhoto(prepared, { position: 5, variation: 1, spread: 0.35, mode: 'replace' })
         const [, pngMs] = await ms(() => encodeWithProvenance(aged.rgb, aged.width, aged.height, 'png', { bench: true }))
         const [, jpegMs] = await ms(() => encodeWithProvenance(aged.rgb, aged.width, aged.height, 'jpeg', { bench: true }))
-        lines.push(`  ${name}, ${label}: open face ${openMs.toFixed(0)} · slider move ${renderMs.toFixed(0)} · strip ${stripMs.toFixed(0)} (whole-photo composites: ${wholeStripMs.toFixed(0)}) · refine step ${(refineMs / 3).toFixed(0)} · export PNG ${pngMs.toFixed(0)}, JPEG ${jpegMs.toFixed(0)}`)
+        lines.push(
+          `  ${name}, ${label}: open face ${openMs.toFixed(0)} · slider move ${renderMs.toFixed(0)} · strip ${stripMs.toFixed(0)} (whole-photo composites: ${wholeStripMs.toFixed(0)}) · refine step ${(refineMs / 3).toFixed(0)} · export PNG ${pngMs.toFixed(0)}, JPEG ${jpegMs.toFixed(0)}`,
+        )
         prepared.edit.dispose()
       }
       model.dispose()

@@ -32,7 +32,12 @@ export async function demoFaceCrops(side = 200): Promise<FaceCrop[]> {
       const left = Math.max(0, Math.round(box.x + box.width / 2 - half))
       const top = Math.max(0, Math.round(box.y + box.height / 2 - half))
       const extent = Math.round(Math.min(2 * half, info.width - left, info.height - top))
-      const bytes = await sharp(demoPhoto(photo)).rotate().extract({ left, top, width: extent, height: extent }).resize(side, side).jpeg({ quality: 92 }).toBuffer()
+      const bytes = await sharp(demoPhoto(photo))
+        .rotate()
+        .extract({ left, top, width: extent, height: extent })
+        .resize(side, side)
+        .jpeg({ quality: 92 })
+        .toBuffer()
       out.push({ bytes, photo, face })
     }
   }

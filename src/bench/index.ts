@@ -47,7 +47,15 @@ async function benchCatalog(): Promise<void> {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { preset: { type: 'string', multiple: true }, 'near-duplicates': { type: 'string' }, 'calibrate-judges': { type: 'string' }, evaluation: { type: 'boolean' } }, strict: true })
+  const { values } = parseArgs({
+    options: {
+      preset: { type: 'string', multiple: true },
+      'near-duplicates': { type: 'string' },
+      'calibrate-judges': { type: 'string' },
+      evaluation: { type: 'boolean' },
+    },
+    strict: true,
+  })
   if (values['near-duplicates']) {
     for (const line of await benchNearDuplicates(values['near-duplicates'])) console.log(line)
     return
@@ -75,7 +83,8 @@ async function main() {
         continue
       }
       // The plain kernels take over a minute a step even on tiny: one round of one step there.
-      const { best, median } = backend === 'cpu' ? await benchTrainingStep(name, backend, 32, 1, 1) : await benchTrainingStep(name, backend, 32, name === 'paper' ? 2 : 3)
+      const { best, median } =
+        backend === 'cpu' ? await benchTrainingStep(name, backend, 32, 1, 1) : await benchTrainingStep(name, backend, 32, name === 'paper' ? 2 : 3)
       console.log(`  ${name} on ${backend}: ${best.toFixed(2)} images/s (median ${median.toFixed(2)})`)
     }
     for (const torch of await torchBackendStatuses()) {

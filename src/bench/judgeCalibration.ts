@@ -45,8 +45,10 @@ export async function calibrateJudges(home: string, limit = 3000): Promise<strin
   const catalog = Catalog.open(home)
   const files = new FileStore(home)
   const faces = catalog.db
-    .prepare(`SELECT id, crop_file AS crop, train_file AS train, age, identity, near_duplicate_of AS duplicateOf FROM images
-      WHERE crop_file IS NOT NULL AND train_file IS NOT NULL AND import_error IS NULL ORDER BY id LIMIT ?`)
+    .prepare(
+      `SELECT id, crop_file AS crop, train_file AS train, age, identity, near_duplicate_of AS duplicateOf FROM images
+      WHERE crop_file IS NOT NULL AND train_file IS NOT NULL AND import_error IS NULL ORDER BY id LIMIT ?`,
+    )
     .all(limit) as Face[]
   catalog.close()
   const judges = await Judges.load()
@@ -76,7 +78,9 @@ export async function calibrateJudges(home: string, limit = 3000): Promise<strin
     tf.dispose([x, embedding])
   }
   const seconds = (performance.now() - started) / 1000
-  lines.push(`judged ${faces.length} faces (identity + ${COPIES.length} copies + age) in ${seconds.toFixed(0)} s = ${(faces.length / seconds).toFixed(1)} faces/s`)
+  lines.push(
+    `judged ${faces.length} faces (identity + ${COPIES.length} copies + age) in ${seconds.toFixed(0)} s = ${(faces.length / seconds).toFixed(1)} faces/s`,
+  )
 
   const sameFace = (a: Face, b: Face) => a.duplicateOf === b.id || b.duplicateOf === a.id
   const impostor: number[] = []
@@ -100,11 +104,15 @@ export async function calibrateJudges(home: string, limit = 3000): Promise<strin
   else lines.push('genuine pairs: the catalog names no identities, so copies of each face stand in (a lower bound on difficulty):')
   for (const [k, [name]] of COPIES.entries()) {
     const values = Float32Array.from(genuine[k]).sort()
-    lines.push(`  ${name}: verified ${(rate(genuine[k]) * 100).toFixed(1)}%, median similarity ${quantile(values, 0.5).toFixed(3)}, 1st percentile ${quantile(values, 0.01).toFixed(3)}`)
+    lines.push(
+      `  ${name}: verified ${(rate(genuine[k]) * 100).toFixed(1)}%, median similarity ${quantile(values, 0.5).toFixed(3)}, 1st percentile ${quantile(values, 0.01).toFixed(3)}`,
+    )
   }
   const mae = (rows: typeof ageErrors) => rows.reduce((s, r) => s + r.error, 0) / Math.max(1, rows.length)
   const inBin = (rows: typeof ageErrors) => rows.filter((r) => r.inBin).length / Math.max(1, rows.length)
-  lines.push(`age judge on ${ageErrors.length} labelled faces: MAE ${mae(ageErrors).toFixed(2)} years, in the right bin ${(inBin(ageErrors) * 100).toFixed(1)}%`)
+  lines.push(
+    `age judge on ${ageErrors.length} labelled faces: MAE ${mae(ageErrors).toFixed(2)} years, in the right bin ${(inBin(ageErrors) * 100).toFixed(1)}%`,
+  )
   for (const [bin, label] of AGE_BINS.entries()) {
     const rows = ageErrors.filter((r) => r.bin === bin)
     lines.push(`  ${label}: ${rows.length} faces, MAE ${mae(rows).toFixed(2)}, in bin ${(inBin(rows) * 100).toFixed(1)}%`)

@@ -16,7 +16,13 @@ import { join } from 'node:path'
 import { torchStatus, TRAINER_DIR, type TorchBackend } from '../engine/torch/python'
 
 /** Images/s of one D + G step: the best and the median of `roundCount` rounds of `steps` steps. */
-export async function benchTrainingStep(name: PresetName, backend: BackendName, batch = 32, steps = 3, roundCount = 3): Promise<{ best: number; median: number }> {
+export async function benchTrainingStep(
+  name: PresetName,
+  backend: BackendName,
+  batch = 32,
+  steps = 3,
+  roundCount = 3,
+): Promise<{ best: number; median: number }> {
   await useBackend(backend)
   const p = preset(name)
   const models = { generator: buildGenerator(p), discriminator: buildDiscriminator(p), optG: makeAdam(2e-4, 0.5), optD: makeAdam(2e-4, 0.5) }
@@ -65,7 +71,14 @@ export async function benchConvolutions(backend: BackendName): Promise<string[]>
     }
     const forward = time(() => tf.conv2d(x, w, stride, 'same'))
     const input = time(() => tf.conv2dTranspose(dy as tf.Tensor4D, w, xShape, stride, 'same'))
-    const filter = time(() => tf.grad((ww: tf.Tensor) => tf.conv2d(x, ww as tf.Tensor4D, stride, 'same').mul(dy).sum())(w))
+    const filter = time(() =>
+      tf.grad((ww: tf.Tensor) =>
+        tf
+          .conv2d(x, ww as tf.Tensor4D, stride, 'same')
+          .mul(dy)
+          .sum(),
+      )(w),
+    )
     lines.push(`  ${label}: forward ${forward.toFixed(1)}, backprop input ${input.toFixed(1)}, backprop filter ${filter.toFixed(1)} GFLOP/s`)
     tf.dispose([x, w, y, dy])
   }
@@ -73,11 +86,19 @@ export async function benchConvolutions(backend: BackendName): Promise<string[]>
 }
 
 export function trainingBackends(): BackendName[] {
-  return backendStatuses().filter((b) => b.available && b.canTrain).map((b) => b.name)
+  return backendStatuses()
+    .filter((b) => b.available && b.canTrain)
+    .map((b) => b.name)
 }
 
 /** The same step on PyTorch (the trainer's own gan_step), in its own process: images/s best and median. */
-export async function benchTorchStep(name: PresetName, backend: TorchBackend, batch = 32, steps = 3, roundCount = 3): Promise<{ best: number; median: number; threads: number }> {
+export async function benchTorchStep(
+  name: PresetName,
+  backend: TorchBackend,
+  batch = 32,
+  steps = 3,
+  roundCount = 3,
+): Promise<{ best: number; median: number; threads: number }> {
   const status = await torchStatus()
   if (!status.ok) throw new Error(status.reason)
   const dir = mkdtempSync(join(tmpdir(), 'age-studio-torch-bench-'))

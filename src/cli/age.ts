@@ -11,8 +11,15 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
   const { values, positionals } = parse(
     args,
     {
-      run: { type: 'string' }, checkpoint: { type: 'string' }, to: { type: 'string', multiple: true }, all: { type: 'boolean' },
-      optimize: { type: 'string' }, iterations: { type: 'string' }, out: { type: 'string' }, from: { type: 'string' }, force: { type: 'boolean' },
+      run: { type: 'string' },
+      checkpoint: { type: 'string' },
+      to: { type: 'string', multiple: true },
+      all: { type: 'boolean' },
+      optimize: { type: 'string' },
+      iterations: { type: 'string' },
+      out: { type: 'string' },
+      from: { type: 'string' },
+      force: { type: 'boolean' },
     },
     true,
   )
@@ -53,7 +60,9 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
       force: values.force,
       onProgress: (i, loss) => (i % 10 === 0 || i === iterations) && log(`${mode} optimisation ${i}/${iterations}: loss ${loss.toFixed(4)}`),
     })
-    const lines = outcome.outputs.map((o) => `${o.label}\t${o.file}\tidentity distance ${o.identityDistance.toFixed(3)}\tindependent similarity ${o.independentSimilarity.toFixed(3)}`)
+    const lines = outcome.outputs.map(
+      (o) => `${o.label}\t${o.file}\tidentity distance ${o.identityDistance.toFixed(3)}\tindependent similarity ${o.independentSimilarity.toFixed(3)}`,
+    )
     return { json: outcome, text: [...lines, `provenance: ${outcome.provenanceFile}`].join('\n') }
   } finally {
     process.off('SIGINT', stop)

@@ -24,9 +24,20 @@ function ages(values: string[] | undefined): number[] {
 }
 
 const BATCH_OPTIONS = {
-  run: { type: 'string' }, model: { type: 'string' }, checkpoint: { type: 'string' }, to: { type: 'string', multiple: true }, out: { type: 'string' },
-  variations: { type: 'string' }, spread: { type: 'string' }, optimize: { type: 'string' }, iterations: { type: 'string' },
-  composite: { type: 'string' }, format: { type: 'string' }, paper: { type: 'string' }, resume: { type: 'string' }, force: { type: 'boolean' },
+  run: { type: 'string' },
+  model: { type: 'string' },
+  checkpoint: { type: 'string' },
+  to: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  variations: { type: 'string' },
+  spread: { type: 'string' },
+  optimize: { type: 'string' },
+  iterations: { type: 'string' },
+  composite: { type: 'string' },
+  format: { type: 'string' },
+  paper: { type: 'string' },
+  resume: { type: 'string' },
+  force: { type: 'boolean' },
 } as const
 type BatchValues = ReturnType<typeof parse<typeof BATCH_OPTIONS>>['values']
 

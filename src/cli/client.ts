@@ -12,4 +12,3 @@ export function call<K extends CallName>(studio: Studio, name: K, input: CallInp
   })
   return client.call(name, input)
 }
-

@@ -95,9 +95,23 @@ export async function serve({ studio, args, json, rendererDir }: CommandContext)
 }
 
 export const COMMANDS = {
-  demo, list, import: importPhotos, serve, train, runs, age, batch,
-  'export-model': exportModel, 'import-model': importModel, 'export-run': exportRun, 'import-run': importRun,
-  'describe-run': describeRun, 'delete-run': deleteRun, 'export-metrics': exportMetrics, eval: evaluate, recrop,
+  demo,
+  list,
+  import: importPhotos,
+  serve,
+  train,
+  runs,
+  age,
+  batch,
+  'export-model': exportModel,
+  'import-model': importModel,
+  'export-run': exportRun,
+  'import-run': importRun,
+  'describe-run': describeRun,
+  'delete-run': deleteRun,
+  'export-metrics': exportMetrics,
+  eval: evaluate,
+  recrop,
 } as const
 
 export const USAGE = `Usage: age-studio [--home DIR] [--json] <command> [options]

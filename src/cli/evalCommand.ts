@@ -22,7 +22,11 @@ export function evaluationTable(e: EvaluationSummary): string {
     `  z after pixels     ${verdict(m.reconstruction.pixel)}`,
     `  z after identity   ${verdict(m.reconstruction.identity)}`,
     `Identity, input vs aged to every other bin: ${verdict(m.aged)}`,
-    ...(m.impostor ? [`  Impostor baseline ${verdict(m.impostor)}: another face of the split, seen as the outputs are (a face-framed run's in this face's surroundings); identity means something only above it`] : []),
+    ...(m.impostor
+      ? [
+          `  Impostor baseline ${verdict(m.impostor)}: another face of the split, seen as the outputs are (a face-framed run's in this face's surroundings); identity means something only above it`,
+        ]
+      : []),
     `Age judge: aged outputs in their target bin ${percent(m.agedInBin)}; real faces of this split in their own bin ${percent(m.realInBin)}`,
     '',
     'bin     faces  identity  aged-to kept  aged-to in bin  mean est. age  real in bin  real mean age',
@@ -37,7 +41,13 @@ export function evaluationTable(e: EvaluationSummary): string {
 }
 
 export async function evaluate({ studio, args, log }: CommandContext): Promise<CommandOutput> {
-  const { values, positionals } = parse(args, { run: { type: 'string' }, checkpoint: { type: 'string' }, split: { type: 'string' }, n: { type: 'string' }, iterations: { type: 'string' } })
+  const { values, positionals } = parse(args, {
+    run: { type: 'string' },
+    checkpoint: { type: 'string' },
+    split: { type: 'string' },
+    n: { type: 'string' },
+    iterations: { type: 'string' },
+  })
   if (positionals.length) throw new UsageError('eval takes no arguments beyond its options.')
   if (!values.run) throw new UsageError('eval needs --run RUN_ID; age-studio runs lists them.')
   const split = (values.split ?? 'val') as EvalSplit

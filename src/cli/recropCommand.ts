@@ -27,7 +27,10 @@ export async function recrop({ studio, args, log }: CommandContext): Promise<Com
         log(`cropped ${done}/${total}`)
       },
     })
-    const lines = [`Cropped ${report.recropped} faces again; kept ${report.kept.length} as they were${report.kept.length ? ':' : ''}`, ...report.kept.map((k) => `  ${k.file}: ${k.reason}`)]
+    const lines = [
+      `Cropped ${report.recropped} faces again; kept ${report.kept.length} as they were${report.kept.length ? ':' : ''}`,
+      ...report.kept.map((k) => `  ${k.file}: ${k.reason}`),
+    ]
     return { json: report, text: lines.join('\n') }
   } finally {
     process.off('SIGINT', interrupt)

@@ -15,11 +15,23 @@ const numberOption = (name: string, value: string | boolean | undefined): number
 
 /** The options that describe a run's configuration (train, export-run). */
 export const CONFIG_OPTIONS = {
-  preset: { type: 'string' }, dataset: { type: 'string' }, phase: { type: 'string' }, steps: { type: 'string' },
-  epochs: { type: 'string' }, 'encoder-steps': { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' },
-  'sample-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, backend: { type: 'string' },
-  size: { type: 'string' }, lr: { type: 'string' }, 'label-smoothing': { type: 'string' }, balance: { type: 'boolean' },
-  framing: { type: 'string' }, 'max-fill': { type: 'string' },
+  preset: { type: 'string' },
+  dataset: { type: 'string' },
+  phase: { type: 'string' },
+  steps: { type: 'string' },
+  epochs: { type: 'string' },
+  'encoder-steps': { type: 'string' },
+  batch: { type: 'string' },
+  seed: { type: 'string' },
+  'sample-every': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  backend: { type: 'string' },
+  size: { type: 'string' },
+  lr: { type: 'string' },
+  'label-smoothing': { type: 'string' },
+  balance: { type: 'boolean' },
+  framing: { type: 'string' },
+  'max-fill': { type: 'string' },
 } as const
 
 type ConfigValues = { [K in keyof typeof CONFIG_OPTIONS]?: (typeof CONFIG_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }
@@ -48,10 +60,16 @@ export async function train({ studio, args, log }: CommandContext): Promise<Comm
     const now = Date.now()
     if (now - lastLog < 2000 && payload.step !== payload.totalSteps) return
     lastLog = now
-    const losses = lossEntries(payload.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ')
+    const losses = lossEntries(payload.losses)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+      .join(' ')
     log(`${payload.runId} ${payload.phase} step ${payload.step}/${payload.totalSteps} · ${losses} · ${payload.imagesPerSecond.toFixed(1)} img/s`)
   })
-  log(`run ${runId} (${phasesOf(TrainConfigSchema.parse(catalog.runs.get(runId)!.config)).map((p) => `${p.phase} ${p.steps} steps`).join(', ')})`)
+  log(
+    `run ${runId} (${phasesOf(TrainConfigSchema.parse(catalog.runs.get(runId)!.config))
+      .map((p) => `${p.phase} ${p.steps} steps`)
+      .join(', ')})`,
+  )
   try {
     const outcome = await trainRun(
       { home: studio.home, catalog, files: studio.files, emit: (event, payload) => studio.events.emit(event, payload) },
@@ -115,6 +133,8 @@ export function resolveDataset(studio: CommandContext['studio'], value: string |
 export async function runs({ studio, args }: CommandContext): Promise<CommandOutput> {
   parse(args, {})
   const list = studio.catalog.runs.list()
-  const lines = list.map((r) => `${r.id}${r.name ? ` (${r.name})` : ''}\t${r.status}\t${r.preset}\t${r.backend}\t${r.lastPhase ?? '-'} step ${r.lastStep}\t${r.createdAt}`)
+  const lines = list.map(
+    (r) => `${r.id}${r.name ? ` (${r.name})` : ''}\t${r.status}\t${r.preset}\t${r.backend}\t${r.lastPhase ?? '-'} step ${r.lastStep}\t${r.createdAt}`,
+  )
   return { json: { runs: list }, text: lines.join('\n') || 'No runs yet: age-studio train --preset tiny' }
 }

@@ -2,11 +2,7 @@
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 
-export function defaultHome(
-  platform: NodeJS.Platform = process.platform,
-  env: NodeJS.ProcessEnv = process.env,
-  userHome = homedir(),
-): string {
+export function defaultHome(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, userHome = homedir()): string {
   if (platform === 'win32') return join(env.APPDATA ?? join(userHome, 'AppData', 'Roaming'), 'Age Studio')
   if (platform === 'darwin') return join(userHome, 'Library', 'Application Support', 'Age Studio')
   return join(env.XDG_DATA_HOME || join(userHome, '.local', 'share'), 'age-studio')

@@ -26,12 +26,18 @@ function safeName(name: string, what: string): string {
 /** A relative path as a browser gives it (webkitRelativePath, dropped entries): its safe segments. */
 export function safeRelativePath(path: string): string[] {
   const segments = path.split(/[\\/]+/).filter((s) => s !== '')
-  if (segments.length === 0 || segments.length > MAX_DEPTH) throw new StudioError('bad_input', `The path ${JSON.stringify(path.slice(0, 80))} is empty or too deep.`)
+  if (segments.length === 0 || segments.length > MAX_DEPTH)
+    throw new StudioError('bad_input', `The path ${JSON.stringify(path.slice(0, 80))} is empty or too deep.`)
   return segments.map((s) => safeName(s, 'The path part'))
 }
 
 /** Moves finished uploads into <home>/imports/<folder>/<path>; an existing file is never replaced. */
-export function collectUploads(home: string, uploads: Uploads, folder: string, files: { uploadId: string; path: string }[]): { folder: string; placed: number } {
+export function collectUploads(
+  home: string,
+  uploads: Uploads,
+  folder: string,
+  files: { uploadId: string; path: string }[],
+): { folder: string; placed: number } {
   const root = join(home, 'imports', safeName(folder, 'The folder name'))
   const targets = files.map((f) => ({ source: uploads.file(f.uploadId).path, target: join(root, ...safeRelativePath(f.path)) }))
   const seen = new Set<string>()

@@ -53,7 +53,10 @@ export class Uploads {
     const { bavail, bsize } = statfsSync(this.dir)
     const limit = Math.min(MAX_OPEN_BYTES, (bavail * bsize) / 2)
     if (announced + size > limit) {
-      throw new StudioError('bad_input', `No room for ${name} (${mib(size)}): uploads in progress may hold ${mib(limit)} together (the lesser of ${mib(MAX_OPEN_BYTES)} and half the free disk), and ${mib(announced)} are announced.`)
+      throw new StudioError(
+        'bad_input',
+        `No room for ${name} (${mib(size)}): uploads in progress may hold ${mib(limit)} together (the lesser of ${mib(MAX_OPEN_BYTES)} and half the free disk), and ${mib(announced)} are announced.`,
+      )
     }
   }
 
@@ -74,7 +77,8 @@ export class Uploads {
     if (!upload) throw new StudioError('not_found', `There is no upload ${uploadId} in progress.`)
     if (offset !== upload.received) throw new StudioError('bad_input', `Upload ${uploadId} expected offset ${upload.received}, got ${offset}.`)
     const bytes = Buffer.from(data, 'base64')
-    if (upload.received + bytes.length > upload.size) throw new StudioError('bad_input', `Upload ${uploadId} is longer than the ${upload.size} bytes announced.`)
+    if (upload.received + bytes.length > upload.size)
+      throw new StudioError('bad_input', `Upload ${uploadId} is longer than the ${upload.size} bytes announced.`)
     appendFileSync(join(this.dir, `${uploadId}.part`), bytes)
     upload.received += bytes.length
     upload.touched = Date.now()

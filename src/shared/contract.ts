@@ -49,7 +49,11 @@ function defineCall<I extends z.ZodType>(input: I) {
 }
 
 const Id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
-const Bin = z.number().int().min(0).max(BIN_COUNT - 1)
+const Bin = z
+  .number()
+  .int()
+  .min(0)
+  .max(BIN_COUNT - 1)
 const Empty = z.object({}).strict()
 const RunId = z.string().regex(/^run-[\w-]{1,60}$/, 'a run id looks like run-20260101120000-abc123')
 const RunRef = z.object({ runId: RunId }).strict()
@@ -71,7 +75,10 @@ const SessionId = z.string().uuid()
 const Path = z.string().min(1).max(4096)
 /** A file by path (desktop, CLI) or by a finished upload (web mode). */
 const FileRef = z.union([z.object({ path: Path }).strict(), z.object({ uploadId: UploadId }).strict()])
-const Position = z.number().min(0).max(BIN_COUNT - 1)
+const Position = z
+  .number()
+  .min(0)
+  .max(BIN_COUNT - 1)
 /** How a face is aged and put back: the knobs render, variations and export share. */
 const Look = {
   sessionId: SessionId,
@@ -81,7 +88,9 @@ const Look = {
 }
 const Variation = z.number().int().min(0).max(64).default(0)
 const Pixels = z.number().int().min(0).max(100_000)
-const ViewRequest = z.object({ x: Pixels, y: Pixels, width: Pixels.min(1), height: Pixels.min(1), maxSide: z.number().int().min(64).max(2048).default(1200) }).strict()
+const ViewRequest = z
+  .object({ x: Pixels, y: Pixels, width: Pixels.min(1), height: Pixels.min(1), maxSide: z.number().int().min(64).max(2048).default(1200) })
+  .strict()
 /** 512 KiB of bytes as base64, well under web mode's 1 MiB message cap. */
 export const UPLOAD_CHUNK_BYTES = 512 * 1024
 
@@ -142,12 +151,8 @@ export const calls = {
   'library.resplit': defineCall(z.object({ datasetId: Id, ...SplitPlan }).strict()).returns<{ updated: number }>(),
   'runs.list': defineCall(Empty).returns<RunSummary[]>(),
   'runs.get': defineCall(RunRef).returns<RunDetail>(),
-  'runs.metrics': defineCall(
-    z.object({ runId: RunId, sinceStep: z.number().int().min(-1).default(-1) }).strict(),
-  ).returns<MetricRow[]>(),
-  'runs.sample': defineCall(
-    z.object({ runId: RunId, phase: z.enum(['gan', 'encoder']), step: z.number().int().min(0) }).strict(),
-  ).returns<{ image: string }>(),
+  'runs.metrics': defineCall(z.object({ runId: RunId, sinceStep: z.number().int().min(-1).default(-1) }).strict()).returns<MetricRow[]>(),
+  'runs.sample': defineCall(z.object({ runId: RunId, phase: z.enum(['gan', 'encoder']), step: z.number().int().min(0) }).strict()).returns<{ image: string }>(),
   /** What a configuration would train on, per bin, before the run starts. */
   'runs.preview': defineCall(TrainConfigSchema).returns<{ perBin: number[]; total: number }>(),
   'runs.start': defineCall(TrainConfigSchema).returns<{ runId: string }>(),
@@ -171,9 +176,20 @@ export const calls = {
   'runs.pause': defineCall(RunRef).returns<{ ok: boolean }>(),
   'runs.continue': defineCall(RunRef).returns<{ ok: boolean }>(),
   'runs.cancel': defineCall(RunRef).returns<{ ok: boolean }>(),
-  'uploads.begin': defineCall(z.object({ name: z.string().min(1).max(255), size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict()).returns<{ uploadId: string }>(),
+  'uploads.begin': defineCall(z.object({ name: z.string().min(1).max(255), size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict()).returns<{
+    uploadId: string
+  }>(),
   'uploads.chunk': defineCall(
-    z.object({ uploadId: UploadId, offset: z.number().int().min(0), data: z.string().max(Math.ceil(UPLOAD_CHUNK_BYTES / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64') }).strict(),
+    z
+      .object({
+        uploadId: UploadId,
+        offset: z.number().int().min(0),
+        data: z
+          .string()
+          .max(Math.ceil(UPLOAD_CHUNK_BYTES / 3) * 4)
+          .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
+      })
+      .strict(),
   ).returns<{ received: number }>(),
   'uploads.finish': defineCall(z.object({ uploadId: UploadId }).strict()).returns<{ uploadId: string; name: string; size: number; sha256: string }>(),
   /**
@@ -181,24 +197,42 @@ export const calls = {
    * structure a dropped folder had; library.import and batch.run then take that folder's path.
    */
   'uploads.collect': defineCall(
-    z.object({ folder: z.string().min(1).max(100), files: z.array(z.object({ uploadId: UploadId, path: z.string().min(1).max(1024) }).strict()).min(1).max(2000) }).strict(),
+    z
+      .object({
+        folder: z.string().min(1).max(100),
+        files: z
+          .array(z.object({ uploadId: UploadId, path: z.string().min(1).max(1024) }).strict())
+          .min(1)
+          .max(2000),
+      })
+      .strict(),
   ).returns<{ folder: string; placed: number }>(),
   /** Checkpoints the editor and batch can use: encoder-phase ones, newest first. */
   'editor.models': defineCall(Empty).returns<AgingModelChoice[]>(),
   'editor.open': defineCall(FileRef).returns<EditorOpened>(),
   'editor.prepare': defineCall(
-    z.object({ sessionId: SessionId, faceIndex: z.number().int().min(0).max(1000), runId: RunId, checkpointId: Id.optional(), sourceAge: Age.optional() }).strict(),
+    z
+      .object({ sessionId: SessionId, faceIndex: z.number().int().min(0).max(1000), runId: RunId, checkpointId: Id.optional(), sourceAge: Age.optional() })
+      .strict(),
   ).returns<EditorPrepared>(),
   /** Starts identity-preserving refinement in the background; editor.progress events follow. */
-  'editor.refine': defineCall(z.object({ sessionId: SessionId, mode: z.enum(OPTIMIZE_MODES).default('identity'), iterations: z.number().int().min(1).max(2000).default(60) }).strict()).returns<{ started: boolean }>(),
+  'editor.refine': defineCall(
+    z.object({ sessionId: SessionId, mode: z.enum(OPTIMIZE_MODES).default('identity'), iterations: z.number().int().min(1).max(2000).default(60) }).strict(),
+  ).returns<{ started: boolean }>(),
   'editor.stop': defineCall(z.object({ sessionId: SessionId }).strict()).returns<{ stopped: boolean }>(),
   /** view: the part of the photo to show (photo pixels) and the longest side to send; default the whole photo at 1200. */
   'editor.render': defineCall(z.object({ ...Look, variation: Variation, view: ViewRequest.optional() }).strict()).returns<EditorRender>(),
-  'editor.strip': defineCall(z.object({ sessionId: SessionId, variation: Variation, spread: Look.spread, mode: Look.mode }).strict()).returns<EditorStripItem[]>(),
+  'editor.strip': defineCall(z.object({ sessionId: SessionId, variation: Variation, spread: Look.spread, mode: Look.mode }).strict()).returns<
+    EditorStripItem[]
+  >(),
   'editor.variations': defineCall(z.object({ ...Look, count: z.number().int().min(1).max(8).default(4) }).strict()).returns<EditorVariation[]>(),
-  'editor.export': defineCall(z.object({ ...Look, variation: Variation, format: z.enum(EXPORT_FORMATS).default('png'), outDir: Path.optional() }).strict()).returns<EditorExport>(),
+  'editor.export': defineCall(
+    z.object({ ...Look, variation: Variation, format: z.enum(EXPORT_FORMATS).default('png'), outDir: Path.optional() }).strict(),
+  ).returns<EditorExport>(),
   'editor.close': defineCall(z.object({ sessionId: SessionId }).strict()).returns<{ closed: boolean }>(),
-  'models.export': defineCall(z.object({ runId: RunId, checkpointId: Id.optional(), out: Path, force: z.boolean().default(false) }).strict()).returns<ModelExport>(),
+  'models.export': defineCall(
+    z.object({ runId: RunId, checkpointId: Id.optional(), out: Path, force: z.boolean().default(false) }).strict(),
+  ).returns<ModelExport>(),
   'models.import': defineCall(FileRef).returns<ModelImport>(),
   /** Ages every photo under the paths; runs as a job (progress, jobs.cancel) and answers when done. */
   'batch.run': defineCall(BatchRequestSchema).returns<BatchReport>(),

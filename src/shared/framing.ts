@@ -31,7 +31,8 @@ export const DEFAULT_MAX_FILL = 0.05
 export const framingOf = (config: { framing?: FramingName }): FramingName => config.framing ?? 'full'
 
 /** The most fill a run trains on: its own setting, else 5% for the face window and anything for full. */
-export const maxFillOf = (config: { framing?: FramingName; maxFill?: number }): number => config.maxFill ?? (framingOf(config) === 'face' ? DEFAULT_MAX_FILL : 1)
+export const maxFillOf = (config: { framing?: FramingName; maxFill?: number }): number =>
+  config.maxFill ?? (framingOf(config) === 'face' ? DEFAULT_MAX_FILL : 1)
 
 /** The window in master pixels, rounded so every caller cuts the same pixels. */
 export function windowPixels(framing: FramingName, masterSize: number): { left: number; top: number; side: number } {

@@ -20,7 +20,17 @@ export const TrainConfigSchema = z
     datasetId: z.number().int().positive().optional(),
     /** Which catalog images train: labelled, with a training image, and matching these. */
     splits: z.array(z.enum(SPLITS)).min(1).max(3).default(['train']),
-    bins: z.array(z.number().int().min(0).max(BIN_COUNT - 1)).min(1).max(BIN_COUNT).optional(),
+    bins: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(BIN_COUNT - 1),
+      )
+      .min(1)
+      .max(BIN_COUNT)
+      .optional(),
     ageSources: z.array(z.enum(AGE_SOURCES)).min(1).max(4).optional(),
     includeExcluded: z.boolean().default(false),
     phase: z.enum(PHASES).default('all'),

@@ -65,7 +65,9 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await expect(page.getByTestId('editor-split')).toBeVisible({ timeout: 60_000 })
   await expect(page.getByTestId('editor-identity')).toContainText(/Identity distance \d\.\d{3}/)
   // The independent check sits above it: a tiny model's output is not this person to a judge no loss has seen.
-  await expect(page.getByTestId('editor-independent')).toContainText(/Independent check: not the same person \(similarity -?\d\.\d{3}; 0\.61 or more is a match\)/)
+  await expect(page.getByTestId('editor-independent')).toContainText(
+    /Independent check: not the same person \(similarity -?\d\.\d{3}; 0\.61 or more is a match\)/,
+  )
   await page.getByTestId('editor-independent').locator('..').screenshot({ path: 'test-results/editor-identity-checks.png' })
   await expect(page.getByTestId('editor-refine')).toBeVisible()
   // Refinement says how long the rest will take (a tiny model's 60 steps take seconds here).
@@ -73,7 +75,15 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await expect(page.getByTestId('editor-limits')).toContainText('64×64')
   await expect(page.getByTestId('editor-strip').locator('button')).toHaveCount(6)
   // The strip shows each age composited into the photo (192 px face regions), not 64×64 model output.
-  await expect.poll(() => page.getByTestId('editor-strip').locator('img').first().evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(192)
+  await expect
+    .poll(() =>
+      page
+        .getByTestId('editor-strip')
+        .locator('img')
+        .first()
+        .evaluate((img: HTMLImageElement) => img.naturalWidth),
+    )
+    .toBe(192)
 
   // The whole photo with the aged face in place; 1:1 shows the photo's own pixels around the face.
   const view = page.getByTestId('editor-split')
@@ -84,7 +94,9 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   const box = (await view.boundingBox())!
   expect(regionWidth).toBe(Math.round(box.width))
   expect(regionHeight).toBe(Math.round(box.height))
-  await expect.poll(() => page.getByTestId('editor-after').evaluate((img: HTMLImageElement) => `${img.naturalWidth}x${img.naturalHeight}`)).toBe(`${regionWidth}x${regionHeight}`)
+  await expect
+    .poll(() => page.getByTestId('editor-after').evaluate((img: HTMLImageElement) => `${img.naturalWidth}x${img.naturalHeight}`))
+    .toBe(`${regionWidth}x${regionHeight}`)
   // Dragging the photo pans it: another part of the photo is asked for.
   const before1x = await view.getAttribute('data-region')
   await page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2)
@@ -127,7 +139,7 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await page.getByTestId('editor-export').click()
   await expect(page.getByTestId('editor-exported')).toContainText('1920×1280 PNG', { timeout: 60_000 })
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('editor-download').click()])
-  const bytes = readFileSync((await download.path()))
+  const bytes = readFileSync(await download.path())
   const meta = await sharp(bytes).metadata()
   expect([meta.width, meta.height]).toEqual([1920, 1280])
   const provenance = (await readProvenance(bytes)) as Record<string, any>
@@ -172,19 +184,44 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
   expect(manifest.outputs).toHaveLength(6)
 
   // Web mode: the results come down to the browser, each file and the whole folder as a zip.
-  const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-file').filter({ hasText: /^manifest\.json$/ }).click()])
-  expect(readFileSync((await json.path()), 'utf8')).toBe(readFileSync(join(aged, 'manifest.json'), 'utf8'))
+  const [json] = await Promise.all([
+    page.waitForEvent('download'),
+    page
+      .getByTestId('batch-file')
+      .filter({ hasText: /^manifest\.json$/ })
+      .click(),
+  ])
+  expect(readFileSync(await json.path(), 'utf8')).toBe(readFileSync(join(aged, 'manifest.json'), 'utf8'))
   // The contact sheet PDF is a case document: its words are text (file names, hashes, model).
-  const [pdf] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-file').filter({ hasText: /^contact-sheet\.pdf$/ }).click()])
-  const text = spawnSync('pdftotext', [(await pdf.path()), '-'], { encoding: 'utf8' })
+  const [pdf] = await Promise.all([
+    page.waitForEvent('download'),
+    page
+      .getByTestId('batch-file')
+      .filter({ hasText: /^contact-sheet\.pdf$/ })
+      .click(),
+  ])
+  const text = spawnSync('pdftotext', [await pdf.path(), '-'], { encoding: 'utf8' })
   if (text.error) console.log(`skipping the PDF text check: ${text.error.message} (apt-get install poppler-utils)`)
-  else for (const needle of ['photo1.jpg', 'photo3.jpg', manifest.outputs[0].inputSha256, manifest.outputs[0].modelHash, 'Target ages 30, 70 years']) expect(text.stdout).toContain(needle)
+  else
+    for (const needle of ['photo1.jpg', 'photo3.jpg', manifest.outputs[0].inputSha256, manifest.outputs[0].modelHash, 'Target ages 30, 70 years'])
+      expect(text.stdout).toContain(needle)
   await expect(page.getByTestId('batch-zip')).toContainText(/zip, \d+ files/)
   const [zip] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-zip').click()])
-  const listing = spawnSync('python3', ['-c', 'import json,sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(json.dumps([z.testzip(), z.namelist()]))', (await zip.path())], { encoding: 'utf8' })
+  const listing = spawnSync(
+    'python3',
+    ['-c', 'import json,sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(json.dumps([z.testzip(), z.namelist()]))', await zip.path()],
+    { encoding: 'utf8' },
+  )
   const [bad, names] = JSON.parse(listing.stdout) as [string | null, string[]]
   expect(bad).toBeNull()
-  expect(names).toEqual(expect.arrayContaining(['manifest.json', 'manifest.csv', 'contact-sheet.pdf', ...manifest.outputs.map((o: { output: string }) => relative(aged, resolve(aged, o.output)))]))
+  expect(names).toEqual(
+    expect.arrayContaining([
+      'manifest.json',
+      'manifest.csv',
+      'contact-sheet.pdf',
+      ...manifest.outputs.map((o: { output: string }) => relative(aged, resolve(aged, o.output))),
+    ]),
+  )
 })
 
 test('open a run’s encoder checkpoint in the editor from the Training view, then drop a photo on it', async ({ page }) => {

@@ -16,7 +16,11 @@ test('train on torch-cpu from the form and steer it live', async ({ page }) => {
   test.skip(!torch.ok, `no Python with torch (${torch.ok ? '' : torch.reason})`)
   test.setTimeout(180_000)
   served = await serveStudio()
-  await fetch(`${served.origin}/api/call/library.createDemo`, { method: 'POST', headers: { Authorization: `Bearer ${served.token}` }, body: JSON.stringify({ count: 60, seed: 4 }) })
+  await fetch(`${served.origin}/api/call/library.createDemo`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${served.token}` },
+    body: JSON.stringify({ count: 60, seed: 4 }),
+  })
   await page.goto(served.url)
   await page.getByTestId('nav-training').click()
   await page.getByTestId('new-run-open').click()

@@ -174,7 +174,8 @@ test('the runs table is live and keeps both phases and labelled losses after a r
   await expect(row.getByTestId('run-row-losses')).toHaveText(losses)
 
   // A run in progress: its step climbs in the table between list refreshes.
-  const long = (await api(served, 'runs.start', { preset: 'tiny', phase: 'gan', steps: 100_000, batch: 4, checkpointEvery: 100_000, sampleEvery: 100_000 })).runId
+  const long = (await api(served, 'runs.start', { preset: 'tiny', phase: 'gan', steps: 100_000, batch: 4, checkpointEvery: 100_000, sampleEvery: 100_000 }))
+    .runId
   const live = page.locator(`[data-testid="run-row"][data-run="${long}"]`).getByTestId('run-row-step')
   const stepOf = async () => Number(/cGAN (\d+)/.exec((await live.textContent()) ?? '')?.[1] ?? 0)
   await expect.poll(stepOf, { timeout: 60_000 }).toBeGreaterThan(5)
@@ -188,7 +189,8 @@ test('name and annotate a run, keep chart settings, download its metrics as CSV,
   const catalog = Catalog.open(home)
   catalog.runs.create('run-seeded-admin', 'tiny', { preset: 'tiny', batch: 4 }, 1, 'cpu')
   // Losses over four orders of magnitude: a log axis gets many minor ticks to label.
-  for (let i = 1; i <= 400; i++) catalog.runs.addMetrics('run-seeded-admin', 'gan', i, { dReal: 0.7, dFake: 0.6, dMismatch: 0.8, g: 50 * Math.exp(-i / 40) + 0.005, imagesPerSecond: 30 })
+  for (let i = 1; i <= 400; i++)
+    catalog.runs.addMetrics('run-seeded-admin', 'gan', i, { dReal: 0.7, dFake: 0.6, dMismatch: 0.8, g: 50 * Math.exp(-i / 40) + 0.005, imagesPerSecond: 30 })
   const dir = join('runs', 'run-seeded-admin', 'checkpoints', 'gan-00000400')
   mkdirSync(join(home, dir), { recursive: true })
   writeFileSync(join(home, dir, 'state.json'), '{}')
@@ -227,7 +229,9 @@ test('name and annotate a run, keep chart settings, download its metrics as CSV,
   await page.getByText('Name, notes, export, delete').click()
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('run-csv').click()])
   expect(download.suggestedFilename()).toBe('run-seeded-admin-metrics.csv')
-  const csv = readFileSync((await download.path()), 'utf8').trim().split('\n')
+  const csv = readFileSync(await download.path(), 'utf8')
+    .trim()
+    .split('\n')
   expect(csv[0]).toBe('phase,step,d_real,d_fake,d_mismatch,g,e,images_per_second')
   expect(csv).toHaveLength(401)
 

@@ -6,10 +6,26 @@ import { useBackend } from '../../src/engine/tf/backends'
 import { loadBlasAddon } from '../../src/engine/tf/blasAddon'
 
 function run(optimizer: tf.Optimizer, steps: number): Float32Array[] {
-  const a = tf.variable(tf.tensor2d([[0.5, -1.5, 2], [0.1, 0, -0.3]]), true, `a${Math.random()}`)
+  const a = tf.variable(
+    tf.tensor2d([
+      [0.5, -1.5, 2],
+      [0.1, 0, -0.3],
+    ]),
+    true,
+    `a${Math.random()}`,
+  )
   const b = tf.variable(tf.tensor1d([3, -2]), true, `b${Math.random()}`)
   for (let i = 0; i < steps; i++) {
-    optimizer.minimize(() => a.square().sum().add(b.sub(1).abs().sum()).add(a.mul(b.reshape([2, 1])).sum()) as tf.Scalar, false, [a, b])
+    optimizer.minimize(
+      () =>
+        a
+          .square()
+          .sum()
+          .add(b.sub(1).abs().sum())
+          .add(a.mul(b.reshape([2, 1])).sum()) as tf.Scalar,
+      false,
+      [a, b],
+    )
   }
   return [a.dataSync() as Float32Array, b.dataSync() as Float32Array]
 }
@@ -28,7 +44,11 @@ describe('CpuAdam', () => {
     await useBackend('cpu')
     const straight = new CpuAdam(0.05, 0.5)
     const a = tf.variable(tf.tensor1d([1, 2, 3]), true, 'adam-a')
-    const loss = () => a.sub(tf.tensor1d([3, 2, 1])).square().sum() as tf.Scalar
+    const loss = () =>
+      a
+        .sub(tf.tensor1d([3, 2, 1]))
+        .square()
+        .sum() as tf.Scalar
     for (let i = 0; i < 3; i++) straight.minimize(loss, false, [a])
     const restored = new CpuAdam(0.05, 0.5)
     const saved = await straight.getWeights()
@@ -68,7 +88,9 @@ describe('CpuAdam', () => {
     }
     const difference = tf.tidy(() => big.sub(bigCopy).abs().max().dataSync()[0])
     expect(difference).toBeLessThan(1e-5)
-    expect(tf.tidy(() => big.sub(target).abs().mean().dataSync()[0])).toBeLessThan(tf.tidy(() => tf.randomNormal([600, 700], 0, 1, 'float32', 3).sub(target).abs().mean().dataSync()[0]))
+    expect(tf.tidy(() => big.sub(target).abs().mean().dataSync()[0])).toBeLessThan(
+      tf.tidy(() => tf.randomNormal([600, 700], 0, 1, 'float32', 3).sub(target).abs().mean().dataSync()[0]),
+    )
     Array.from(shared.dataSync()).forEach((v, k) => expect(v).toBeCloseTo(sharedCopy.dataSync()[k], 5))
     expect(Array.from(alias.dataSync())).toEqual([1, 2, 3]) // the alias kept its values
     tf.dispose([big, shared, alias, target, bigCopy, sharedCopy])

@@ -26,7 +26,10 @@ beforeAll(async () => {
   env = await demoStudio(60)
   runId = (await createRun(env.ctx.catalog, { preset: 'tiny', steps: 6, encoderSteps: 6, batch: 8, seed: 2, checkpointEvery: 6 })).runId
   await trainRun(env.ctx, runId, { paused: false, cancelled: false })
-  const row = env.ctx.catalog.db.prepare('SELECT crop_file AS file, age_bin AS bin FROM images WHERE age_bin = 1 LIMIT 1').get() as { file: string; bin: number }
+  const row = env.ctx.catalog.db.prepare('SELECT crop_file AS file, age_bin AS bin FROM images WHERE age_bin = 1 LIMIT 1').get() as {
+    file: string
+    bin: number
+  }
   face = { file: env.ctx.files.resolve(row.file), bin: row.bin }
 }, 300_000)
 afterAll(() => env.close())
@@ -58,7 +61,10 @@ describe('latent optimisation with G frozen', () => {
     const weightsBefore = generator.getWeights().map((w) => w.dataSync().slice())
     const { z0, z, losses } = await new LatentOptimizer(generator, encoder, recognizer).optimize(x, y0, { mode: 'identity', iterations: 8 })
     const distance = (latent: tf.Tensor2D) =>
-      tf.tidy(() => FaceRecognizer.distance(recognizer.describe(x), recognizer.describe(generator.apply([latent, y0], { training: false }) as tf.Tensor4D)).dataSync()[0])
+      tf.tidy(
+        () =>
+          FaceRecognizer.distance(recognizer.describe(x), recognizer.describe(generator.apply([latent, y0], { training: false }) as tf.Tensor4D)).dataSync()[0],
+      )
     const before = distance(z0)
     const after = distance(z)
     console.log(`recognizer distance to the input: z0 ${before.toFixed(4)}, z* ${after.toFixed(4)}`)
@@ -72,7 +78,14 @@ describe('latent optimisation with G frozen', () => {
 
 describe('ageing a photo', () => {
   it('writes one PNG per bin with the same provenance the editor writes, also in the catalog', async () => {
-    const outcome = await ageImage(env.ctx.home, env.ctx.catalog, { runId, input: face.file, targets: [0, 1, 2, 3, 4, 5], optimize: 'pixel', iterations: 3, outDir: out })
+    const outcome = await ageImage(env.ctx.home, env.ctx.catalog, {
+      runId,
+      input: face.file,
+      targets: [0, 1, 2, 3, 4, 5],
+      optimize: 'pixel',
+      iterations: 3,
+      outDir: out,
+    })
     expect(outcome.outputs).toHaveLength(6)
     expect(outcome.source.from).toBe('catalog label')
     const record = JSON.parse(readFileSync(outcome.provenanceFile, 'utf8'))
@@ -85,7 +98,12 @@ describe('ageing a photo', () => {
       // One schema for every writer: the PNG carries the record provenance.json lists for it.
       const embedded = ProvenanceSchema.strict().parse(await readProvenance(bytes))
       expect(record.outputs[i]).toEqual({ file: output.file, sha256: output.sha256, provenance: embedded })
-      expect(embedded).toMatchObject({ kind: 'age', jobId: outcome.jobId, input: { face: { index: 0, of: 1 } }, parameters: { bin: AGE_BINS[output.bin], composite: null, sourceFrom: 'catalog label' } })
+      expect(embedded).toMatchObject({
+        kind: 'age',
+        jobId: outcome.jobId,
+        input: { face: { index: 0, of: 1 } },
+        parameters: { bin: AGE_BINS[output.bin], composite: null, sourceFrom: 'catalog label' },
+      })
       expect(embedded.parameters.optimize).toEqual({ mode: 'pixel', iterationsRequested: 3, iterationsDone: 3 })
       expect(embedded.model).toMatchObject({ runId, checkpoint: { phase: 'encoder', step: 6 }, hash: expect.stringMatching(/^[0-9a-f]{64}$/) })
       expect(embedded.identity).toMatchObject({ distance: output.identityDistance, threshold: 0.6, samePerson: output.identityDistance < 0.6 })
@@ -102,16 +120,35 @@ describe('ageing a photo', () => {
 
     // A square image at the model's size is the model's input as it is: no detection, face null.
     const given = join(out, 'input-aligned.png')
-    const again = await ageImage(env.ctx.home, env.ctx.catalog, { runId, input: given, targets: [4], optimize: 'none', iterations: 0, outDir: join(out, 'given'), sourceBin: 3 })
+    const again = await ageImage(env.ctx.home, env.ctx.catalog, {
+      runId,
+      input: given,
+      targets: [4],
+      optimize: 'none',
+      iterations: 0,
+      outDir: join(out, 'given'),
+      sourceBin: 3,
+    })
     const crop = ProvenanceSchema.parse(JSON.parse(readFileSync(again.provenanceFile, 'utf8')).outputs[0].provenance)
-    expect(crop).toMatchObject({ input: { face: null, width: 64, height: 64 }, parameters: { sourceFrom: 'given', sourceAge: positionToAge(3), composite: null } })
+    expect(crop).toMatchObject({
+      input: { face: null, width: 64, height: 64 },
+      parameters: { sourceFrom: 'given', sourceAge: positionToAge(3), composite: null },
+    })
     expect(readFileSync(join(out, 'given', 'input-aligned.png')).equals(readFileSync(given))).toBe(true)
   })
 
   it('detects and aligns the face in a real photo (face-api demo picture)', async () => {
     const photo = join(__dirname, '..', '..', 'node_modules', '@vladmandic', 'face-api', 'demo', 'sample1.jpg')
     const dir = mkdtempSync(join(tmpdir(), 'age-studio-photo-'))
-    const outcome = await ageImage(env.ctx.home, env.ctx.catalog, { runId, input: photo, targets: [0, 5], optimize: 'none', iterations: 0, outDir: dir, sourceBin: 2 })
+    const outcome = await ageImage(env.ctx.home, env.ctx.catalog, {
+      runId,
+      input: photo,
+      targets: [0, 5],
+      optimize: 'none',
+      iterations: 0,
+      outDir: dir,
+      sourceBin: 2,
+    })
     const provenance = ProvenanceSchema.parse(JSON.parse(readFileSync(outcome.provenanceFile, 'utf8')).outputs[0].provenance)
     const { width, height } = await sharp(photo).metadata()
     const face = provenance.input.face!
@@ -137,8 +174,12 @@ describe('ageing a photo', () => {
   it('says so when a photo has no face', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'age-studio-noface-'))
     const blank = join(dir, 'wall.png')
-    await sharp({ create: { width: 320, height: 200, channels: 3, background: '#8a9bb0' } }).png().toFile(blank)
-    await expect(ageImage(env.ctx.home, env.ctx.catalog, { runId, input: blank, targets: [5], optimize: 'none', iterations: 0, outDir: join(dir, 'out'), sourceBin: 1 })).rejects.toThrow(/No face found/)
+    await sharp({ create: { width: 320, height: 200, channels: 3, background: '#8a9bb0' } })
+      .png()
+      .toFile(blank)
+    await expect(
+      ageImage(env.ctx.home, env.ctx.catalog, { runId, input: blank, targets: [5], optimize: 'none', iterations: 0, outDir: join(dir, 'out'), sourceBin: 1 }),
+    ).rejects.toThrow(/No face found/)
   })
 
   it('refuses bad inputs clearly and writes nothing', async () => {
@@ -150,10 +191,16 @@ describe('ageing a photo', () => {
       [(writeFileSync(join(dir, 'cut.png'), readFileSync(face.file).subarray(0, 200)), join(dir, 'cut.png')), /not an image/],
     ]
     for (const [input, message] of cases) {
-      await expect(ageImage(env.ctx.home, env.ctx.catalog, { runId, input, targets: [5], optimize: 'none', iterations: 0, outDir: join(dir, 'out') })).rejects.toThrow(message)
+      await expect(
+        ageImage(env.ctx.home, env.ctx.catalog, { runId, input, targets: [5], optimize: 'none', iterations: 0, outDir: join(dir, 'out') }),
+      ).rejects.toThrow(message)
     }
-    await expect(ageImage(env.ctx.home, env.ctx.catalog, { runId: 'run-nope', input: face.file, targets: [5], optimize: 'none', iterations: 0, outDir: dir })).rejects.toThrow(/no run run-nope/)
-    await expect(ageImage(env.ctx.home, env.ctx.catalog, { runId, checkpointId: 99_999, input: face.file, targets: [5], optimize: 'none', iterations: 0, outDir: dir })).rejects.toThrow(/does not belong/)
+    await expect(
+      ageImage(env.ctx.home, env.ctx.catalog, { runId: 'run-nope', input: face.file, targets: [5], optimize: 'none', iterations: 0, outDir: dir }),
+    ).rejects.toThrow(/no run run-nope/)
+    await expect(
+      ageImage(env.ctx.home, env.ctx.catalog, { runId, checkpointId: 99_999, input: face.file, targets: [5], optimize: 'none', iterations: 0, outDir: dir }),
+    ).rejects.toThrow(/does not belong/)
     expect(existsSync(join(dir, 'out'))).toBe(false)
   })
 })

@@ -38,7 +38,17 @@ beforeAll(async () => {
 }, 300_000)
 afterAll(() => env.close())
 
-const request = (outDir: string) => ({ paths: [caseFolder], ages: [15, 65], variations: 2, optimize: 'pixel' as const, iterations: 2, runId, outDir, force: false, paper: 'a4' as const })
+const request = (outDir: string) => ({
+  paths: [caseFolder],
+  ages: [15, 65],
+  variations: 2,
+  optimize: 'pixel' as const,
+  iterations: 2,
+  runId,
+  outDir,
+  force: false,
+  paper: 'a4' as const,
+})
 
 /** What a poppler tool prints, or null (with the reason printed) where poppler-utils is not installed. */
 function poppler(tool: string, args: string[]): string | null {
@@ -101,9 +111,13 @@ describe('batch age progression', () => {
       const original = await sharp(entry.input).metadata()
       expect([size.width, size.height]).toEqual([original.width, original.height])
     }
-    expect(new Set(manifest.outputs.map((e: { targetAge: number; variation: number }) => `${e.targetAge}/${e.variation}`))).toEqual(new Set(['15/0', '15/1', '65/0', '65/1']))
+    expect(new Set(manifest.outputs.map((e: { targetAge: number; variation: number }) => `${e.targetAge}/${e.variation}`))).toEqual(
+      new Set(['15/0', '15/1', '65/0', '65/1']),
+    )
     const csv = readFileSync(report.manifestCsv, 'utf8').trim().split('\n')
-    expect(csv[0]).toMatch(/^input,inputSha256,face,targetAge,variation,output,outputSha256,modelHash.*,identityDistance,samePerson,independentSimilarity,independentSamePerson,time$/)
+    expect(csv[0]).toMatch(
+      /^input,inputSha256,face,targetAge,variation,output,outputSha256,modelHash.*,identityDistance,samePerson,independentSimilarity,independentSamePerson,time$/,
+    )
     expect(csv).toHaveLength(13)
     const provenance = (await readProvenance(readFileSync(manifest.outputs[0].output))) as Record<string, any>
     expect(provenance).toMatchObject({ kind: 'batch', jobId: report.jobId, model: { hash: report.modelHash } })
@@ -112,7 +126,10 @@ describe('batch age progression', () => {
 
     // Another batch into the same folder is refused before any work; nothing there changes.
     const sheetBefore = readFileSync(report.contactSheets[0])
-    await expect(api['batch.run']({ ...request(out), spread: 0.35, mode: 'residual', format: 'png', iterations: 0 })).rejects.toMatchObject({ code: 'exists', message: /manifest\.json already exists/ })
+    await expect(api['batch.run']({ ...request(out), spread: 0.35, mode: 'residual', format: 'png', iterations: 0 })).rejects.toMatchObject({
+      code: 'exists',
+      message: /manifest\.json already exists/,
+    })
     expect(readFileSync(report.contactSheets[0]).equals(sheetBefore)).toBe(true)
   }, 600_000)
 
@@ -131,12 +148,15 @@ describe('batch age progression', () => {
     let jobId = ''
     const stop = env.studio.events.subscribe((event, payload) => {
       const progress = payload as JobProgress
-      if (event === 'job.progress' && progress.kind === 'batch' && progress.done === 2) { // broken.jpg, then photo1.jpg
+      if (event === 'job.progress' && progress.kind === 'batch' && progress.done === 2) {
+        // broken.jpg, then photo1.jpg
         jobId = progress.jobId
         void api['jobs.cancel']({ jobId })
       }
     })
-    await expect(api['batch.run']({ ...request(out), paths: [caseFolder], spread: 0.35, mode: 'residual', format: 'jpeg' })).rejects.toMatchObject({ name: 'JobCancelled' })
+    await expect(api['batch.run']({ ...request(out), paths: [caseFolder], spread: 0.35, mode: 'residual', format: 'jpeg' })).rejects.toMatchObject({
+      name: 'JobCancelled',
+    })
     stop()
     const written = (env.studio.catalog.db.prepare('SELECT COUNT(*) AS n FROM aging_outputs WHERE job_id = ?').get(jobId) as { n: number }).n
     expect(written).toBeGreaterThanOrEqual(4)
@@ -173,7 +193,11 @@ describe('model bundles', () => {
         const prepared = await handlers['editor.prepare']({ sessionId, faceIndex: 0, runId: run, sourceAge: 30 })
         await handlers['editor.variations']({ sessionId, position: 4, spread: 0.35, mode: 'residual', count: 2 })
         const output = await handlers['editor.export']({ sessionId, position: 4.2, variation: 1, spread: 0.35, mode: 'replace', format: 'png' })
-        return { prepared, pixels: await sharp(output.file).raw().toBuffer(), provenance: (await readProvenance(readFileSync(output.file))) as Record<string, any> }
+        return {
+          prepared,
+          pixels: await sharp(output.file).raw().toBuffer(),
+          provenance: (await readProvenance(readFileSync(output.file))) as Record<string, any>,
+        }
       }
       const here = await exportFrom(api, runId)
       const there = await exportFrom(offlineApi, imported.runId)
@@ -196,7 +220,10 @@ describe('model bundles', () => {
     const garbage = join(dir, 'garbage.agemodel')
     writeFileSync(garbage, Buffer.alloc(4096, 7))
     await expect(api['models.import']({ path: garbage })).rejects.toMatchObject({ code: 'bad_input', message: /not a model bundle/ })
-    await expect(api['models.import']({ path: join(dir, 'missing.agemodel') })).rejects.toMatchObject({ code: 'bad_input', message: /missing.agemodel does not exist/ })
+    await expect(api['models.import']({ path: join(dir, 'missing.agemodel') })).rejects.toMatchObject({
+      code: 'bad_input',
+      message: /missing.agemodel does not exist/,
+    })
 
     // A bundle with an entry that climbs out of the folder.
     const staging = join(dir, 'staging')
@@ -205,7 +232,10 @@ describe('model bundles', () => {
     writeFileSync(join(staging, 'evil.sh'), 'rm -rf /')
     const hostile = join(dir, 'hostile.agemodel')
     await tar.c({ gzip: true, file: hostile, cwd: staging }, ['bundle.json', 'evil.sh'])
-    await expect(api['models.import']({ path: hostile })).rejects.toMatchObject({ code: 'bad_input', message: /holds "evil.sh", which a model bundle never has/ })
+    await expect(api['models.import']({ path: hostile })).rejects.toMatchObject({
+      code: 'bad_input',
+      message: /holds "evil.sh", which a model bundle never has/,
+    })
 
     // A real bundle whose weights were altered after export.
     const good = join(dir, 'good.agemodel')
@@ -230,7 +260,10 @@ describe('model bundles', () => {
     header.encode(block)
     const bomb = join(dir, 'bomb.agemodel')
     writeFileSync(bomb, gzipSync(Buffer.concat([block, Buffer.alloc(64 * 1024 ** 2)])))
-    await expect(api['models.import']({ path: bomb })).rejects.toMatchObject({ code: 'bad_input', message: /generator\/weights\.bin is over the 1 GiB limit \(2 GiB\)/ })
+    await expect(api['models.import']({ path: bomb })).rejects.toMatchObject({
+      code: 'bad_input',
+      message: /generator\/weights\.bin is over the 1 GiB limit \(2 GiB\)/,
+    })
     expect(readdirSync(join(env.ctx.home, 'tmp'))).toEqual([])
 
     expect(await api['runs.list']({})).toHaveLength(runsBefore)

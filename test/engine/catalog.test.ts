@@ -18,8 +18,17 @@ const home = () => {
 afterEach(() => homes.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })))
 
 const image = (datasetId: number, sha256: string, age: number | null): NewImage => ({
-  datasetId, sha256, sourcePath: `/photos/${sha256}.jpg`, cropFile: null, trainFile: null, width: 10, height: 10,
-  age, ageSource: age === null ? null : 'label', ageBin: age === null ? null : age < 19 ? 0 : 5, split: 'train',
+  datasetId,
+  sha256,
+  sourcePath: `/photos/${sha256}.jpg`,
+  cropFile: null,
+  trainFile: null,
+  width: 10,
+  height: 10,
+  age,
+  ageSource: age === null ? null : 'label',
+  ageBin: age === null ? null : age < 19 ? 0 : 5,
+  split: 'train',
 })
 
 describe('catalog migrations on a real database file', () => {
@@ -76,8 +85,20 @@ describe('catalog writes', () => {
     const catalog = Catalog.open(home())
     const id = catalog.datasets.ensure('faces', 'folder', null)
     expect(catalog.images.insertMany([image(id, 'a'.repeat(64), 10), image(id, 'b'.repeat(64), 70)])).toMatchObject({ inserted: 2, duplicates: 0 })
-    expect(catalog.images.insertMany([image(id, 'b'.repeat(64), 70), image(id, 'c'.repeat(64), null)])).toMatchObject({ inserted: 1, duplicates: 1, ids: [null, 3] })
-    expect(catalog.images.stats()).toEqual({ perBin: [1, 0, 0, 0, 0, 1], estimatedPerBin: [0, 0, 0, 0, 0, 0], unlabelled: 1, total: 3, rejected: 0, flagged: 0, excluded: 0 })
+    expect(catalog.images.insertMany([image(id, 'b'.repeat(64), 70), image(id, 'c'.repeat(64), null)])).toMatchObject({
+      inserted: 1,
+      duplicates: 1,
+      ids: [null, 3],
+    })
+    expect(catalog.images.stats()).toEqual({
+      perBin: [1, 0, 0, 0, 0, 1],
+      estimatedPerBin: [0, 0, 0, 0, 0, 0],
+      unlabelled: 1,
+      total: 3,
+      rejected: 0,
+      flagged: 0,
+      excluded: 0,
+    })
     catalog.close()
   })
 
@@ -151,7 +172,9 @@ describe('run leases: one process trains a run at a time', () => {
     const catalog = Catalog.open(home())
     catalog.runs.create('run-lease', 'tiny', {}, 1, 'cpu')
     const set = (fields: Record<string, unknown>) => {
-      const columns = Object.keys(fields).map((k) => `${k} = @${k}`).join(', ')
+      const columns = Object.keys(fields)
+        .map((k) => `${k} = @${k}`)
+        .join(', ')
       catalog.db.prepare(`UPDATE runs SET ${columns} WHERE id = 'run-lease'`).run(fields)
     }
     return { catalog, set }

@@ -39,7 +39,22 @@ describe('age-studio batch and model bundles', () => {
     mkdirSync(photos)
     copyFileSync(DEMO_PHOTOS[3], join(photos, 'one.jpg'))
     const out = join(homes.offline, 'aged')
-    const batch = cli(homes.offline, ['batch', photos, '--model', bundle, '--to', '30,70', '--variations', '2', '--optimize', 'none', '--format', 'jpeg', '--out', out])
+    const batch = cli(homes.offline, [
+      'batch',
+      photos,
+      '--model',
+      bundle,
+      '--to',
+      '30,70',
+      '--variations',
+      '2',
+      '--optimize',
+      'none',
+      '--format',
+      'jpeg',
+      '--out',
+      out,
+    ])
     expect(batch.code, batch.stderr).toBe(0)
     expect(batch.body).toMatchObject({ inputs: 1, outputs: 4, modelHash: exported.body.modelHash, failed: [] })
     const manifest = JSON.parse(readFileSync(batch.body.manifestJson, 'utf8'))

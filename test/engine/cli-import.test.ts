@@ -23,7 +23,10 @@ function run(args: string[]) {
 
 describe('age-studio import', () => {
   it('imports a CACD folder with --json, then names every bad file of a mixed folder, and adds nothing twice', () => {
-    const cacd = writeFolder(join(dir, 'cacd'), Object.fromEntries(crops.slice(0, 5).map((c, i) => [`${[8, 25, 35, 47, 66][i]}_Some_One_000${i}.jpg`, c.bytes])))
+    const cacd = writeFolder(
+      join(dir, 'cacd'),
+      Object.fromEntries(crops.slice(0, 5).map((c, i) => [`${[8, 25, 35, 47, 66][i]}_Some_One_000${i}.jpg`, c.bytes])),
+    )
     const first = run(['--json', 'import', cacd])
     expect(first.code, first.stderr).toBe(0)
     const lines = first.stdout.trim().split('\n')
@@ -55,12 +58,22 @@ describe('age-studio recrop', () => {
   it('crops every face again from its photo as a fresh import does, with mirrored borders, and keeps a face whose photo is gone or changed', async () => {
     const home = join(dir, 'home-recrop')
     // Tight face crops, as UTKFace's chips are: the wide master reaches past them.
-    const tight = await Promise.all(crops.slice(0, 3).map((c) => sharp(c.bytes).extract({ left: 45, top: 55, width: 110, height: 110 }).jpeg({ quality: 95 }).toBuffer()))
+    const tight = await Promise.all(
+      crops.slice(0, 3).map((c) => sharp(c.bytes).extract({ left: 45, top: 55, width: 110, height: 110 }).jpeg({ quality: 95 }).toBuffer()),
+    )
     const folder = writeFolder(join(dir, 'recrop'), { 'a.jpg': tight[0], 'b.jpg': tight[1], 'c.jpg': tight[2] })
     const recrop = (args: string[] = []) => spawnSync(process.execPath, [CLI, '--home', home, '--json', 'recrop', ...args], { encoding: 'utf8' })
     expect(spawnSync(process.execPath, [CLI, '--home', home, 'import', folder, '--format', 'folder'], { encoding: 'utf8' }).status).toBe(0)
     const db = new Database(join(home, 'catalog.sqlite'))
-    const rows = () => db.prepare('SELECT source_path AS path, crop_file AS crop, train_file AS train, transform, width, height FROM images ORDER BY source_path').all() as { path: string; crop: string; train: string; transform: string; width: number; height: number }[]
+    const rows = () =>
+      db.prepare('SELECT source_path AS path, crop_file AS crop, train_file AS train, transform, width, height FROM images ORDER BY source_path').all() as {
+        path: string
+        crop: string
+        train: string
+        transform: string
+        width: number
+        height: number
+      }[]
     const fresh = rows()
     expect(fresh).toHaveLength(3)
     // Each face is flagged exactly when more of its face window than a run trains on lies outside its photo.
@@ -74,7 +87,9 @@ describe('age-studio recrop', () => {
     const master = await sharp(join(home, fresh[0].crop)).raw().toBuffer()
     expect(windowFill(JSON.parse(fresh[0].transform), fresh[0].width, fresh[0].height, 'full')).toBeGreaterThan(0.1)
     const top = Math.floor(256 * 0.04)
-    const constant = Array.from({ length: 256 }, (_, u) => Array.from({ length: top }, (_, v) => master[(v * 256 + u) * 3]).every((value, _, all) => Math.abs(value - all[0]) <= 2))
+    const constant = Array.from({ length: 256 }, (_, u) =>
+      Array.from({ length: top }, (_, v) => master[(v * 256 + u) * 3]).every((value, _, all) => Math.abs(value - all[0]) <= 2),
+    )
     expect(constant.filter(Boolean).length).toBeLessThan(64)
 
     // An older catalog: each face's master is a file of its own, made before the mirror.

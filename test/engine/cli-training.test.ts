@@ -19,7 +19,9 @@ afterAll(() => rmSync(home, { recursive: true, force: true }))
 
 /** A demo face from the content store (square), not one of the runs' sample grids. */
 async function demoFace(): Promise<string> {
-  for (const file of readdirSync(join(home, 'files'), { recursive: true }).map(String).filter((f) => f.endsWith('.png'))) {
+  for (const file of readdirSync(join(home, 'files'), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.png'))) {
     const { width, height } = await sharp(join(home, 'files', file)).metadata()
     if (width === height) return join(home, 'files', file)
   }
@@ -51,7 +53,16 @@ describe('age-studio train and age', () => {
     const aged = cli(['age', await demoFace(), '--run', trained.body.runId, '--all', '--optimize', 'identity', '--iterations', '2', '--out', out])
     expect(aged.code, aged.stderr).toBe(0)
     expect(aged.body.outputs).toHaveLength(6)
-    expect(readdirSync(out).sort()).toEqual(['age-bin0.png', 'age-bin1.png', 'age-bin2.png', 'age-bin3.png', 'age-bin4.png', 'age-bin5.png', 'input-aligned.png', 'provenance.json'])
+    expect(readdirSync(out).sort()).toEqual([
+      'age-bin0.png',
+      'age-bin1.png',
+      'age-bin2.png',
+      'age-bin3.png',
+      'age-bin4.png',
+      'age-bin5.png',
+      'input-aligned.png',
+      'provenance.json',
+    ])
     const record = JSON.parse(readFileSync(join(out, 'provenance.json'), 'utf8'))
     const provenances = record.outputs.map((o: { provenance: unknown }) => ProvenanceSchema.parse(o.provenance))
     expect(provenances.map((p: Provenance) => p.parameters.optimize)).toEqual(Array(6).fill({ mode: 'identity', iterationsRequested: 2, iterationsDone: 2 }))
@@ -69,7 +80,12 @@ describe('age-studio train and age', () => {
     // A photo that cannot be read is a failure (exit 1), not a usage mistake; a FIFO does not hang it.
     const fifo = join(out, 'pipe.jpg')
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
-    const cases: [string, RegExp][] = [[join(out, 'missing.jpg'), /missing.jpg does not exist/], [fifo, /named pipe, not a regular file/], [out, /is a folder, not a regular file/], ['/dev/zero', /is a device, not a regular file/]]
+    const cases: [string, RegExp][] = [
+      [join(out, 'missing.jpg'), /missing.jpg does not exist/],
+      [fifo, /named pipe, not a regular file/],
+      [out, /is a folder, not a regular file/],
+      ['/dev/zero', /is a device, not a regular file/],
+    ]
     for (const [photo, message] of cases) {
       const refused = cli(['age', photo, '--run', trained.body.runId, '--all', '--out', join(out, 'never')], 60_000)
       expect(refused.code, photo).toBe(1)
@@ -80,7 +96,11 @@ describe('age-studio train and age', () => {
   it('age stops refining on Ctrl-C and still writes its outputs', async () => {
     const runId = (cli(['runs']).body.runs as { id: string; status: string }[]).find((r) => r.status === 'done')!.id
     const out = mkdtempSync(join(tmpdir(), 'age-studio-cli-stop-'))
-    const child = spawn(process.execPath, [CLI, '--home', home, 'age', await demoFace(), '--run', runId, '--to', '5', '--optimize', 'pixel', '--iterations', '10000', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      [CLI, '--home', home, 'age', await demoFace(), '--run', runId, '--to', '5', '--optimize', 'pixel', '--iterations', '10000', '--out', out],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     let stderr = ''
     child.stderr.on('data', (chunk) => (stderr += chunk))
     await expect.poll(() => /optimisation \d+\/10000:/.test(stderr), { timeout: 60_000, interval: 100 }).toBe(true)
@@ -100,7 +120,21 @@ describe('age-studio train and age', () => {
     const kept = studio.catalog.images.trainingRows({ splits: ['train'], includeExcluded: false }).length
     void studio.close()
     expect(kept).toBe(train.length - 3)
-    const trained = cli(['train', '--preset', 'tiny', '--phase', 'gan', '--epochs', '2', '--batch', '8', '--checkpoint-every', '1000', '--sample-every', '1000'])
+    const trained = cli([
+      'train',
+      '--preset',
+      'tiny',
+      '--phase',
+      'gan',
+      '--epochs',
+      '2',
+      '--batch',
+      '8',
+      '--checkpoint-every',
+      '1000',
+      '--sample-every',
+      '1000',
+    ])
     expect(trained.code, trained.stderr).toBe(0)
     const run = cli(['runs']).body.runs.find((r: { id: string }) => r.id === trained.body.runId)
     expect(run.config.steps).toBe(Math.ceil((2 * kept) / 8))
@@ -128,14 +162,23 @@ describe('age-studio train and age', () => {
   })
 
   it('resumes a run killed with SIGKILL from its last checkpoint', async () => {
-    const child = spawn(process.execPath, [CLI, '--home', home, 'train', '--preset', 'tiny', '--phase', 'gan', '--steps', '400', '--batch', '4', '--checkpoint-every', '3'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      [CLI, '--home', home, 'train', '--preset', 'tiny', '--phase', 'gan', '--steps', '400', '--batch', '4', '--checkpoint-every', '3'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     const runs = () => cli(['runs']).body.runs as { id: string; status: string; lastStep: number }[]
     let runId = ''
-    await expect.poll(() => {
-      const run = runs().find((r) => r.status === 'running' && r.lastStep >= 5)
-      runId = run?.id ?? ''
-      return runId
-    }, { timeout: 120_000, interval: 500 }).not.toBe('')
+    await expect
+      .poll(
+        () => {
+          const run = runs().find((r) => r.status === 'running' && r.lastStep >= 5)
+          runId = run?.id ?? ''
+          return runId
+        },
+        { timeout: 120_000, interval: 500 },
+      )
+      .not.toBe('')
     // One process trains a run at a time: a second CLI resume and the studio's resume are refused.
     const second = cli(['train', '--resume', runId])
     expect([second.code, second.body.error.code]).toEqual([1, 'busy'])

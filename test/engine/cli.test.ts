@@ -81,10 +81,14 @@ describe('age-studio CLI', () => {
     const dir = home()
     const catalog = Catalog.open(dir)
     catalog.runs.create('run-cli-admin', 'tiny', {}, 1, 'cpu')
-    for (let step = 1; step <= 3; step++) catalog.runs.addMetrics('run-cli-admin', 'gan', step, { dReal: 1, dFake: 1, dMismatch: 1, g: step, imagesPerSecond: 5 })
+    for (let step = 1; step <= 3; step++)
+      catalog.runs.addMetrics('run-cli-admin', 'gan', step, { dReal: 1, dFake: 1, dMismatch: 1, g: step, imagesPerSecond: 5 })
     catalog.runs.setStatus('run-cli-admin', 'done')
     catalog.close()
-    expect(json(['--home', dir, 'describe-run', 'run-cli-admin', '--name', 'Zoë’s baseline', '--notes', 'notes']).body).toMatchObject({ name: 'Zoë’s baseline', notes: 'notes' })
+    expect(json(['--home', dir, 'describe-run', 'run-cli-admin', '--name', 'Zoë’s baseline', '--notes', 'notes']).body).toMatchObject({
+      name: 'Zoë’s baseline',
+      notes: 'notes',
+    })
     expect(run(['--home', dir, 'runs']).stdout).toContain('run-cli-admin (Zoë’s baseline)')
     const csv = join(dir, 'm.csv')
     expect(json(['--home', dir, 'export-metrics', 'run-cli-admin', '--out', csv]).body).toEqual({ path: csv, rows: 3 })

@@ -33,11 +33,25 @@ describe('compositing', () => {
     expect(id * x + ie * y + iff).toBeCloseTo(20, 9)
   })
 
-  for (const [mode, framing] of [['residual', 'full'], ['replace', 'full'], ['residual', 'face'], ['replace', 'face']] as const) {
+  for (const [mode, framing] of [
+    ['residual', 'full'],
+    ['replace', 'full'],
+    ['residual', 'face'],
+    ['replace', 'face'],
+  ] as const) {
     it(`${mode}, ${framing} framing: keeps every pixel outside the mask byte for byte and changes the face`, () => {
-      const change = faceChange({ original, size: SIZE, target: flat(MODEL, [250, 30, 30]), source: flat(MODEL, [20, 200, 20]), modelSize: MODEL, mode, framing })
+      const change = faceChange({
+        original,
+        size: SIZE,
+        target: flat(MODEL, [250, 30, 30]),
+        source: flat(MODEL, [20, 200, 20]),
+        modelSize: MODEL,
+        mode,
+        framing,
+      })
       const out = applyFaceChange(photo, change, transform)
-      let untouched = 0, changedInFace = 0
+      let untouched = 0,
+        changedInFace = 0
       for (let y = 0; y < photo.height; y++) {
         for (let x = 0; x < photo.width; x++) {
           const j = (y * photo.width + x) * 3
@@ -72,7 +86,15 @@ describe('compositing', () => {
   it('a face-framed model changes only its window, fading in over the window edge without a step', () => {
     const size = 256
     const flatOriginal = new Uint8Array(size * size * 3).fill(128)
-    const change = faceChange({ original: flatOriginal, size, target: flat(MODEL, [250, 250, 250]), source: flat(MODEL, [50, 50, 50]), modelSize: MODEL, mode: 'residual', framing: 'face' })
+    const change = faceChange({
+      original: flatOriginal,
+      size,
+      target: flat(MODEL, [250, 250, 250]),
+      source: flat(MODEL, [50, 50, 50]),
+      modelSize: MODEL,
+      mode: 'residual',
+      framing: 'face',
+    })
     const { left, top, side } = windowPixels('face', size)
     const at = (u: number, v: number) => change.data[(v * size + u) * 3]
     // Above the window (the forehead band a face-framed model never saw) only the blend's low
@@ -89,8 +111,14 @@ describe('compositing', () => {
 
   it('the multi-band blend leaves no step at the mask edge', () => {
     const n = 64
-    const black = planes(n, n, 3), white = planes(n, n, 3, new Float32Array(n * n * 3).fill(255))
-    const mask = planes(n, n, 1, Float32Array.from({ length: n * n }, (_, i) => (i % n < n / 2 ? 1 : 0)))
+    const black = planes(n, n, 3),
+      white = planes(n, n, 3, new Float32Array(n * n * 3).fill(255))
+    const mask = planes(
+      n,
+      n,
+      1,
+      Float32Array.from({ length: n * n }, (_, i) => (i % n < n / 2 ? 1 : 0)),
+    )
     const out = multibandBlend(white, black, mask, 4)
     const row = Array.from({ length: n }, (_, x) => out.data[(32 * n + x) * 3])
     const steps = row.slice(1).map((v, i) => Math.abs(v - row[i]))

@@ -85,7 +85,11 @@ describe('the contract', () => {
       ['uploads.collect', { folder: 'a', files: [{ uploadId: 'nope', path: 'a.jpg' }] }, /uploadId/],
       ['uploads.collect', { folder: 'x'.repeat(101), files: [{ uploadId: '00000000-0000-4000-8000-000000000000', path: 'a.jpg' }] }, /folder/],
       ['editor.render', { sessionId: '00000000-0000-4000-8000-000000000000', position: 1, view: { x: -1, y: 0, width: 10, height: 10 } }, /view/],
-      ['editor.render', { sessionId: '00000000-0000-4000-8000-000000000000', position: 1, view: { x: 0, y: 0, width: 10, height: 10, maxSide: 4096 } }, /maxSide/],
+      [
+        'editor.render',
+        { sessionId: '00000000-0000-4000-8000-000000000000', position: 1, view: { x: 0, y: 0, width: 10, height: 10, maxSide: 4096 } },
+        /maxSide/,
+      ],
       ['batch.run', { paths: ['/a'], ages: [40], runId: 'run-a', outDir: '/o', paper: 'a3' }, /paper/],
       ['uploads.begin', { name: '', size: 3 }, /name/],
       ['uploads.begin', { name: 'a.jpg', size: -1 }, /size/],
@@ -123,7 +127,7 @@ describe('the contract', () => {
     expect(studio.catalog.images.count()).toBe(0)
   })
 
-  it('takes only absolute paths outside the CLI: a relative one would mean the server\'s working directory', async () => {
+  it("takes only absolute paths outside the CLI: a relative one would mean the server's working directory", async () => {
     const relative: [string, unknown, RegExp][] = [
       ['editor.open', { path: 'photo.jpg' }, /The photo must be an absolute path/],
       ['models.import', { path: 'model.agemodel' }, /The bundle file must be an absolute path/],

@@ -123,7 +123,9 @@ describe('the age editor', () => {
       expect(provenance.parameters.optimize).toMatchObject({ mode: 'identity', iterationsDone: 4 })
       expect(provenance.identity.independent).toMatchObject({ threshold: 0.61, samePerson: false })
       expect(provenance.identity.independent.similarity).toBeGreaterThanOrEqual(-1)
-      const row = env.studio.catalog.db.prepare('SELECT output_sha256 AS sha, target_age AS age FROM aging_outputs WHERE output_file = ?').get(exported.file) as { sha: string; age: number }
+      const row = env.studio.catalog.db
+        .prepare('SELECT output_sha256 AS sha, target_age AS age FROM aging_outputs WHERE output_file = ?')
+        .get(exported.file) as { sha: string; age: number }
       expect(row.sha).toBe(exported.sha256)
 
       if (format === 'png') {
@@ -131,7 +133,8 @@ describe('the age editor', () => {
         const original = await sharp(DEMO_PHOTOS[0]).removeAlpha().raw().toBuffer()
         const aged = await sharp(bytes).removeAlpha().raw().toBuffer()
         const transform = provenance.input.face.transform
-        let untouched = 0, changed = 0
+        let untouched = 0,
+          changed = 0
         for (let y = 0; y < 1280; y++) {
           for (let x = 0; x < 1920; x++) {
             const j = (y * 1920 + x) * 3
@@ -178,12 +181,17 @@ describe('the age editor', () => {
   }, 120_000)
 
   it('refuses what it cannot use, clearly', async () => {
-    await expect(api['editor.open']({ path: join(env.ctx.home, 'missing.jpg') })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/missing.jpg does not exist/) })
+    await expect(api['editor.open']({ path: join(env.ctx.home, 'missing.jpg') })).rejects.toMatchObject({
+      code: 'bad_input',
+      message: expect.stringMatching(/missing.jpg does not exist/),
+    })
     const notPhoto = join(env.ctx.home, 'notes.jpg')
     writeFileSync(notPhoto, 'not an image')
     await expect(api['editor.open']({ path: notPhoto })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/not an image/) })
     const blank = join(env.ctx.home, 'blank.png')
-    await sharp({ create: { width: 300, height: 200, channels: 3, background: '#777' } }).png().toFile(blank)
+    await sharp({ create: { width: 300, height: 200, channels: 3, background: '#777' } })
+      .png()
+      .toFile(blank)
     await expect(api['editor.open']({ path: blank })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/No face found/) })
     const { sessionId } = await api['editor.open']({ path: DEMO_PHOTOS[1] })
     await expect(api['editor.render'](look(sessionId, 2))).rejects.toMatchObject({ code: 'bad_input', message: /Pick a face/ })
@@ -196,7 +204,11 @@ describe('the age editor', () => {
     // Only regular files are read: a device, a FIFO or a folder gets a reason, not a hang or a 500.
     const fifo = join(env.ctx.home, 'pipe.jpg')
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
-    for (const [path, message] of [['/dev/zero', /is a device, not a regular file/], [fifo, /is a named pipe, not a regular file/], [env.ctx.home, /is a folder, not a regular file/]] as const) {
+    for (const [path, message] of [
+      ['/dev/zero', /is a device, not a regular file/],
+      [fifo, /is a named pipe, not a regular file/],
+      [env.ctx.home, /is a folder, not a regular file/],
+    ] as const) {
       await expect(api['editor.open']({ path })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(message) })
     }
   }, 120_000)

@@ -63,7 +63,9 @@ describe('age-studio eval', () => {
   }, 300_000)
 
   it('prints the paper-style table without --json', () => {
-    const result = spawnSync(process.execPath, [CLI, '--home', home, 'eval', '--run', runId, '--n', '2', '--iterations', '1', '--split', 'test'], { encoding: 'utf8' })
+    const result = spawnSync(process.execPath, [CLI, '--home', home, 'eval', '--run', runId, '--n', '2', '--iterations', '1', '--split', 'test'], {
+      encoding: 'utf8',
+    })
     expect(result.status, result.stderr).toBe(0)
     expect(result.stdout).toMatch(/z0 = E\(x\)\s+\d+\.\d% verified/)
     expect(result.stdout).toMatch(/z after identity/)
@@ -96,7 +98,11 @@ describe('runs.evaluate', () => {
   })
   afterAll(() => studio.close())
 
-  const codeOf = async (promise: Promise<unknown>) => promise.then(() => 'ok', (error: StudioError) => `${error.code}: ${error.message}`)
+  const codeOf = async (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'ok',
+      (error: StudioError) => `${error.code}: ${error.message}`,
+    )
 
   it('lists what eval stored, oldest checkpoint first', async () => {
     const stored = await handlers['runs.evaluations']({ runId })
@@ -107,7 +113,7 @@ describe('runs.evaluate', () => {
   it('refuses a GAN checkpoint, a split the run trained on, and a split with no faces', async () => {
     const gan = studio.catalog.runs.checkpoints(runId).find((c) => c.phase === 'gan')!
     expect(await codeOf(handlers['runs.evaluate']({ runId, checkpointId: gan.id, split: 'val', faces: 2, iterations: 1 }))).toMatch(/^bad_input: .*GAN phase/)
-    studio.catalog.db.prepare("UPDATE runs SET config = json_set(config, '$.splits', json('[\"train\",\"val\"]')) WHERE id = ?").run(runId)
+    studio.catalog.db.prepare('UPDATE runs SET config = json_set(config, \'$.splits\', json(\'["train","val"]\')) WHERE id = ?').run(runId)
     try {
       expect(await codeOf(handlers['runs.evaluate']({ runId, split: 'val', faces: 2, iterations: 1 }))).toMatch(/^bad_input: .*trained on the val split/)
     } finally {

@@ -15,7 +15,8 @@ const home = tempHome('age-studio-framing-')
 afterAll(() => rmSync(home, { recursive: true, force: true }))
 
 /** A 256 px master whose every pixel says where it is: red = column, green = row. */
-const gradientMaster = () => Uint8Array.from({ length: 256 * 256 * 3 }, (_, i) => (i % 3 === 0 ? Math.floor(i / 3) % 256 : i % 3 === 1 ? Math.floor(i / 3 / 256) : 90))
+const gradientMaster = () =>
+  Uint8Array.from({ length: 256 * 256 * 3 }, (_, i) => (i % 3 === 0 ? Math.floor(i / 3) % 256 : i % 3 === 1 ? Math.floor(i / 3 / 256) : 90))
 
 describe('framing', () => {
   it('a face-framed run trains on the window of each master, leaving out faces whose window lies outside their photo; an older run sees the whole master', async () => {
@@ -26,7 +27,18 @@ describe('framing', () => {
     // The same face in a big photo (nothing outside) and in a chip that ends just below the eyes.
     const eyes = (x: number, y: number) => eyeTransform({ x, y }, { x: x + 80, y }, 256)
     const face = (sha: string, width: number, height: number, age: number) => ({
-      datasetId, sha256: sha, sourcePath: `/photos/${sha}.jpg`, cropFile, trainFile, width, height, age, ageSource: 'label' as const, ageBin: (age < 19 ? 0 : 1) as 0 | 1, split: 'train' as const, transform: eyes(500, 500),
+      datasetId,
+      sha256: sha,
+      sourcePath: `/photos/${sha}.jpg`,
+      cropFile,
+      trainFile,
+      width,
+      height,
+      age,
+      ageSource: 'label' as const,
+      ageBin: (age < 19 ? 0 : 1) as 0 | 1,
+      split: 'train' as const,
+      transform: eyes(500, 500),
     })
     catalog.images.insertMany([face('whole', 1200, 1200, 30), face('cut', 1200, 540, 10)])
 

@@ -9,7 +9,9 @@ import { preset } from '../../src/engine/model/presets'
 import { backendStatuses, useBackend } from '../../src/engine/tf/backends'
 import { seedMathRandom } from '../../src/engine/training/random'
 
-const backends = backendStatuses().filter((b) => b.name === 'cpu+blas' && b.available).map((b) => b.name)
+const backends = backendStatuses()
+  .filter((b) => b.name === 'cpu+blas' && b.available)
+  .map((b) => b.name)
 
 /**
  * Central differences on a few entries of every variable. Returns the pairs (numeric, analytic).
@@ -50,7 +52,9 @@ function check(loss: () => tf.Scalar, variables: tf.Variable[]): { name: string;
 }
 
 function cosine(pairs: { numeric: number; analytic: number }[]): number {
-  let dot = 0, a = 0, b = 0
+  let dot = 0,
+    a = 0,
+    b = 0
   for (const p of pairs) {
     dot += p.numeric * p.analytic
     a += p.numeric ** 2
@@ -83,7 +87,12 @@ describe.each(['cpu', ...backends])('gradients on %s', (backend) => {
         const images = generator.apply([z, y], { training: true }) as tf.Tensor
         return (discriminator.apply([images, y], { training: true }) as tf.Tensor).square().mean() as tf.Scalar
       })
-    expectGradientsAgree(check(loss, [...generator.trainableWeights, ...discriminator.trainableWeights].map((w) => w.read() as tf.Variable)))
+    expectGradientsAgree(
+      check(
+        loss,
+        [...generator.trainableWeights, ...discriminator.trainableWeights].map((w) => w.read() as tf.Variable),
+      ),
+    )
   }, 300_000)
 
   it('E matches central differences', async () => {
@@ -95,6 +104,11 @@ describe.each(['cpu', ...backends])('gradients on %s', (backend) => {
     const x = tf.randomUniform([3, 64, 64, 3], -1, 1, 'float32', 2)
     const target = tf.randomNormal([3, p.zDim], 0, 1, 'float32', 3)
     const loss = () => tf.tidy(() => tf.losses.meanSquaredError(target, encoder.apply(x, { training: true }) as tf.Tensor) as tf.Scalar)
-    expectGradientsAgree(check(loss, encoder.trainableWeights.map((w) => w.read() as tf.Variable)))
+    expectGradientsAgree(
+      check(
+        loss,
+        encoder.trainableWeights.map((w) => w.read() as tf.Variable),
+      ),
+    )
   }, 300_000)
 })

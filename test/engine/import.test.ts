@@ -48,7 +48,12 @@ function pngBomb(width: number, height: number): Buffer {
   header.writeUInt32BE(width, 0)
   header.writeUInt32BE(height, 4)
   header.set([8, 2, 0, 0, 0], 8)
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))])
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.alloc(64))),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
 }
 
 describe('importing photos', () => {
@@ -69,7 +74,12 @@ describe('importing photos', () => {
     const rows = catalog.images.list({}, 0, 100)
     for (const row of rows) {
       const index = names.findIndex((n) => row.sourcePath.endsWith(n))
-      expect(row).toMatchObject({ age: ages[index], bin: ageToBin(ages[index]), ageSource: 'filename', identity: `Person_${String.fromCharCode(65 + (index % 5))}` })
+      expect(row).toMatchObject({
+        age: ages[index],
+        bin: ageToBin(ages[index]),
+        ageSource: 'filename',
+        identity: `Person_${String.fromCharCode(65 + (index % 5))}`,
+      })
       expect(row.landmarks).toHaveLength(68)
       expect(row.faceBox!.width).toBeGreaterThan(40)
       // The master crop is 256 px and the training image 64 px, both real PNGs.
@@ -88,7 +98,9 @@ describe('importing photos', () => {
 
   it('lists every bad file with its reason, imports every good one, and a second import adds nothing', async () => {
     const [a, b, c] = crops
-    const faceless = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 90, g: 140, b: 200 } } }).jpeg().toBuffer()
+    const faceless = await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 90, g: 140, b: 200 } } })
+      .jpeg()
+      .toBuffer()
     const nearCopy = await sharp(b.bytes).resize(170, 170).jpeg({ quality: 70 }).toBuffer()
     const folder = writeFolder(join(tmp, 'mixed'), {
       'good1.jpg': a.bytes,
@@ -141,7 +153,12 @@ describe('importing photos', () => {
   }, 300_000)
 
   it('estimates ages for an unlabelled folder on request, marked as estimates, and flags unparsed names', async () => {
-    const folder = writeFolder(join(tmp, 'unlabelled'), { 'a.jpg': crops[0].bytes, 'b.jpg': crops[3].bytes, '40_Jane_Doe_0001.jpg': crops[4].bytes, 'IMG_9.jpg': crops[5].bytes })
+    const folder = writeFolder(join(tmp, 'unlabelled'), {
+      'a.jpg': crops[0].bytes,
+      'b.jpg': crops[3].bytes,
+      '40_Jane_Doe_0001.jpg': crops[4].bytes,
+      'IMG_9.jpg': crops[5].bytes,
+    })
     const outcome = await run('estimate-home', { paths: [folder], format: 'cacd', estimateAges: true })
     expect(outcome.rejected).toEqual([])
     expect(outcome).toMatchObject({ imported: 4, estimated: 3 })
@@ -162,7 +179,12 @@ describe('importing photos', () => {
     expect(catalog.images.count({ ageSource: 'estimate' })).toBe(3)
 
     // Sorting: by file name (case-insensitive) and by age, ties on import order.
-    expect(catalog.images.list({ sort: 'name' }, 0, 10).map((r) => r.sourcePath.split('/').pop())).toEqual(['40_Jane_Doe_0001.jpg', 'a.jpg', 'b.jpg', 'IMG_9.jpg'])
+    expect(catalog.images.list({ sort: 'name' }, 0, 10).map((r) => r.sourcePath.split('/').pop())).toEqual([
+      '40_Jane_Doe_0001.jpg',
+      'a.jpg',
+      'b.jpg',
+      'IMG_9.jpg',
+    ])
     const byAge = catalog.images.list({ sort: 'age' }, 0, 10).map((r) => r.age!)
     expect(byAge).toEqual([...byAge].sort((a, b) => a - b))
     expect(catalog.images.list({ sort: 'age-desc' }, 0, 10).map((r) => r.age!)).toEqual([...byAge].reverse())
@@ -179,7 +201,12 @@ describe('importing photos', () => {
     expect(catalog.images.update([other.id], { reviewed: true })).toBe(1)
     expect(catalog.images.get(other.id)!.flags).toEqual([])
     expect(catalog.images.count({ status: 'flagged' })).toBe(rows.filter((r) => r.flags.length).length - 1 - (relabelled.flags.length ? 0 : 1))
-    expect(catalog.images.list({ sort: 'flagged' }, 0, 10).slice(0, 2).every((r) => r.flags.length > 0)).toBe(true)
+    expect(
+      catalog.images
+        .list({ sort: 'flagged' }, 0, 10)
+        .slice(0, 2)
+        .every((r) => r.flags.length > 0),
+    ).toBe(true)
     catalog.close()
   }, 300_000)
 
@@ -199,7 +226,14 @@ describe('importing photos', () => {
     expect(outcome.rejected).toEqual([{ file: join(folder, 'photos/missing.jpg'), reason: 'does not exist (moved or deleted?)' }])
     const { catalog } = openHome('csv-home')
     const rows = catalog.images.list({}, 0, 10)
-    expect(rows.find((r) => r.sourcePath.endsWith('side.jpg'))).toMatchObject({ width: 200, height: 260, age: 33, ageSource: 'label', gender: 'female', identity: 'ann' })
+    expect(rows.find((r) => r.sourcePath.endsWith('side.jpg'))).toMatchObject({
+      width: 200,
+      height: 260,
+      age: 33,
+      ageSource: 'label',
+      gender: 'female',
+      identity: 'ann',
+    })
     const bob = rows.filter((r) => r.identity === 'bob')
     expect(bob).toHaveLength(2)
     expect(bob[0].split).toBe(bob[1].split)
@@ -250,14 +284,19 @@ describe('imports through the API', () => {
     expect(report).toMatchObject({ format: 'cacd', imported: 6, rejected: [], perBin: [0, 6, 0, 0, 0, 0] })
     expect(report.jobId).toMatch(/^[0-9a-f-]{36}$/)
     expect(progress.at(-1)).toBe(6)
-    await expect(handlers['library.import']({ paths: ['/definitely/not/here'], format: 'auto', estimateAges: false, seed: 0, val: 0.1, test: 0.1 })).rejects.toMatchObject({ code: 'bad_input' })
+    await expect(
+      handlers['library.import']({ paths: ['/definitely/not/here'], format: 'auto', estimateAges: false, seed: 0, val: 0.1, test: 0.1 }),
+    ).rejects.toMatchObject({ code: 'bad_input' })
 
     // Cancel as soon as the job reports progress: what finished stays, the rest is not imported.
     const more = writeFolder(join(tmp, 'api-more'), Object.fromEntries(crops.slice(6).map((c, i) => [`photo${i}.jpg`, c.bytes])))
     const stop = studio.events.subscribe((event, payload) => {
-      if (event === 'job.progress' && (payload as { kind: string }).kind === 'import') void handlers['jobs.cancel']({ jobId: (payload as { jobId: string }).jobId })
+      if (event === 'job.progress' && (payload as { kind: string }).kind === 'import')
+        void handlers['jobs.cancel']({ jobId: (payload as { jobId: string }).jobId })
     })
-    await expect(handlers['library.import']({ paths: [more], format: 'folder', estimateAges: false, seed: 0, val: 0.1, test: 0.1 })).rejects.toThrow(/cancelled/)
+    await expect(handlers['library.import']({ paths: [more], format: 'folder', estimateAges: false, seed: 0, val: 0.1, test: 0.1 })).rejects.toThrow(
+      /cancelled/,
+    )
     stop()
     expect(studio.catalog.images.count()).toBeLessThan(6 + crops.length - 6)
     await studio.close()

@@ -15,7 +15,12 @@ let faces: { photo: number; crop: Uint8Array }[]
 
 const tensor = (rgb: Uint8Array, size: number) => tf.tidy(() => tf.tensor4d(rgb, [1, size, size, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
 const resized = async (rgb: Uint8Array, from: number, to: number) =>
-  new Uint8Array(await sharp(rgb, { raw: { width: from, height: from, channels: 3 } }).resize(to, to).raw().toBuffer())
+  new Uint8Array(
+    await sharp(rgb, { raw: { width: from, height: from, channels: 3 } })
+      .resize(to, to)
+      .raw()
+      .toBuffer(),
+  )
 
 function similarity(a: tf.Tensor4D, b: tf.Tensor4D): number {
   const [ea, eb] = [judges.identity(a), judges.identity(b)]

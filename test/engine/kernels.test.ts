@@ -17,7 +17,10 @@ if (!addon.addon) console.log(`cpu-blas kernel tests skipped: ${addon.error}`)
 
 function random(shape: number[], seed: number): tf.Tensor {
   const rng = new Rng(seed)
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.range(-1, 1)), shape)
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.range(-1, 1)),
+    shape,
+  )
 }
 
 /** Runs fn on both backends with the same inputs; returns the worst relative error. */
@@ -55,16 +58,30 @@ async function compare(fn: () => tf.Tensor | tf.Tensor[]): Promise<number> {
 describe('ResizeNearestNeighborGrad (tfjs 4.22 gets batches above one wrong)', () => {
   it.each(['cpu', ...(addon.addon ? [BLAS_BACKEND] : [])])('is the sum over each upsampled block on %s', async (backend) => {
     await tf.setBackend(backend)
-    for (const [b, h, c] of [[1, 4, 1], [2, 4, 1], [3, 5, 3]]) {
+    for (const [b, h, c] of [
+      [1, 4, 1],
+      [2, 4, 1],
+      [3, 5, 3],
+    ]) {
       const x = tf.zeros([b, h, h, c]) as tf.Tensor4D
       const dy = tf.range(0, b * 4 * h * h * c).reshape([b, 2 * h, 2 * h, c])
-      const dx = tf.grad((a: tf.Tensor) => tf.image.resizeNearestNeighbor(a as tf.Tensor4D, [2 * h, 2 * h]).mul(dy).sum())(x).dataSync()
+      const dx = tf
+        .grad((a: tf.Tensor) =>
+          tf.image
+            .resizeNearestNeighbor(a as tf.Tensor4D, [2 * h, 2 * h])
+            .mul(dy)
+            .sum(),
+        )(x)
+        .dataSync()
       const d = dy.dataSync()
-      for (let n = 0; n < b; n++) for (let i = 0; i < h; i++) for (let j = 0; j < h; j++) for (let ch = 0; ch < c; ch++) {
-        let sum = 0
-        for (let p = 0; p < 2; p++) for (let q = 0; q < 2; q++) sum += d[((n * 2 * h + 2 * i + p) * 2 * h + 2 * j + q) * c + ch]
-        expect(dx[((n * h + i) * h + j) * c + ch]).toBeCloseTo(sum, 3)
-      }
+      for (let n = 0; n < b; n++)
+        for (let i = 0; i < h; i++)
+          for (let j = 0; j < h; j++)
+            for (let ch = 0; ch < c; ch++) {
+              let sum = 0
+              for (let p = 0; p < 2; p++) for (let q = 0; q < 2; q++) sum += d[((n * 2 * h + 2 * i + p) * 2 * h + 2 * j + q) * c + ch]
+              expect(dx[((n * h + i) * h + j) * c + ch]).toBeCloseTo(sum, 3)
+            }
       tf.dispose([x, dy])
     }
   })
@@ -72,7 +89,24 @@ describe('ResizeNearestNeighborGrad (tfjs 4.22 gets batches above one wrong)', (
 
 describeBlas('cpu-blas kernels match the cpu backend', () => {
   const convCases: [number[], number[], number, 'same' | 'valid'][] = []
-  for (const [x, w] of [[[1, 7, 9, 3], [3, 3, 3, 5]], [[4, 16, 16, 8], [5, 5, 8, 6]], [[2, 13, 11, 70], [3, 3, 70, 16]], [[3, 8, 8, 32], [5, 5, 32, 16]]]) {
+  for (const [x, w] of [
+    [
+      [1, 7, 9, 3],
+      [3, 3, 3, 5],
+    ],
+    [
+      [4, 16, 16, 8],
+      [5, 5, 8, 6],
+    ],
+    [
+      [2, 13, 11, 70],
+      [3, 3, 70, 16],
+    ],
+    [
+      [3, 8, 8, 32],
+      [5, 5, 32, 16],
+    ],
+  ]) {
     for (const stride of [1, 2]) for (const pad of ['same', 'valid'] as const) convCases.push([x, w, stride, pad])
   }
 
@@ -82,7 +116,12 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
       const w = random(wShape, 2) as tf.Tensor4D
       const y = tf.conv2d(x, w, stride, pad)
       const dy = random(y.shape, 3)
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad).mul(dy).sum())([x, w])
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf
+          .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad)
+          .mul(dy)
+          .sum(),
+      )([x, w])
       const fused = tf.fused.conv2d({ x, filter: w, strides: stride, pad, bias: random([wShape[3]], 4), activation: 'leakyrelu', leakyreluAlpha: 0.2 })
       return [y, dx, dw, fused]
     })
@@ -101,7 +140,8 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
       const x = random([...a], 5)
       const y = random([...b], 6)
       const product = tf.matMul(x, y, ta, tb)
-      const fused = a.length === 2 ? tf.fused.matMul({ a: x, b: y, transposeA: ta, transposeB: tb, bias: random([product.shape.at(-1)!], 7), activation: 'relu' }) : product
+      const fused =
+        a.length === 2 ? tf.fused.matMul({ a: x, b: y, transposeA: ta, transposeB: tb, bias: random([product.shape.at(-1)!], 7), activation: 'relu' }) : product
       return [product, fused]
     })
     expect(error).toBeLessThan(1e-4)
@@ -115,16 +155,44 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
       const s = tf.scalar(0.7)
       const row = random([5, 8], 11)
       return [
-        x.add(c), c.sub(x), x.mul(c4), x.div(c4.add(2)), s.mul(x), x.sub(s), row.mul(x), x.add(x),
-        x.sum([0, 1, 2]), x.mean([0, 1, 2], true), x.sum([3]), x.mean([2, 3]), x.sum(), x.sum([1]), x.mean([0, 2]),
-        tf.tile(random([2, 1, 6], 12), [1, 9, 1]), tf.tile(c4, [4, 6, 5, 1]), tf.tile(row, [2, 3]),
-        ...tf.split(x, [3, 5], 3), ...tf.split(x, 2, 1),
+        x.add(c),
+        c.sub(x),
+        x.mul(c4),
+        x.div(c4.add(2)),
+        s.mul(x),
+        x.sub(s),
+        row.mul(x),
+        x.add(x),
+        x.sum([0, 1, 2]),
+        x.mean([0, 1, 2], true),
+        x.sum([3]),
+        x.mean([2, 3]),
+        x.sum(),
+        x.sum([1]),
+        x.mean([0, 2]),
+        tf.tile(random([2, 1, 6], 12), [1, 9, 1]),
+        tf.tile(c4, [4, 6, 5, 1]),
+        tf.tile(row, [2, 3]),
+        ...tf.split(x, [3, 5], 3),
+        ...tf.split(x, 2, 1),
         tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.2).mul(c4).sum())(x),
-        tf.leakyRelu(x, 0.2), tf.leakyRelu(x, 0.3),
-        x.mul(3.7).floor(), x.square(), x.relu(), tf.minimum(x, 0.3), tf.maximum(x, c4), tf.minimum(c, x), tf.maximum(x, x.mul(-1)), tf.grad((t: tf.Tensor) => t.square().mul(c4).sum())(x),
-        tf.concat([x, random([4, 6, 5, 3], 14)], -1), tf.concat([x, random([4, 6, 5, 2], 15), x], 3), tf.concat([x, x], 1),
-        tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [12, 10]), tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [9, 7]),
-        tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [11, 13], true), tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [3, 4], false, true),
+        tf.leakyRelu(x, 0.2),
+        tf.leakyRelu(x, 0.3),
+        x.mul(3.7).floor(),
+        x.square(),
+        x.relu(),
+        tf.minimum(x, 0.3),
+        tf.maximum(x, c4),
+        tf.minimum(c, x),
+        tf.maximum(x, x.mul(-1)),
+        tf.grad((t: tf.Tensor) => t.square().mul(c4).sum())(x),
+        tf.concat([x, random([4, 6, 5, 3], 14)], -1),
+        tf.concat([x, random([4, 6, 5, 2], 15), x], 3),
+        tf.concat([x, x], 1),
+        tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [12, 10]),
+        tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [9, 7]),
+        tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [11, 13], true),
+        tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [3, 4], false, true),
       ]
     })
     expect(error).toBeLessThan(1e-5)
@@ -133,7 +201,12 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
     const edges = [0, -0, -1.5, 2.5, -3e-38, 3e-38, 1e3, -1e3]
     const leaky = await compare(() => [
       tf.leakyRelu(tf.tensor1d(edges), 0.2),
-      tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.2).mul(tf.tensor1d(edges.map((_, i) => i + 1))).sum())(tf.tensor1d(edges)),
+      tf.grad((t: tf.Tensor) =>
+        tf
+          .leakyRelu(t, 0.2)
+          .mul(tf.tensor1d(edges.map((_, i) => i + 1)))
+          .sum(),
+      )(tf.tensor1d(edges)),
     ])
     expect(leaky).toBe(0)
   })

@@ -20,7 +20,17 @@ afterAll(() => env.close())
 
 describe('Age-cGAN learns the age condition', () => {
   it(`ages the demo faces after ${STEPS} tiny steps`, async () => {
-    const { runId } = await createRun(env.ctx.catalog, { preset: 'tiny', phase: 'gan', steps: STEPS, batch: 32, seed: 11, sampleEvery: 100, checkpointEvery: STEPS, lrG: LR, lrD: LR })
+    const { runId } = await createRun(env.ctx.catalog, {
+      preset: 'tiny',
+      phase: 'gan',
+      steps: STEPS,
+      batch: 32,
+      seed: 11,
+      sampleEvery: 100,
+      checkpointEvery: STEPS,
+      lrG: LR,
+      lrD: LR,
+    })
     const outcome = await trainRun(env.ctx, runId, { paused: false, cancelled: false })
     expect(outcome.status).toBe('done')
     for (const value of Object.values(outcome.losses)) expect(Number.isFinite(value)).toBe(true)

@@ -28,7 +28,11 @@ const call = async (name: string, input: unknown) => {
   if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`)
   return reply.result as never
 }
-const status = (runId: string) => events.filter((e) => e.event === 'run.status' && (e.payload as StudioEvents['run.status']).runId === runId).map((e) => (e.payload as StudioEvents['run.status']).status).at(-1)
+const status = (runId: string) =>
+  events
+    .filter((e) => e.event === 'run.status' && (e.payload as StudioEvents['run.status']).runId === runId)
+    .map((e) => (e.payload as StudioEvents['run.status']).status)
+    .at(-1)
 const finished = async (runId: string) => {
   await expect.poll(() => status(runId), { timeout: 120_000 }).toMatch(/done|cancelled/)
   await expect.poll(async () => ((await call('runs.get', { runId })) as { training: boolean }).training, { timeout: 30_000 }).toBe(false)
@@ -52,7 +56,9 @@ describe('run names, notes, metrics CSV and delete', () => {
   })
 
   it('names and annotates a run, exports its metrics, and deletes it with its files', async () => {
-    const { runId } = (await call('runs.start', { preset: 'tiny', phase: 'all', steps: 6, encoderSteps: 4, batch: 4, checkpointEvery: 2, sampleEvery: 2 })) as { runId: string }
+    const { runId } = (await call('runs.start', { preset: 'tiny', phase: 'all', steps: 6, encoderSteps: 4, batch: 4, checkpointEvery: 2, sampleEvery: 2 })) as {
+      runId: string
+    }
     await finished(runId)
 
     const named = (await call('runs.describe', { runId, name: '  Baseline, lr 2e-4 ', notes: 'First try.\nSecond line.' })) as { name: string; notes: string }
@@ -74,7 +80,11 @@ describe('run names, notes, metrics CSV and delete', () => {
     await call('runs.exportMetrics', { runId, out: file, force: true })
     const download = findDownload(env.studio, `/download/runs/${runId}/metrics.csv`)
     expect(download.kind === 'text' && [...download.chunks()].join('')).toBe(text)
-    for (const address of [`/download/runs/run-nope/metrics.csv`, `/download/runs/${runId}/../../catalog.sqlite`, '/download/batch/00000000-0000-0000-0000-000000000000/all.zip']) {
+    for (const address of [
+      `/download/runs/run-nope/metrics.csv`,
+      `/download/runs/${runId}/../../catalog.sqlite`,
+      '/download/batch/00000000-0000-0000-0000-000000000000/all.zip',
+    ]) {
       expect(() => findDownload(env.studio, address), address).toThrow(/no such download|There is no/i)
     }
 

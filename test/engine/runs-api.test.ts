@@ -24,9 +24,13 @@ const call = async (name: string, input: unknown) => {
   return reply.result as never
 }
 const progress = (runId: string) =>
-  events.filter((e) => e.event === 'run.progress' && (e.payload as StudioEvents['run.progress']).runId === runId).map((e) => (e.payload as StudioEvents['run.progress']).step)
+  events
+    .filter((e) => e.event === 'run.progress' && (e.payload as StudioEvents['run.progress']).runId === runId)
+    .map((e) => (e.payload as StudioEvents['run.progress']).step)
 const statuses = (runId: string) =>
-  events.filter((e) => e.event === 'run.status' && (e.payload as StudioEvents['run.status']).runId === runId).map((e) => (e.payload as StudioEvents['run.status']).status)
+  events
+    .filter((e) => e.event === 'run.status' && (e.payload as StudioEvents['run.status']).runId === runId)
+    .map((e) => (e.payload as StudioEvents['run.status']).status)
 
 describe('runs through the API', () => {
   it('previews what a configuration trains on, per bin, through its filters', async () => {
@@ -107,7 +111,15 @@ describe('runs through the API', () => {
     // A fork while a worker thread is inside OpenBLAS's threaded sgemm used to leave that run
     // waiting for ever: OpenBLAS shuts its pool down at fork. Child processes are how the studio
     // reaches PyTorch, so forks while training are ordinary now.
-    const { runId } = await call('runs.start', { preset: 'tiny', phase: 'gan', steps: 100_000, batch: 16, checkpointEvery: 100_000, sampleEvery: 100_000, backend: 'cpu+blas' })
+    const { runId } = await call('runs.start', {
+      preset: 'tiny',
+      phase: 'gan',
+      steps: 100_000,
+      batch: 16,
+      checkpointEvery: 100_000,
+      sampleEvery: 100_000,
+      backend: 'cpu+blas',
+    })
     await expect.poll(() => progress(runId).length, { timeout: 60_000 }).toBeGreaterThan(2)
     for (let i = 0; i < 60; i++) spawnSync('true')
     const before = progress(runId).length

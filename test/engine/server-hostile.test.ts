@@ -135,12 +135,23 @@ describe('training threads and shutdown', () => {
     try {
       await api(served, 'library.createDemo', { count: 60, seed: 2 })
       const runToEnd = async () => {
-        const { runId } = await api<{ runId: string }>(served, 'runs.start', { preset: 'tiny', phase: 'all', steps: 2, encoderSteps: 2, batch: 4, checkpointEvery: 2, sampleEvery: 2 })
+        const { runId } = await api<{ runId: string }>(served, 'runs.start', {
+          preset: 'tiny',
+          phase: 'all',
+          steps: 2,
+          encoderSteps: 2,
+          batch: 4,
+          checkpointEvery: 2,
+          sampleEvery: 2,
+        })
         await expect
-          .poll(async () => {
-            const detail = await api<RunDetail>(served, 'runs.get', { runId })
-            return detail.run.status === 'done' && !detail.training
-          }, { timeout: 120_000, interval: 200 })
+          .poll(
+            async () => {
+              const detail = await api<RunDetail>(served, 'runs.get', { runId })
+              return detail.run.status === 'done' && !detail.training
+            },
+            { timeout: 120_000, interval: 200 },
+          )
           .toBe(true)
       }
       await runToEnd() // warms up what stays for good: libuv's pool, the shared libraries

@@ -23,7 +23,13 @@ beforeAll(async () => {
   mkdirSync(staticDir)
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>studio</title>')
   studio = Studio.open(join(home, 'data'), { mode: 'web' })
-  server = await startWebServer({ handlers: createHandlers(studio), events: studio.events, staticDir, token: TOKEN, downloads: (path) => findDownload(studio, path) })
+  server = await startWebServer({
+    handlers: createHandlers(studio),
+    events: studio.events,
+    staticDir,
+    token: TOKEN,
+    downloads: (path) => findDownload(studio, path),
+  })
   origin = new URL(server.url).origin
 })
 afterAll(async () => {
@@ -92,7 +98,15 @@ describe('web mode server', () => {
     const zip = await get(`/download/batch/${jobId}/all.zip`)
     expect(zip.headers.get('content-type')).toBe('application/zip')
     writeFileSync(join(home, 'all.zip'), Buffer.from(await zip.arrayBuffer()))
-    const check = spawnSync('python3', ['-c', 'import json,sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(json.dumps([z.testzip(), z.namelist(), len(z.read(z.namelist()[1]))]))', join(home, 'all.zip')], { encoding: 'utf8' })
+    const check = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import json,sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(json.dumps([z.testzip(), z.namelist(), len(z.read(z.namelist()[1]))]))',
+        join(home, 'all.zip'),
+      ],
+      { encoding: 'utf8' },
+    )
     expect(JSON.parse(check.stdout)).toEqual([null, ['manifest.json', 'Zoë-1a2b3c4d/age60.png'], 3000])
     expect(readFileSync(join(home, 'secret.txt'), 'utf8')).toBe('not yours')
   })

@@ -94,22 +94,44 @@ describe.skipIf(!torch.ok)('tfjs and PyTorch networks', () => {
         Object.values(models).forEach((model, i) => randomise(model, 100 * i + 1))
         for (const network of NETWORKS) await writeModel(models[network], join(caseDir, 'tfjs', network))
         const expected = outputs(models, input)
-        runPython({
-          preset: p, batch: BATCH, inputs: files, out: join(caseDir, 'torch-out'),
-          networks: Object.fromEntries(NETWORKS.map((n) => [n, { template: join(caseDir, 'tfjs', n), weights: join(caseDir, 'tfjs', n), save: join(caseDir, 'back', n) }])),
-        }, `${name}-${size}-a`)
+        runPython(
+          {
+            preset: p,
+            batch: BATCH,
+            inputs: files,
+            out: join(caseDir, 'torch-out'),
+            networks: Object.fromEntries(
+              NETWORKS.map((n) => [n, { template: join(caseDir, 'tfjs', n), weights: join(caseDir, 'tfjs', n), save: join(caseDir, 'back', n) }]),
+            ),
+          },
+          `${name}-${size}-a`,
+        )
         for (const network of NETWORKS) {
           expect(maxDifference(readOut(join(caseDir, 'torch-out'), network), expected[network]), network).toBeLessThanOrEqual(1e-4)
-          expect(readFileSync(join(caseDir, 'back', network, 'weights.bin')).equals(readFileSync(join(caseDir, 'tfjs', network, 'weights.bin'))), network).toBe(true)
-          expect(JSON.parse(readFileSync(join(caseDir, 'back', network, 'model.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(caseDir, 'tfjs', network, 'model.json'), 'utf8')))
+          expect(readFileSync(join(caseDir, 'back', network, 'weights.bin')).equals(readFileSync(join(caseDir, 'tfjs', network, 'weights.bin'))), network).toBe(
+            true,
+          )
+          expect(JSON.parse(readFileSync(join(caseDir, 'back', network, 'model.json'), 'utf8'))).toEqual(
+            JSON.parse(readFileSync(join(caseDir, 'tfjs', network, 'model.json'), 'utf8')),
+          )
         }
 
         // torch → tfjs: torch's own initialisation, written in the studio's format, loads in tfjs.
-        runPython({
-          preset: p, batch: BATCH, inputs: files, out: join(caseDir, 'torch-init-out'),
-          networks: Object.fromEntries(NETWORKS.map((n, i) => [n, { template: join(caseDir, 'tfjs', n), weights: null, seed: 11 + i, save: join(caseDir, 'torch-init', n) }])),
-        }, `${name}-${size}-b`)
-        const loaded = Object.fromEntries(await Promise.all(NETWORKS.map(async (n) => [n, await readModel(join(caseDir, 'torch-init', n))]))) as ReturnType<typeof build>
+        runPython(
+          {
+            preset: p,
+            batch: BATCH,
+            inputs: files,
+            out: join(caseDir, 'torch-init-out'),
+            networks: Object.fromEntries(
+              NETWORKS.map((n, i) => [n, { template: join(caseDir, 'tfjs', n), weights: null, seed: 11 + i, save: join(caseDir, 'torch-init', n) }]),
+            ),
+          },
+          `${name}-${size}-b`,
+        )
+        const loaded = Object.fromEntries(await Promise.all(NETWORKS.map(async (n) => [n, await readModel(join(caseDir, 'torch-init', n))]))) as ReturnType<
+          typeof build
+        >
         const fromTorch = outputs(loaded, input)
         for (const network of NETWORKS) {
           expect(maxDifference(readOut(join(caseDir, 'torch-init-out'), network), fromTorch[network]), network).toBeLessThanOrEqual(1e-4)

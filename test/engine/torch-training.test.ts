@@ -58,7 +58,16 @@ async function bothGenerators(checkpoint: string, dir: string): Promise<[Float32
   const generator = await readModel(join(checkpoint, 'generator'))
   const inTfjs = Float32Array.from((generator.predict([z, y]) as tf.Tensor).dataSync())
   generator.dispose()
-  writeFileSync(join(dir, 'forward.json'), JSON.stringify({ preset: p, batch: 4, inputs: files, out: dir, networks: { generator: { template: join(checkpoint, 'generator'), weights: join(checkpoint, 'generator') } } }))
+  writeFileSync(
+    join(dir, 'forward.json'),
+    JSON.stringify({
+      preset: p,
+      batch: 4,
+      inputs: files,
+      out: dir,
+      networks: { generator: { template: join(checkpoint, 'generator'), weights: join(checkpoint, 'generator') } },
+    }),
+  )
   const result = spawnSync(python, ['-m', 'agecgan', 'forward', join(dir, 'forward.json')], { cwd: TRAINER_DIR, encoding: 'utf8' })
   expect(result.status, result.stderr).toBe(0)
   const bytes = readFileSync(join(dir, 'generator.bin'))
@@ -66,8 +75,24 @@ async function bothGenerators(checkpoint: string, dir: string): Promise<[Float32
 }
 
 describe.skipIf(!torch.ok)('training on PyTorch', () => {
-  it('trains a tiny run on torch-cpu through the CLI; its checkpoints age a face and give torch\'s G in tfjs', async () => {
-    const trained = cli(['train', '--preset', 'tiny', '--backend', 'torch-cpu', '--steps', '4', '--encoder-steps', '4', '--batch', '8', '--checkpoint-every', '2', '--sample-every', '2'])
+  it("trains a tiny run on torch-cpu through the CLI; its checkpoints age a face and give torch's G in tfjs", async () => {
+    const trained = cli([
+      'train',
+      '--preset',
+      'tiny',
+      '--backend',
+      'torch-cpu',
+      '--steps',
+      '4',
+      '--encoder-steps',
+      '4',
+      '--batch',
+      '8',
+      '--checkpoint-every',
+      '2',
+      '--sample-every',
+      '2',
+    ])
     expect(trained.code, trained.stderr).toBe(0)
     expect(trained.body).toMatchObject({ status: 'done', phase: 'encoder', step: 4, backend: 'torch-cpu' })
     expect(trained.body.checkpoints).toHaveLength(4)
@@ -86,14 +111,24 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
     let worst = 0
     for (let i = 0; i < inTfjs.length; i++) worst = Math.max(worst, Math.abs(inTfjs[i] - inTorch[i]))
     expect(worst).toBeLessThanOrEqual(1e-4)
-    const face = readdirSync(join(env.ctx.home, 'files'), { recursive: true }).map(String).find((f) => f.endsWith('.png'))!
+    const face = readdirSync(join(env.ctx.home, 'files'), { recursive: true })
+      .map(String)
+      .find((f) => f.endsWith('.png'))!
     const aged = cli(['age', join(env.ctx.home, 'files', face), '--run', run.id, '--all', '--iterations', '2', '--out', join(env.ctx.home, 'aged')])
     expect(aged.code, aged.stderr).toBe(0)
     expect(aged.body.outputs).toHaveLength(6)
   }, 300_000)
 
   it('runs in the studio with live events, pauses, continues and cancels', async () => {
-    const { runId } = await call<{ runId: string }>('runs.start', { preset: 'tiny', phase: 'gan', steps: 5000, batch: 4, backend: 'torch-cpu', checkpointEvery: 3, sampleEvery: 3 })
+    const { runId } = await call<{ runId: string }>('runs.start', {
+      preset: 'tiny',
+      phase: 'gan',
+      steps: 5000,
+      batch: 4,
+      backend: 'torch-cpu',
+      checkpointEvery: 3,
+      sampleEvery: 3,
+    })
     await expect.poll(() => steps(runId).length, { timeout: 120_000 }).toBeGreaterThan(3)
     expect(events.some((e) => e.event === 'run.sample' && e.payload.runId === runId)).toBe(true)
     expect(events.some((e) => e.event === 'run.checkpoint' && e.payload.runId === runId)).toBe(true)
@@ -111,9 +146,35 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
   }, 300_000)
 
   it('survives kill -9 of the studio: the trainer stops, and the run resumes from its last checkpoint', async () => {
-    const child = spawn(process.execPath, [CLI, '--home', env.ctx.home, 'train', '--preset', 'tiny', '--phase', 'gan', '--backend', 'torch-cpu', '--steps', '4000', '--batch', '4', '--checkpoint-every', '3'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        '--home',
+        env.ctx.home,
+        'train',
+        '--preset',
+        'tiny',
+        '--phase',
+        'gan',
+        '--backend',
+        'torch-cpu',
+        '--steps',
+        '4000',
+        '--batch',
+        '4',
+        '--checkpoint-every',
+        '3',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     let runId = ''
-    await expect.poll(() => (runId = runs().find((r) => r.status === 'running' && r.backend === 'torch-cpu' && r.lastStep >= 5)?.id ?? ''), { timeout: 120_000, interval: 500 }).not.toBe('')
+    await expect
+      .poll(() => (runId = runs().find((r) => r.status === 'running' && r.backend === 'torch-cpu' && r.lastStep >= 5)?.id ?? ''), {
+        timeout: 120_000,
+        interval: 500,
+      })
+      .not.toBe('')
     const spec = join(env.ctx.home, 'runs', runId, 'torch', 'spec.json')
     const trainerAlive = () => spawnSync('pgrep', ['-f', spec]).status === 0
     expect(trainerAlive()).toBe(true)
@@ -138,7 +199,25 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
 
   it('a run kit trains the same under a 2-process torchrun as in one process, and comes back as a run', async () => {
     const kit = join(env.ctx.home, 'kit')
-    const exported = cli(['export-run', '--preset', 'tiny', '--phase', 'all', '--steps', '4', '--encoder-steps', '2', '--batch', '32', '--checkpoint-every', '4', '--sample-every', '4', '--out', kit])
+    const exported = cli([
+      'export-run',
+      '--preset',
+      'tiny',
+      '--phase',
+      'all',
+      '--steps',
+      '4',
+      '--encoder-steps',
+      '2',
+      '--batch',
+      '32',
+      '--checkpoint-every',
+      '4',
+      '--sample-every',
+      '4',
+      '--out',
+      kit,
+    ])
     expect(exported.code, exported.stderr).toBe(0)
     expect(readFileSync(join(kit, 'README.md'), 'utf8')).toMatch(/torchrun --standalone --nproc_per_node=gpu -m agecgan train/)
     expect(cli(['export-run', '--preset', 'tiny', '--out', kit]).body.error.code).toBe('exists')
@@ -149,14 +228,25 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
     // --redirects/--tee 1 (stdout; stderr is inherited): torch 1.13's torchrun cannot parse
     // their default "0", nor "3", on Python 3.11. Gloo on loopback: a standalone run must not depend on
     // what this machine's hostname resolves to.
-    const ddp = spawnSync(python, ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', '--redirects', '1', '--tee', '1', '-m', 'agecgan', 'train', '../spec.json'], {
-      cwd: join(kit, 'trainer'), encoding: 'utf8', timeout: 480_000, env: { ...process.env, GLOO_SOCKET_IFNAME: 'lo' }
-    })
+    const ddp = spawnSync(
+      python,
+      ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', '--redirects', '1', '--tee', '1', '-m', 'agecgan', 'train', '../spec.json'],
+      {
+        cwd: join(kit, 'trainer'),
+        encoding: 'utf8',
+        timeout: 480_000,
+        env: { ...process.env, GLOO_SOCKET_IFNAME: 'lo' },
+      },
+    )
     const events = join(kit, 'out', 'events.jsonl')
     const why = `signal ${ddp.signal} ${ddp.error?.message ?? ''}\nstdout: ${ddp.stdout.slice(-3000)}\nstderr: ${ddp.stderr.slice(-3000)}\nevents: ${existsSync(events) ? readFileSync(events, 'utf8').slice(-1500) : 'none'}`
     expect(ddp.status, why).toBe(0)
     const progress = (dir: string) =>
-      readFileSync(join(dir, 'out', 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line)).filter((e) => e.event === 'progress') as { phase: string; step: number; losses: Record<string, number> }[]
+      readFileSync(join(dir, 'out', 'events.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+        .filter((e) => e.event === 'progress') as { phase: string; step: number; losses: Record<string, number> }[]
     const [one, two] = [progress(single), progress(kit)]
     expect(two.map((e) => `${e.phase}${e.step}`)).toEqual(one.map((e) => `${e.phase}${e.step}`))
     expect(JSON.parse(readFileSync(join(kit, 'out', 'events.jsonl'), 'utf8').split('\n')[0])).toMatchObject({ event: 'started', world: 2 })
@@ -170,7 +260,10 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
     const imported = cli(['import-run', kit])
     expect(imported.code, imported.stderr).toBe(0)
     expect(imported.body).toMatchObject({ status: 'done', checkpoints: 2, steps: { gan: 4, encoder: 2 } })
-    const detail = await call<{ run: { status: string; backend: string; origin: string }; checkpoints: { phase: string; dir: string }[]; samples: unknown[] }>('runs.get', { runId: imported.body.runId })
+    const detail = await call<{ run: { status: string; backend: string; origin: string }; checkpoints: { phase: string; dir: string }[]; samples: unknown[] }>(
+      'runs.get',
+      { runId: imported.body.runId },
+    )
     expect(detail.run).toMatchObject({ status: 'done', backend: 'torch-cpu' })
     expect(detail.samples).toHaveLength(1)
     expect(existsSync(join(env.ctx.home, detail.checkpoints.at(-1)!.dir, 'encoder', 'model.json'))).toBe(true)

@@ -17,7 +17,13 @@ const SMALL = { preset: 'tiny', phase: 'all', steps: 6, encoderSteps: 4, batch: 
 
 /** A context whose emit also lets a test watch (and steer) the run. */
 function watching(onProgress: (p: RunProgress) => void): TrainerContext {
-  return { ...env.ctx, emit: (event, payload) => { if (event === 'run.progress') onProgress(payload as RunProgress); env.ctx.emit(event, payload) } }
+  return {
+    ...env.ctx,
+    emit: (event, payload) => {
+      if (event === 'run.progress') onProgress(payload as RunProgress)
+      env.ctx.emit(event, payload)
+    },
+  }
 }
 
 const finalCheckpoint = (runId: string) => join(env.ctx.home, env.ctx.catalog.runs.latestCheckpoint(runId)!.dir)
@@ -27,7 +33,11 @@ describe('training runs', () => {
     const before = tf.memory().numTensors
     const counts: number[] = []
     const { runId } = await createRun(env.ctx.catalog, SMALL)
-    const outcome = await trainRun(watching(() => counts.push(tf.memory().numTensors)), runId, { paused: false, cancelled: false })
+    const outcome = await trainRun(
+      watching(() => counts.push(tf.memory().numTensors)),
+      runId,
+      { paused: false, cancelled: false },
+    )
     expect(outcome).toMatchObject({ status: 'done', phase: 'encoder', step: 4 })
     expect(outcome.checkpoints).toHaveLength(4)
     // Constant from step to step, and back to where it started once the run is over.
@@ -50,15 +60,32 @@ describe('training runs', () => {
     const interrupted = await createRun(env.ctx.catalog, SMALL)
     const control: RunControl = { paused: false, cancelled: false }
     // Stop after gan step 4: the last checkpoint is step 3, so step 4 is lost and redone.
-    const first = await trainRun(watching((p) => p.phase === 'gan' && p.step === 4 && (control.cancelled = true)), interrupted.runId, control)
+    const first = await trainRun(
+      watching((p) => p.phase === 'gan' && p.step === 4 && (control.cancelled = true)),
+      interrupted.runId,
+      control,
+    )
     expect(first).toMatchObject({ status: 'cancelled', phase: 'gan', step: 4 })
     expect(env.ctx.catalog.runs.latestCheckpoint(interrupted.runId)).toMatchObject({ phase: 'gan', step: 3 })
 
     const steps: string[] = []
-    const resumed = await trainRun(watching((p) => steps.push(`${p.phase}${p.step}`)), interrupted.runId, { paused: false, cancelled: false }, true)
+    const resumed = await trainRun(
+      watching((p) => steps.push(`${p.phase}${p.step}`)),
+      interrupted.runId,
+      { paused: false, cancelled: false },
+      true,
+    )
     expect(resumed).toMatchObject({ status: 'done', phase: 'encoder', step: 4 })
     expect(steps[0]).toBe('gan4')
-    for (const part of ['generator/weights.bin', 'discriminator/weights.bin', 'encoder/weights.bin', 'optim-g.bin', 'optim-d.bin', 'optim-e.bin', 'state.json']) {
+    for (const part of [
+      'generator/weights.bin',
+      'discriminator/weights.bin',
+      'encoder/weights.bin',
+      'optim-g.bin',
+      'optim-d.bin',
+      'optim-e.bin',
+      'state.json',
+    ]) {
       const a = readFileSync(join(finalCheckpoint(straight.runId), part))
       const b = readFileSync(join(finalCheckpoint(interrupted.runId), part))
       expect(a.equals(b), part).toBe(true)
@@ -69,7 +96,11 @@ describe('training runs', () => {
   it("lowers the encoder's reconstruction error during step 2", async () => {
     const losses: number[] = []
     const { runId } = await createRun(env.ctx.catalog, { ...SMALL, steps: 10, encoderSteps: 60, batch: 16, checkpointEvery: 1000 })
-    await trainRun(watching((p) => p.phase === 'encoder' && losses.push(p.losses.e!)), runId, { paused: false, cancelled: false })
+    await trainRun(
+      watching((p) => p.phase === 'encoder' && losses.push(p.losses.e!)),
+      runId,
+      { paused: false, cancelled: false },
+    )
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
     expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)) * 0.9)
   })

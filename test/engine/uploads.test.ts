@@ -87,7 +87,12 @@ describe('uploads', () => {
     expect(() => collectUploads(home, uploads, 'case 117', [{ uploadId: c, path: 'CACD/sub/b.jpg' }])).toThrow(/already exists/)
     expect(readFileSync(join(placed.folder, 'CACD', 'sub', 'b.jpg'), 'utf8')).toBe('B')
     const d = send('d.jpg', 'D')
-    expect(() => collectUploads(home, uploads, 'new', [{ uploadId: c, path: 'x.jpg' }, { uploadId: d, path: 'x.jpg' }])).toThrow(/Two files/)
+    expect(() =>
+      collectUploads(home, uploads, 'new', [
+        { uploadId: c, path: 'x.jpg' },
+        { uploadId: d, path: 'x.jpg' },
+      ]),
+    ).toThrow(/Two files/)
     expect(existsSync(join(home, 'imports', 'new'))).toBe(false)
     expect(() => collectUploads(home, uploads, 'new', [{ uploadId: '00000000-0000-4000-8000-000000000000', path: 'x.jpg' }])).toThrow(/no finished upload/)
     expect(readdirSync(join(home, 'imports'))).toEqual(['case 117'])

@@ -56,7 +56,11 @@ export async function serveStudio(home = tempHome()): Promise<Served> {
 
 /** One API call over HTTP with the served studio's token; a refused call throws "code: message" as JSON. */
 export async function callApi(s: Served, name: string, data: object): Promise<any> {
-  const reply = await fetch(`${s.origin}/api/call/${name}`, { method: 'POST', headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(data) })
+  const reply = await fetch(`${s.origin}/api/call/${name}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(data),
+  })
   const body = await reply.json()
   if (!body.ok) throw new Error(JSON.stringify(body.error))
   return body.result

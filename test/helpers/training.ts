@@ -12,7 +12,14 @@ export async function demoStudio(count = 600): Promise<{ studio: Studio; ctx: Tr
   const studio = Studio.open(home, { mode: 'cli' })
   await createHandlers(studio)['library.createDemo']({ count, seed: 1 })
   const ctx: TrainerContext = { home, catalog: studio.catalog, files: studio.files, emit: (event, payload) => studio.events.emit(event, payload) }
-  return { studio, ctx, close: async () => { await studio.close(); rmSync(home, { recursive: true, force: true }) } }
+  return {
+    studio,
+    ctx,
+    close: async () => {
+      await studio.close()
+      rmSync(home, { recursive: true, force: true })
+    },
+  }
 }
 
 /** The demo age cue of G(z, y = bin) for each z. */

@@ -19,7 +19,9 @@ export type EngineHasEveryCall = Assert<Equals<keyof ReturnType<typeof createHan
 // Both transports offer the renderer exactly the contract's transport.
 export type IpcBindingMatches = Assert<Equals<typeof ipcTransport, StudioTransport>>
 // What the preload sends over IPC is what main's handler takes apart.
-export type IpcArgsMatch = Assert<Equals<Parameters<StudioTransport['call']> extends [infer N, infer I] ? [N, I] extends IpcCallArgs ? true : false : false, true>>
+export type IpcArgsMatch = Assert<
+  Equals<Parameters<StudioTransport['call']> extends [infer N, infer I] ? ([N, I] extends IpcCallArgs ? true : false) : false, true>
+>
 // The socket transport is the contract's transport, plus its connection state (which IPC lacks).
 type SocketTransport = ReturnType<typeof createSocketTransport>
 export type SocketBindingMatches = Assert<Equals<Pick<SocketTransport, keyof StudioTransport>, Pick<StudioTransport, keyof StudioTransport>>>

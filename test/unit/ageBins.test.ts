@@ -4,7 +4,18 @@ import { ageToBin, binAgeRange, isValidAge } from '../../src/shared/ageBins'
 describe('ageToBin', () => {
   it('puts each edge age into the bin docs/architecture.md gives', () => {
     const cases: [number, number][] = [
-      [0, 0], [18, 0], [19, 1], [29, 1], [30, 2], [39, 2], [40, 3], [49, 3], [50, 4], [59, 4], [60, 5], [116, 5],
+      [0, 0],
+      [18, 0],
+      [19, 1],
+      [29, 1],
+      [30, 2],
+      [39, 2],
+      [40, 3],
+      [49, 3],
+      [50, 4],
+      [59, 4],
+      [60, 5],
+      [116, 5],
     ]
     for (const [age, bin] of cases) expect(ageToBin(age), `age ${age}`).toBe(bin)
   })

@@ -6,7 +6,15 @@ import { StudioError, type CallInput, type CallName, type StudioClient } from '.
 import { EditorState, REFINE_ITERATIONS } from '../../src/renderer/src/lib/editorState.svelte'
 
 const choice = (runId: string, runStatus: string, checkpointId = 1): AgingModelChoice => ({
-  runId, runName: null, checkpointId, phase: 'encoder', step: 10, preset: 'tiny', origin: null, runStatus, createdAt: '2026-12-01T10:00:00Z',
+  runId,
+  runName: null,
+  checkpointId,
+  phase: 'encoder',
+  step: 10,
+  preset: 'tiny',
+  origin: null,
+  runStatus,
+  createdAt: '2026-12-01T10:00:00Z',
 })
 const MODELS = [choice('run-live', 'running', 9), choice('run-done', 'done', 4), choice('run-old', 'done', 2)]
 const face = { box: { x: 10, y: 10, width: 50, height: 50 }, score: 0.9 }
@@ -23,13 +31,34 @@ function scriptedStudio() {
   let holdRenders = false
   const answer = (name: string, input: Record<string, unknown>): unknown => {
     switch (name) {
-      case 'editor.models': return MODELS
-      case 'editor.open': return { sessionId: `s-${calls.filter((c) => c.name === 'editor.open').length}`, name: 'p.jpg', width: 200, height: 100, faces: [face], photo: '', previewScale: 1 }
-      case 'editor.prepare': return { sessionId: input.sessionId, faceIndex: input.faceIndex, source: { age: (input.sourceAge as number) ?? 31, position: 2, from: input.sourceAge === undefined ? 'estimated' : 'given' }, crop: '', model: {} }
-      case 'editor.render': return { position: input.position, variation: input.variation, mode: input.mode }
-      case 'editor.strip': return [{ mode: input.mode }]
-      case 'editor.variations': return [{ variation: 1 }, { variation: 2 }]
-      default: return {}
+      case 'editor.models':
+        return MODELS
+      case 'editor.open':
+        return {
+          sessionId: `s-${calls.filter((c) => c.name === 'editor.open').length}`,
+          name: 'p.jpg',
+          width: 200,
+          height: 100,
+          faces: [face],
+          photo: '',
+          previewScale: 1,
+        }
+      case 'editor.prepare':
+        return {
+          sessionId: input.sessionId,
+          faceIndex: input.faceIndex,
+          source: { age: (input.sourceAge as number) ?? 31, position: 2, from: input.sourceAge === undefined ? 'estimated' : 'given' },
+          crop: '',
+          model: {},
+        }
+      case 'editor.render':
+        return { position: input.position, variation: input.variation, mode: input.mode }
+      case 'editor.strip':
+        return [{ mode: input.mode }]
+      case 'editor.variations':
+        return [{ variation: 1 }, { variation: 2 }]
+      default:
+        return {}
     }
   }
   const client: StudioClient = {
@@ -49,7 +78,11 @@ function scriptedStudio() {
     return `upload-${file.name}`
   }
   return {
-    client, upload, calls, uploads, failing,
+    client,
+    upload,
+    calls,
+    uploads,
+    failing,
     names: () => calls.map((c) => c.name),
     hold: (on: boolean) => (holdRenders = on),
     release: () => held.splice(0).forEach((d) => d.resolve()),
@@ -77,7 +110,9 @@ describe('EditorState', () => {
     const studio = scriptedStudio()
     const seen: string[] = []
     // The busy line follows the upload: read it from inside the upload's progress.
-    const watched: EditorState = new EditorState(studio.client, (file, onProgress) => studio.upload(file, (f) => (onProgress?.(f), seen.push(watched.action.busy))))
+    const watched: EditorState = new EditorState(studio.client, (file, onProgress) =>
+      studio.upload(file, (f) => (onProgress?.(f), seen.push(watched.action.busy))),
+    )
     await watched.loadModels()
     await watched.openFile(photo())
     expect(seen).toEqual(['sending p.jpg… 50%'])

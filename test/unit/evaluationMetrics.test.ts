@@ -3,15 +3,30 @@ import { describe, expect, it } from 'vitest'
 import { summarize, type FaceJudgement } from '../../src/engine/evaluation/metrics'
 
 const face = (bin: number, estimatedAge: number, identity: number, aged: [number, number, number][], impostor: number | null = null): FaceJudgement => ({
-  file: `f${bin}`, bin, estimatedAge, similarity: { z0: identity - 0.2, pixel: identity - 0.1, identity },
+  file: `f${bin}`,
+  bin,
+  estimatedAge,
+  similarity: { z0: identity - 0.2, pixel: identity - 0.1, identity },
   aged: aged.map(([b, similarity, age]) => ({ bin: b, similarity, estimatedAge: age })),
   impostor,
 })
 
 describe('summarize', () => {
   const faces = [
-    face(1, 25, 0.8, [[0, 0.7, 12], [5, 0.4, 58]]), // aged to 60+ but read as 58: not in bin
-    face(3, 52, 0.5, [[0, 0.65, 16], [5, 0.62, 71]], 0.3), // a 40–49 face read as 52: not in its bin
+    face(1, 25, 0.8, [
+      [0, 0.7, 12],
+      [5, 0.4, 58],
+    ]), // aged to 60+ but read as 58: not in bin
+    face(
+      3,
+      52,
+      0.5,
+      [
+        [0, 0.65, 16],
+        [5, 0.62, 71],
+      ],
+      0.3,
+    ), // a 40–49 face read as 52: not in its bin
     face(2, 33, 0.7, [], 0.65), // an impostor over the threshold
   ]
   const m = summarize(faces, 0.61, 30)

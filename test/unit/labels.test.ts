@@ -15,7 +15,13 @@ describe('file-name labels', () => {
     expect(label('utkface', '100_1_0_20170110183726390.jpg.chip.jpg')).toEqual({ age: 100, gender: 'female', identity: null })
     expect(label('utkface', '26_0_2_201701161846515488.jpg.chip.jpg')).toEqual({ age: 26, gender: 'male', identity: null })
     // Missing the race field, missing the dot, a space: no label.
-    for (const bad of ['39_1_20170116174525125.jpg.chip.jpg', '55_0_0_20170116232725357jpg.chip.jpg', '53 _0_0_20170116184028385.jpg.chip.jpg', '24_2_0_20170116184028385.jpg.chip.jpg', 'x_0_0_20170116184028385.jpg.chip.jpg']) {
+    for (const bad of [
+      '39_1_20170116174525125.jpg.chip.jpg',
+      '55_0_0_20170116232725357jpg.chip.jpg',
+      '53 _0_0_20170116184028385.jpg.chip.jpg',
+      '24_2_0_20170116184028385.jpg.chip.jpg',
+      'x_0_0_20170116184028385.jpg.chip.jpg',
+    ]) {
       expect(parseName('utkface', bad).ok, bad).toBe(false)
     }
     expect(label('utkface', '130_0_0_20170116184028385.jpg.chip.jpg')).toBe('impossible age 130')
@@ -24,7 +30,8 @@ describe('file-name labels', () => {
   it('CACD: age_First_Last_nnnn.jpg, the person from the name', () => {
     expect(label('cacd', '53_Robin_Williams_0001.jpg')).toEqual({ age: 53, gender: null, identity: 'Robin_Williams' })
     expect(label('cacd', '23_Mary-Kate_Olsen_0012.jpg')).toEqual({ age: 23, gender: null, identity: 'Mary-Kate_Olsen' })
-    for (const bad of ['Robin_Williams_0001.jpg', '53_Robin_Williams.jpg', '53__0001.jpg', '53_Robin_Williams_0001.png.txt']) expect(parseName('cacd', bad).ok, bad).toBe(false)
+    for (const bad of ['Robin_Williams_0001.jpg', '53_Robin_Williams.jpg', '53__0001.jpg', '53_Robin_Williams_0001.png.txt'])
+      expect(parseName('cacd', bad).ok, bad).toBe(false)
   })
 
   it('names in any script, NFC or NFD, are the same person (CACD, AgeDB)', () => {
@@ -49,7 +56,8 @@ describe('file-name labels', () => {
   it('AgeDB: id_Name_age_gender.jpg', () => {
     expect(label('agedb', '0_MariaCallas_35_f.jpg')).toEqual({ age: 35, gender: 'female', identity: 'MariaCallas' })
     expect(label('agedb', '12_Albert_Einstein_70_m.jpg')).toEqual({ age: 70, gender: 'male', identity: 'Albert_Einstein' })
-    for (const bad of ['0_MariaCallas_35.jpg', '0_MariaCallas_f.jpg', 'MariaCallas_35_f.jpg', '0_MariaCallas_35_x.jpg']) expect(parseName('agedb', bad).ok, bad).toBe(false)
+    for (const bad of ['0_MariaCallas_35.jpg', '0_MariaCallas_f.jpg', 'MariaCallas_35_f.jpg', '0_MariaCallas_35_x.jpg'])
+      expect(parseName('agedb', bad).ok, bad).toBe(false)
   })
 
   it('IMDB-WIKI: photo year − birth year, minus one when born in July or later; impossible ages rejected', () => {

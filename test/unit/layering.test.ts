@@ -31,11 +31,18 @@ describe('layering (docs/architecture.md)', () => {
   it('no training or refinement code imports the judges (they never appear in a loss)', () => {
     const losses = [...sources(join(SRC, 'engine', 'training')), ...sources(join(SRC, 'engine', 'model')), join(SRC, 'engine', 'aging', 'latentOptimizer.ts')]
     expect(losses.length).toBeGreaterThan(5)
-    for (const file of losses) expect(imports(file).filter((m) => /evaluation/.test(m)), file).toEqual([])
+    for (const file of losses)
+      expect(
+        imports(file).filter((m) => /evaluation/.test(m)),
+        file,
+      ).toEqual([])
     // Who calls the judges: each does so after refinement, outside any tape (judges.ts refuses otherwise).
     const judged = sources(join(SRC, 'engine')).filter((file) => imports(file).some((m) => /\/judges$/.test(m)))
     expect(judged.map((file) => file.slice(SRC.length + 1)).sort()).toEqual([
-      'engine/aging/agePhoto.ts', 'engine/aging/editorSessions.ts', 'engine/aging/faceEdit.ts', 'engine/evaluation/evaluate.ts',
+      'engine/aging/agePhoto.ts',
+      'engine/aging/editorSessions.ts',
+      'engine/aging/faceEdit.ts',
+      'engine/evaluation/evaluate.ts',
     ])
   })
 

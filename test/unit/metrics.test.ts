@@ -10,9 +10,16 @@ describe('smoothing', () => {
     const w = 0.5
     // By hand: ema_n = w·ema_{n−1} + (1−w)·y_n from 0, divided by 1 − w^n.
     const expected = [4, (0.5 * 2 + 0.5 * 2) / 0.75, ((0.5 * 2 + 0.5 * 2) * 0.5 + 3) / 0.875]
-    smooth(points, w).slice(0, 3).forEach((p, i) => expect(p.y).toBeCloseTo(expected[i], 10))
+    smooth(points, w)
+      .slice(0, 3)
+      .forEach((p, i) => expect(p.y).toBeCloseTo(expected[i], 10))
     // A constant series stays constant from the first point (no pull towards zero).
-    expect(smooth([5, 5, 5].map((y, x) => ({ x, y })), 0.99).map((p) => p.y)).toEqual([5, 5, 5].map(() => expect.closeTo(5, 10)))
+    expect(
+      smooth(
+        [5, 5, 5].map((y, x) => ({ x, y })),
+        0.99,
+      ).map((p) => p.y),
+    ).toEqual([5, 5, 5].map(() => expect.closeTo(5, 10)))
   })
 })
 
@@ -27,7 +34,10 @@ describe('run curves', () => {
       { phase: 'encoder', step: 1, name: 'e', value: 0.9 },
     ])
     const byKey = Object.fromEntries(curves.curves().map((c) => [c.key, c.points]))
-    expect(byKey['gan:g']).toEqual([{ x: 1, y: 2 }, { x: 2, y: 1.5 }])
+    expect(byKey['gan:g']).toEqual([
+      { x: 1, y: 2 },
+      { x: 2, y: 1.5 },
+    ])
     expect(byKey['gan:d_real']).toEqual([{ x: 2, y: 0.4 }])
     expect(byKey['encoder:e']).toEqual([{ x: 3, y: 0.9 }])
     expect(byKey['gan:images_per_second']).toBeUndefined()

@@ -3,7 +3,16 @@
 // stay far outside it. The false-positive rate on the development set is in issue 12's note.
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { hammingDistance, hashWords, HASH_PREFIX, isCurrentHash, lowFrequencies, NEAR_DUPLICATE_BITS, NearDuplicateIndex, perceptualHash } from '../../src/engine/images/phash'
+import {
+  hammingDistance,
+  hashWords,
+  HASH_PREFIX,
+  isCurrentHash,
+  lowFrequencies,
+  NEAR_DUPLICATE_BITS,
+  NearDuplicateIndex,
+  perceptualHash,
+} from '../../src/engine/images/phash'
 import { DEMO_PHOTOS } from '../helpers/photos'
 
 const chip = (photo: string) => sharp(photo).resize(200, 200, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer()

@@ -3,7 +3,11 @@ import { pdfText } from '../../src/engine/aging/contactSheet'
 import { layoutSheet, PAPER_POINTS, wrapText } from '../../src/engine/aging/sheetLayout'
 
 const png = Buffer.from('x')
-const row = (cells: number) => ({ title: 'photo.jpg', sha256: 'a'.repeat(64), cells: Array.from({ length: cells }, () => ({ png, caption: '70 y v3 · id 0.61' })) })
+const row = (cells: number) => ({
+  title: 'photo.jpg',
+  sha256: 'a'.repeat(64),
+  cells: Array.from({ length: cells }, () => ({ png, caption: '70 y v3 · id 0.61' })),
+})
 
 describe('contact sheet layout', () => {
   it('wraps long lines at spaces, and cuts a word longer than a line', () => {
@@ -16,7 +20,11 @@ describe('contact sheet layout', () => {
   it('keeps every image and caption on the page, and pages as needed', () => {
     for (const paper of ['a4', 'letter'] as const) {
       const [width, height] = PAPER_POINTS[paper]
-      const pages = layoutSheet(Array.from({ length: 11 }, () => row(1 + 12 * 2)), ['case line'], paper)
+      const pages = layoutSheet(
+        Array.from({ length: 11 }, () => row(1 + 12 * 2)),
+        ['case line'],
+        paper,
+      )
       expect(pages.length).toBeGreaterThan(1)
       expect(pages.flatMap((p) => p.images)).toHaveLength(11 * 25)
       for (const page of pages) {

@@ -64,7 +64,13 @@ export interface AgeOutcome {
  * The face to age. A square image at the model's size is taken as an aligned crop in the model's
  * window; anything else goes through the editor's face pipeline (largest face, aligned by its eyes).
  */
-async function prepareInput(catalog: Catalog, path: string, model: AgingModel, recognizer: FaceRecognizer, givenAge?: number): Promise<PreparedFace | GivenCrop> {
+async function prepareInput(
+  catalog: Catalog,
+  path: string,
+  model: AgingModel,
+  recognizer: FaceRecognizer,
+  givenAge?: number,
+): Promise<PreparedFace | GivenCrop> {
   const bytes = readPhotoFile(path)
   const name = basename(path)
   try {
@@ -91,7 +97,10 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
   pickCheckpoint(catalog, request.runId, request.checkpointId) // a missing run or checkpoint is said before any work
   const overwrite = request.force === true
   const planned = ['input-aligned.png', 'provenance.json', ...request.targets.map((bin) => `age-bin${bin}.png`)]
-  refuseExisting(planned.map((name) => join(request.outDir, name)), overwrite)
+  refuseExisting(
+    planned.map((name) => join(request.outDir, name)),
+    overwrite,
+  )
   // Before any face-api call: its wasm build registers a higher-priority backend that is never started.
   const backend = await useBackend()
   const model = await loadAgingModel(home, catalog, request.runId, request.checkpointId)
@@ -117,13 +126,31 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
         written.push({ output: { bin, label: AGE_BINS[bin], file, sha256: sha256(png), identityDistance, independentSimilarity }, provenance })
       }
       const provenanceFile = join(request.outDir, 'provenance.json')
-      const record = { tool: `Age Studio ${version}`, jobId, outputs: written.map(({ output, provenance }) => ({ file: output.file, sha256: output.sha256, provenance })) }
+      const record = {
+        tool: `Age Studio ${version}`,
+        jobId,
+        outputs: written.map(({ output, provenance }) => ({ file: output.file, sha256: output.sha256, provenance })),
+      }
       await writeFileAtomic(provenanceFile, JSON.stringify(record, null, 2), { overwrite })
       catalog.agingJobs.record(
-        { id: jobId, kind: 'single', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: { targets: request.targets, optimize }, outDir: request.outDir },
+        {
+          id: jobId,
+          kind: 'single',
+          checkpointId: model.checkpoint.id,
+          modelHash: model.modelHash,
+          params: { targets: request.targets, optimize },
+          outDir: request.outDir,
+        },
         written.map(({ output, provenance }) => ({
-          jobId, inputPath: request.input, inputSha256: prepared.photo.sha256, targetAge: positionToAge(output.bin), variation: 0,
-          outputFile: output.file, outputSha256: output.sha256, identityDistance: output.identityDistance, provenance,
+          jobId,
+          inputPath: request.input,
+          inputSha256: prepared.photo.sha256,
+          targetAge: positionToAge(output.bin),
+          variation: 0,
+          outputFile: output.file,
+          outputSha256: output.sha256,
+          identityDistance: output.identityDistance,
+          provenance,
         })),
       )
       return { jobId, provenanceFile, outputs: written.map((w) => w.output), source: prepared.source }

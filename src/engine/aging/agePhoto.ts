@@ -72,9 +72,12 @@ export async function openPhoto(bytes: Uint8Array, name: string, path: string | 
 
 /** A photo's name without folder or extension, safe as part of an output file name. */
 export function fileStem(name: string): string {
-  return basename(name, extname(name)).replace(/[^\w.-]+/g, '_').slice(0, 60) || 'photo'
+  return (
+    basename(name, extname(name))
+      .replace(/[^\w.-]+/g, '_')
+      .slice(0, 60) || 'photo'
+  )
 }
-
 
 export interface PreparedFace {
   photo: OpenedPhoto
@@ -92,7 +95,14 @@ async function sourceAge(catalog: Catalog, photo: OpenedPhoto, crop: Uint8Array,
   return { age, position: ageToPosition(age), from }
 }
 
-export async function prepareFace(catalog: Catalog, photo: OpenedPhoto, faceIndex: number, model: AgingModel, recognizer: FaceRecognizer, givenAge?: number): Promise<PreparedFace> {
+export async function prepareFace(
+  catalog: Catalog,
+  photo: OpenedPhoto,
+  faceIndex: number,
+  model: AgingModel,
+  recognizer: FaceRecognizer,
+  givenAge?: number,
+): Promise<PreparedFace> {
   const face = photo.found.faces[faceIndex]
   if (!face) throw new AgeError(`${photo.name} has ${photo.found.faces.length} face(s); there is no face ${faceIndex + 1}.`)
   const aligned = await alignFace(photo.bytes, photo.found, face, MASTER_SIZE)
@@ -105,7 +115,14 @@ export async function prepareFace(catalog: Catalog, photo: OpenedPhoto, faceInde
 export type GivenCrop = Omit<PreparedFace, 'aligned'> & { aligned: null }
 
 /** An aligned crop at the model's size taken as the model's own input (`age-studio age` on an aligned face). */
-export async function prepareGivenCrop(catalog: Catalog, photo: OpenedPhoto, rgb: Uint8Array, model: AgingModel, recognizer: FaceRecognizer, givenAge?: number): Promise<GivenCrop> {
+export async function prepareGivenCrop(
+  catalog: Catalog,
+  photo: OpenedPhoto,
+  rgb: Uint8Array,
+  model: AgingModel,
+  recognizer: FaceRecognizer,
+  givenAge?: number,
+): Promise<GivenCrop> {
   const source = await sourceAge(catalog, photo, rgb, model.imageSize, givenAge)
   const edit = await FaceEdit.create(model, recognizer, rgb, model.imageSize, source.position, 'full')
   return { photo, faceIndex: 0, aligned: null, edit, source }
@@ -118,7 +135,6 @@ export interface AgeParameters {
   mode: CompositeMode
 }
 
-
 export interface AgedPhoto {
   rgb: Uint8Array
   width: number
@@ -129,7 +145,15 @@ export interface AgedPhoto {
 /** G at the asked age, and the change it makes to the aligned crop: what every composite applies. */
 function renderedChange({ aligned, edit }: PreparedFace, parameters: AgeParameters) {
   const rendered = edit.render(parameters.position, parameters.variation, parameters.spread)
-  const change = faceChange({ original: aligned.crop, size: MASTER_SIZE, target: rendered.target, source: rendered.source, modelSize: edit.model.imageSize, mode: parameters.mode, framing: framingOf(edit.model.config) })
+  const change = faceChange({
+    original: aligned.crop,
+    size: MASTER_SIZE,
+    target: rendered.target,
+    source: rendered.source,
+    modelSize: edit.model.imageSize,
+    mode: parameters.mode,
+    framing: framingOf(edit.model.config),
+  })
   return { rendered, change }
 }
 
@@ -168,7 +192,12 @@ export interface ProvenanceContext {
 }
 
 /** What an exported image says about itself: input, model, parameters, identity score, time. */
-export function provenanceRecord(prepared: PreparedFace | GivenCrop, parameters: ProvenanceParameters, scores: IdentityScores, context: ProvenanceContext): Provenance {
+export function provenanceRecord(
+  prepared: PreparedFace | GivenCrop,
+  parameters: ProvenanceParameters,
+  scores: IdentityScores,
+  context: ProvenanceContext,
+): Provenance {
   const { identityDistance, independentSimilarity } = scores
   const { photo, aligned, edit, source } = prepared
   const { run, checkpoint, modelHash, imageSize } = edit.model
@@ -179,20 +208,49 @@ export function provenanceRecord(prepared: PreparedFace | GivenCrop, parameters:
     jobId: context.jobId,
     createdAt: new Date().toISOString(),
     input: {
-      name: photo.name, path: photo.path, sha256: photo.sha256, width: photo.found.width, height: photo.found.height,
-      face: aligned && { index: prepared.faceIndex, of: photo.found.faces.length, box: aligned.face.box, score: aligned.face.score, transform: aligned.transform },
+      name: photo.name,
+      path: photo.path,
+      sha256: photo.sha256,
+      width: photo.found.width,
+      height: photo.found.height,
+      face: aligned && {
+        index: prepared.faceIndex,
+        of: photo.found.faces.length,
+        box: aligned.face.box,
+        score: aligned.face.score,
+        transform: aligned.transform,
+      },
     },
-    model: { hash: modelHash, runId: run.id, origin: run.origin, preset: run.preset, seed: run.seed, imageSize, checkpoint: { id: checkpoint.id, phase: checkpoint.phase, step: checkpoint.step } },
+    model: {
+      hash: modelHash,
+      runId: run.id,
+      origin: run.origin,
+      preset: run.preset,
+      seed: run.seed,
+      imageSize,
+      checkpoint: { id: checkpoint.id, phase: checkpoint.phase, step: checkpoint.step },
+    },
     parameters: {
-      targetAge: Math.round(targetAge * 10) / 10, position: parameters.position, bin: AGE_BINS[ageToBin(Math.round(targetAge)) ?? 0],
-      variation: parameters.variation, spread: parameters.spread, composite: parameters.mode,
-      sourceAge: source.age, sourceFrom: source.from, optimize: context.optimize,
+      targetAge: Math.round(targetAge * 10) / 10,
+      position: parameters.position,
+      bin: AGE_BINS[ageToBin(Math.round(targetAge)) ?? 0],
+      variation: parameters.variation,
+      spread: parameters.spread,
+      composite: parameters.mode,
+      sourceAge: source.age,
+      sourceFrom: source.from,
+      optimize: context.optimize,
     },
     identity: {
       distance: identityDistance,
       threshold: SAME_PERSON_DISTANCE,
       samePerson: identityDistance < SAME_PERSON_DISTANCE,
-      independent: { judge: JUDGE_CALIBRATION.judges, similarity: independentSimilarity, threshold: JUDGE_CALIBRATION.identityThreshold, samePerson: Judges.verified(independentSimilarity) },
+      independent: {
+        judge: JUDGE_CALIBRATION.judges,
+        similarity: independentSimilarity,
+        threshold: JUDGE_CALIBRATION.identityThreshold,
+        samePerson: Judges.verified(independentSimilarity),
+      },
     },
     backend: context.backend,
     limits: modelLimits(imageSize),

@@ -82,7 +82,14 @@ interface BatchRun {
 const CELL_REGION = 320
 
 /** One output of one photo: written with provenance (or reused from an earlier attempt), and its contact-sheet cell. */
-async function ageOneOutput(run: BatchRun, prepared: PreparedFace, path: string, stem: string, age: number, variation: number): Promise<{ cell: SheetRow['cells'][number]; reused: boolean }> {
+async function ageOneOutput(
+  run: BatchRun,
+  prepared: PreparedFace,
+  path: string,
+  stem: string,
+  age: number,
+  variation: number,
+): Promise<{ cell: SheetRow['cells'][number]; reused: boolean }> {
   const { catalog, jobId, request } = run
   const photo = prepared.photo
   const file = join(run.outDir, stem, `age${age}${variation ? `-v${variation}` : ''}.${request.format === 'jpeg' ? 'jpg' : 'png'}`)
@@ -101,7 +108,17 @@ async function ageOneOutput(run: BatchRun, prepared: PreparedFace, path: string,
     const provenance = provenanceRecord(prepared, parameters, aged.rendered, { jobId, kind: 'batch', backend: run.backend, optimize })
     const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, request.format, provenance)
     await writeFileAtomic(file, bytes, { overwrite: run.overwrite })
-    catalog.agingJobs.addOutput({ jobId, inputPath: path, inputSha256: photo.sha256, targetAge: age, variation, outputFile: file, outputSha256: sha256(bytes), identityDistance: scores.distance, provenance })
+    catalog.agingJobs.addOutput({
+      jobId,
+      inputPath: path,
+      inputSha256: photo.sha256,
+      targetAge: age,
+      variation,
+      outputFile: file,
+      outputSha256: sha256(bytes),
+      identityDistance: scores.distance,
+      provenance,
+    })
     region = await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, CELL_REGION)
   }
   const caption = `${age} y${variation ? ` v${variation}` : ''} · id ${scores.distance.toFixed(2)}${scores.independent === undefined ? '' : ` · judge ${scores.independent.toFixed(2)}`}`
@@ -144,7 +161,11 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
 
   // A new batch never replaces another's outputs unless asked; a resumed one rewrites its own.
   const resumed = catalog.agingJobs.exists(jobId)
-  if (!resumed) refuseExisting(BATCH_FILES.map((name) => join(outDir, name)), request.force)
+  if (!resumed)
+    refuseExisting(
+      BATCH_FILES.map((name) => join(outDir, name)),
+      request.force,
+    )
   catalog.agingJobs.start({ id: jobId, kind: 'batch', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: { request }, outDir })
   const done = new Set(
     catalog.agingJobs
@@ -152,7 +173,18 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
       .filter((row) => existsSync(row.output_file))
       .map((row) => key(row.input_sha256, row.target_age, row.variation)),
   )
-  const run: BatchRun = { catalog, jobId, backend, request, outDir, overwrite: request.force || resumed, done, model, recognizer: await FaceRecognizer.load(), signal: hooks.signal }
+  const run: BatchRun = {
+    catalog,
+    jobId,
+    backend,
+    request,
+    outDir,
+    overwrite: request.force || resumed,
+    done,
+    model,
+    recognizer: await FaceRecognizer.load(),
+    signal: hooks.signal,
+  }
   const sheet: SheetRow[] = []
   let reused = 0
   try {
@@ -179,8 +211,22 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
   const manifest = writeManifests(catalog, jobId, outDir)
   catalog.agingJobs.finish(jobId, 'done')
   const outputs = catalog.agingJobs.countOutputs(jobId)
-  const sheetPreview = pages.length ? dataUrl(await sharp(pages[0]).resize({ width: 1200, withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer(), 'image/jpeg') : null
-  return { jobId, outDir, inputs: photos.length, outputs, reused, failed, contactSheets: pages, sheetPreview, pdf, ...(await manifest), modelHash: model.modelHash }
+  const sheetPreview = pages.length
+    ? dataUrl(await sharp(pages[0]).resize({ width: 1200, withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer(), 'image/jpeg')
+    : null
+  return {
+    jobId,
+    outDir,
+    inputs: photos.length,
+    outputs,
+    reused,
+    failed,
+    contactSheets: pages,
+    sheetPreview,
+    pdf,
+    ...(await manifest),
+    modelHash: model.modelHash,
+  }
 }
 
 /** The contact sheet's header: what made these images, when, and how to read them. */
@@ -224,7 +270,28 @@ async function writeManifests(catalog: Catalog, jobId: string, outDir: string): 
   await writeFileAtomic(manifestJson, JSON.stringify({ tool: 'Age Studio', jobId, outputs: entries }, null, 2))
   const csv = stringify(
     entries.map((e) => ({ ...e, parameters: JSON.stringify(e.parameters) })),
-    { header: true, columns: ['input', 'inputSha256', 'face', 'targetAge', 'variation', 'output', 'outputSha256', 'modelHash', 'runId', 'checkpointId', 'checkpointStep', 'parameters', 'identityDistance', 'samePerson', 'independentSimilarity', 'independentSamePerson', 'time'] },
+    {
+      header: true,
+      columns: [
+        'input',
+        'inputSha256',
+        'face',
+        'targetAge',
+        'variation',
+        'output',
+        'outputSha256',
+        'modelHash',
+        'runId',
+        'checkpointId',
+        'checkpointStep',
+        'parameters',
+        'identityDistance',
+        'samePerson',
+        'independentSimilarity',
+        'independentSamePerson',
+        'time',
+      ],
+    },
   )
   await writeFileAtomic(manifestCsv, csv)
   return { manifestJson, manifestCsv }

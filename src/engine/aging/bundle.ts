@@ -35,14 +35,34 @@ const BundleManifest = z.object({
   modelHash: z.string().regex(/^[0-9a-f]{64}$/),
   exportedAt: z.string(),
   exportedBy: z.string(),
-  run: z.object({ id: z.string().max(100), preset: z.string().max(40), seed: z.number().int(), backend: z.string().max(40), config: z.record(z.string(), z.unknown()), lastStep: z.number().int() }),
-  checkpoint: z.object({ id: z.number().int(), phase: z.enum(['gan', 'encoder']), step: z.number().int().min(0), epoch: z.number().int().min(0), sha256: z.string() }),
+  run: z.object({
+    id: z.string().max(100),
+    preset: z.string().max(40),
+    seed: z.number().int(),
+    backend: z.string().max(40),
+    config: z.record(z.string(), z.unknown()),
+    lastStep: z.number().int(),
+  }),
+  checkpoint: z.object({
+    id: z.number().int(),
+    phase: z.enum(['gan', 'encoder']),
+    step: z.number().int().min(0),
+    epoch: z.number().int().min(0),
+    sha256: z.string(),
+  }),
   finalLosses: z.record(z.string(), z.number()),
 })
 export type BundleManifest = z.infer<typeof BundleManifest>
 
 /** Writes the bundle to `file`; an existing file is replaced only with `force`. */
-export async function exportModelBundle(home: string, catalog: Catalog, runId: string, checkpointId: number | undefined, file: string, force = false): Promise<ModelExport> {
+export async function exportModelBundle(
+  home: string,
+  catalog: Catalog,
+  runId: string,
+  checkpointId: number | undefined,
+  file: string,
+  force = false,
+): Promise<ModelExport> {
   const { run, checkpoint } = pickCheckpoint(catalog, runId, checkpointId)
   refuseExisting([file], force)
   if (checkpoint.phase !== 'encoder') {
@@ -160,7 +180,8 @@ export async function importModelBundle(home: string, catalog: Catalog, file: st
       if (!existsSync(join(staging, network, 'model.json'))) throw new ModelError(`${file} lacks the ${network}.`)
     }
     const hash = modelHash(staging)
-    if (hash !== manifest.modelHash) throw new ModelError(`${file} is damaged: its networks hash to ${hash.slice(0, 12)}…, the bundle says ${manifest.modelHash.slice(0, 12)}….`)
+    if (hash !== manifest.modelHash)
+      throw new ModelError(`${file} is damaged: its networks hash to ${hash.slice(0, 12)}…, the bundle says ${manifest.modelHash.slice(0, 12)}….`)
     for (const network of NETWORKS) {
       try {
         ;(await readModel(join(staging, network))).dispose()

@@ -55,10 +55,15 @@ export const rgbPlanes = (rgb: Uint8Array | Float32Array, width: number, height:
 function matchColours(image: Planes, reference: Planes, mask: Planes): Planes {
   const out = planes(image.width, image.height, 3, image.data.slice())
   for (let k = 0; k < 3; k++) {
-    let n = 0, mi = 0, mr = 0, si = 0, sr = 0
+    let n = 0,
+      mi = 0,
+      mr = 0,
+      si = 0,
+      sr = 0
     for (let p = 0; p < mask.data.length; p++) {
       if (mask.data[p] < 0.5) continue
-      const a = image.data[p * 3 + k], b = reference.data[p * 3 + k]
+      const a = image.data[p * 3 + k],
+        b = reference.data[p * 3 + k]
       n++
       mi += a
       mr += b
@@ -122,14 +127,24 @@ export function faceChange({ original, size, target, source, modelSize, mode, fr
   let aged: Planes
   if (mode === 'residual') {
     const before = inCrop(source, modelSize, base, framing)
-    aged = planes(size, size, 3, base.data.map((v, i) => v + generated.data[i] - before.data[i]))
+    aged = planes(
+      size,
+      size,
+      3,
+      base.data.map((v, i) => v + generated.data[i] - before.data[i]),
+    )
   } else {
     aged = matchColours(generated, base, inner)
   }
   const levels = Math.max(1, Math.floor(Math.log2(size / 8)))
   const blended = multibandBlend(aged, base, inner, levels)
   const outer = faceMask(size, OUTER)
-  return planes(size, size, 3, blended.data.map((v, i) => (v - base.data[i]) * outer.data[Math.floor(i / 3)]))
+  return planes(
+    size,
+    size,
+    3,
+    blended.data.map((v, i) => (v - base.data[i]) * outer.data[Math.floor(i / 3)]),
+  )
 }
 
 /**
@@ -147,9 +162,11 @@ export function applyFaceChange(photo: { rgb: Uint8Array; width: number; height:
     for (let x = x0; x < x1; x++) {
       const u = ia * x + ib * y + ic
       const v = id * x + ie * y + iff
-      const u0 = Math.floor(u), v0 = Math.floor(v)
+      const u0 = Math.floor(u),
+        v0 = Math.floor(v)
       if (u0 < -1 || v0 < -1 || u0 >= size || v0 >= size) continue
-      const wu = u - u0, wv = v - v0
+      const wu = u - u0,
+        wv = v - v0
       for (let k = 0; k < 3; k++) {
         const delta = (at(u0, v0, k) * (1 - wu) + at(u0 + 1, v0, k) * wu) * (1 - wv) + (at(u0, v0 + 1, k) * (1 - wu) + at(u0 + 1, v0 + 1, k) * wu) * wv
         if (delta === 0) continue
@@ -166,6 +183,12 @@ export function photoPixelUntouched(x: number, y: number, transform: CropTransfo
   const [ia, ib, ic, id, ie, iff] = invertTransform(transform)
   const u = ia * x + ib * y + ic
   const v = id * x + ie * y + iff
-  const u0 = Math.floor(u), v0 = Math.floor(v)
-  return [[u0, v0], [u0 + 1, v0], [u0, v0 + 1], [u0 + 1, v0 + 1]].every(([p, q]) => p < 0 || q < 0 || p >= size || q >= size || outsideFaceMask(p, q, size))
+  const u0 = Math.floor(u),
+    v0 = Math.floor(v)
+  return [
+    [u0, v0],
+    [u0 + 1, v0],
+    [u0, v0 + 1],
+    [u0 + 1, v0 + 1],
+  ].every(([p, q]) => p < 0 || q < 0 || p >= size || q >= size || outsideFaceMask(p, q, size))
 }

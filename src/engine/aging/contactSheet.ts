@@ -39,7 +39,10 @@ const PNG_DPI = 150
 
 /** A cell's image: the given PNG fitted into the cell square. */
 export const cellImage = (png: Uint8Array) =>
-  sharp(png).resize(CELL_PIXELS, CELL_PIXELS, { fit: 'contain', background: { r: 255, g: 255, b: 255 } }).png().toBuffer()
+  sharp(png)
+    .resize(CELL_PIXELS, CELL_PIXELS, { fit: 'contain', background: { r: 255, g: 255, b: 255 } })
+    .png()
+    .toBuffer()
 
 /**
  * Helvetica in a PDF encodes WinAnsi only: Latin-1 and a few typographic marks. Anything else is
@@ -55,18 +58,32 @@ async function pngPage(page: SheetPage, paper: Paper): Promise<Buffer> {
   const k = PNG_DPI / 72
   const [width, height] = PAPER_POINTS[paper].map((pt) => Math.round(pt * k))
   const text = page.texts
-    .map((t) => `<text x="${(t.x * k).toFixed(1)}" y="${(t.y * k).toFixed(1)}" font-family="sans-serif" font-size="${(t.size * k).toFixed(1)}" font-weight="${t.bold ? 700 : 400}" fill="${t.muted ? '#555' : '#000'}">${escapeXml(t.text)}</text>`)
+    .map(
+      (t) =>
+        `<text x="${(t.x * k).toFixed(1)}" y="${(t.y * k).toFixed(1)}" font-family="sans-serif" font-size="${(t.size * k).toFixed(1)}" font-weight="${t.bold ? 700 : 400}" fill="${t.muted ? '#555' : '#000'}">${escapeXml(t.text)}</text>`,
+    )
     .join('')
-  const layers: sharp.OverlayOptions[] = [{ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${text}</svg>`), left: 0, top: 0 }]
+  const layers: sharp.OverlayOptions[] = [
+    { input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${text}</svg>`), left: 0, top: 0 },
+  ]
   for (const image of page.images) {
     const side = Math.round(image.size * k)
     layers.push({ input: await sharp(image.png).resize(side, side).png().toBuffer(), left: Math.round(image.x * k), top: Math.round(image.y * k) })
   }
-  return sharp({ create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } } }).composite(layers).png().toBuffer()
+  return sharp({ create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+    .composite(layers)
+    .png()
+    .toBuffer()
 }
 
 function drawText(pdfPage: PDFPage, t: TextItem, fonts: { regular: PDFFont; bold: PDFFont }, pageHeight: number): void {
-  pdfPage.drawText(pdfText(t.text), { x: t.x, y: pageHeight - t.y, size: t.size, font: t.bold ? fonts.bold : fonts.regular, color: t.muted ? rgb(0.33, 0.33, 0.33) : rgb(0, 0, 0) })
+  pdfPage.drawText(pdfText(t.text), {
+    x: t.x,
+    y: pageHeight - t.y,
+    size: t.size,
+    font: t.bold ? fonts.bold : fonts.regular,
+    color: t.muted ? rgb(0.33, 0.33, 0.33) : rgb(0, 0, 0),
+  })
 }
 
 /** Writes contact-sheet-NN.png pages and contact-sheet.pdf into dir; returns their paths. */

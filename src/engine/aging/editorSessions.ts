@@ -7,14 +7,39 @@ import { randomUUID } from 'node:crypto'
 import { basename, join } from 'node:path'
 import sharp from 'sharp'
 import { AGE_BINS, BIN_COUNT } from '../../shared/ageBins'
-import type { CompositeMode, EditorExport, EditorOpened, EditorPrepared, EditorProgress, EditorRender, EditorStripItem, EditorVariation, ExportFormat, ModelInfo, OptimizeMode, PhotoRegion } from '../../shared/aging'
+import type {
+  CompositeMode,
+  EditorExport,
+  EditorOpened,
+  EditorPrepared,
+  EditorProgress,
+  EditorRender,
+  EditorStripItem,
+  EditorVariation,
+  ExportFormat,
+  ModelInfo,
+  OptimizeMode,
+  PhotoRegion,
+} from '../../shared/aging'
 import type { Catalog } from '../catalog/catalog'
 import { sha256, writeFileAtomic } from '../catalog/files'
 import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
 import { Judges } from '../evaluation/judges'
 import { dataUrl, rgbToPng } from '../images/encode'
 import { encodeWithProvenance } from '../images/provenanceTag'
-import { agedFaceRegion, agedPhoto, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type AgeParameters, type OpenedPhoto, type PreparedFace } from './agePhoto'
+import {
+  agedFaceRegion,
+  agedPhoto,
+  fileStem,
+  MASTER_SIZE,
+  openPhoto,
+  readPhotoFile,
+  prepareFace,
+  provenanceRecord,
+  type AgeParameters,
+  type OpenedPhoto,
+  type PreparedFace,
+} from './agePhoto'
 import { positionToAge } from './condition'
 import { faceRegionPng, photoRegionJpeg } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
@@ -77,7 +102,11 @@ export class EditorSessions {
     const sessionId = randomUUID()
     this.sessions.set(sessionId, { photo, refined: Promise.resolve(), optimize: { mode: 'none', iterationsRequested: 0, iterationsDone: 0 } })
     const { width, height, faces } = photo.found
-    const preview = await sharp(photo.bytes).rotate().resize(PICKER_SIDE, PICKER_SIDE, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer({ resolveWithObject: true })
+    const preview = await sharp(photo.bytes)
+      .rotate()
+      .resize(PICKER_SIDE, PICKER_SIDE, { fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality: 85 })
+      .toBuffer({ resolveWithObject: true })
     return {
       sessionId,
       name,
@@ -174,7 +203,15 @@ export class EditorSessions {
       const aged = await agedFaceRegion(prepared, { position: bin, variation, spread, mode }, STRIP_SIDE)
       const face = dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size }))
       const after = dataUrl(aged.png)
-      items.push({ bin, label: AGE_BINS[bin], age: positionToAge(bin), face, after, identityDistance: aged.rendered.identityDistance, independentSimilarity: aged.rendered.independentSimilarity })
+      items.push({
+        bin,
+        label: AGE_BINS[bin],
+        age: positionToAge(bin),
+        face,
+        after,
+        identityDistance: aged.rendered.identityDistance,
+        independentSimilarity: aged.rendered.independentSimilarity,
+      })
     }
     return items
   }
@@ -208,16 +245,29 @@ export class EditorSessions {
     const age = Math.round(positionToAge(parameters.position))
     const stem = fileStem(prepared.photo.name)
     const folder = outDir ?? join(this.home, 'exports', new Date().toISOString().slice(0, 10))
-    const file = join(folder, `${stem}-age${age}${parameters.variation ? `-v${parameters.variation}` : ''}-${jobId.slice(0, 8)}.${format === 'jpeg' ? 'jpg' : 'png'}`)
+    const file = join(
+      folder,
+      `${stem}-age${age}${parameters.variation ? `-v${parameters.variation}` : ''}-${jobId.slice(0, 8)}.${format === 'jpeg' ? 'jpg' : 'png'}`,
+    )
     await writeFileAtomic(file, bytes)
     const hash = sha256(bytes)
     const { model } = prepared.edit
-    this.catalog.agingJobs.record({ id: jobId, kind: 'single', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: provenance.parameters, outDir: folder }, [
-      {
-        jobId, inputPath: prepared.photo.path ?? prepared.photo.name, inputSha256: prepared.photo.sha256, targetAge: positionToAge(parameters.position),
-        variation: parameters.variation, outputFile: file, outputSha256: hash, identityDistance: aged.rendered.identityDistance, provenance,
-      },
-    ])
+    this.catalog.agingJobs.record(
+      { id: jobId, kind: 'single', checkpointId: model.checkpoint.id, modelHash: model.modelHash, params: provenance.parameters, outDir: folder },
+      [
+        {
+          jobId,
+          inputPath: prepared.photo.path ?? prepared.photo.name,
+          inputSha256: prepared.photo.sha256,
+          targetAge: positionToAge(parameters.position),
+          variation: parameters.variation,
+          outputFile: file,
+          outputSha256: hash,
+          identityDistance: aged.rendered.identityDistance,
+          provenance,
+        },
+      ],
+    )
     return { file, sha256: hash, width: aged.width, height: aged.height, format, download: dataUrl(bytes, format === 'png' ? 'image/png' : 'image/jpeg') }
   }
 
@@ -233,7 +283,16 @@ const toBytes = (pixels: Float32Array) => Uint8Array.from(pixels, (v) => Math.ro
 
 export function modelInfo(model: AgingModel): ModelInfo {
   return {
-    runId: model.run.id, runName: model.run.name, checkpointId: model.checkpoint.id, phase: model.checkpoint.phase, step: model.checkpoint.step, preset: model.run.preset,
-    origin: model.run.origin, runStatus: model.run.status, createdAt: model.checkpoint.createdAt, imageSize: model.imageSize, modelHash: model.modelHash,
+    runId: model.run.id,
+    runName: model.run.name,
+    checkpointId: model.checkpoint.id,
+    phase: model.checkpoint.phase,
+    step: model.checkpoint.step,
+    preset: model.run.preset,
+    origin: model.run.origin,
+    runStatus: model.run.status,
+    createdAt: model.checkpoint.createdAt,
+    imageSize: model.imageSize,
+    modelHash: model.modelHash,
   }
 }

@@ -79,7 +79,14 @@ export class FaceEdit {
   }
 
   /** `framing` 'full' takes the whole image as the model's window (an aligned crop given as is). */
-  static async create(model: AgingModel, recognizer: FaceRecognizer, master: Uint8Array, masterSize: number, sourcePosition: number, framing = framingOf(model.config)): Promise<FaceEdit> {
+  static async create(
+    model: AgingModel,
+    recognizer: FaceRecognizer,
+    master: Uint8Array,
+    masterSize: number,
+    sourcePosition: number,
+    framing = framingOf(model.config),
+  ): Promise<FaceEdit> {
     const x = await modelInput(master, masterSize, model.imageSize, framing)
     const z0 = tf.tidy(() => model.encoder.apply(x, { training: false }) as tf.Tensor2D)
     const judges = await Judges.shared()

@@ -48,12 +48,16 @@ export class LatentOptimizer {
     try {
       for (let i = 0; i < options.iterations; i++) {
         if (options.signal?.aborted) break
-        const loss = optimizer.minimize(() => {
-          const image = this.generator.apply([z, y0], { training: false }) as tf.Tensor4D
-          const pixel = tf.losses.meanSquaredError(x, image).mul(pixelWeight)
-          if (!target) return pixel as tf.Scalar
-          return FaceRecognizer.distance(target, this.recognizer!.describe(image)).mean().add(pixel) as tf.Scalar
-        }, true, [z])!
+        const loss = optimizer.minimize(
+          () => {
+            const image = this.generator.apply([z, y0], { training: false }) as tf.Tensor4D
+            const pixel = tf.losses.meanSquaredError(x, image).mul(pixelWeight)
+            if (!target) return pixel as tf.Scalar
+            return FaceRecognizer.distance(target, this.recognizer!.describe(image)).mean().add(pixel) as tf.Scalar
+          },
+          true,
+          [z],
+        )!
         losses.push(loss.dataSync()[0])
         loss.dispose()
         options.onLatent?.(z)

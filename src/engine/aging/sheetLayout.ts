@@ -94,7 +94,9 @@ export function layoutSheet(rows: Row[], caseLines: string[], paper: Paper): She
       const x = MARGIN + (i % columns) * (cell + GAP)
       const top = y + TITLE + HASH + Math.floor(i / columns) * (cell + CAPTION)
       page!.images.push({ png: c.png, x, y: top, size: cell })
-      wrapText(c.caption, 7.5, cell).slice(0, 2).forEach((line, k) => page!.texts.push({ text: line, x, y: top + cell + 9 + k * 9, size: 7.5 }))
+      wrapText(c.caption, 7.5, cell)
+        .slice(0, 2)
+        .forEach((line, k) => page!.texts.push({ text: line, x, y: top + cell + 9 + k * 9, size: 7.5 }))
     })
     y += blockHeight
   }

@@ -12,7 +12,10 @@ import { studioPath } from './paths'
 /** A batch given no output folder gets its own under the data directory: "batches/2026-12-01 1405 case-3f2a". */
 function newBatchFolder(home: string, firstInput: string): string {
   const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ').replace(':', '')
-  const label = basename(firstInput).replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 40) || 'photos'
+  const label =
+    basename(firstInput)
+      .replace(/[^\p{L}\p{N}._-]+/gu, '_')
+      .slice(0, 40) || 'photos'
   return join(home, 'batches', `${stamp} ${label}-${randomBytes(2).toString('hex')}`)
 }
 
@@ -37,16 +40,19 @@ export function agingHandlers(studio: Studio): AgingCalls {
       const { path, name } = filePath(ref, 'The photo')
       return aging.editorCall('open', path, name)
     },
-    'editor.prepare': async ({ sessionId, faceIndex, runId, checkpointId, sourceAge }) => aging.editorCall('prepare', sessionId, faceIndex, runId, checkpointId, sourceAge),
+    'editor.prepare': async ({ sessionId, faceIndex, runId, checkpointId, sourceAge }) =>
+      aging.editorCall('prepare', sessionId, faceIndex, runId, checkpointId, sourceAge),
     'editor.refine': async ({ sessionId, mode, iterations }) => aging.editorCall('refine', sessionId, mode, iterations),
     'editor.stop': async ({ sessionId }) => aging.editorCall('stop', sessionId),
     'editor.render': async ({ sessionId, ...look }) => aging.editorCall('render', sessionId, look),
     'editor.strip': async ({ sessionId, variation, spread, mode }) => aging.editorCall('strip', sessionId, variation, spread, mode),
     'editor.variations': async ({ sessionId, count, ...look }) => aging.editorCall('variations', sessionId, look, count),
-    'editor.export': async ({ sessionId, format, outDir, ...look }) => aging.editorCall('export', sessionId, look, format, outDir && studioPath(studio, outDir, 'The export folder')),
+    'editor.export': async ({ sessionId, format, outDir, ...look }) =>
+      aging.editorCall('export', sessionId, look, format, outDir && studioPath(studio, outDir, 'The export folder')),
     'editor.close': async ({ sessionId }) => aging.editorCall('close', sessionId),
 
-    'models.export': async ({ runId, checkpointId, out, force }) => exportModelBundle(home, catalog, runId, checkpointId, studioPath(studio, out, 'The bundle file'), force),
+    'models.export': async ({ runId, checkpointId, out, force }) =>
+      exportModelBundle(home, catalog, runId, checkpointId, studioPath(studio, out, 'The bundle file'), force),
     'models.import': async (ref) => {
       const { path } = filePath(ref, 'The bundle file')
       const { runId, checkpointId, modelHash, alreadyImported } = await importModelBundle(home, catalog, path)

@@ -23,7 +23,11 @@ const PHOTO_SIDE = 900
 async function photoPreview(row: ImageRow): Promise<ImageDetail['photo']> {
   if (row.sourcePath.startsWith('demo://') || row.width === null || row.height === null) return null
   try {
-    const { data, info } = await sharp(row.sourcePath, { limitInputPixels: false }).rotate().resize(PHOTO_SIDE, PHOTO_SIDE, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer({ resolveWithObject: true })
+    const { data, info } = await sharp(row.sourcePath, { limitInputPixels: false })
+      .rotate()
+      .resize(PHOTO_SIDE, PHOTO_SIDE, { fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality: 85 })
+      .toBuffer({ resolveWithObject: true })
     const k = info.width / row.width
     return {
       url: dataUrl(data, 'image/jpeg'),
@@ -95,7 +99,10 @@ export function libraryHandlers(studio: Studio): LibraryCalls {
         gender: row.gender,
         faceScore: row.faceScore,
         nearDuplicateOf: row.nearDuplicateOf,
-        outside: row.transform && row.width && row.height ? { full: windowFill(row.transform, row.width, row.height, 'full'), face: windowFill(row.transform, row.width, row.height, 'face') } : null,
+        outside:
+          row.transform && row.width && row.height
+            ? { full: windowFill(row.transform, row.width, row.height, 'full'), face: windowFill(row.transform, row.width, row.height, 'face') }
+            : null,
         photo: await photoPreview(row),
         createdAt: row.createdAt,
       }
@@ -103,7 +110,11 @@ export function libraryHandlers(studio: Studio): LibraryCalls {
 
     'library.createDemo': async (options) => {
       let jobId = ''
-      const outcome = await jobs.run('demo', (job) => createDemoDataset(catalog, files, job, options), (job) => (jobId = job.id))
+      const outcome = await jobs.run(
+        'demo',
+        (job) => createDemoDataset(catalog, files, job, options),
+        (job) => (jobId = job.id),
+      )
       events.emit('catalog.changed', { datasetId: outcome.datasetId })
       return { jobId, ...outcome }
     },
@@ -111,11 +122,13 @@ export function libraryHandlers(studio: Studio): LibraryCalls {
     'library.import': async ({ paths: given, format, dataset, estimateAges, seed, val, test }) => {
       const paths = given.map((path) => studioPath(studio, path, 'Each folder, photo or CSV'))
       let jobId = ''
-      const outcome = await jobs.run(
-        'import',
-        (job) => importInWorker(studio.home, studio.nativeBinding, { paths, format, dataset, estimateAges, splits: { seed, val, test } }, job),
-        (job) => (jobId = job.id),
-      ).finally(() => events.emit('catalog.changed', { datasetId: null }))
+      const outcome = await jobs
+        .run(
+          'import',
+          (job) => importInWorker(studio.home, studio.nativeBinding, { paths, format, dataset, estimateAges, splits: { seed, val, test } }, job),
+          (job) => (jobId = job.id),
+        )
+        .finally(() => events.emit('catalog.changed', { datasetId: null }))
       return { jobId, ...outcome }
     },
 

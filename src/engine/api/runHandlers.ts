@@ -81,7 +81,11 @@ export function runHandlers(studio: Studio): RunCalls {
 
     'runs.evaluate': async (request) => {
       requireRun(request.runId)
-      return studio.jobs.run('evaluate', (job) => studio.aging.evaluate(request, job), (job) => job.progress(0, request.faces))
+      return studio.jobs.run(
+        'evaluate',
+        (job) => studio.aging.evaluate(request, job),
+        (job) => job.progress(0, request.faces),
+      )
     },
     'runs.evaluations': async ({ runId }) => catalog.evaluations.forRun(requireRun(runId).id),
 

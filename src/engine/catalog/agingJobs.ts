@@ -59,7 +59,17 @@ export class AgingJobRepo {
       .prepare(
         'INSERT INTO aging_outputs (job_id, input_path, input_sha256, target_age, variation, output_file, output_sha256, identity_distance, provenance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(output.jobId, output.inputPath, output.inputSha256, output.targetAge, output.variation, output.outputFile, output.outputSha256, output.identityDistance, JSON.stringify(output.provenance))
+      .run(
+        output.jobId,
+        output.inputPath,
+        output.inputSha256,
+        output.targetAge,
+        output.variation,
+        output.outputFile,
+        output.outputSha256,
+        output.identityDistance,
+        JSON.stringify(output.provenance),
+      )
   }
 
   finish(id: string, status: 'done' | 'cancelled' | 'failed'): void {
@@ -95,7 +105,9 @@ export class AgingJobRepo {
   /** An output's identity scores: face-api's distance, and the independent judge's similarity when it was recorded. */
   outputScores(jobId: string, file: string): { distance: number; independent?: number } | undefined {
     const row = this.db
-      .prepare("SELECT identity_distance AS distance, json_extract(provenance, '$.identity.independent.similarity') AS independent FROM aging_outputs WHERE job_id = ? AND output_file = ?")
+      .prepare(
+        "SELECT identity_distance AS distance, json_extract(provenance, '$.identity.independent.similarity') AS independent FROM aging_outputs WHERE job_id = ? AND output_file = ?",
+      )
       .get(jobId, file) as { distance: number; independent: number | null } | undefined
     return row && { distance: row.distance, independent: row.independent ?? undefined }
   }

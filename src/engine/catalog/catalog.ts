@@ -75,8 +75,7 @@ export function migrate(db: Database.Database, migrations: Migration[]): number 
   const newest = migrations.at(-1)?.version ?? 0
   if (current > newest) {
     throw new Error(
-      `This catalog has schema version ${current}, newer than this Age Studio understands (${newest}); ` +
-        'update Age Studio or use another --home.',
+      `This catalog has schema version ${current}, newer than this Age Studio understands (${newest}); ` + 'update Age Studio or use another --home.',
     )
   }
   for (const migration of migrations) {

@@ -8,9 +8,7 @@ export class DatasetRepo {
   ensure(name: string, format: string, root: string | null, options: object = {}): number {
     const found = this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number } | undefined
     if (found) return found.id
-    const info = this.db
-      .prepare('INSERT INTO datasets (name, format, root, options) VALUES (?, ?, ?, ?)')
-      .run(name, format, root, JSON.stringify(options))
+    const info = this.db.prepare('INSERT INTO datasets (name, format, root, options) VALUES (?, ?, ?, ?)').run(name, format, root, JSON.stringify(options))
     return Number(info.lastInsertRowid)
   }
 

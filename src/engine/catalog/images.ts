@@ -150,7 +150,7 @@ export class ImageRepo {
   /** Images whose stored hash is of an older kind (the difference hash used before the DCT hash), to hash again. */
   legacyHashes(currentPrefix: string): { id: number; sourcePath: string }[] {
     return this.db
-      .prepare("SELECT id, source_path AS sourcePath FROM images WHERE phash IS NOT NULL AND substr(phash, 1, length(?)) <> ?")
+      .prepare('SELECT id, source_path AS sourcePath FROM images WHERE phash IS NOT NULL AND substr(phash, 1, length(?)) <> ?')
       .all(currentPrefix, currentPrefix) as { id: number; sourcePath: string }[]
   }
 
@@ -195,7 +195,8 @@ export class ImageRepo {
     const sql = `SELECT train_file AS file, crop_file AS crop, age_bin AS bin, width, height, transform FROM images WHERE ${clauses.join(' AND ')} ORDER BY id`
     const rows = this.db.prepare(sql).all(...params) as (TrainingRow & { width: number | null; height: number | null; transform: string | null })[]
     const [framing, limit] = [framingOf(selection), maxFillOf(selection)]
-    const fits = (row: (typeof rows)[number]) => limit >= 1 || !row.transform || windowFill(JSON.parse(row.transform) as number[], row.width!, row.height!, framing) <= limit
+    const fits = (row: (typeof rows)[number]) =>
+      limit >= 1 || !row.transform || windowFill(JSON.parse(row.transform) as number[], row.width!, row.height!, framing) <= limit
     return rows.filter(fits).map(({ file, crop, bin }) => ({ file, crop, bin }))
   }
 
@@ -242,7 +243,10 @@ export class ImageRepo {
 
   ids(filter: ImageFilter, limit: number): number[] {
     const w = whereClause(filter)
-    return this.db.prepare(`SELECT i.id FROM images i${w.sql} ORDER BY ${ORDER[filter.sort ?? 'imported']} LIMIT ?`).pluck().all(...w.params, limit) as number[]
+    return this.db
+      .prepare(`SELECT i.id FROM images i${w.sql} ORDER BY ${ORDER[filter.sort ?? 'imported']} LIMIT ?`)
+      .pluck()
+      .all(...w.params, limit) as number[]
   }
 
   get(id: number): ImageRow | undefined {
@@ -268,7 +272,11 @@ export class ImageRepo {
 
   /** Reassigns the splits of a dataset (seeded, by identity where known) in one transaction. */
   resplit(datasetId: number, splitOf: (key: string) => Split): number {
-    const rows = this.db.prepare('SELECT id, sha256, identity FROM images WHERE dataset_id = ?').all(datasetId) as { id: number; sha256: string; identity: string | null }[]
+    const rows = this.db.prepare('SELECT id, sha256, identity FROM images WHERE dataset_id = ?').all(datasetId) as {
+      id: number
+      sha256: string
+      identity: string | null
+    }[]
     const statement = this.db.prepare('UPDATE images SET split = ? WHERE id = ?')
     return this.db.transaction(() => rows.reduce((n, row) => n + statement.run(splitOf(splitKey(row.identity, row.sha256)), row.id).changes, 0))()
   }

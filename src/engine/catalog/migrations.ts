@@ -158,7 +158,7 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 7,
-    name: 'evaluations: the independent judges\' verdict on a checkpoint, per held-out split',
+    name: "evaluations: the independent judges' verdict on a checkpoint, per held-out split",
     sql: `
       CREATE TABLE evaluations (
         id INTEGER PRIMARY KEY,

@@ -32,9 +32,7 @@ export function explainNativeError(error: unknown, isElectron = Boolean(process.
 
 export function openDatabase(file: string, nativeBinding?: string): Database.Database {
   if (nativeBinding && !existsSync(nativeBinding)) {
-    throw new NativeModuleError(
-      `The SQLite module for this runtime is missing (${nativeBinding}): run \`${nativeFixCommand()}\` in the Age Studio folder.`,
-    )
+    throw new NativeModuleError(`The SQLite module for this runtime is missing (${nativeBinding}): run \`${nativeFixCommand()}\` in the Age Studio folder.`)
   }
   try {
     return new Database(file, nativeBinding ? { nativeBinding } : {})

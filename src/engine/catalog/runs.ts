@@ -40,7 +40,9 @@ export class RunRepo {
   /** An imported model bundle: a finished run with one checkpoint, marked with where it came from. */
   createImported(id: string, preset: string, config: object, seed: number, backend: string, origin: string): void {
     this.db
-      .prepare("INSERT INTO runs (id, preset, config, seed, backend, status, origin, started_at, finished_at) VALUES (?, ?, ?, ?, ?, 'done', ?, NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))")
+      .prepare(
+        "INSERT INTO runs (id, preset, config, seed, backend, status, origin, started_at, finished_at) VALUES (?, ?, ?, ?, ?, 'done', ?, NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+      )
       .run(id, preset, JSON.stringify(config), seed, backend, origin)
   }
 
@@ -112,11 +114,13 @@ export class RunRepo {
    */
   delete(id: string, isAlive: (pid: number) => boolean = processAlive): CheckpointSummary[] {
     const checkpoints = this.checkpoints(id)
-    this.db.transaction(() => {
-      this.refuseHeldElsewhere(id, isAlive, 'stop it there first')
-      this.db.prepare('UPDATE aging_jobs SET checkpoint_id = NULL WHERE checkpoint_id IN (SELECT id FROM checkpoints WHERE run_id = ?)').run(id)
-      this.db.prepare('DELETE FROM runs WHERE id = ?').run(id)
-    }).immediate()
+    this.db
+      .transaction(() => {
+        this.refuseHeldElsewhere(id, isAlive, 'stop it there first')
+        this.db.prepare('UPDATE aging_jobs SET checkpoint_id = NULL WHERE checkpoint_id IN (SELECT id FROM checkpoints WHERE run_id = ?)').run(id)
+        this.db.prepare('DELETE FROM runs WHERE id = ?').run(id)
+      })
+      .immediate()
     return checkpoints
   }
 
@@ -174,7 +178,9 @@ export class RunRepo {
   }
 
   metrics(runId: string, sinceStep = -1): MetricRow[] {
-    return this.db.prepare('SELECT phase, step, name, value FROM metrics WHERE run_id = ? AND step > ? ORDER BY phase, step').all(runId, sinceStep) as MetricRow[]
+    return this.db
+      .prepare('SELECT phase, step, name, value FROM metrics WHERE run_id = ? AND step > ? ORDER BY phase, step')
+      .all(runId, sinceStep) as MetricRow[]
   }
 
   addSample(runId: string, phase: Phase, step: number, file: string): void {
@@ -200,7 +206,9 @@ export class RunRepo {
 
   /** The newest checkpoint: the encoder phase comes after the gan phase. */
   latestCheckpoint(runId: string): CheckpointSummary | undefined {
-    return this.checkpoints(runId).sort((a, b) => (a.phase === b.phase ? a.step - b.step : a.phase === 'gan' ? -1 : 1)).at(-1)
+    return this.checkpoints(runId)
+      .sort((a, b) => (a.phase === b.phase ? a.step - b.step : a.phase === 'gan' ? -1 : 1))
+      .at(-1)
   }
 
   /**
@@ -219,14 +227,15 @@ export class RunRepo {
   }
 
   checkpoint(id: number): CheckpointSummary | undefined {
-    return this.db
-      .prepare('SELECT id, run_id AS runId, phase, step, epoch, dir, sha256, created_at AS createdAt FROM checkpoints WHERE id = ?')
-      .get(id) as CheckpointSummary | undefined
+    return this.db.prepare('SELECT id, run_id AS runId, phase, step, epoch, dir, sha256, created_at AS createdAt FROM checkpoints WHERE id = ?').get(id) as
+      CheckpointSummary | undefined
   }
 
   /** Runs left 'running' by a process that died are 'interrupted', resumable from their checkpoint. */
   markInterrupted(isAlive: (pid: number) => boolean = processAlive): number {
-    const live = this.db.prepare("SELECT id, status, pid, host, heartbeat_at AS heartbeatAt FROM runs WHERE status IN ('running', 'paused')").all() as (Lease & { id: string })[]
+    const live = this.db
+      .prepare("SELECT id, status, pid, host, heartbeat_at AS heartbeatAt FROM runs WHERE status IN ('running', 'paused')")
+      .all() as (Lease & { id: string })[]
     const stale = live.filter((run) => !leaseHeld(run, isAlive))
     for (const run of stale) this.setStatus(run.id, 'interrupted')
     return stale.length
@@ -242,7 +251,6 @@ interface Lease {
   host: string | null
   heartbeatAt: string | null
 }
-
 
 function leaseHeld(lease: Lease, isAlive: (pid: number) => boolean): boolean {
   if (lease.status !== 'running' && lease.status !== 'paused') return false

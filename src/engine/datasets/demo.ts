@@ -32,12 +32,7 @@ function drawLabel(rng: Rng, index: number): { age: number; bin: AgeBin; split: 
   return { age, bin, split }
 }
 
-export async function createDemoDataset(
-  catalog: Catalog,
-  files: FileStore,
-  job: Job,
-  { count, seed }: DemoOptions,
-): Promise<DemoOutcome> {
+export async function createDemoDataset(catalog: Catalog, files: FileStore, job: Job, { count, seed }: DemoOptions): Promise<DemoOutcome> {
   const datasetId = catalog.datasets.ensure(`demo (seed ${seed})`, 'demo', null, { seed })
   const rng = new Rng(seed)
   const perBin = emptyPerBin()
@@ -57,10 +52,7 @@ export async function createDemoDataset(
     if (ageToBin(age) !== bin) throw new Error(`demo age ${age} fell outside bin ${bin}`)
     const face = { data: renderFace(sampleFaceParams(rng, age), DEMO_MASTER_SIZE), width: DEMO_MASTER_SIZE, height: DEMO_MASTER_SIZE }
     const master = await rgbToPng(face)
-    const [cropFile, trainFile] = await Promise.all([
-      files.put(master, 'png'),
-      resizeToPng(face, TRAIN_SIZE).then((png) => files.put(png, 'png')),
-    ])
+    const [cropFile, trainFile] = await Promise.all([files.put(master, 'png'), resizeToPng(face, TRAIN_SIZE).then((png) => files.put(png, 'png'))])
     pending.push({
       datasetId,
       sha256: sha256(master),

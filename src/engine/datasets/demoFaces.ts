@@ -27,10 +27,18 @@ export interface FaceParams {
 }
 
 const SKIN_TONES: [number, number, number][] = [
-  [0.96, 0.8, 0.69], [0.89, 0.7, 0.56], [0.78, 0.57, 0.42], [0.6, 0.42, 0.3], [0.42, 0.29, 0.2],
+  [0.96, 0.8, 0.69],
+  [0.89, 0.7, 0.56],
+  [0.78, 0.57, 0.42],
+  [0.6, 0.42, 0.3],
+  [0.42, 0.29, 0.2],
 ]
 const HAIR_COLOURS: [number, number, number][] = [
-  [0.08, 0.06, 0.05], [0.25, 0.16, 0.1], [0.45, 0.3, 0.16], [0.72, 0.58, 0.32], [0.55, 0.22, 0.1],
+  [0.08, 0.06, 0.05],
+  [0.25, 0.16, 0.1],
+  [0.45, 0.3, 0.16],
+  [0.72, 0.58, 0.32],
+  [0.55, 0.22, 0.1],
 ]
 const GREY: [number, number, number] = [0.85, 0.85, 0.86]
 
@@ -39,9 +47,7 @@ const smoothstep = (a: number, b: number, x: number) => {
   const t = clamp01((x - a) / (b - a))
   return t * t * (3 - 2 * t)
 }
-const mix = (a: number[], b: number[], t: number): [number, number, number] => [
-  a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t,
-]
+const mix = (a: number[], b: number[], t: number): [number, number, number] => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t]
 
 export function sampleFaceParams(rng: Rng, age: number): FaceParams {
   const adult = smoothstep(2, 22, age)
@@ -66,17 +72,21 @@ export function sampleFaceParams(rng: Rng, age: number): FaceParams {
 /** Colour of the face at (u, v) in [0,1]², drawn back to front. */
 function shade(p: FaceParams, u0: number, v0: number): [number, number, number] {
   // Undo the pose: rotate about the image centre, then shift.
-  const cos = Math.cos(p.roll), sin = Math.sin(p.roll)
-  const du = u0 - 0.5, dv = v0 - 0.5
+  const cos = Math.cos(p.roll),
+    sin = Math.sin(p.roll)
+  const du = u0 - 0.5,
+    dv = v0 - 0.5
   const u = 0.5 + cos * du + sin * dv - p.shiftX
   const v = 0.5 - sin * du + cos * dv
-  const cx = 0.5, cy = 0.56
+  const cx = 0.5,
+    cy = 0.56
   const hairColour = mix(p.hair, GREY, p.greyness)
 
   let colour = mix(p.background, [p.background[0] * 0.7, p.background[1] * 0.7, p.background[2] * 0.7], v0)
   const inHair = ((u - cx) / (p.rx + 0.1)) ** 2 + ((v - (cy - 0.1)) / (p.ry + 0.14)) ** 2 < 1 && v < cy + 0.05
   if (inHair) colour = hairColour
-  const fx = (u - cx) / p.rx, fy = (v - cy) / p.ry
+  const fx = (u - cx) / p.rx,
+    fy = (v - cy) / p.ry
   if (fx * fx + fy * fy >= 1) return colour
 
   // Inside the face. Lighting falls off toward the edge.
@@ -126,11 +136,15 @@ export function renderFace(p: FaceParams, size: number): Uint8Array {
   const offsets = [0.25, 0.75]
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      let r = 0, g = 0, b = 0
+      let r = 0,
+        g = 0,
+        b = 0
       for (const oy of offsets) {
         for (const ox of offsets) {
           const c = shade(p, (x + ox) / size, (y + oy) / size)
-          r += c[0]; g += c[1]; b += c[2]
+          r += c[0]
+          g += c[1]
+          b += c[2]
         }
       }
       const i = (y * size + x) * 3
@@ -148,7 +162,8 @@ export function renderFace(p: FaceParams, size: number): Uint8Array {
  * Works on any RGB image of the demo's framing, so it can score a generator's output too.
  */
 export function demoAgeCue(rgb: ArrayLike<number>, size: number, scale = 255): number {
-  let sum = 0, n = 0
+  let sum = 0,
+    n = 0
   for (let y = Math.round(size * 0.13); y < Math.round(size * 0.2); y++) {
     for (let x = Math.round(size * 0.42); x < Math.round(size * 0.58); x++) {
       const i = (y * size + x) * 3

@@ -61,7 +61,13 @@ function flagsFor(photo: PhotoFace, source: ImportSource): ImageFlag[] {
 }
 
 /** Everything about one readable file; throws PhotoError when it cannot become a face. */
-async function prepare(files: FileStore, source: ImportSource, bytes: Buffer, estimate: boolean, labelSource: 'label' | 'filename'): Promise<Prepared & { estimated: boolean }> {
+async function prepare(
+  files: FileStore,
+  source: ImportSource,
+  bytes: Buffer,
+  estimate: boolean,
+  labelSource: 'label' | 'filename',
+): Promise<Prepared & { estimated: boolean }> {
   const photo = await alignPhotoFace(bytes, MASTER_SIZE)
   const [{ cropFile, trainFile }, phash] = await Promise.all([storeCrops(files, photo.crop), perceptualHash(bytes)])
   const label = source.parsed?.ok ? source.parsed.label : null
@@ -96,7 +102,10 @@ async function prepare(files: FileStore, source: ImportSource, bytes: Buffer, es
 /** A master crop stored as the catalog keeps it: the 256 px PNG and the 64 px training image. */
 export async function storeCrops(files: FileStore, crop: Uint8Array): Promise<{ cropFile: string; trainFile: string }> {
   const master = { data: crop, width: MASTER_SIZE, height: MASTER_SIZE }
-  const [cropFile, trainFile] = await Promise.all([rgbToPng(master).then((png) => files.put(png, 'png')), resizeToPng(master, TRAIN_SIZE).then((png) => files.put(png, 'png'))])
+  const [cropFile, trainFile] = await Promise.all([
+    rgbToPng(master).then((png) => files.put(png, 'png')),
+    resizeToPng(master, TRAIN_SIZE).then((png) => files.put(png, 'png')),
+  ])
   return { cropFile, trainFile }
 }
 
@@ -139,7 +148,20 @@ export async function importPhotos(catalog: Catalog, files: FileStore, options: 
     } catch (error) {
       if (!(error instanceof PhotoError)) throw error
       // Kept with its reason: visible under "rejected", and skipped by the next import.
-      catalog.images.insertMany([{ ...base, sourcePath: source.path, cropFile: null, trainFile: null, width: null, height: null, age: null, ageSource: null, ageBin: null, importError: error.message }])
+      catalog.images.insertMany([
+        {
+          ...base,
+          sourcePath: source.path,
+          cropFile: null,
+          trainFile: null,
+          width: null,
+          height: null,
+          age: null,
+          ageSource: null,
+          ageBin: null,
+          importError: error.message,
+        },
+      ])
       reject(source.path, error.message)
       continue
     }

@@ -54,7 +54,13 @@ function heldOutFaces(catalog: Catalog, request: EvaluateRequest, config: TrainC
 const JUDGED_SIDE = 256
 
 async function masterOf(files: FileStore, row: TrainingRow): Promise<Uint8Array> {
-  return new Uint8Array(await sharp(files.resolve(row.crop ?? row.file)).removeAlpha().resize(JUDGED_SIDE, JUDGED_SIDE).raw().toBuffer())
+  return new Uint8Array(
+    await sharp(files.resolve(row.crop ?? row.file))
+      .removeAlpha()
+      .resize(JUDGED_SIDE, JUDGED_SIDE)
+      .raw()
+      .toBuffer(),
+  )
 }
 
 export async function evaluateCheckpoint(home: string, catalog: Catalog, request: EvaluateRequest, hooks: EvaluateHooks = {}): Promise<EvaluationSummary> {
@@ -93,11 +99,23 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
 
 type Model = Awaited<ReturnType<typeof loadAgingModel>>
 
-async function judgeChunk(model: Model, optimizer: LatentOptimizer, judges: Judges, view: JudgeView, chunk: { file: string; bin: number }[], pixels: Uint8Array[], iterations: number, signal?: AbortSignal): Promise<FaceJudgement[]> {
+async function judgeChunk(
+  model: Model,
+  optimizer: LatentOptimizer,
+  judges: Judges,
+  view: JudgeView,
+  chunk: { file: string; bin: number }[],
+  pixels: Uint8Array[],
+  iterations: number,
+  signal?: AbortSignal,
+): Promise<FaceJudgement[]> {
   const size = model.imageSize
   const n = chunk.length
   const x = tf.tidy(() => tf.tensor4d(Buffer.concat(pixels), [n, size, size, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
-  const y0 = oneHot(chunk.map((face) => face.bin), BIN_COUNT)
+  const y0 = oneHot(
+    chunk.map((face) => face.bin),
+    BIN_COUNT,
+  )
   const pixel = await optimizer.optimize(x, y0, { mode: 'pixel', iterations, signal })
   const identity = await optimizer.optimize(x, y0, { mode: 'identity', iterations, signal })
   const G = (z: tf.Tensor2D, y: tf.Tensor2D) => model.generator.apply([z, y], { training: false }) as tf.Tensor4D
@@ -113,7 +131,15 @@ async function judgeChunk(model: Model, optimizer: LatentOptimizer, judges: Judg
     const id = similarity(identity.z)
     const aged = Array.from({ length: BIN_COUNT }, (_, bin) =>
       tf.tidy(() => {
-        const output = view(G(identity.z, oneHot(chunk.map(() => bin), BIN_COUNT)))
+        const output = view(
+          G(
+            identity.z,
+            oneHot(
+              chunk.map(() => bin),
+              BIN_COUNT,
+            ),
+          ),
+        )
         return { similarity: read(Judges.similarity(input, judges.identity(output))), age: read(judges.age(output)) }
       }),
     )

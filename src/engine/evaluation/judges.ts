@@ -35,7 +35,8 @@ const VGGFACE_MEANS_BGR = [91.4953, 103.8827, 131.0912]
 function readPinned(name: string): Buffer {
   const bytes = readFileSync(join(JUDGES_DIR, name))
   const hash = createHash('sha256').update(bytes).digest('hex')
-  if (hash !== PINNED[name]) throw new Error(`The judge file resources/judges/${name} is not the pinned one (sha256 ${hash.slice(0, 12)}…); reinstall the studio.`)
+  if (hash !== PINNED[name])
+    throw new Error(`The judge file resources/judges/${name} is not the pinned one (sha256 ${hash.slice(0, 12)}…); reinstall the studio.`)
   return bytes
 }
 
@@ -73,7 +74,13 @@ function framed(images: tf.Tensor4D, box: readonly [number, number, number], siz
   const n = images.shape[0]
   const boxes = tf.tensor2d(Array.from({ length: n }, () => [top, left, top + side, left + side]))
   const pixels = images.add(1).mul(127.5) as tf.Tensor4D
-  return tf.image.cropAndResize(pixels, boxes, Array.from({ length: n }, (_, i) => i), [size, size], 'bilinear')
+  return tf.image.cropAndResize(
+    pixels,
+    boxes,
+    Array.from({ length: n }, (_, i) => i),
+    [size, size],
+    'bilinear',
+  )
 }
 
 let shared: Promise<Judges> | undefined

@@ -32,8 +32,14 @@ export function summarize(faces: FaceJudgement[], threshold: number, iterations:
     return {
       bin,
       faces: own.length,
-      identity: verification(own.map((face) => face.similarity.identity), threshold),
-      agedTo: verification(agedTo.map((output) => output.similarity), threshold),
+      identity: verification(
+        own.map((face) => face.similarity.identity),
+        threshold,
+      ),
+      agedTo: verification(
+        agedTo.map((output) => output.similarity),
+        threshold,
+      ),
       agedInBin: mean(agedTo.map((output) => (inBin(output.estimatedAge, bin) ? 1 : 0))),
       agedMeanAge: mean(agedTo.map((output) => output.estimatedAge)),
       realInBin: own.length ? mean(own.map((face) => (inBin(face.estimatedAge, bin) ? 1 : 0))) : null,
@@ -45,12 +51,27 @@ export function summarize(faces: FaceJudgement[], threshold: number, iterations:
     iterations,
     threshold,
     reconstruction: {
-      z0: verification(faces.map((face) => face.similarity.z0), threshold),
-      pixel: verification(faces.map((face) => face.similarity.pixel), threshold),
-      identity: verification(faces.map((face) => face.similarity.identity), threshold),
+      z0: verification(
+        faces.map((face) => face.similarity.z0),
+        threshold,
+      ),
+      pixel: verification(
+        faces.map((face) => face.similarity.pixel),
+        threshold,
+      ),
+      identity: verification(
+        faces.map((face) => face.similarity.identity),
+        threshold,
+      ),
     },
-    aged: verification(aged.map((output) => output.similarity), threshold),
-    impostor: verification(faces.flatMap((face) => (face.impostor === null ? [] : [face.impostor])), threshold),
+    aged: verification(
+      aged.map((output) => output.similarity),
+      threshold,
+    ),
+    impostor: verification(
+      faces.flatMap((face) => (face.impostor === null ? [] : [face.impostor])),
+      threshold,
+    ),
     agedInBin: mean(aged.map((output) => (inBin(output.estimatedAge, output.bin) ? 1 : 0))),
     realInBin: mean(faces.map((face) => (inBin(face.estimatedAge, face.bin) ? 1 : 0))),
     perBin,

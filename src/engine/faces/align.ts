@@ -25,21 +25,40 @@ const mean = (points: Point[]): Point => ({
 /** The photo pixels a size×size crop covers, widened by margin, not clipped; x1, y1 exclusive. */
 export function cropExtent(transform: CropTransform, size: number, margin = 0): { x0: number; y0: number; x1: number; y1: number } {
   const [a, b, c, d, e, f] = transform
-  const corners = [[0, 0], [size, 0], [0, size], [size, size]].map(([u, v]) => [a * u + b * v + c, d * u + e * v + f])
+  const corners = [
+    [0, 0],
+    [size, 0],
+    [0, size],
+    [size, size],
+  ].map(([u, v]) => [a * u + b * v + c, d * u + e * v + f])
   const xs = corners.map((p) => p[0])
   const ys = corners.map((p) => p[1])
-  return { x0: Math.floor(Math.min(...xs)) - margin, y0: Math.floor(Math.min(...ys)) - margin, x1: Math.ceil(Math.max(...xs)) + margin, y1: Math.ceil(Math.max(...ys)) + margin }
+  return {
+    x0: Math.floor(Math.min(...xs)) - margin,
+    y0: Math.floor(Math.min(...ys)) - margin,
+    x1: Math.ceil(Math.max(...xs)) + margin,
+    y1: Math.ceil(Math.max(...ys)) + margin,
+  }
 }
 
 /** The same, clipped to the photo. */
-export function cropBounds(transform: CropTransform, size: number, width: number, height: number, margin = 0): { x0: number; y0: number; x1: number; y1: number } {
+export function cropBounds(
+  transform: CropTransform,
+  size: number,
+  width: number,
+  height: number,
+  margin = 0,
+): { x0: number; y0: number; x1: number; y1: number } {
   const { x0, y0, x1, y1 } = cropExtent(transform, size, margin)
   return { x0: Math.max(0, x0), y0: Math.max(0, y0), x1: Math.min(width, x1), y1: Math.min(height, y1) }
 }
 
 /** The crop → photo similarity transform that sends EYE_TARGETS to the given eye centres. */
 export function eyeTransform(leftEye: Point, rightEye: Point, size: number): CropTransform {
-  const target = { left: { x: EYE_TARGETS.left[0] * size, y: EYE_TARGETS.left[1] * size }, right: { x: EYE_TARGETS.right[0] * size, y: EYE_TARGETS.right[1] * size } }
+  const target = {
+    left: { x: EYE_TARGETS.left[0] * size, y: EYE_TARGETS.left[1] * size },
+    right: { x: EYE_TARGETS.right[0] * size, y: EYE_TARGETS.right[1] * size },
+  }
   const angle = Math.atan2(rightEye.y - leftEye.y, rightEye.x - leftEye.x)
   const scale = Math.hypot(rightEye.x - leftEye.x, rightEye.y - leftEye.y) / (target.right.x - target.left.x)
   const a = scale * Math.cos(angle)
@@ -67,7 +86,11 @@ export async function detectFaces(rgb: Uint8Array, width: number, height: number
     return found
       .map((face) => {
         const box = face.detection.box
-        return { box: { x: box.x, y: box.y, width: box.width, height: box.height }, score: face.detection.score, landmarks: face.landmarks.positions.map((p) => ({ x: p.x, y: p.y })) }
+        return {
+          box: { x: box.x, y: box.y, width: box.width, height: box.height },
+          score: face.detection.score,
+          landmarks: face.landmarks.positions.map((p) => ({ x: p.x, y: p.y })),
+        }
       })
       .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)
   } finally {

@@ -46,7 +46,12 @@ export function lowFrequencies(pixels: ArrayLike<number>): Float64Array {
 }
 
 export async function perceptualHash(bytes: Uint8Array): Promise<string> {
-  const { data } = await sharp(bytes, { failOn: 'none' }).rotate().greyscale().resize(SIZE, SIZE, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer({ resolveWithObject: true })
+  const { data } = await sharp(bytes, { failOn: 'none' })
+    .rotate()
+    .greyscale()
+    .resize(SIZE, SIZE, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
   const coefficients = lowFrequencies(data)
   // The DC term (overall brightness) is left out of the median; its own bit is then always set.
   const median = Array.from(coefficients.subarray(1)).sort((a, b) => a - b)[(coefficients.length - 1) >> 1]

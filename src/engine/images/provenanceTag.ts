@@ -7,7 +7,6 @@ import exifReader from 'exif-reader'
 import sharp from 'sharp'
 import type { ExportFormat } from '../../shared/aging'
 
-
 const SOFTWARE = 'Age Studio'
 
 const asciiJson = (value: object) => JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)

@@ -13,7 +13,12 @@ export interface Planes {
   channels: number
 }
 
-export const planes = (width: number, height: number, channels: number, data = new Float32Array(width * height * channels)): Planes => ({ data, width, height, channels })
+export const planes = (width: number, height: number, channels: number, data = new Float32Array(width * height * channels)): Planes => ({
+  data,
+  width,
+  height,
+  channels,
+})
 
 const TAPS = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16]
 const clamp = (i: number, n: number) => (i < 0 ? 0 : i >= n ? n - 1 : i)
@@ -84,7 +89,12 @@ function laplacianPyramid(image: Planes, levels: number): Planes[] {
   return gauss.map((level, i) => {
     if (i === levels - 1) return level
     const up = resize(gauss[i + 1], level.width, level.height)
-    return planes(level.width, level.height, level.channels, level.data.map((v, j) => v - up.data[j]))
+    return planes(
+      level.width,
+      level.height,
+      level.channels,
+      level.data.map((v, j) => v - up.data[j]),
+    )
   })
 }
 
@@ -108,7 +118,12 @@ export function multibandBlend(foreground: Planes, background: Planes, mask: Pla
   let image = bands[levels - 1]
   for (let i = levels - 2; i >= 0; i--) {
     const up = resize(image, bands[i].width, bands[i].height)
-    image = planes(up.width, up.height, up.channels, up.data.map((v, j) => v + bands[i].data[j]))
+    image = planes(
+      up.width,
+      up.height,
+      up.channels,
+      up.data.map((v, j) => v + bands[i].data[j]),
+    )
   }
   return image
 }

@@ -19,10 +19,12 @@ export interface NamedWeights {
 
 async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
-  }))
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
+    }),
+  )
   return saved!
 }
 
@@ -75,9 +77,7 @@ export async function readModel(dir: string): Promise<tf.LayersModel> {
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelJson
   const bytes = readFileSync(join(dir, 'weights.bin'))
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
-  return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }),
-  )
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }))
 }
 
 export async function optimizerWeights(optimizer: tf.Optimizer): Promise<NamedWeights> {

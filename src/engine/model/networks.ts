@@ -22,7 +22,14 @@ export function buildGenerator(p: Preset): tf.LayersModel {
   const y = tf.input({ shape: [p.bins], name: 'y' })
   const g = p.generator
   let x = chain([z, y], tf.layers.concatenate(), tf.layers.dense({ units: g.dense }), lrelu(), tf.layers.dropout({ rate: g.dropout }))
-  x = chain(x, tf.layers.dense({ units: g.base * 8 * 8 }), bn(p), lrelu(), tf.layers.dropout({ rate: g.dropout }), tf.layers.reshape({ targetShape: [8, 8, g.base] }))
+  x = chain(
+    x,
+    tf.layers.dense({ units: g.base * 8 * 8 }),
+    bn(p),
+    lrelu(),
+    tf.layers.dropout({ rate: g.dropout }),
+    tf.layers.reshape({ targetShape: [8, 8, g.base] }),
+  )
   for (const filters of g.ups) {
     x = chain(x, tf.layers.upSampling2d({ size: [2, 2] }), tf.layers.conv2d({ filters, kernelSize: 5, padding: 'same' }), bn(p), lrelu())
   }

@@ -15,24 +15,29 @@ export interface Preset {
   bnMomentum: number
 }
 
-
 const BASE: Record<PresetName, Omit<Preset, 'imageSize'>> = {
   paper: {
-    name: 'paper', zDim: 100, bins: 6,
+    name: 'paper',
+    zDim: 100,
+    bins: 6,
     encoder: { convs: [32, 64, 128, 256], dense: 4096 },
     generator: { dense: 2048, base: 256, ups: [128, 64], dropout: 0.2 },
     discriminator: { first: 64, convs: [128, 256, 512] },
     bnMomentum: 0.9,
   },
   compact: {
-    name: 'compact', zDim: 100, bins: 6,
+    name: 'compact',
+    zDim: 100,
+    bins: 6,
     encoder: { convs: [16, 32, 64, 128], dense: 512 },
     generator: { dense: 512, base: 128, ups: [64, 32], dropout: 0.2 },
     discriminator: { first: 32, convs: [64, 128, 256] },
     bnMomentum: 0.9,
   },
   tiny: {
-    name: 'tiny', zDim: 100, bins: 6,
+    name: 'tiny',
+    zDim: 100,
+    bins: 6,
     encoder: { convs: [8, 16, 32, 32], dense: 128 },
     generator: { dense: 128, base: 32, ups: [16, 8], dropout: 0.2 },
     discriminator: { first: 8, convs: [16, 32, 32] },

@@ -11,14 +11,23 @@ import { registerFastKernels } from './fastKernels'
 
 export const BLAS_BACKEND = 'cpu-blas'
 
-
-
 function convShape(info: tf.backend_util.Conv2DInfo): ConvShape {
   return {
-    batch: info.batchSize, inH: info.inHeight, inW: info.inWidth, inC: info.inChannels,
-    kH: info.filterHeight, kW: info.filterWidth, outC: info.outChannels, outH: info.outHeight, outW: info.outWidth,
-    strideH: info.strideHeight, strideW: info.strideWidth, dilationH: info.dilationHeight, dilationW: info.dilationWidth,
-    padTop: info.padInfo.top, padLeft: info.padInfo.left,
+    batch: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    inC: info.inChannels,
+    kH: info.filterHeight,
+    kW: info.filterWidth,
+    outC: info.outChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    strideH: info.strideHeight,
+    strideW: info.strideWidth,
+    dilationH: info.dilationHeight,
+    dilationW: info.dilationWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
   }
 }
 

@@ -57,7 +57,14 @@ export class CpuAdam extends tf.Optimizer {
     const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients)
     // Bias corrections from the step count alone, so a restored optimizer continues exactly.
     const { beta1, beta2, epsilon, learningRate } = this
-    const params: AdamParams = { learningRate, beta1, beta2, epsilon, correction1: 1 - Math.pow(beta1, this.steps + 1), correction2: 1 - Math.pow(beta2, this.steps + 1) }
+    const params: AdamParams = {
+      learningRate,
+      beta1,
+      beta2,
+      epsilon,
+      correction1: 1 - Math.pow(beta1, this.steps + 1),
+      correction2: 1 - Math.pow(beta2, this.steps + 1),
+    }
     names.forEach((name, i) => {
       const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name]
       if (!gradient) return

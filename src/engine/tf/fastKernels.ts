@@ -101,9 +101,7 @@ function reduce(mean: boolean, original: Kernel): Kernel {
       }
     }
     if (mean && reduced > 0) for (let k = 0; k < kept; k++) out[k] /= reduced
-    const outShape = args.attrs.keepDims
-      ? x.shape.map((d, axis) => (axes.includes(axis) ? 1 : d))
-      : x.shape.filter((_, axis) => !axes.includes(axis))
+    const outShape = args.attrs.keepDims ? x.shape.map((d, axis) => (axes.includes(axis) ? 1 : d)) : x.shape.filter((_, axis) => !axes.includes(axis))
     return args.backend.makeTensorInfo(outShape, 'float32', out)
   }
 }

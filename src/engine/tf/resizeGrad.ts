@@ -7,7 +7,6 @@
 import * as tf from '@tensorflow/tfjs'
 import type { KernelArgs } from './cpuKernel'
 
-
 /** The forward kernel's source index for output index `i` along one axis. */
 function sourceIndex(i: number, oldSize: number, newSize: number, alignCorners: boolean, halfPixelCenters: boolean): number {
   const ratio = (alignCorners && newSize > 1 ? oldSize - 1 : oldSize) / (alignCorners && newSize > 1 ? newSize - 1 : newSize)

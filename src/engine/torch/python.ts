@@ -44,7 +44,9 @@ async function probeCandidates(): Promise<TorchStatus> {
       ;({ stdout } = await run(python, ['-m', 'agecgan', 'probe'], { cwd: TRAINER_DIR, encoding: 'utf8', timeout: 60_000 }))
     } catch (error) {
       const failure = error as NodeJS.ErrnoException & { stderr?: string }
-      reasons.push(`${python}: ${failure.code === 'ENOENT' ? 'not found' : `the probe failed (${failure.stderr?.trim().split('\n').at(-1) ?? failure.message})`}`)
+      reasons.push(
+        `${python}: ${failure.code === 'ENOENT' ? 'not found' : `the probe failed (${failure.stderr?.trim().split('\n').at(-1) ?? failure.message})`}`,
+      )
       continue
     }
     let probe: Partial<TorchProbe>
@@ -73,7 +75,12 @@ export async function torchBackendStatuses(): Promise<{ name: TorchBackend; avai
   if (!status.ok) return TORCH_BACKENDS.map((name) => ({ name, available: false, canTrain: true, detail: status.reason }))
   const { python, torch, cuda, devices } = status.probe
   return [
-    { name: 'torch-cuda', available: cuda, canTrain: true, detail: cuda ? `PyTorch ${torch} on ${devices.join(', ')} (${python})` : `no CUDA device (PyTorch ${torch}, ${python})` },
+    {
+      name: 'torch-cuda',
+      available: cuda,
+      canTrain: true,
+      detail: cuda ? `PyTorch ${torch} on ${devices.join(', ')} (${python})` : `no CUDA device (PyTorch ${torch}, ${python})`,
+    },
     { name: 'torch-cpu', available: true, canTrain: true, detail: `PyTorch ${torch} on the CPU (${python})` },
   ]
 }

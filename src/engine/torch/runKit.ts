@@ -71,7 +71,12 @@ export async function exportRunKit(catalog: Catalog, files: FileStore, config: T
   const templates = await writeTemplates(p, join(dir, 'templates'))
   cpSync(join(TRAINER_DIR, 'agecgan'), join(dir, 'trainer', 'agecgan'), { recursive: true, filter: (source) => !source.includes('__pycache__') })
   const spec = {
-    preset: p, config, dataset: 'dataset.bin', out: 'out', resume: null, device: 'auto',
+    preset: p,
+    config,
+    dataset: 'dataset.bin',
+    out: 'out',
+    resume: null,
+    device: 'auto',
     templates: Object.fromEntries(Object.entries(templates).map(([name, path]) => [name, relative(dir, path)])),
   }
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec, null, 2))
@@ -101,7 +106,10 @@ export async function importRunKit(home: string, catalog: Catalog, files: FileSt
   let events: KitEvent[]
   try {
     config = TrainConfigSchema.parse((JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as { config?: unknown }).config)
-    events = readFileSync(join(dir, 'out', 'events.jsonl'), 'utf8').split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as KitEvent)
+    events = readFileSync(join(dir, 'out', 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line) as KitEvent)
   } catch (error) {
     throw new RunKitError(`${dir} is not a run kit with outputs (${(error as Error).message.split('\n')[0]}); run its trainer first.`)
   }

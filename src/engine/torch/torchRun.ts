@@ -48,7 +48,11 @@ export async function writeDataset(catalog: Catalog, files: FileStore, p: Preset
 export async function writeTemplates(p: Preset, dir: string): Promise<RunKitFiles['templates']> {
   await useBackend('cpu', false) // building the layers allocates their weights; any backend will do
   const templates = { generator: join(dir, 'generator'), discriminator: join(dir, 'discriminator'), encoder: join(dir, 'encoder') }
-  for (const [name, build] of [['generator', buildGenerator], ['discriminator', buildDiscriminator], ['encoder', buildEncoder]] as const) {
+  for (const [name, build] of [
+    ['generator', buildGenerator],
+    ['discriminator', buildDiscriminator],
+    ['encoder', buildEncoder],
+  ] as const) {
     const model = build(p)
     await writeTopology(model, templates[name])
     model.dispose()
@@ -70,7 +74,12 @@ export async function trainWithTorch(ctx: TrainerContext, runId: string, control
   const dataset = join(work, 'dataset.bin')
   await writeDataset(ctx.catalog, ctx.files, p, config, dataset)
   const spec = {
-    runId, preset: p, config, dataset, out: runDir, commands: 'stdin',
+    runId,
+    preset: p,
+    config,
+    dataset,
+    out: runDir,
+    commands: 'stdin',
     templates: await writeTemplates(p, join(work, 'templates')),
     resume: from ? join(ctx.home, from.dir) : null,
     device: backend === 'torch-cuda' ? 'cuda' : 'cpu',
@@ -155,7 +164,11 @@ function relayControl(child: ChildProcessWithoutNullStreams, control: RunControl
 }
 
 async function drive(ctx: TrainerContext, runId: string, control: RunControl, backend: TorchBackend, python: string, specFile: string): Promise<RunOutcome> {
-  const child = spawn(python, ['-m', 'agecgan', 'train', specFile], { cwd: TRAINER_DIR, env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(python, ['-m', 'agecgan', 'train', specFile], {
+    cwd: TRAINER_DIR,
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let stderr = ''
   child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)))
   child.stdin.on('error', () => undefined) // the trainer may be gone before a last command reaches it

@@ -23,7 +23,9 @@ export async function loadTrainingImages(catalog: Catalog, files: FileStore, siz
   // Decoded a few at a time: a 20,000-image dataset must not open 20,000 decoders at once.
   const images: TrainingImage[] = []
   for (let start = 0; start < rows.length; start += 64) {
-    const decoded = await Promise.all(rows.slice(start, start + 64).map(async (row) => ({ pixels: await trainingPixels(files, row, size, framing), bin: row.bin })))
+    const decoded = await Promise.all(
+      rows.slice(start, start + 64).map(async (row) => ({ pixels: await trainingPixels(files, row, size, framing), bin: row.bin })),
+    )
     images.push(...decoded)
   }
   return images

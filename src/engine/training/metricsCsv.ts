@@ -16,7 +16,7 @@ type Row = { step: number; value: number }
 export function* metricsCsv(runs: RunRepo, runId: string): Generator<string> {
   yield stringify([['phase', 'step', ...COLUMNS]])
   for (const phase of ['gan', 'encoder'] as const) {
-    for (let after = -1; after < Infinity; ) {
+    for (let after = -1; after < Infinity;) {
       const pages: Row[][] = COLUMNS.map((name) => runs.metricPage(runId, phase, name, after, PAGE))
       // Up to the lowest last step of a full page, every metric's rows are in hand.
       const upTo = Math.min(...pages.filter((p) => p.length === PAGE).map((p) => p[p.length - 1].step))

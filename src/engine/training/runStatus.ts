@@ -7,12 +7,7 @@ import { removePartials } from '../model/checkpoint'
 
 type RunContext = { home: string; catalog: Catalog; emit: <E extends EventName>(event: E, payload: StudioEvents[E]) => void }
 
-export function setRunStatus(
-  ctx: Omit<RunContext, 'home'>,
-  runId: string,
-  status: RunStatus,
-  error: string | null = null,
-): void {
+export function setRunStatus(ctx: Omit<RunContext, 'home'>, runId: string, status: RunStatus, error: string | null = null): void {
   ctx.catalog.runs.setStatus(runId, status, error)
   ctx.emit('run.status', { runId, status, error })
 }

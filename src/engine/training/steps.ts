@@ -81,10 +81,7 @@ export function encoderStep(
     const z = tf.randomNormal([options.batch, options.zDim])
     const y = oneHot(randomBins(rng, options.batch, options.bins), options.bins)
     const images = generator.apply([z, y], { training: false }) as tf.Tensor
-    const e = tf.variableGrads(
-      () => tf.losses.meanSquaredError(z, encoder.apply(images, { training: true }) as tf.Tensor) as tf.Scalar,
-      vars(encoder),
-    )
+    const e = tf.variableGrads(() => tf.losses.meanSquaredError(z, encoder.apply(images, { training: true }) as tf.Tensor) as tf.Scalar, vars(encoder))
     optE.applyGradients(e.grads)
     return e.value
   })

@@ -117,7 +117,16 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
   const restoreRandom = seedMathRandom(noiseRng)
   const models = await buildOrLoad(ctx, p, config, from)
   const t: Training = {
-    ctx, runId, control, config, p, models, noiseRng, dataRng, checkpoints: [], lastHeartbeat: performance.now(),
+    ctx,
+    runId,
+    control,
+    config,
+    p,
+    models,
+    noiseRng,
+    dataRng,
+    checkpoints: [],
+    lastHeartbeat: performance.now(),
     zFixed: tf.randomNormal([SAMPLE_ROWS, p.zDim], 0, 1, 'float32', config.seed) as tf.Tensor2D,
     state: saved ?? { phase: 'gan', step: 0, sampler: { epoch: 0, position: 0 }, noiseRng: [], dataRng: [], losses: {} },
   }
@@ -152,7 +161,14 @@ async function trainPhase(t: Training, phase: Phase, steps: number): Promise<'ca
   const { ctx, config, p, models, control } = t
   const sampler =
     phase === 'gan'
-      ? new BatchSampler(await loadTrainingImages(ctx.catalog, ctx.files, p.imageSize, config), p.imageSize, p.bins, config.balanceClasses, config.seed, t.state.sampler)
+      ? new BatchSampler(
+          await loadTrainingImages(ctx.catalog, ctx.files, p.imageSize, config),
+          p.imageSize,
+          p.bins,
+          config.balanceClasses,
+          config.seed,
+          t.state.sampler,
+        )
       : undefined
   let rate = 0
   while (t.state.step < steps) {
@@ -206,14 +222,24 @@ async function buildOrLoad(ctx: TrainerContext, p: Preset, config: TrainConfig, 
         generator: await ckpt.readModel(join(ctx.home, from.dir, 'generator')),
         discriminator: await ckpt.readModel(join(ctx.home, from.dir, 'discriminator')),
         encoder: await ckpt.readModel(join(ctx.home, from.dir, 'encoder')),
-        optG: adam(config.lrG), optD: adam(config.lrD), optE: adam(config.lrE),
+        optG: adam(config.lrG),
+        optD: adam(config.lrD),
+        optE: adam(config.lrE),
       }
     : {
-        generator: buildGenerator(p), discriminator: buildDiscriminator(p), encoder: buildEncoder(p),
-        optG: adam(config.lrG), optD: adam(config.lrD), optE: adam(config.lrE),
+        generator: buildGenerator(p),
+        discriminator: buildDiscriminator(p),
+        encoder: buildEncoder(p),
+        optG: adam(config.lrG),
+        optD: adam(config.lrD),
+        optE: adam(config.lrE),
       }
   if (from) {
-    for (const [name, optimizer] of [['optim-g', models.optG], ['optim-d', models.optD], ['optim-e', models.optE]] as const) {
+    for (const [name, optimizer] of [
+      ['optim-g', models.optG],
+      ['optim-d', models.optD],
+      ['optim-e', models.optE],
+    ] as const) {
       await ckpt.restoreOptimizer(optimizer, ckpt.readNamedWeights(join(ctx.home, from.dir), name))
     }
   }

@@ -73,7 +73,9 @@ export class AgingHost {
   /** Evaluates one checkpoint in its own worker as a studio job. */
   evaluate(request: EvaluateRequest, job: Job): Promise<EvaluationSummary> {
     const workerData: AgingWorkerStart = { role: 'evaluate', home: this.home, nativeBinding: this.nativeBinding, request }
-    return workerJob<EvaluationSummary, AgingWorkerMessage>('agingWorker', workerData, job, (message) => (message.type === 'evaluated' ? { result: message.evaluation } : null))
+    return workerJob<EvaluationSummary, AgingWorkerMessage>('agingWorker', workerData, job, (message) =>
+      message.type === 'evaluated' ? { result: message.evaluation } : null,
+    )
   }
 
   /**

@@ -9,6 +9,4 @@ export interface ImportWorkerStart {
 }
 
 export type ImportWorkerMessage =
-  | { type: 'progress'; done: number; total: number }
-  | { type: 'done'; outcome: ImportOutcome }
-  | { type: 'failed'; code: ErrorCode; error: string }
+  { type: 'progress'; done: number; total: number } | { type: 'done'; outcome: ImportOutcome } | { type: 'failed'; code: ErrorCode; error: string }

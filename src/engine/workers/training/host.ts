@@ -58,7 +58,12 @@ export class TrainingHost {
           // 'done' or 'failed': the worker has closed its catalog; nothing is left for the thread to do.
           ended = true
           // A run refused before it started was refused for its request (no images, a busy lease…).
-          if (!runId) reject(message.type === 'failed' ? new StudioError(message.code === 'internal' ? 'bad_input' : message.code, message.error) : new StudioError('bad_input', 'The run ended before it started.'))
+          if (!runId)
+            reject(
+              message.type === 'failed'
+                ? new StudioError(message.code === 'internal' ? 'bad_input' : message.code, message.error)
+                : new StudioError('bad_input', 'The run ended before it started.'),
+            )
           void worker.terminate()
         }
       })

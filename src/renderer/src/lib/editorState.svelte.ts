@@ -3,7 +3,19 @@
  * instant z0 preview, start refinement, follow it, re-render on every slider move (one render in
  * flight), the six-bin strip, variations and export. Editor.svelte only lays it out.
  */
-import type { AgingModelChoice, CompositeMode, EditorExport, EditorOpened, EditorPrepared, EditorProgress, EditorRender, EditorStripItem, EditorVariation, ExportFormat, PhotoRegion } from '$shared/aging'
+import type {
+  AgingModelChoice,
+  CompositeMode,
+  EditorExport,
+  EditorOpened,
+  EditorPrepared,
+  EditorProgress,
+  EditorRender,
+  EditorStripItem,
+  EditorVariation,
+  ExportFormat,
+  PhotoRegion,
+} from '$shared/aging'
 import type { StudioClient } from '$shared/contract'
 import { Action } from './action.svelte'
 import { defaultModel } from './modelChoice'
@@ -14,7 +26,8 @@ export const REFINE_ITERATIONS = 60
 
 export type Upload = (file: File, onProgress?: (fraction: number) => void) => Promise<string>
 
-const matches = (m: AgingModelChoice, ref: ModelRef | null) => ref !== null && m.runId === ref.runId && (ref.checkpointId === undefined || m.checkpointId === ref.checkpointId)
+const matches = (m: AgingModelChoice, ref: ModelRef | null) =>
+  ref !== null && m.runId === ref.runId && (ref.checkpointId === undefined || m.checkpointId === ref.checkpointId)
 
 export class EditorState {
   models = $state<AgingModelChoice[]>([])
@@ -161,7 +174,13 @@ export class EditorState {
     if (!prepared) return
     this.exporting = true
     await this.action.attempt('', async () => {
-      this.exported = await this.studio.call('editor.export', { sessionId: prepared.sessionId, position: this.position, variation: this.variation, mode: this.mode, format })
+      this.exported = await this.studio.call('editor.export', {
+        sessionId: prepared.sessionId,
+        position: this.position,
+        variation: this.variation,
+        mode: this.mode,
+        format,
+      })
     })
     this.exporting = false
   }
@@ -174,7 +193,8 @@ export class EditorState {
   onProgress(p: EditorProgress): void {
     if (!this.prepared || p.sessionId !== this.prepared.sessionId) return
     this.progress = p
-    if (p.state !== 'running' || p.iteration <= 1 || !this.refineClock) this.refineClock = p.state === 'running' ? { at: this.now(), iteration: p.iteration } : null
+    if (p.state !== 'running' || p.iteration <= 1 || !this.refineClock)
+      this.refineClock = p.state === 'running' ? { at: this.now(), iteration: p.iteration } : null
     const clock = this.refineClock
     const perStep = clock && p.iteration > clock.iteration ? (this.now() - clock.at) / 1000 / (p.iteration - clock.iteration) : null
     this.refineEta = perStep === null ? null : perStep * (p.total - p.iteration)

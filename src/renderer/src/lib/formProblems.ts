@@ -4,9 +4,20 @@ import type { z } from 'zod'
 type Issue = z.core.$ZodIssue
 
 const LABELS: Record<string, string> = {
-  steps: 'Steps', encoderSteps: 'Encoder steps', batch: 'Batch', seed: 'Seed', lrG: 'lr G', lrD: 'lr D', lrE: 'lr E',
-  labelSmoothing: 'Label smoothing', sampleEvery: 'Sample every', checkpointEvery: 'Checkpoint every',
-  splits: 'Splits', bins: 'Age bins', ageSources: 'Age sources', maxFill: 'Max fill',
+  steps: 'Steps',
+  encoderSteps: 'Encoder steps',
+  batch: 'Batch',
+  seed: 'Seed',
+  lrG: 'lr G',
+  lrD: 'lr D',
+  lrE: 'lr E',
+  labelSmoothing: 'Label smoothing',
+  sampleEvery: 'Sample every',
+  checkpointEvery: 'Checkpoint every',
+  splits: 'Splits',
+  bins: 'Age bins',
+  ageSources: 'Age sources',
+  maxFill: 'Max fill',
 }
 
 function say(issue: Issue): string {

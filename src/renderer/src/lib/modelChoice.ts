@@ -14,7 +14,11 @@ export function defaultModel(models: AgingModelChoice[]): AgingModelChoice | nul
 
 /** "Baseline · tiny · step 400 · Dec 1, 10:24" (the run's name, else its id), or "imported 1a2b3c4d · paper · step …". */
 export function modelLabel(m: AgingModelChoice): string {
-  const name = m.origin?.startsWith(BUNDLE) ? `imported ${m.origin.slice(BUNDLE.length, BUNDLE.length + 8)}` : m.origin?.startsWith('kit:') ? `${m.runName ?? m.runId} (kit)` : (m.runName ?? m.runId)
+  const name = m.origin?.startsWith(BUNDLE)
+    ? `imported ${m.origin.slice(BUNDLE.length, BUNDLE.length + 8)}`
+    : m.origin?.startsWith('kit:')
+      ? `${m.runName ?? m.runId} (kit)`
+      : (m.runName ?? m.runId)
   const when = new Date(m.createdAt.endsWith('Z') ? m.createdAt : `${m.createdAt}Z`)
   const date = Number.isNaN(when.getTime()) ? '' : ` · ${when.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}`
   return `${name} · ${m.preset} · step ${m.step}${m.runStatus === 'done' ? '' : ` (${m.runStatus})`}${date}`
