@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ageImage } from '../../src/engine/aging/ageImage'
 import { ageToPosition, conditionVector } from '../../src/engine/aging/condition'
 import { LatentOptimizer } from '../../src/engine/aging/latentOptimizer'
@@ -51,6 +51,25 @@ describe('the age condition', () => {
 })
 
 describe('latent optimisation with G frozen', () => {
+  it('starts from a z0 the caller has already encoded, without encoding again, and leaves it to the caller', async () => {
+    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
+    const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))
+    const encoder = await readModel(join(env.ctx.home, checkpoint.dir, 'encoder'))
+    const x = await loadFace()
+    const y0 = conditionVector(face.bin)
+    const optimizer = new LatentOptimizer(generator, encoder)
+    const own = await optimizer.optimize(x, y0, { mode: 'pixel', iterations: 3 })
+    const encode = vi.spyOn(encoder, 'apply')
+    const given = await optimizer.optimize(x, y0, { mode: 'pixel', iterations: 3, z0: own.z0 })
+    expect(encode).not.toHaveBeenCalled()
+    expect(own.z0.isDisposed).toBe(false)
+    expect(Array.from(given.z0.dataSync())).toEqual(Array.from(own.z0.dataSync()))
+    expect(Array.from(given.z.dataSync())).toEqual(Array.from(own.z.dataSync()))
+    tf.dispose([x, y0, own.z0, own.z, given.z0, given.z])
+    generator.dispose()
+    encoder.dispose()
+  })
+
   it('identity mode brings G(z, y0) closer to the input by the recognizer than z0 = E(x)', async () => {
     const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
     const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))

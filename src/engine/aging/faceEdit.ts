@@ -106,7 +106,7 @@ export class FaceEdit {
         this.z = z.clone()
         this.refinedIterations++
       }
-      const result = await optimizer.optimize(this.x, y0, { mode, iterations, onProgress, onLatent, signal })
+      const result = await optimizer.optimize(this.x, y0, { mode, iterations, onProgress, onLatent, signal, z0: this.z0 })
       result.z0.dispose()
       this.z.dispose()
       this.z = result.z

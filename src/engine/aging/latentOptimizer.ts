@@ -19,6 +19,8 @@ export interface OptimizeOptions {
   /** z after each step, so a preview can follow the refinement; copy it to keep it. */
   onLatent?: (z: tf.Tensor2D) => void
   signal?: AbortSignal
+  /** E(x) when the caller has it already (it stays the caller's); else it is encoded here. */
+  z0?: tf.Tensor2D
 }
 
 export interface OptimizeResult {
@@ -36,7 +38,7 @@ export class LatentOptimizer {
 
   /** x: [1, s, s, 3] in [-1, 1]; y0: the input's own age condition. The caller disposes z0 and z. */
   async optimize(x: tf.Tensor4D, y0: tf.Tensor2D, options: OptimizeOptions): Promise<OptimizeResult> {
-    const z0 = tf.tidy(() => this.encoder.apply(x, { training: false }) as tf.Tensor2D)
+    const z0 = options.z0 ? options.z0.clone() : tf.tidy(() => this.encoder.apply(x, { training: false }) as tf.Tensor2D)
     if (options.mode === 'none' || options.iterations === 0) return { z0, z: z0.clone(), losses: [] }
     if (options.mode === 'identity' && !this.recognizer) throw new Error('Identity mode needs the face recognizer.')
 

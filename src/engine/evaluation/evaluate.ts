@@ -117,7 +117,7 @@ async function judgeChunk(
     BIN_COUNT,
   )
   const pixel = await optimizer.optimize(x, y0, { mode: 'pixel', iterations, signal })
-  const identity = await optimizer.optimize(x, y0, { mode: 'identity', iterations, signal })
+  const identity = await optimizer.optimize(x, y0, { mode: 'identity', iterations, signal, z0: pixel.z0 })
   const G = (z: tf.Tensor2D, y: tf.Tensor2D) => model.generator.apply([z, y], { training: false }) as tf.Tensor4D
   try {
     const read = (t: tf.Tensor) => Array.from(t.dataSync())
