@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --preset tiny|compact|paper]`, `npm run bench -- --near-duplicates DIR` for the
  * near-duplicate hash on a folder of photos, or `npm run bench -- --calibrate-judges HOME` for the
- * evaluation's judges on an imported catalog (`--evaluation` times only the evaluation): prints the numbers behind the studio's speed
+ * evaluation's judges on an imported catalog (`--evaluation` times only the evaluation, `--refine` profiles one
+ * identity-refinement step): prints the numbers behind the studio's speed
  * targets. Numbers only, no pass/fail: these machines are noisy, so tests never assert timings.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -19,6 +20,7 @@ import { benchNearDuplicates } from './nearDuplicates'
 import { calibrateJudges } from './judgeCalibration'
 import { benchAging } from './aging'
 import { benchEvaluation } from './evaluation'
+import { profileRefinement } from './refineProfile'
 import { benchConvolutions, benchTorchStep, benchTrainingStep, trainingBackends } from './training'
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -53,6 +55,7 @@ async function main() {
       'near-duplicates': { type: 'string' },
       'calibrate-judges': { type: 'string' },
       evaluation: { type: 'boolean' },
+      refine: { type: 'boolean' },
     },
     strict: true,
   })
@@ -68,6 +71,10 @@ async function main() {
   for (const name of presets) if (!PRESET_NAMES.includes(name)) throw new Error(`Unknown preset ${name}; use ${PRESET_NAMES.join(', ')}.`)
   if (values.evaluation) {
     for (const line of await benchEvaluation(presets)) console.log(line)
+    return
+  }
+  if (values.refine) {
+    for (const name of presets) for (const line of await profileRefinement(name)) console.log(line)
     return
   }
 

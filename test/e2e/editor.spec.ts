@@ -172,6 +172,7 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
   await page.getByTestId('batch-iterations').fill('2')
   // No output folder: web mode's users cannot name one on the server, so the studio makes one.
   await expect(page.getByTestId('batch-out')).toHaveValue('')
+  await page.screenshot({ path: 'test-results/batch-form.png' })
   await page.getByTestId('batch-start').click()
   // Cancel is offered from the start, while the model loads and faces are found.
   await expect(page.getByTestId('batch-progress')).toContainText('loading the model')

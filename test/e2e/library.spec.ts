@@ -41,6 +41,7 @@ test('create the demo dataset, filter by bin and open an image', async ({ page }
   await expect(page.getByTestId('detail-source')).toContainText('demo://seed-5/')
   const size = await page.getByTestId('detail-picture').evaluate((img: HTMLImageElement) => img.naturalWidth)
   expect(size).toBe(128)
+  await page.screenshot({ path: 'test-results/library-details.png' })
 
   // A reload keeps the session (token kept for this tab) and the catalog.
   await page.reload()

@@ -9,6 +9,9 @@ import { faceNet, loadFaceApi } from './faceModels'
 /** face-api's own threshold: descriptors closer than this are the same person. */
 export { SAME_PERSON_DISTANCE } from '../../shared/aging'
 
+/** The recognizer's own input size. */
+export const RECOGNIZER_SIDE = 150
+
 export class FaceRecognizer {
   private constructor(
     private readonly net: Awaited<ReturnType<typeof faceNet<'faceRecognitionNet'>>>,
@@ -19,10 +22,13 @@ export class FaceRecognizer {
     return new FaceRecognizer(await faceNet('faceRecognitionNet'), await loadFaceApi())
   }
 
-  /** [n, s, s, 3] in [-1, 1] → [n, 128]. Differentiable. */
-  describe(images: tf.Tensor4D): tf.Tensor2D {
+  /**
+   * [n, s, s, 3] in [-1, 1] → [n, 128]. Differentiable. `side` is the net's input size: 150 as
+   * trained; a smaller one costs less (the net is fully convolutional up to its global pooling).
+   */
+  describe(images: tf.Tensor4D, side = RECOGNIZER_SIDE): tf.Tensor2D {
     return tf.tidy(() => {
-      const pixels = images.add(1).mul(127.5).resizeBilinear([150, 150]) as tf.Tensor4D
+      const pixels = images.add(1).mul(127.5).resizeBilinear([side, side]) as tf.Tensor4D
       // tfjs's Unpack gradient breaks when there is a single output, so a batch of one is reshaped.
       const faces = pixels.shape[0] === 1 ? [pixels.reshape(pixels.shape.slice(1))] : tf.unstack(pixels)
       const input = new this.api.NetInput(faces as never)
