@@ -10,6 +10,8 @@ export default tseslint.config(
   {
     ignores: [
       'out/',
+      'scratch/',
+      '.native/',
       'dist/',
       'node_modules/',
       'resources/',

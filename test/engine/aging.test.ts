@@ -70,6 +70,24 @@ describe('latent optimisation with G frozen', () => {
     encoder.dispose()
   })
 
+  it('stops when the loss has stopped falling for `patience` steps, and runs every step without it', async () => {
+    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
+    const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))
+    const encoder = await readModel(join(env.ctx.home, checkpoint.dir, 'encoder'))
+    const [x, y0] = [await loadFace(), conditionVector(face.bin)]
+    const optimizer = new LatentOptimizer(generator, encoder)
+    // A zero learning rate never improves on the first step's loss: 1 step, then `patience` without gain.
+    const flat = await optimizer.optimize(x, y0, { mode: 'pixel', iterations: 40, learningRate: 0, patience: 4 })
+    expect(flat.losses).toHaveLength(5)
+    const moving = await optimizer.optimize(x, y0, { mode: 'pixel', iterations: 12, patience: 4 })
+    expect(moving.losses.at(-1)!).toBeLessThan(moving.losses[0])
+    const all = await optimizer.optimize(x, y0, { mode: 'pixel', iterations: 12, learningRate: 0 })
+    expect(all.losses).toHaveLength(12)
+    tf.dispose([x, y0, flat.z0, flat.z, moving.z0, moving.z, all.z0, all.z])
+    generator.dispose()
+    encoder.dispose()
+  })
+
   it('identity mode brings G(z, y0) closer to the input by the recognizer than z0 = E(x)', async () => {
     const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
     const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))

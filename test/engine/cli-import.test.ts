@@ -92,11 +92,13 @@ describe('age-studio recrop', () => {
     )
     expect(constant.filter(Boolean).length).toBeLessThan(64)
 
-    // An older catalog: each face's master is a file of its own, made before the mirror.
+    // An older catalog: each face's master is a file of its own, made before the mirror, and no thumbnail.
+    const freshThumbs = db.prepare('SELECT thumb_file FROM images ORDER BY source_path').pluck().all() as string[]
+    expect(freshThumbs.every((file) => typeof file === 'string')).toBe(true)
     const stale = fresh.map((row, i) => {
       const name = `files/stale-${i}.png`
       writeFileSync(join(home, name), `stale ${i}`)
-      db.prepare('UPDATE images SET crop_file = ? WHERE source_path = ?').run(name, row.path)
+      db.prepare('UPDATE images SET crop_file = ?, thumb_file = NULL WHERE source_path = ?').run(name, row.path)
       return name
     })
     rmSync(join(folder, 'c.jpg'))
@@ -114,6 +116,10 @@ describe('age-studio recrop', () => {
     expect(after.slice(1).map((r) => r.crop)).toEqual(stale.slice(1))
     expect(existsSync(join(home, stale[0]))).toBe(false) // nothing uses it any more
     expect(existsSync(join(home, stale[1]))).toBe(true)
+    // A face imported before thumbnails had one gets the face-window thumbnail a fresh import makes.
+    const thumbs = db.prepare('SELECT thumb_file FROM images ORDER BY source_path').pluck().all() as (string | null)[]
+    expect(thumbs[0]).toBe(freshThumbs[0])
+    expect(thumbs.slice(1)).toEqual([null, null])
     db.close()
 
     expect(recrop(['--dataset', 'nowhere']).status).toBe(2)

@@ -10,6 +10,7 @@ import { crc32, deflateSync } from 'node:zlib'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ageToBin } from '../../src/shared/ageBins'
+import { DEFAULT_FRAMING, windowRegion } from '../../src/shared/framing'
 import { Catalog } from '../../src/engine/catalog/catalog'
 import { FileStore } from '../../src/engine/catalog/files'
 import { importPhotos, type ImportOptions } from '../../src/engine/datasets/importer'
@@ -85,6 +86,14 @@ describe('importing photos', () => {
       // The master crop is 256 px and the training image 64 px, both real PNGs.
       expect(await sharp(files.resolve(row.cropFile!)).metadata()).toMatchObject({ width: 256, height: 256 })
       expect(await sharp(files.resolve(row.trainFile!)).metadata()).toMatchObject({ width: 64, height: 64 })
+      // The Library's thumbnail is the face window of that master (what new runs train on), not the whole master.
+      const window = await sharp(files.resolve(row.cropFile!))
+        .extract(windowRegion(DEFAULT_FRAMING, 256))
+        .resize(64, 64, { kernel: 'lanczos3' })
+        .raw()
+        .toBuffer()
+      expect((await sharp(files.resolve(row.thumbFile!)).raw().toBuffer()).equals(window)).toBe(true)
+      expect((await sharp(files.resolve(row.trainFile!)).raw().toBuffer()).equals(window)).toBe(false)
     }
     // Splits go by person: nobody is in two of them.
     const splitsOf = new Map<string, Set<string>>()

@@ -324,8 +324,11 @@ def train(spec):
             # The studio is gone (killed, or its pipe closed): stop after this step, resumable.
             control.stop = control.stop or 'interrupted'
         threading.Thread(target=read_commands, daemon=True).start()
+    finished = False
     try:
-        return trainer.run()
+        code = trainer.run()
+        finished = True
+        return code
     except Exception as error:  # reported to the studio, then the exit code says it failed
         # Every rank says why on stderr too: under torchrun only rank 0 writes events, and a
         # cluster user reads the launcher's log, not events.jsonl.
@@ -333,5 +336,10 @@ def train(spec):
         trainer.events.emit('failed', error=f'{type(error).__name__}: {error}' if not isinstance(error, (ValueError, FloatingPointError, RuntimeError)) else str(error))
         return 1
     finally:
-        if dist.is_initialized():
+        # Rank 0 writes the last sample and checkpoint after the others are done: tearing the group
+        # down while it still writes can hang (pytorch#75097; seen once on CI under torchrun), so
+        # every rank waits for the others first. After a failure a rank may be inside a collective
+        # that will never complete: no collective teardown then, the process exit releases it.
+        if dist.is_initialized() and finished:
+            dist.barrier()
             dist.destroy_process_group()

@@ -4,7 +4,7 @@
  * (`identity`, optionally plus a small pixel term). Ageing is then G(z*, y_target).
  */
 import * as tf from '@tensorflow/tfjs'
-import { FaceRecognizer } from '../faces/recognizer'
+import { FaceRecognizer, RECOGNIZER_SIDE } from '../faces/recognizer'
 
 export type { OptimizeMode } from '../../shared/aging'
 import type { OptimizeMode } from '../../shared/aging'
@@ -21,7 +21,14 @@ export interface OptimizeOptions {
   signal?: AbortSignal
   /** E(x) when the caller has it already (it stays the caller's); else it is encoded here. */
   z0?: tf.Tensor2D
+  /** The recognizer's input side in identity mode (its own is 150; smaller is cheaper). */
+  recognizerSide?: number
+  /** Stop once this many steps in a row have not lowered the best loss by MIN_GAIN of it. */
+  patience?: number
 }
+
+/** What counts as still improving for `patience`: 0.2% of the best loss so far. */
+export const MIN_GAIN = 0.002
 
 export interface OptimizeResult {
   z0: tf.Tensor2D
@@ -42,26 +49,31 @@ export class LatentOptimizer {
     if (options.mode === 'none' || options.iterations === 0) return { z0, z: z0.clone(), losses: [] }
     if (options.mode === 'identity' && !this.recognizer) throw new Error('Identity mode needs the face recognizer.')
 
-    const target = options.mode === 'identity' ? this.recognizer!.describe(x) : null
+    const side = options.recognizerSide ?? RECOGNIZER_SIDE
+    const target = options.mode === 'identity' ? this.recognizer!.describe(x, side) : null
     const z = tf.variable(z0.clone(), true)
     const optimizer = tf.train.adam(options.learningRate ?? 0.05)
     const pixelWeight = options.mode === 'pixel' ? 1 : (options.pixelWeight ?? 0.1)
     const losses: number[] = []
+    let best = Infinity
+    let stale = 0
     try {
       for (let i = 0; i < options.iterations; i++) {
-        if (options.signal?.aborted) break
+        if (options.signal?.aborted || (options.patience !== undefined && stale >= options.patience)) break
         const loss = optimizer.minimize(
           () => {
             const image = this.generator.apply([z, y0], { training: false }) as tf.Tensor4D
             const pixel = tf.losses.meanSquaredError(x, image).mul(pixelWeight)
             if (!target) return pixel as tf.Scalar
-            return FaceRecognizer.distance(target, this.recognizer!.describe(image)).mean().add(pixel) as tf.Scalar
+            return FaceRecognizer.distance(target, this.recognizer!.describe(image, side)).mean().add(pixel) as tf.Scalar
           },
           true,
           [z],
         )!
         losses.push(loss.dataSync()[0])
         loss.dispose()
+        stale = losses.at(-1)! < best * (1 - MIN_GAIN) ? 0 : stale + 1
+        best = Math.min(best, losses.at(-1)!)
         options.onLatent?.(z)
         options.onProgress?.(i + 1, losses.at(-1)!)
         await new Promise<void>((resolve) => setImmediate(resolve))

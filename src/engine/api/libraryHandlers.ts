@@ -62,7 +62,7 @@ export function libraryHandlers(studio: Studio): LibraryCalls {
     flags: row.flags,
     importError: row.importError,
     fileName: fileNameOf(row.sourcePath),
-    thumb: await files.dataUrl(row.trainFile),
+    thumb: await files.dataUrl(row.thumbFile ?? row.trainFile),
   })
 
   return {

@@ -13,6 +13,8 @@ export interface NewImage {
   sourcePath: string
   cropFile: string | null
   trainFile: string | null
+  /** The face window (DEFAULT_FRAMING) at 64 px: what the Library shows; null before migration 8. */
+  thumbFile?: string | null
   width: number | null
   height: number | null
   age: number | null
@@ -39,6 +41,7 @@ export interface ImageRow {
   sourcePath: string
   cropFile: string | null
   trainFile: string | null
+  thumbFile: string | null
   width: number | null
   height: number | null
   age: number | null
@@ -86,7 +89,7 @@ const CLEAR_UNPARSED = "flags = (SELECT json_group_array(value) FROM json_each(f
 
 const SELECT_ROW = `
   SELECT i.id, i.dataset_id AS datasetId, d.name AS datasetName, i.sha256, i.source_path AS sourcePath,
-         i.crop_file AS cropFile, i.train_file AS trainFile, i.width, i.height, i.age,
+         i.crop_file AS cropFile, i.train_file AS trainFile, i.thumb_file AS thumbFile, i.width, i.height, i.age,
          i.age_source AS ageSource, i.age_bin AS bin, i.split, i.excluded, i.flags, i.identity, i.gender,
          i.face_box AS faceBox, i.landmarks, i.face_score AS faceScore, i.near_duplicate_of AS nearDuplicateOf,
          i.import_error AS importError, i.created_at AS createdAt, i.transform
@@ -113,9 +116,9 @@ export class ImageRepo {
   /** Inserts new images; an sha256 already in the catalog is skipped. Returns the new ids in order (null = duplicate). */
   insertMany(images: NewImage[]): { inserted: number; duplicates: number; ids: (number | null)[] } {
     const insert = this.db.prepare(
-      `INSERT INTO images (dataset_id, sha256, source_path, crop_file, train_file, width, height, age, age_source, age_bin, split,
+      `INSERT INTO images (dataset_id, sha256, source_path, crop_file, train_file, thumb_file, width, height, age, age_source, age_bin, split,
                            identity, gender, face_box, landmarks, transform, face_score, flags, import_error, phash, near_duplicate_of)
-       VALUES (@datasetId, @sha256, @sourcePath, @cropFile, @trainFile, @width, @height, @age, @ageSource, @ageBin, @split,
+       VALUES (@datasetId, @sha256, @sourcePath, @cropFile, @trainFile, @thumbFile, @width, @height, @age, @ageSource, @ageBin, @split,
                @identity, @gender, @faceBox, @landmarks, @transform, @faceScore, @flags, @importError, @phash, @nearDuplicateOf)
        ON CONFLICT (sha256) DO NOTHING`,
     )
@@ -123,6 +126,7 @@ export class ImageRepo {
       const ids = images.map((image) => {
         const result = insert.run({
           ...image,
+          thumbFile: image.thumbFile ?? null,
           identity: image.identity ?? null,
           gender: image.gender ?? null,
           faceBox: json(image.faceBox),
@@ -155,15 +159,19 @@ export class ImageRepo {
   }
 
   /** Faces cropped from a photo file (not demo faces), to crop again: the stored alignment with its photo's hash. */
-  croppedFaces(datasetId?: number): { id: number; sha256: string; sourcePath: string; transform: string; cropFile: string; trainFile: string }[] {
+  croppedFaces(
+    datasetId?: number,
+  ): { id: number; sha256: string; sourcePath: string; transform: string; cropFile: string; trainFile: string; thumbFile: string | null }[] {
     const where = `crop_file IS NOT NULL AND train_file IS NOT NULL AND transform IS NOT NULL AND import_error IS NULL${datasetId === undefined ? '' : ' AND dataset_id = ?'}`
     return this.db
-      .prepare(`SELECT id, sha256, source_path AS sourcePath, transform, crop_file AS cropFile, train_file AS trainFile FROM images WHERE ${where} ORDER BY id`)
+      .prepare(
+        `SELECT id, sha256, source_path AS sourcePath, transform, crop_file AS cropFile, train_file AS trainFile, thumb_file AS thumbFile FROM images WHERE ${where} ORDER BY id`,
+      )
       .all(...(datasetId === undefined ? [] : [datasetId])) as ReturnType<ImageRepo['croppedFaces']>
   }
 
-  setCrops(id: number, cropFile: string, trainFile: string): void {
-    this.db.prepare('UPDATE images SET crop_file = ?, train_file = ? WHERE id = ?').run(cropFile, trainFile, id)
+  setCrops(id: number, files: { cropFile: string; trainFile: string; thumbFile: string }): void {
+    this.db.prepare('UPDATE images SET crop_file = ?, train_file = ?, thumb_file = ? WHERE id = ?').run(files.cropFile, files.trainFile, files.thumbFile, id)
   }
 
   setHash(id: number, phash: string | null): void {

@@ -173,6 +173,11 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX evaluations_by_run ON evaluations(run_id, checkpoint_id);
     `,
   },
+  {
+    version: 8,
+    name: 'images.thumb_file: the Library shows the face as new runs see it (the face window), not the wide master with its mirrored borders',
+    sql: 'ALTER TABLE images ADD COLUMN thumb_file TEXT;',
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version

@@ -156,8 +156,10 @@ export class RunRepo {
 
   /** Of these stored files, the ones no sample or image refers to any more. */
   unreferenced(files: string[]): string[] {
-    const used = this.db.prepare('SELECT 1 FROM samples WHERE file = ? UNION ALL SELECT 1 FROM images WHERE crop_file = ? OR train_file = ? LIMIT 1').pluck()
-    return [...new Set(files)].filter((file) => used.get(file, file, file) === undefined)
+    const used = this.db
+      .prepare('SELECT 1 FROM samples WHERE file = ? UNION ALL SELECT 1 FROM images WHERE crop_file = ? OR train_file = ? OR thumb_file = ? LIMIT 1')
+      .pluck()
+    return [...new Set(files)].filter((file) => used.get(file, file, file, file) === undefined)
   }
 
   setStatus(id: string, status: RunStatus, error: string | null = null): void {

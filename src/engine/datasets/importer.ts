@@ -19,7 +19,8 @@ import { resizeToPng, rgbToPng } from '../images/encode'
 import { HASH_PREFIX, NearDuplicateIndex, perceptualHash } from '../images/phash'
 import { collectSources, type ImportSource } from './importSources'
 import type { ImportFormat } from './labels'
-import { DEFAULT_FRAMING, DEFAULT_MAX_FILL, windowFill } from '../../shared/framing'
+import { DEFAULT_FRAMING, DEFAULT_MAX_FILL, windowFill, windowRegion } from '../../shared/framing'
+import sharp from 'sharp'
 import { DEFAULT_SPLITS, splitFor, type SplitPlan } from './splits'
 
 export const MASTER_SIZE = 256
@@ -69,7 +70,7 @@ async function prepare(
   labelSource: 'label' | 'filename',
 ): Promise<Prepared & { estimated: boolean }> {
   const photo = await alignPhotoFace(bytes, MASTER_SIZE)
-  const [{ cropFile, trainFile }, phash] = await Promise.all([storeCrops(files, photo.crop), perceptualHash(bytes)])
+  const [crops, phash] = await Promise.all([storeCrops(files, photo.crop), perceptualHash(bytes)])
   const label = source.parsed?.ok ? source.parsed.label : null
   let age = label?.age ?? null
   let estimated = false
@@ -80,8 +81,7 @@ async function prepare(
   return {
     sha256: '',
     sourcePath: source.path,
-    cropFile,
-    trainFile,
+    ...crops,
     width: photo.photoWidth,
     height: photo.photoHeight,
     age,
@@ -99,14 +99,27 @@ async function prepare(
   }
 }
 
-/** A master crop stored as the catalog keeps it: the 256 px PNG and the 64 px training image. */
-export async function storeCrops(files: FileStore, crop: Uint8Array): Promise<{ cropFile: string; trainFile: string }> {
+export interface StoredCrops {
+  cropFile: string
+  trainFile: string
+  thumbFile: string
+}
+
+/**
+ * A master crop stored as the catalog keeps it: the 256 px PNG, the 64 px training image of the
+ * whole master (`full` framing), and the Library's thumbnail: the face window new runs train on,
+ * so a wide master's mirrored borders are not what the user browses.
+ */
+export async function storeCrops(files: FileStore, crop: Uint8Array): Promise<StoredCrops> {
   const master = { data: crop, width: MASTER_SIZE, height: MASTER_SIZE }
-  const [cropFile, trainFile] = await Promise.all([
+  const raw = { raw: { width: MASTER_SIZE, height: MASTER_SIZE, channels: 3 as const } }
+  const thumb = sharp(crop, raw).extract(windowRegion(DEFAULT_FRAMING, MASTER_SIZE)).resize(TRAIN_SIZE, TRAIN_SIZE, { kernel: 'lanczos3' }).png()
+  const [cropFile, trainFile, thumbFile] = await Promise.all([
     rgbToPng(master).then((png) => files.put(png, 'png')),
     resizeToPng(master, TRAIN_SIZE).then((png) => files.put(png, 'png')),
+    thumb.toBuffer().then((png) => files.put(png, 'png')),
   ])
-  return { cropFile, trainFile }
+  return { cropFile, trainFile, thumbFile }
 }
 
 export async function importPhotos(catalog: Catalog, files: FileStore, options: ImportOptions, hooks: ImportHooks): Promise<ImportOutcome> {

@@ -48,10 +48,10 @@ export async function recropFaces(catalog: Catalog, files: FileStore, datasetId:
       report.kept.push({ file: face.sourcePath, reason: (error as Error).message })
       continue
     }
-    const { cropFile, trainFile } = await storeCrops(files, master)
-    catalog.images.setCrops(face.id, cropFile, trainFile)
+    catalog.images.setCrops(face.id, await storeCrops(files, master))
     // The old files go once nothing else (a sample, another face with the same crop) uses them.
-    for (const old of catalog.runs.unreferenced([face.cropFile, face.trainFile])) await rm(files.resolve(old), { force: true })
+    const before = [face.cropFile, face.trainFile, ...(face.thumbFile ? [face.thumbFile] : [])]
+    for (const old of catalog.runs.unreferenced(before)) await rm(files.resolve(old), { force: true })
     report.recropped++
   }
   hooks.progress(faces.length, faces.length)

@@ -12,7 +12,7 @@ import { BIN_COUNT } from '../../shared/ageBins'
 import { JUDGE_CALIBRATION, type EvaluateRequest, type EvaluationSummary } from '../../shared/evaluation'
 import { TrainConfigSchema, type TrainConfig } from '../../shared/training'
 import { ModelError, loadAgingModel, pickCheckpoint } from '../aging/model'
-import { LatentOptimizer } from '../aging/latentOptimizer'
+import { LatentOptimizer, type OptimizeOptions } from '../aging/latentOptimizer'
 import type { Catalog } from '../catalog/catalog'
 import { FileStore, writeFileAtomic } from '../catalog/files'
 import { BadInput, Cancelled } from '../errors'
@@ -30,6 +30,8 @@ const CHUNK = 8
 export interface EvaluateHooks {
   signal?: AbortSignal
   progress?: (done: number, total: number) => void
+  /** How the identity pass refines (the bench compares settings on the same faces); else the editor's. */
+  refinement?: Pick<OptimizeOptions, 'recognizerSide' | 'learningRate' | 'patience'>
 }
 
 /** `count` rows spread evenly over the list, so a small evaluation still covers every dataset and bin. */
@@ -81,7 +83,7 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
       const chunk = faces.slice(start, start + CHUNK)
       const pixels = await Promise.all(chunk.map((face) => trainingPixels(files, face, size, framing)))
       const view = judgeView(framing, size, framing === 'full' ? [] : await Promise.all(chunk.map((face) => masterOf(files, face))), JUDGED_SIDE)
-      judged.push(...(await judgeChunk(model, optimizer, judges, view, chunk, pixels, request.iterations, hooks.signal)))
+      judged.push(...(await judgeChunk(model, optimizer, judges, view, chunk, pixels, request.iterations, hooks)))
       hooks.progress?.(judged.length, faces.length)
     }
   } finally {
@@ -107,7 +109,7 @@ async function judgeChunk(
   chunk: { file: string; bin: number }[],
   pixels: Uint8Array[],
   iterations: number,
-  signal?: AbortSignal,
+  { signal, refinement }: EvaluateHooks,
 ): Promise<FaceJudgement[]> {
   const size = model.imageSize
   const n = chunk.length
@@ -117,7 +119,7 @@ async function judgeChunk(
     BIN_COUNT,
   )
   const pixel = await optimizer.optimize(x, y0, { mode: 'pixel', iterations, signal })
-  const identity = await optimizer.optimize(x, y0, { mode: 'identity', iterations, signal, z0: pixel.z0 })
+  const identity = await optimizer.optimize(x, y0, { ...refinement, mode: 'identity', iterations, signal, z0: pixel.z0 })
   const G = (z: tf.Tensor2D, y: tf.Tensor2D) => model.generator.apply([z, y], { training: false }) as tf.Tensor4D
   try {
     const read = (t: tf.Tensor) => Array.from(t.dataSync())
