@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ageImage } from '../../src/engine/aging/ageImage'
 import { ageToPosition, conditionVector } from '../../src/engine/aging/condition'
 import { LatentOptimizer } from '../../src/engine/aging/latentOptimizer'
+import { unfusedGenerator } from '../../src/engine/aging/unfusedGenerator'
 import { FaceRecognizer } from '../../src/engine/faces/recognizer'
 import { readModel } from '../../src/engine/model/checkpoint'
 import { createRun, trainRun } from '../../src/engine/training/trainer'
@@ -68,6 +69,42 @@ describe('latent optimisation with G frozen', () => {
     tf.dispose([x, y0, own.z0, own.z, given.z0, given.z])
     generator.dispose()
     encoder.dispose()
+  })
+
+  it('refines through an unfused G: the same image and the same gradient for z as G itself', async () => {
+    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
+    const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))
+    const G = unfusedGenerator(generator)
+    const z = tf.variable(tf.randomNormal([2, generator.inputs[0].shape[1]!], 0, 1, 'float32', 7) as tf.Tensor2D)
+    const y = tf.oneHot([1, 4], 6).toFloat() as tf.Tensor2D
+    const x = await loadFace()
+    const fused = () => generator.apply([z, y], { training: false }) as tf.Tensor4D
+    const loss = (image: () => tf.Tensor4D) => () => tf.losses.meanSquaredError(x.tile([2, 1, 1, 1]), image()) as tf.Scalar
+    const [a, b] = [fused(), G(z, y)]
+    expect(tf.max(tf.abs(a.sub(b))).dataSync()[0]).toBeLessThan(1e-6)
+    const [ga, gb] = [
+      tf.variableGrads(loss(fused), [z]),
+      tf.variableGrads(
+        loss(() => G(z, y)),
+        [z],
+      ),
+    ]
+    const [da, db] = [ga.grads[z.name].dataSync(), gb.grads[z.name].dataSync()]
+    const scale = Math.max(...Array.from(da).map(Math.abs))
+    expect(scale).toBeGreaterThan(0)
+    expect(Math.max(...Array.from(da).map((v, i) => Math.abs(v - db[i])))).toBeLessThan(1e-5 * scale)
+    // What it is for: no weight gradient is computed (G's fused layers compute theirs whether asked or not).
+    const kernels = async (image: () => tf.Tensor4D) =>
+      (
+        await tf.profile(() => {
+          const r = tf.variableGrads(loss(image), [z])
+          tf.dispose([r.value, ...Object.values(r.grads)])
+        })
+      ).kernels.map((k) => k.name)
+    expect(await kernels(fused)).toContain('Conv2DBackpropFilter')
+    expect(await kernels(() => G(z, y))).not.toContain('Conv2DBackpropFilter')
+    tf.dispose([a, b, z, y, x, ga.value, gb.value, ...Object.values(ga.grads), ...Object.values(gb.grads)])
+    generator.dispose()
   })
 
   it('stops when the loss has stopped falling for `patience` steps, and runs every step without it', async () => {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { FaceRecognizer, RECOGNIZER_SIDE } from '../faces/recognizer'
+import { unfusedGenerator } from './unfusedGenerator'
 
 export type { OptimizeMode } from '../../shared/aging'
 import type { OptimizeMode } from '../../shared/aging'
@@ -51,6 +52,7 @@ export class LatentOptimizer {
 
     const side = options.recognizerSide ?? RECOGNIZER_SIDE
     const target = options.mode === 'identity' ? this.recognizer!.describe(x, side) : null
+    const G = unfusedGenerator(this.generator)
     const z = tf.variable(z0.clone(), true)
     const optimizer = tf.train.adam(options.learningRate ?? 0.05)
     const pixelWeight = options.mode === 'pixel' ? 1 : (options.pixelWeight ?? 0.1)
@@ -62,7 +64,7 @@ export class LatentOptimizer {
         if (options.signal?.aborted || (options.patience !== undefined && stale >= options.patience)) break
         const loss = optimizer.minimize(
           () => {
-            const image = this.generator.apply([z, y0], { training: false }) as tf.Tensor4D
+            const image = G(z, y0)
             const pixel = tf.losses.meanSquaredError(x, image).mul(pixelWeight)
             if (!target) return pixel as tf.Scalar
             return FaceRecognizer.distance(target, this.recognizer!.describe(image, side)).mean().add(pixel) as tf.Scalar
