@@ -30,6 +30,8 @@ export const CONFIG_OPTIONS = {
   lr: { type: 'string' },
   'label-smoothing': { type: 'string' },
   balance: { type: 'boolean' },
+  'diff-augment': { type: 'boolean' },
+  'lr-d': { type: 'string' },
   framing: { type: 'string' },
   'max-fill': { type: 'string' },
 } as const
@@ -91,6 +93,7 @@ export function configFromOptions(studio: CommandContext['studio'], values: Conf
   if (values.steps !== undefined && values.epochs !== undefined) throw new UsageError('Give --steps or --epochs, not both.')
   const datasetId = resolveDataset(studio, values.dataset)
   const lr = numberOption('lr', values.lr)
+  const lrD = numberOption('lr-d', values['lr-d'])
   const input: TrainConfigInput = {
     preset: values.preset as TrainConfigInput['preset'],
     imageSize: intOption('size', values.size) as 64 | 128 | undefined,
@@ -105,9 +108,11 @@ export function configFromOptions(studio: CommandContext['studio'], values: Conf
     backend: values.backend as TrainConfigInput['backend'],
     labelSmoothing: numberOption('label-smoothing', values['label-smoothing']),
     balanceClasses: values.balance,
+    diffAugment: values['diff-augment'],
     framing: values.framing as TrainConfigInput['framing'],
     maxFill: numberOption('max-fill', values['max-fill']),
     ...(lr === undefined ? {} : { lrG: lr, lrD: lr, lrE: lr }),
+    ...(lrD === undefined ? {} : { lrD }),
   }
   const parse = (given: TrainConfigInput) => {
     const parsed = TrainConfigSchema.safeParse(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)))

@@ -48,6 +48,8 @@ export const TrainConfigSchema = z
     labelSmoothing: z.number().min(0).max(0.5).default(0),
     /** Sample labels uniformly over bins instead of by frequency. */
     balanceClasses: z.boolean().default(false),
+    /** D sees reals and fakes through random differentiable colour, translation and cutout (DiffAugment). */
+    diffAugment: z.boolean().default(false),
     sampleEvery: z.number().int().min(1).max(1_000_000).default(50),
     checkpointEvery: z.number().int().min(1).max(1_000_000).default(100),
     backend: z.enum(TRAIN_BACKENDS).optional(),

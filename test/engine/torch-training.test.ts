@@ -92,12 +92,14 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
       '2',
       '--sample-every',
       '2',
+      '--diff-augment',
     ])
     expect(trained.code, trained.stderr).toBe(0)
     expect(trained.body).toMatchObject({ status: 'done', phase: 'encoder', step: 4, backend: 'torch-cpu' })
     expect(trained.body.checkpoints).toHaveLength(4)
     const run = runs().find((r) => r.id === trained.body.runId)!
     expect(run).toMatchObject({ status: 'done', backend: 'torch-cpu', lastStep: 4 })
+    expect(env.studio.catalog.runs.get(run.id)!.config.diffAugment).toBe(true)
     const detail = await call<{ samples: unknown[]; checkpoints: { dir: string }[] }>('runs.get', { runId: run.id })
     expect(detail.samples).toHaveLength(2)
     const metrics = await call<{ name: string }[]>('runs.metrics', { runId: run.id })
@@ -145,7 +147,7 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
     expect((await call<{ run: { status: string; backend: string } }>('runs.get', { runId })).run).toMatchObject({ status: 'cancelled', backend: 'torch-cpu' })
   }, 300_000)
 
-  it('survives kill -9 of the studio: the trainer stops, and the run resumes from its last checkpoint', async () => {
+  it('survives kill -9 of the studio: the trainer stops, and the run (DiffAugment on) resumes from its last checkpoint', async () => {
     const child = spawn(
       process.execPath,
       [
@@ -165,6 +167,7 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
         '4',
         '--checkpoint-every',
         '3',
+        '--diff-augment',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )

@@ -25,6 +25,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
+from .augment import diff_augment
 from .data import BatchSampler, Rng, load_dataset, random_bins, wrong_bins
 from .networks import NETWORKS
 from .tfjs_io import load_weights, png_bytes, save_network
@@ -133,6 +134,8 @@ class Trainer:
             for name, optimizer in self.optimizers.items():
                 optimizer.load_state_dict(saved['optimizers'][name])
             self.noise.set_state(saved['noise'].cpu() if self.device.type == 'cpu' else saved['noise'])
+            if 'augment' in saved:
+                self.augment_rng.set_state(saved['augment'].cpu())
 
     # --- one step of each phase ---------------------------------------------------------------
     def slice(self, tensor):
@@ -157,9 +160,10 @@ class Trainer:
         opt_d = self.optimizers['discriminator']
         opt_d.zero_grad(set_to_none=True)
         smoothing = 1 - self.config['labelSmoothing']
-        d_real = bce(D(real, y_real), smoothing)
-        d_fake = bce(D(fake, y_fake), 0.0)
-        d_mismatch = bce(D(real, y_wrong), 0.0)
+        seen = self.augment(real)
+        d_real = bce(D(seen, y_real), smoothing)
+        d_fake = bce(D(self.augment(fake), y_fake), 0.0)
+        d_mismatch = bce(D(seen, y_wrong), 0.0)
         # As in GAN-CLS: the two kinds of fake share the fake half of the loss.
         (d_real + (d_fake + d_mismatch) / 2).backward()
         opt_d.step()
@@ -169,7 +173,7 @@ class Trainer:
         opt_g = self.optimizers['generator']
         opt_g.zero_grad(set_to_none=True)
         # D's own module: its gradients here are not wanted, nor synchronised.
-        g = bce(self.nets['discriminator'](G(z_g, y_g), y_g), 1.0)
+        g = bce(self.nets['discriminator'](self.augment(G(z_g, y_g)), y_g), 1.0)
         g.backward()
         opt_g.step()
         losses = self.mean([d_real, d_fake, d_mismatch, g])
@@ -188,6 +192,10 @@ class Trainer:
         loss.backward()
         opt_e.step()
         return {'e': self.mean([loss])[0]}
+
+    def augment(self, images):
+        """What D sees of an image: itself, or a random differentiable transform of it (diffAugment)."""
+        return diff_augment(images, self.augment_rng) if self.config.get('diffAugment') else images
 
     def mean(self, losses):
         values = torch.stack([loss.detach() for loss in losses])
@@ -220,7 +228,7 @@ class Trainer:
         def fill(temporary):
             for name, net in self.nets.items():
                 save_network(net, self.spec['templates'][name], os.path.join(temporary, name))
-            torch.save({'optimizers': {n: o.state_dict() for n, o in self.optimizers.items()}, 'noise': self.noise.get_state()}, os.path.join(temporary, 'torch-state.pt'))
+            torch.save({'optimizers': {n: o.state_dict() for n, o in self.optimizers.items()}, 'noise': self.noise.get_state(), 'augment': self.augment_rng.get_state()}, os.path.join(temporary, 'torch-state.pt'))
             with open(os.path.join(temporary, 'state.json'), 'w', encoding='utf-8') as handle:
                 json.dump({'phase': phase, 'step': step, 'sampler': sampler_state, 'dataRng': self.data_rng.state(), 'losses': losses, 'trainer': 'torch'}, handle)
 
@@ -256,6 +264,8 @@ class Trainer:
         self.noise_device = 'cpu'
         self.noise = torch.Generator(device=self.noise_device)
         self.noise.manual_seed(config['seed'] ^ 0x5EED5EED)
+        # Each rank augments its own share of the batch, with its own draws.
+        self.augment_rng = torch.Generator().manual_seed((config['seed'] ^ 0xA06) + self.rank)
         self.data_rng = Rng(saved['dataRng'] if saved else config['seed'] + 1)
         self.build(resume)
         fixed = torch.Generator().manual_seed(config['seed'])

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { Rng } from '../../shared/rng'
 import type { Losses } from '../../shared/training'
+import { diffAugment } from './augment'
 import { oneHot } from './data'
 
 export interface GanModels {
@@ -31,9 +32,11 @@ export function ganStep(
   m: GanModels,
   batch: { images: tf.Tensor4D; labels: tf.Tensor2D; bins: number[] },
   rng: Rng,
-  options: { zDim: number; bins: number; labelSmoothing: number },
+  options: { zDim: number; bins: number; labelSmoothing: number; diffAugment?: boolean },
 ): Losses {
   const size = batch.bins.length
+  // What D sees of an image: itself, or a random differentiable transform of it (DiffAugment).
+  const seen = (images: tf.Tensor) => (options.diffAugment ? diffAugment(images as tf.Tensor4D, rng) : images)
   // D's three loss parts are kept out of variableGrads' own tidy so they can be reported.
   const parts: tf.Tensor[] = []
   const scalars = tf.tidy(() => {
@@ -46,9 +49,10 @@ export function ganStep(
     const fake = m.generator.apply([z, yFake], { training: true }) as tf.Tensor
 
     const d = tf.variableGrads(() => {
-      const real = bce(realTarget, m.discriminator.apply([batch.images, batch.labels], { training: true }) as tf.Tensor)
-      const fakes = bce(zeros, m.discriminator.apply([fake, yFake], { training: true }) as tf.Tensor)
-      const mismatch = bce(zeros, m.discriminator.apply([batch.images, yWrong], { training: true }) as tf.Tensor)
+      const reals = seen(batch.images)
+      const real = bce(realTarget, m.discriminator.apply([reals, batch.labels], { training: true }) as tf.Tensor)
+      const fakes = bce(zeros, m.discriminator.apply([seen(fake), yFake], { training: true }) as tf.Tensor)
+      const mismatch = bce(zeros, m.discriminator.apply([reals, yWrong], { training: true }) as tf.Tensor)
       parts.push(tf.keep(real), tf.keep(fakes), tf.keep(mismatch))
       // As in GAN-CLS: the two kinds of fake share the fake half of the loss.
       return real.add(fakes.add(mismatch).div(2)) as tf.Scalar
@@ -59,7 +63,7 @@ export function ganStep(
     const zG = tf.randomNormal([size, options.zDim])
     const g = tf.variableGrads(() => {
       const generated = m.generator.apply([zG, yG], { training: true }) as tf.Tensor
-      return bce(ones, m.discriminator.apply([generated, yG], { training: true }) as tf.Tensor) as tf.Scalar
+      return bce(ones, m.discriminator.apply([seen(generated), yG], { training: true }) as tf.Tensor) as tf.Scalar
     }, vars(m.generator))
     m.optG.applyGradients(g.grads)
     return tf.stack([...parts, g.value])

@@ -249,7 +249,7 @@ async function buildOrLoad(ctx: TrainerContext, p: Preset, config: TrainConfig, 
 function stepGan(models: Models, sampler: BatchSampler, rng: Rng, p: Preset, config: TrainConfig): Losses {
   const batch = sampler.next(config.batch, rng)
   try {
-    return ganStep(models, batch, rng, { zDim: p.zDim, bins: p.bins, labelSmoothing: config.labelSmoothing })
+    return ganStep(models, batch, rng, { zDim: p.zDim, bins: p.bins, labelSmoothing: config.labelSmoothing, diffAugment: config.diffAugment })
   } finally {
     tf.dispose([batch.images, batch.labels])
   }
