@@ -1,8 +1,9 @@
-/** `age-studio age`: age one face with a trained run. */
+/** `age-studio age`: age one face with a trained run, or the shipped model when no run is named. */
 import { resolve } from 'node:path'
 import { ageImage } from '../engine/aging/ageImage'
 import type { OptimizeMode } from '../engine/aging/latentOptimizer'
 import { intOption, parse, UsageError } from './args'
+import { shippedOrRefuse } from './shippedModel'
 import type { CommandContext, CommandOutput } from './commands'
 
 const MODES = ['none', 'pixel', 'identity'] as const
@@ -24,7 +25,6 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
     true,
   )
   if (positionals.length !== 1) throw new UsageError('Give exactly one photo: age-studio age PHOTO --run RUN_ID --all --out DIR.')
-  if (!values.run) throw new UsageError('--run RUN_ID is required; age-studio runs lists them.')
   if (!values.out) throw new UsageError('--out DIR is required.')
   if (values.all && values.to) throw new UsageError('Give --to or --all, not both.')
   const bin = (name: string, value: string) => {
@@ -39,6 +39,10 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
   const iterations = intOption('iterations', values.iterations) ?? 30
   if (iterations < 0 || iterations > 10_000) throw new UsageError(`--iterations must be 0–10000, got ${iterations}.`)
 
+  const model = values.run
+    ? { runId: values.run, checkpointId: intOption('checkpoint', values.checkpoint) }
+    : await shippedOrRefuse(studio, log, '--run RUN_ID')
+
   // Ctrl-C ends the refinement early; the outputs are still written, from z as it is then.
   const controller = new AbortController()
   const stop = () => {
@@ -49,8 +53,7 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
   try {
     const outcome = await ageImage(studio.home, studio.catalog, {
       signal: controller.signal,
-      runId: values.run,
-      checkpointId: intOption('checkpoint', values.checkpoint),
+      ...model,
       input: resolve(positionals[0]),
       targets: [...new Set(targets)],
       optimize: mode,

@@ -6,6 +6,7 @@ import { intOption, parse, UsageError } from './args'
 import { call } from './client'
 import type { CommandContext, CommandOutput } from './commands'
 import { followJob, timeLeft } from './followJob'
+import { shippedOrRefuse } from './shippedModel'
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined
@@ -43,7 +44,8 @@ type BatchValues = ReturnType<typeof parse<typeof BATCH_OPTIONS>>['values']
 
 /** The model to age with: a run's checkpoint, or a bundle imported first (once: the same bundle is found again by its hash). */
 async function batchModel({ studio, log }: CommandContext, values: BatchValues): Promise<{ runId: string; checkpointId?: number }> {
-  if (Boolean(values.run) === Boolean(values.model)) throw new UsageError('Give exactly one of --run RUN_ID or --model BUNDLE.')
+  if (values.run && values.model) throw new UsageError('Give one of --run RUN_ID or --model BUNDLE, not both.')
+  if (!values.run && !values.model) return shippedOrRefuse(studio, log, '--run RUN_ID or --model BUNDLE')
   if (values.run) return { runId: values.run, checkpointId: intOption('checkpoint', values.checkpoint) }
   const imported = await call(studio, 'models.import', { path: values.model! })
   log(`${imported.alreadyImported ? 'using' : 'imported'} model ${imported.modelHash.slice(0, 12)} as ${imported.runId}`)

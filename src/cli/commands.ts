@@ -71,7 +71,8 @@ export async function list({ studio, args }: CommandContext): Promise<CommandOut
 
 /** Serves until SIGINT/SIGTERM; prints exactly one line (or one JSON object) with the URL. */
 export async function serve({ studio, args, json, rendererDir }: CommandContext): Promise<null> {
-  const { values } = parse(args, { port: { type: 'string' }, host: { type: 'string' } })
+  const { values } = parse(args, { port: { type: 'string' }, host: { type: 'string' }, 'no-default-model': { type: 'boolean' } })
+  if (!values['no-default-model']) void studio.installDefaultModel((message) => process.stderr.write(`age-studio: ${message}\n`))
   const port = intOption('port', values.port) ?? 0
   if (port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got ${port}.`)
   const token = newToken()
@@ -117,7 +118,9 @@ export const COMMANDS = {
 export const USAGE = `Usage: age-studio [--home DIR] [--json] <command> [options]
 
 Commands:
-  serve [--port P] [--host H]      serve the studio in a browser (web mode); binds 127.0.0.1
+  serve [--port P] [--host H] [--no-default-model]
+                                   serve the studio in a browser (web mode); binds 127.0.0.1; imports the
+                                   shipped model on first start unless told not to
   demo [--count N] [--seed S]      add N procedural demo faces, spread evenly over the 6 age bins
   list [--bin 0-5] [--limit N] [--dataset ID]
                                    show the catalog: totals per bin and the first images
@@ -140,14 +143,16 @@ Commands:
   eval --run RUN_ID [--checkpoint ID] [--split val|test] [--n N] [--iterations N]
                                    judge a checkpoint on N held-out faces with independent judges:
                                    identity kept (z0, pixel, identity; aged) and ages in their bin
-  age PHOTO --run RUN_ID [--checkpoint ID] [--to 0-5 ... | --all] [--optimize none|pixel|identity]
+  age PHOTO [--run RUN_ID] [--checkpoint ID] [--to 0-5 ... | --all] [--optimize none|pixel|identity]
       [--iterations N] [--from 0-5] --out DIR
-                                   age an aligned face crop: one PNG per target bin plus provenance.json
-  batch PATH... (--run RUN_ID | --model BUNDLE) --to AGES --out DIR [--variations K] [--checkpoint ID]
+                                   age an aligned face crop: one PNG per target bin plus provenance.json;
+                                   without --run, the shipped model
+  batch PATH... [--run RUN_ID | --model BUNDLE] --to AGES --out DIR [--variations K] [--checkpoint ID]
         [--optimize none|pixel|identity] [--iterations N] [--composite residual|replace]
         [--format png|jpeg] [--paper a4|letter] [--spread X] | batch --resume JOB_ID
                                    age every photo (largest face) to each age in years, at full size
-                                   with provenance; contact sheets, PDF, manifest.json/.csv; Ctrl-C stops
+                                   with provenance; contact sheets, PDF, manifest.json/.csv; Ctrl-C stops;
+                                   without --run or --model, the shipped model
   export-model --run RUN_ID [--checkpoint ID] --out FILE
                                    write a portable model bundle (G + E, configuration, hash)
   import-model FILE                add a model bundle; it appears as a run with one checkpoint

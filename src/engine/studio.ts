@@ -6,6 +6,7 @@ import { JobRegistry } from './workers/jobs'
 import { TrainingHost } from './workers/training/host'
 import { AgingHost } from './workers/aging/host'
 import { Uploads } from './uploads'
+import { ensureDefaultModel, type DefaultModel } from './aging/defaultModel'
 
 export interface StudioOptions extends CatalogOptions {
   mode: 'electron' | 'web' | 'cli'
@@ -18,6 +19,8 @@ export class Studio {
   readonly training: TrainingHost
   readonly aging: AgingHost
   readonly uploads: Uploads
+  /** The shipped model once imported (see installDefaultModel); null until asked for, or where none ships. */
+  defaultModel: Promise<DefaultModel | null> = Promise.resolve(null)
 
   private constructor(
     readonly home: string,
@@ -36,6 +39,18 @@ export class Studio {
     // Runs left 'running' by a process that died show as interrupted, resumable.
     catalog.runs.markInterrupted()
     return new Studio(home, catalog, options.mode, options.nativeBinding)
+  }
+
+  /**
+   * Imports the shipped model on first start (the studio's windows and web mode do; the tests' and
+   * scripts' studios do not). The editor's model list waits for it; a failure is reported, not fatal.
+   */
+  installDefaultModel(report: (message: string) => void): Promise<DefaultModel | null> {
+    this.defaultModel = ensureDefaultModel(this.home, this.catalog).catch((error: Error) => {
+      report(`the shipped model could not be imported: ${error.message}`)
+      return null
+    })
+    return this.defaultModel
   }
 
   /**

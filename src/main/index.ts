@@ -45,6 +45,7 @@ function start(): void {
     app.exit(1)
     return
   }
+  void studio.installDefaultModel((message) => console.error(`age-studio: ${message}`))
   const handlers = createHandlers(studio)
   const window = createWindow()
   ipcMain.handle(IPC_CALL, (event, ...[name, input]: IpcCallArgs) => {

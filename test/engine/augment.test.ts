@@ -81,11 +81,15 @@ describe('DiffAugment on tfjs', () => {
   it('is differentiable (G learns through it), draws the same transforms from the same Rng state, and leaks nothing', () => {
     const before = tf.memory().numTensors
     const x = tf.randomUniform([4, SIDE, SIDE, 3], -1, 1, 'float32', 7) as tf.Tensor4D
-    const gradient = tf.grad((input: tf.Tensor4D) => diffAugment(input, new Rng(8)).square().sum())(x)
+    const gradient = tf.grad((input) =>
+      diffAugment(input as tf.Tensor4D, new Rng(8))
+        .square()
+        .sum(),
+    )(x)
     expect(gradient.dataSync().some((v) => v !== 0)).toBe(true)
     // Without colour's means (which spread it everywhere): pixels shifted or cut out get no gradient.
-    const geometric = tf.grad((input: tf.Tensor4D) =>
-      cutout(translation(input, new Rng(8)), new Rng(9))
+    const geometric = tf.grad((input) =>
+      cutout(translation(input as tf.Tensor4D, new Rng(8)), new Rng(9))
         .square()
         .sum(),
     )(x)

@@ -20,8 +20,13 @@ export function tempHome(prefix = 'age-studio-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
-export async function serveStudio(home = tempHome()): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, '--home', home, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Without `defaultModel` the studio starts without the shipped model, as `serve --no-default-model`:
+ * the suites that train and import their own models see only those (first-start.spec has it on).
+ */
+export async function serveStudio(home = tempHome(), options: { defaultModel?: boolean } = {}): Promise<Served> {
+  const flags = options.defaultModel ? [] : ['--no-default-model']
+  const child = spawn(process.execPath, [CLI, '--home', home, 'serve', '--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk) => (stderr += chunk))
   const line = await new Promise<string>((resolve, reject) => {

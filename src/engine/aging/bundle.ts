@@ -162,8 +162,16 @@ async function extractBundle(file: string, staging: string): Promise<void> {
   }
 }
 
+/** How the shipped model is imported: its own origin and run id, a name, the hash its card gives. */
+export interface ImportAs {
+  origin: string
+  runId: string
+  name: string
+  modelHash: string
+}
+
 /** Checks a bundle completely (entries, manifest, hash, loadable networks) before it touches the catalog. */
-export async function importModelBundle(home: string, catalog: Catalog, file: string): Promise<ImportedBundle> {
+export async function importModelBundle(home: string, catalog: Catalog, file: string, as?: ImportAs): Promise<ImportedBundle> {
   const staging = join(home, 'tmp', `import-${randomBytes(4).toString('hex')}`)
   mkdirSync(staging, { recursive: true })
   try {
@@ -180,8 +188,9 @@ export async function importModelBundle(home: string, catalog: Catalog, file: st
       if (!existsSync(join(staging, network, 'model.json'))) throw new ModelError(`${file} lacks the ${network}.`)
     }
     const hash = modelHash(staging)
-    if (hash !== manifest.modelHash)
-      throw new ModelError(`${file} is damaged: its networks hash to ${hash.slice(0, 12)}…, the bundle says ${manifest.modelHash.slice(0, 12)}….`)
+    for (const expected of [manifest.modelHash, as?.modelHash ?? hash]) {
+      if (hash !== expected) throw new ModelError(`${file} is damaged: its networks hash to ${hash.slice(0, 12)}…, expected ${expected.slice(0, 12)}….`)
+    }
     for (const network of NETWORKS) {
       try {
         ;(await readModel(join(staging, network))).dispose()
@@ -190,19 +199,21 @@ export async function importModelBundle(home: string, catalog: Catalog, file: st
       }
     }
 
-    const origin = `bundle:${hash}`
+    const origin = as?.origin ?? `bundle:${hash}`
     const existing = catalog.runs.byOrigin(origin)
     if (existing) {
       const checkpoint = catalog.runs.latestCheckpoint(existing)!
       return { runId: existing, checkpointId: checkpoint.id, modelHash: hash, alreadyImported: true, manifest }
     }
-    const dir = join('models', hash)
+    // The shipped model has a folder of its own: deleting a manual import of the same bundle must not take it.
+    const dir = join('models', as ? `shipped-${hash}` : hash)
     rmSync(join(home, dir), { recursive: true, force: true })
     mkdirSync(join(home, 'models'), { recursive: true })
     renameSync(staging, join(home, dir))
-    const runId = `run-model-${hash.slice(0, 16)}`
+    const runId = as?.runId ?? `run-model-${hash.slice(0, 16)}`
     const checkpointId = catalog.transaction(() => {
       catalog.runs.createImported(runId, manifest.run.preset, manifest.run.config, manifest.run.seed, manifest.run.backend, origin)
+      if (as) catalog.runs.describe(runId, { name: as.name })
       const { step, epoch, phase } = manifest.checkpoint
       return catalog.runs.addCheckpoint(runId, phase, step, epoch, dir, hashFolder(join(home, dir)))
     })

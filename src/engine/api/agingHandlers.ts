@@ -35,7 +35,8 @@ export function agingHandlers(studio: Studio): AgingCalls {
     'uploads.finish': async ({ uploadId }) => uploads.finish(uploadId),
     'uploads.collect': async ({ folder, files }) => collectUploads(studio.home, uploads, folder, files),
 
-    'editor.models': async () => catalog.runs.encoderCheckpoints(),
+    // On first start the shipped model may still be unpacking: the list waits for it.
+    'editor.models': async () => (await studio.defaultModel, catalog.runs.encoderCheckpoints()),
     'editor.open': async (ref) => {
       const { path, name } = filePath(ref, 'The photo')
       return aging.editorCall('open', path, name)

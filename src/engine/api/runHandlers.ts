@@ -5,6 +5,7 @@ import { StudioError, type Handlers } from '../../shared/contract'
 import { emptyPerBin } from '../../shared/ageBins'
 import { forNewRun } from '../../shared/training'
 import { writeFileAtomic } from '../catalog/files'
+import { refuseShipped } from '../aging/defaultModel'
 import { metricsCsv } from '../training/metricsCsv'
 import type { Studio } from '../studio'
 import { requireDataset } from './libraryHandlers'
@@ -69,6 +70,7 @@ export function runHandlers(studio: Studio): RunCalls {
 
     'runs.resume': async ({ runId, checkpointId }) => {
       requireRun(runId)
+      refuseShipped(catalog, runId, 'trained further or rewound')
       if (studio.training.isTraining(runId)) throw new StudioError('bad_input', `Run ${runId} is already training.`)
       if (checkpointId !== undefined) {
         const checkpoint = catalog.runs.checkpoint(checkpointId)
@@ -95,6 +97,7 @@ export function runHandlers(studio: Studio): RunCalls {
 
     'runs.describe': async ({ runId, name, notes }) => {
       requireRun(runId)
+      refuseShipped(catalog, runId, 'renamed or annotated')
       catalog.runs.describe(runId, { name, notes })
       studio.events.emit('run.changed', { runId, deleted: false })
       return requireRun(runId)
@@ -102,6 +105,7 @@ export function runHandlers(studio: Studio): RunCalls {
 
     'runs.delete': async ({ runId }) => {
       requireRun(runId)
+      refuseShipped(catalog, runId, 'deleted')
       if (studio.training.isTraining(runId)) throw new StudioError('busy', `Run ${runId} is training: cancel it first.`)
       const samples = catalog.runs.samples(runId).map((s) => s.file)
       const checkpoints = catalog.runs.delete(runId)

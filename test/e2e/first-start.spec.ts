@@ -1,0 +1,51 @@
+// First start on an empty data folder: the shipped model is there, chosen, and ages a real photo
+// with nothing trained or imported by hand; it shows as read-only in Training.
+import { readFileSync } from 'node:fs'
+import { expect, test } from '@playwright/test'
+import sharp from 'sharp'
+import { readProvenance } from '../../src/engine/images/provenanceTag'
+import { shippedModel } from '../../src/engine/aging/defaultModel'
+import { DEMO_PHOTOS } from '../helpers/photos'
+import { serveStudio, type Served } from '../helpers/serve'
+
+let served: Served | undefined
+test.afterEach(async () => {
+  await served?.stop()
+  served = undefined
+})
+
+test('a new user opens a photo, drags the slider and exports, with the shipped model and no training', async ({ page }) => {
+  test.setTimeout(300_000)
+  const shipped = shippedModel()!
+  served = await serveStudio(undefined, { defaultModel: true })
+  await page.goto(served.url)
+  await page.getByTestId('nav-editor').click()
+  await expect(page.getByTestId('editor-model').locator('option:checked')).toContainText(shipped.name, { timeout: 60_000 })
+  await expect(page.getByTestId('editor-no-model')).toHaveCount(0)
+
+  await page.getByTestId('editor-file').setInputFiles(DEMO_PHOTOS[1])
+  await expect(page.getByTestId('editor-photo')).toBeVisible({ timeout: 60_000 })
+  const faces = page.locator('[data-testid^="editor-face-"]')
+  if ((await faces.count()) > 1) await faces.first().click()
+  await expect(page.getByTestId('editor-split')).toBeVisible({ timeout: 60_000 })
+  await page.getByTestId('editor-slider').fill('5')
+  await expect(page.getByTestId('editor-age')).toHaveText('about 70 years')
+  await expect(page.getByTestId('editor-refine')).toContainText(/refined \(60 steps\)|stopped/, { timeout: 180_000 })
+  await page.screenshot({ path: 'test-results/first-start-editor.png' })
+
+  await page.getByTestId('editor-export').click()
+  await expect(page.getByTestId('editor-exported')).toContainText('PNG', { timeout: 60_000 })
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('editor-download').click()])
+  const bytes = readFileSync(await download.path())
+  expect((await sharp(bytes).metadata()).width).toBeGreaterThan(0)
+  const provenance = (await readProvenance(bytes)) as { model: { hash: string; origin: string } }
+  expect(provenance.model).toMatchObject({ hash: shipped.modelHash, origin: `default:${shipped.modelHash}` })
+
+  // In Training it is a finished run that cannot be renamed or deleted.
+  await page.getByTestId('nav-training').click()
+  await page.getByTestId('run-row-name').filter({ hasText: shipped.name }).click()
+  await page.getByText('Name, notes, export, delete').click()
+  await expect(page.getByTestId('run-shipped')).toContainText('read-only')
+  await expect(page.getByTestId('run-delete')).toBeHidden()
+  await expect(page.getByTestId('run-name')).toHaveCount(0)
+})
