@@ -71,7 +71,7 @@ describe('age-studio batch and model bundles', () => {
     const usage = [
       [['batch', '--run', runId, '--out', 'x'], /needs photos or folders/],
       [['batch', DEMO_PHOTOS[0], '--run', runId, '--out', 'x'], /--to/],
-      [['batch', DEMO_PHOTOS[0], '--run', runId, '--model', 'm', '--to', '40', '--out', 'x'], /exactly one of --run/],
+      [['batch', DEMO_PHOTOS[0], '--run', runId, '--model', 'm', '--to', '40', '--out', 'x'], /one of --run RUN_ID or --model BUNDLE, not both/],
       [['batch', DEMO_PHOTOS[0], '--run', runId, '--to', '40,abc', '--out', 'x'], /ages in years/],
       [['batch', DEMO_PHOTOS[0], '--run', runId, '--to', '40', '--out', 'x', '--composite', 'paste'], /--composite must be one of residual, replace/],
       [['export-model', '--run', runId], /--out FILE/],

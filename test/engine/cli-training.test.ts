@@ -150,7 +150,7 @@ describe('age-studio train and age', () => {
       [['train', '--dataset', 'nope'], /no dataset "nope"/],
       [['train', '--lr', 'fast'], /--lr must be a number/],
       [['age', 'x.png', '--run', 'run-x', '--all'], /--out DIR is required/],
-      [['age', 'x.png', '--out', '/tmp/x', '--all'], /--run RUN_ID is required/],
+      [['age', 'x.png', '--out', '/tmp/x', '--all', '--to', '3'], /--to or --all, not both/],
       [['age', 'x.png', '--run', 'run-x', '--out', '/tmp/x', '--to', '9'], /bin 0–5/],
       [['age', 'x.png', '--run', 'run-x', '--out', '/tmp/x', '--all', '--optimize', 'magic'], /--optimize must be one of/],
     ]

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { readFileSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -73,6 +73,24 @@ describe('the shipped default model', () => {
       expect(manualRun).toMatch(/^run-model-/)
       expect((await dispatch(handlers, 'runs.delete', { runId: manualRun })).ok).toBe(true)
       expect(statSync(join(home, studio.catalog.runs.latestCheckpoint(run.id)!.dir, 'generator', 'weights.bin')).size).toBeGreaterThan(0)
+    } finally {
+      await studio.close()
+    }
+  }, 120_000)
+
+  it('is nothing where an install ships no model, and refused, with nothing imported, where its file does not match its card', async () => {
+    const home = newHome()
+    const studio = Studio.open(home, { mode: 'cli' })
+    try {
+      expect(await ensureDefaultModel(home, studio.catalog, join(home, 'no-models-here'))).toBeNull()
+      const tampered = join(home, 'tampered')
+      mkdirSync(tampered)
+      copyFileSync(join(MODELS_DIR, shipped.file), join(tampered, shipped.file))
+      writeFileSync(join(tampered, 'default.json'), JSON.stringify({ ...shipped, modelHash: 'f'.repeat(64) }))
+      await expect(ensureDefaultModel(home, studio.catalog, tampered)).rejects.toThrow(
+        `damaged: its networks hash to ${shipped.modelHash.slice(0, 12)}…, expected ffffffffffff…`,
+      )
+      expect(studio.catalog.runs.list()).toHaveLength(0)
     } finally {
       await studio.close()
     }
