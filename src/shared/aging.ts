@@ -58,7 +58,7 @@ export interface AgingModelChoice {
   phase: Phase
   step: number
   preset: PresetName
-  /** "bundle:HASH" for imported models, "kit:…" for imported run kits, else null. */
+  /** "bundle:HASH" for imported models, "default:HASH" for the shipped one, "kit:…" for imported run kits, else null. */
   origin: string | null
   /** The run's status: a model still training is offered, but not chosen by default. */
   runStatus: string
@@ -212,3 +212,8 @@ export interface BatchReport {
   manifestCsv: string
   modelHash: string
 }
+
+/** A run made from the model shipped with the studio has this origin, then its model hash. */
+export const SHIPPED_ORIGIN = 'default:'
+/** The shipped model's run: read-only, since every start would import it again. */
+export const isShipped = (origin: string | null | undefined) => origin?.startsWith(SHIPPED_ORIGIN) === true

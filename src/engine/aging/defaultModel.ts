@@ -8,12 +8,11 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import type { Catalog } from '../catalog/catalog'
 import { StudioError } from '../../shared/contract'
+import { isShipped, SHIPPED_ORIGIN } from '../../shared/aging'
 import { projectRoot } from '../tf/blasAddon'
 import { importModelBundle } from './bundle'
 
 export const MODELS_DIR = join(projectRoot(), 'resources', 'models')
-/** A run made from the shipped model has this origin, then its model hash. */
-export const SHIPPED_ORIGIN = 'default:'
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/)
 const ShippedModel = z.object({ name: z.string().min(1).max(80), file: z.string().regex(/^[\w.-]+$/), sha256: hex64, modelHash: hex64 }).strict()
@@ -25,8 +24,6 @@ export function shippedModel(dir = MODELS_DIR): ShippedModel | null {
   if (!existsSync(file)) return null
   return ShippedModel.parse(JSON.parse(readFileSync(file, 'utf8')))
 }
-
-export const isShipped = (origin: string | null | undefined) => origin?.startsWith(SHIPPED_ORIGIN) === true
 
 /** Refuses to change or remove the shipped model's run: it would come back on the next start anyway. */
 export function refuseShipped(catalog: Catalog, runId: string, what: string): void {
