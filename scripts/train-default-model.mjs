@@ -8,8 +8,7 @@
 //
 // Every step goes through the studio's own CLI, so what it does is what a user can do by hand.
 import { spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
@@ -101,9 +100,7 @@ if (trained.status !== 'done') throw new Error(`the run stopped: ${trained.statu
 console.log(cli('eval', '--run', trained.runId, '--split', 'val', '--n', '50', '--iterations', '30'))
 const bundle = join(ROOT, 'resources', 'models', FILE)
 const exported = JSON.parse(cli('export-model', '--run', trained.runId, '--out', bundle, '--force', '--json'))
-const sha256 = createHash('sha256').update(readFileSync(bundle)).digest('hex')
-writeFileSync(
-  join(ROOT, 'resources', 'models', 'default.json'),
-  `${JSON.stringify({ name: NAME, file: FILE, sha256, modelHash: exported.modelHash }, null, 2)}\n`,
-)
-console.log(`${bundle}: sha256 ${sha256}, model hash ${exported.modelHash}. Put both, and the table above, in resources/models/README.md.`)
+// export-model reports the file's sha256 and the networks' hash: default.json takes both as they are.
+const { sha256, modelHash } = exported
+writeFileSync(join(ROOT, 'resources', 'models', 'default.json'), `${JSON.stringify({ name: NAME, file: FILE, sha256, modelHash }, null, 2)}\n`)
+console.log(`${bundle}: sha256 ${sha256}, model hash ${modelHash}. Put both, and the table above, in resources/models/README.md.`)
