@@ -2,7 +2,7 @@
  * `npm run bench [-- --preset tiny|compact|paper]`, `npm run bench -- --near-duplicates DIR` for the
  * near-duplicate hash on a folder of photos, or `npm run bench -- --calibrate-judges HOME` for the
  * evaluation's judges on an imported catalog (`--evaluation` times only the evaluation, `--refine` profiles one
- * identity-refinement step): prints the numbers behind the studio's speed
+ * identity-refinement step, `--targets` prints issue 16's table as the studio runs it): prints the numbers behind the studio's speed
  * targets. Numbers only, no pass/fail: these machines are noisy, so tests never assert timings.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -21,6 +21,8 @@ import { calibrateJudges } from './judgeCalibration'
 import { benchAging } from './aging'
 import { benchEvaluation } from './evaluation'
 import { profileRefinement } from './refineProfile'
+import { benchTargets } from './targets'
+import { benchRefineQuality } from './refineQuality'
 import { benchConvolutions, benchTorchStep, benchTrainingStep, trainingBackends } from './training'
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -56,11 +58,20 @@ async function main() {
       'calibrate-judges': { type: 'string' },
       evaluation: { type: 'boolean' },
       refine: { type: 'boolean' },
+      targets: { type: 'boolean' },
+      'refine-quality': { type: 'string' },
+      run: { type: 'string' },
+      faces: { type: 'string' },
     },
     strict: true,
   })
   if (values['near-duplicates']) {
     for (const line of await benchNearDuplicates(values['near-duplicates'])) console.log(line)
+    return
+  }
+  if (values['refine-quality']) {
+    if (!values.run) throw new Error('--refine-quality HOME needs --run RUN_ID (a trained run of that home).')
+    for (const line of await benchRefineQuality(values['refine-quality'], values.run, Number(values.faces ?? 50))) console.log(line)
     return
   }
   if (values['calibrate-judges']) {
@@ -71,6 +82,10 @@ async function main() {
   for (const name of presets) if (!PRESET_NAMES.includes(name)) throw new Error(`Unknown preset ${name}; use ${PRESET_NAMES.join(', ')}.`)
   if (values.evaluation) {
     for (const line of await benchEvaluation(presets)) console.log(line)
+    return
+  }
+  if (values.targets) {
+    for (const name of presets) for (const line of await benchTargets(name)) console.log(line)
     return
   }
   if (values.refine) {

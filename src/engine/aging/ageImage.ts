@@ -18,7 +18,7 @@ import { decodePhoto, photoSize } from '../faces/photoFace'
 import { FaceRecognizer } from '../faces/recognizer'
 import { rgbToPng } from '../images/encode'
 import { encodeWithProvenance } from '../images/provenanceTag'
-import { useBackend } from '../tf/backends'
+import { splitInference } from '../tf/inferenceSplit'
 import { asAgeError, openPhoto, prepareFace, prepareGivenCrop, provenanceRecord, readPhotoFile, type GivenCrop, type PreparedFace } from './agePhoto'
 import { positionToAge } from './condition'
 import type { OptimizeMode } from './latentOptimizer'
@@ -102,7 +102,7 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
     overwrite,
   )
   // Before any face-api call: its wasm build registers a higher-priority backend that is never started.
-  const backend = await useBackend()
+  const backend = { name: (await splitInference()).gradient }
   const model = await loadAgingModel(home, catalog, request.runId, request.checkpointId)
   const givenAge = request.sourceBin === undefined ? undefined : positionToAge(request.sourceBin)
   const jobId = randomUUID()

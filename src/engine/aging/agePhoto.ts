@@ -143,8 +143,8 @@ export interface AgedPhoto {
 }
 
 /** G at the asked age, and the change it makes to the aligned crop: what every composite applies. */
-function renderedChange({ aligned, edit }: PreparedFace, parameters: AgeParameters) {
-  const rendered = edit.render(parameters.position, parameters.variation, parameters.spread)
+function renderedChange({ aligned, edit }: PreparedFace, parameters: AgeParameters, given?: RenderedFace) {
+  const rendered = given ?? edit.render(parameters.position, parameters.variation, parameters.spread)
   const change = faceChange({
     original: aligned.crop,
     size: MASTER_SIZE,
@@ -167,8 +167,14 @@ export async function agedPhoto(prepared: PreparedFace, parameters: AgeParameter
 /**
  * Only the face region, aged: the same pixels `faceRegionPng(agedPhoto(…))` gives, without
  * copying and compositing the whole photo (the strip shows six, variations up to eight).
+ * `rendered`: G's pictures for these parameters when the caller rendered several in one batch.
  */
-export async function agedFaceRegion(prepared: PreparedFace, parameters: AgeParameters, side: number): Promise<{ png: Buffer; rendered: RenderedFace }> {
+export async function agedFaceRegion(
+  prepared: PreparedFace,
+  parameters: AgeParameters,
+  side: number,
+  rendered?: RenderedFace,
+): Promise<{ png: Buffer; rendered: RenderedFace }> {
   const { photo, aligned } = prepared
   photo.pixels ??= await decodePhoto(photo.bytes)
   const box = faceRegionBox(aligned.transform, MASTER_SIZE, photo.pixels.width, photo.pixels.height)
@@ -176,7 +182,9 @@ export async function agedFaceRegion(prepared: PreparedFace, parameters: AgePara
   const region = { rgb: new Uint8Array(await sharp(photo.pixels.rgb, raw).extract(box).raw().toBuffer()), width: box.width, height: box.height }
   const [a, b, c, d, e, f] = aligned.transform
   const shifted: CropTransform = [a, b, c - box.left, d, e, f - box.top]
-  const { rendered, change } = renderedChange(prepared, parameters)
+  const made = renderedChange(prepared, parameters, rendered)
+  const change = made.change
+  rendered = made.rendered
   const png = await faceRegionPng({ ...region, rgb: applyFaceChange(region, change, shifted) }, shifted, MASTER_SIZE, side)
   return { png, rendered }
 }

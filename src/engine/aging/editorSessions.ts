@@ -198,9 +198,15 @@ export class EditorSessions {
   async strip(sessionId: string, variation: number, spread: number, mode: CompositeMode = 'residual'): Promise<EditorStripItem[]> {
     const prepared = this.prepared(sessionId)
     const size = prepared.edit.model.imageSize
+    const bins = Array.from({ length: BIN_COUNT }, (_, bin) => bin)
+    // One batched pass of G, the recognizer and the judge for all six.
+    const rendered = prepared.edit.renderMany(
+      bins.map((position) => ({ position, variation })),
+      spread,
+    )
     const items: EditorStripItem[] = []
-    for (let bin = 0; bin < BIN_COUNT; bin++) {
-      const aged = await agedFaceRegion(prepared, { position: bin, variation, spread, mode }, STRIP_SIDE)
+    for (const bin of bins) {
+      const aged = await agedFaceRegion(prepared, { position: bin, variation, spread, mode }, STRIP_SIDE, rendered[bin])
       const face = dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size }))
       const after = dataUrl(aged.png)
       items.push({
@@ -219,9 +225,14 @@ export class EditorSessions {
   async variations(sessionId: string, parameters: Omit<AgeParameters, 'variation'>, count: number): Promise<EditorVariation[]> {
     const prepared = this.prepared(sessionId)
     const size = prepared.edit.model.imageSize
+    const indices = Array.from({ length: count }, (_, variation) => variation)
+    const rendered = prepared.edit.renderMany(
+      indices.map((variation) => ({ position: parameters.position, variation })),
+      parameters.spread,
+    )
     const out: EditorVariation[] = []
-    for (let variation = 0; variation < count; variation++) {
-      const aged = await agedFaceRegion(prepared, { ...parameters, variation }, REGION_SIDE)
+    for (const variation of indices) {
+      const aged = await agedFaceRegion(prepared, { ...parameters, variation }, REGION_SIDE, rendered[variation])
       out.push({
         variation,
         face: dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size })),

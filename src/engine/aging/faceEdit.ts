@@ -14,6 +14,7 @@ import { Judges } from '../evaluation/judges'
 import { conditionVector } from './condition'
 import { judgeView, type JudgeView } from './judgeView'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
+import { onGradient } from '../tf/inferenceSplit'
 import type { AgingModel } from './model'
 
 export { DEFAULT_SPREAD }
@@ -60,9 +61,17 @@ function normals(seed: number, count: number): Float32Array {
   return out
 }
 
+/** One picture to render: an age position and a variation of z. */
+export interface RenderItem {
+  position: number
+  variation: number
+}
+
 export class FaceEdit {
   private z: tf.Tensor2D
   refinedIterations = 0
+  /** G(z, y_source) per variation and spread, for the current z: the slider only changes y_target. */
+  private sources = new Map<string, Float32Array>()
 
   private constructor(
     readonly model: AgingModel,
@@ -88,7 +97,7 @@ export class FaceEdit {
     framing = framingOf(model.config),
   ): Promise<FaceEdit> {
     const x = await modelInput(master, masterSize, model.imageSize, framing)
-    const z0 = tf.tidy(() => model.encoder.apply(x, { training: false }) as tf.Tensor2D)
+    const z0 = onGradient(() => tf.tidy(() => model.encoder.apply(x, { training: false }) as tf.Tensor2D))
     const judges = await Judges.shared()
     const view = judgeView(framing, model.imageSize, [master], masterSize)
     const inputEmbedding = tf.tidy(() => judges.identity(view(x)))
@@ -102,14 +111,12 @@ export class FaceEdit {
     try {
       this.refinedIterations = 0
       const onLatent = (z: tf.Tensor2D) => {
-        this.z.dispose()
-        this.z = z.clone()
+        this.setZ(z.clone())
         this.refinedIterations++
       }
       const result = await optimizer.optimize(this.x, y0, { mode, iterations, onProgress, onLatent, signal, z0: this.z0 })
       result.z0.dispose()
-      this.z.dispose()
-      this.z = result.z
+      this.setZ(result.z)
       this.refinedIterations = result.losses.length
       return { iterations: result.losses.length, losses: result.losses, stoppedEarly: result.losses.length < iterations && mode !== 'none' }
     } finally {
@@ -132,24 +139,59 @@ export class FaceEdit {
     return tf.tidy(() => this.z.add(tf.tensor2d(noise, this.z.shape).mul(spread)) as tf.Tensor2D)
   }
 
+  private setZ(z: tf.Tensor2D): void {
+    this.z.dispose()
+    this.z = z
+    this.sources.clear()
+  }
+
   render(position: number, variation = 0, spread = DEFAULT_SPREAD): RenderedFace {
-    const z = this.latent(variation, spread)
-    const [target, source, distance] = tf.tidy(() => {
-      const aged = this.model.generator.apply([z, conditionVector(position)], { training: false }) as tf.Tensor4D
-      const own = this.model.generator.apply([z, conditionVector(this.sourcePosition)], { training: false }) as tf.Tensor4D
-      const d = FaceRecognizer.distance(this.inputDescriptor, this.recognizer.describe(aged))
-      return [aged.add(1).mul(127.5).clipByValue(0, 255), own.add(1).mul(127.5).clipByValue(0, 255), d]
-    })
-    // The judge sees the output (in the face's own crop when the model sees a window), outside any gradient.
-    const similarity = tf.tidy(() => Judges.similarity(this.inputEmbedding, this.judges.identity(this.judgeView(target.div(127.5).sub(1) as tf.Tensor4D))))
-    const out = {
-      target: Float32Array.from(target.dataSync()),
-      source: Float32Array.from(source.dataSync()),
-      identityDistance: distance.dataSync()[0],
-      independentSimilarity: similarity.dataSync()[0],
+    return this.renderMany([{ position, variation }], spread)[0]
+  }
+
+  /** Several pictures in one batched pass of G, the recognizer and the judge (the strip, variations). */
+  renderMany(items: RenderItem[], spread = DEFAULT_SPREAD): RenderedFace[] {
+    const size = this.model.imageSize * this.model.imageSize * 3
+    const key = (variation: number) => `${variation}:${spread}`
+    const missing = [...new Set(items.map((item) => item.variation))].filter((v) => !this.sources.has(key(v)))
+    const zs = items.map((item) => this.latent(item.variation, spread))
+    const G = (z: tf.Tensor2D[], positions: number[]) =>
+      this.model.generator.apply([tf.concat(z), tf.concat(positions.map((p) => conditionVector(p)))], { training: false }) as tf.Tensor4D
+    const toPixels = (images: tf.Tensor4D) => images.add(1).mul(127.5).clipByValue(0, 255) as tf.Tensor4D
+    const { target, own, distance } = onGradient(() =>
+      tf.tidy(() => {
+        const aged = G(
+          zs,
+          items.map((item) => item.position),
+        )
+        const d = FaceRecognizer.distance(this.inputDescriptor, this.recognizer.describe(aged))
+        const firstOf = (v: number) => zs[items.findIndex((item) => item.variation === v)]
+        const sources =
+          missing.length === 0
+            ? null
+            : toPixels(
+                G(
+                  missing.map(firstOf),
+                  missing.map(() => this.sourcePosition),
+                ),
+              )
+        return { target: toPixels(aged), distance: d, ...(sources && { own: sources }) }
+      }),
+    ) as { target: tf.Tensor4D; distance: tf.Tensor1D; own?: tf.Tensor4D }
+    if (own) {
+      const values = own.dataSync() as Float32Array
+      missing.forEach((v, i) => this.sources.set(key(v), values.slice(i * size, (i + 1) * size)))
     }
-    tf.dispose([z, target, source, distance, similarity])
-    return out
+    // The judge sees the outputs (in the face's own crop when the model sees a window), outside any gradient.
+    const similarity = tf.tidy(() => Judges.similarity(this.inputEmbedding, this.judges.identity(this.judgeView(target.div(127.5).sub(1) as tf.Tensor4D))))
+    const [targets, distances, similarities] = [target.dataSync() as Float32Array, distance.dataSync(), similarity.dataSync()]
+    tf.dispose([...zs, target, distance, similarity, ...(own ? [own] : [])])
+    return items.map((item, i) => ({
+      target: targets.slice(i * size, (i + 1) * size),
+      source: this.sources.get(key(item.variation))!,
+      identityDistance: distances[i],
+      independentSimilarity: similarities[i],
+    }))
   }
 
   dispose(): void {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { FaceRecognizer, RECOGNIZER_SIDE } from '../faces/recognizer'
+import { onGradient } from '../tf/inferenceSplit'
 import { unfusedGenerator } from './unfusedGenerator'
 
 export type { OptimizeMode } from '../../shared/aging'
@@ -46,7 +47,7 @@ export class LatentOptimizer {
 
   /** x: [1, s, s, 3] in [-1, 1]; y0: the input's own age condition. The caller disposes z0 and z. */
   async optimize(x: tf.Tensor4D, y0: tf.Tensor2D, options: OptimizeOptions): Promise<OptimizeResult> {
-    const z0 = options.z0 ? options.z0.clone() : tf.tidy(() => this.encoder.apply(x, { training: false }) as tf.Tensor2D)
+    const z0 = options.z0 ? options.z0.clone() : onGradient(() => tf.tidy(() => this.encoder.apply(x, { training: false }) as tf.Tensor2D))
     if (options.mode === 'none' || options.iterations === 0) return { z0, z: z0.clone(), losses: [] }
     if (options.mode === 'identity' && !this.recognizer) throw new Error('Identity mode needs the face recognizer.')
 
@@ -62,16 +63,19 @@ export class LatentOptimizer {
     try {
       for (let i = 0; i < options.iterations; i++) {
         if (options.signal?.aborted || (options.patience !== undefined && stale >= options.patience)) break
-        const loss = optimizer.minimize(
-          () => {
-            const image = G(z, y0)
-            const pixel = tf.losses.meanSquaredError(x, image).mul(pixelWeight)
-            if (!target) return pixel as tf.Scalar
-            return FaceRecognizer.distance(target, this.recognizer!.describe(image, side)).mean().add(pixel) as tf.Scalar
-          },
-          true,
-          [z],
-        )!
+        // One step is synchronous, so it runs whole on the gradient backend even while a photo is being detected.
+        const loss = onGradient(() =>
+          optimizer.minimize(
+            () => {
+              const image = G(z, y0)
+              const pixel = tf.losses.meanSquaredError(x, image).mul(pixelWeight)
+              if (!target) return pixel as tf.Scalar
+              return FaceRecognizer.distance(target, this.recognizer!.describe(image, side)).mean().add(pixel) as tf.Scalar
+            },
+            true,
+            [z],
+          )!,
+        )
         losses.push(loss.dataSync()[0])
         loss.dispose()
         stale = losses.at(-1)! < best * (1 - MIN_GAIN) ? 0 : stale + 1

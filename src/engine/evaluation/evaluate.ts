@@ -40,7 +40,7 @@ export function spread<T>(rows: T[], count: number): T[] {
   return Array.from({ length: count }, (_, i) => rows[Math.floor((i * rows.length) / count)])
 }
 
-function heldOutFaces(catalog: Catalog, request: EvaluateRequest, config: TrainConfig, imported: boolean) {
+export function heldOutFaces(catalog: Catalog, request: EvaluateRequest, config: TrainConfig, imported: boolean) {
   if (config.splits.includes(request.split)) {
     throw new BadInput(`Run ${request.runId} trained on the ${request.split} split, so it cannot be judged on it; evaluate on a split it never saw.`)
   }
@@ -53,9 +53,9 @@ function heldOutFaces(catalog: Catalog, request: EvaluateRequest, config: TrainC
 }
 
 /** The side of the crops a face-framed model's pictures are judged in (the import's master). */
-const JUDGED_SIDE = 256
+export const JUDGED_SIDE = 256
 
-async function masterOf(files: FileStore, row: TrainingRow): Promise<Uint8Array> {
+export async function masterOf(files: FileStore, row: TrainingRow): Promise<Uint8Array> {
   return new Uint8Array(
     await sharp(files.resolve(row.crop ?? row.file))
       .removeAlpha()

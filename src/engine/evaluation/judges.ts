@@ -6,6 +6,7 @@
  * resources/judges/README.md. They take aligned crops in G's range [-1, 1], at any size.
  */
 import * as tf from '@tensorflow/tfjs'
+import { onInference } from '../tf/inferenceSplit'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -105,24 +106,28 @@ export class Judges {
   /** Unit-length 256-d identity embeddings (InsightFace-style MobileFaceNet, RGB 0–255 at 112 px). */
   identity(images: tf.Tensor4D): tf.Tensor2D {
     outsideGradients('The identity judge')
-    return tf.tidy(() => {
-      const input = framed(images, [INSIGHTFACE_BOX[0], INSIGHTFACE_BOX[1], INSIGHTFACE_SIDE], 112)
-      const embedding = this.recognizer.execute(input) as tf.Tensor2D
-      return embedding.div(embedding.norm('euclidean', 1, true)) as tf.Tensor2D
-    })
+    return onInference(() =>
+      tf.tidy(() => {
+        const input = framed(images, [INSIGHTFACE_BOX[0], INSIGHTFACE_BOX[1], INSIGHTFACE_SIDE], 112)
+        const embedding = this.recognizer.execute(input) as tf.Tensor2D
+        return embedding.div(embedding.norm('euclidean', 1, true)) as tf.Tensor2D
+      }),
+    )
   }
 
   /** Estimated ages in years: the expectation of HSE's 100-way age softmax (whole crop, 224 px, BGR minus VGGFace2 means). */
   age(images: tf.Tensor4D): tf.Tensor1D {
     outsideGradients('The age judge')
-    return tf.tidy(() => {
-      const rgb = framed(images, [0, 0, 1], 224)
-      // RGB → BGR as a 1×1 convolution (a matrix product), far cheaper than tfjs's CPU Reverse.
-      const toBgr = tf.tensor4d([0, 0, 1, 0, 1, 0, 1, 0, 0], [1, 1, 3, 3])
-      const input = tf.conv2d(rgb, toBgr, 1, 'valid').sub(tf.tensor1d(VGGFACE_MEANS_BGR))
-      const softmax = this.attributes.execute(input, 'age_pred/Softmax:0') as tf.Tensor2D
-      return softmax.matMul(tf.range(0.5, 100, 1).reshape([100, 1])).reshape([-1]) as tf.Tensor1D
-    })
+    return onInference(() =>
+      tf.tidy(() => {
+        const rgb = framed(images, [0, 0, 1], 224)
+        // RGB → BGR as a 1×1 convolution (a matrix product), far cheaper than tfjs's CPU Reverse.
+        const toBgr = tf.tensor4d([0, 0, 1, 0, 1, 0, 1, 0, 0], [1, 1, 3, 3])
+        const input = tf.conv2d(rgb, toBgr, 1, 'valid').sub(tf.tensor1d(VGGFACE_MEANS_BGR))
+        const softmax = this.attributes.execute(input, 'age_pred/Softmax:0') as tf.Tensor2D
+        return softmax.matMul(tf.range(0.5, 100, 1).reshape([100, 1])).reshape([-1]) as tf.Tensor1D
+      }),
+    )
   }
 
   /** Cosine similarity of unit embeddings, row by row. */

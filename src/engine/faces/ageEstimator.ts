@@ -1,17 +1,20 @@
 /** Age estimation with face-api's age model, for photos that come without a label. */
 import * as tf from '@tensorflow/tfjs'
+import { onInferenceAsync } from '../tf/inferenceSplit'
 import { faceNet, loadFaceApi } from './faceModels'
 
 /** Estimated age in years of an aligned face crop, RGB bytes. */
-export async function estimateAge(rgb: Uint8Array, size: number): Promise<number> {
-  const net = await faceNet('ageGenderNet')
-  const api = await loadFaceApi()
-  const image = tf.tensor3d(rgb, [size, size, 3], 'int32')
-  try {
-    const result = await net.predictAgeAndGender(new api.NetInput([image] as never))
-    const first = Array.isArray(result) ? result[0] : result
-    return first.age
-  } finally {
-    image.dispose()
-  }
+export function estimateAge(rgb: Uint8Array, size: number): Promise<number> {
+  return onInferenceAsync(async () => {
+    const net = await faceNet('ageGenderNet')
+    const api = await loadFaceApi()
+    const image = tf.tensor3d(rgb, [size, size, 3], 'int32')
+    try {
+      const result = await net.predictAgeAndGender(new api.NetInput([image] as never))
+      const first = Array.isArray(result) ? result[0] : result
+      return first.age
+    } finally {
+      image.dispose()
+    }
+  })
 }

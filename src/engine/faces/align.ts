@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { faceNet, loadFaceApi } from './faceModels'
+import { onInferenceAsync } from '../tf/inferenceSplit'
 
 /** Where the eye centres land in the aligned crop, as fractions of its side. */
 export const EYE_TARGETS = { left: [0.37, 0.46], right: [0.63, 0.46] } as const
@@ -76,7 +77,11 @@ export interface DetectedFace {
 }
 
 /** Every face SSD MobileNet finds in an RGB image, with its 68 landmarks, largest first. */
-export async function detectFaces(rgb: Uint8Array, width: number, height: number, minConfidence = 0.4): Promise<DetectedFace[]> {
+export function detectFaces(rgb: Uint8Array, width: number, height: number, minConfidence = 0.4): Promise<DetectedFace[]> {
+  return onInferenceAsync(() => detectOn(rgb, width, height, minConfidence))
+}
+
+async function detectOn(rgb: Uint8Array, width: number, height: number, minConfidence: number): Promise<DetectedFace[]> {
   const api = await loadFaceApi()
   await faceNet('ssdMobilenetv1')
   await faceNet('faceLandmark68Net')

@@ -4,6 +4,7 @@
  * graph, so gradients flow back to z.
  */
 import * as tf from '@tensorflow/tfjs'
+import { onGradient } from '../tf/inferenceSplit'
 import { faceNet, loadFaceApi } from './faceModels'
 
 /** face-api's own threshold: descriptors closer than this are the same person. */
@@ -27,13 +28,16 @@ export class FaceRecognizer {
    * trained; a smaller one costs less (the net is fully convolutional up to its global pooling).
    */
   describe(images: tf.Tensor4D, side = RECOGNIZER_SIDE): tf.Tensor2D {
-    return tf.tidy(() => {
-      const pixels = images.add(1).mul(127.5).resizeBilinear([side, side]) as tf.Tensor4D
-      // tfjs's Unpack gradient breaks when there is a single output, so a batch of one is reshaped.
-      const faces = pixels.shape[0] === 1 ? [pixels.reshape(pixels.shape.slice(1))] : tf.unstack(pixels)
-      const input = new this.api.NetInput(faces as never)
-      return this.net.forwardInput(input) as unknown as tf.Tensor2D
-    })
+    // Refinement differentiates it, so it lives on the gradient backend (tf/inferenceSplit.ts).
+    return onGradient(() =>
+      tf.tidy(() => {
+        const pixels = images.add(1).mul(127.5).resizeBilinear([side, side]) as tf.Tensor4D
+        // tfjs's Unpack gradient breaks when there is a single output, so a batch of one is reshaped.
+        const faces = pixels.shape[0] === 1 ? [pixels.reshape(pixels.shape.slice(1))] : tf.unstack(pixels)
+        const input = new this.api.NetInput(faces as never)
+        return this.net.forwardInput(input) as unknown as tf.Tensor2D
+      }),
+    )
   }
 
   /** Euclidean distance between descriptors, row by row. */

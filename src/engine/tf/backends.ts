@@ -58,7 +58,7 @@ export function backendStatuses(): BackendStatus[] {
 }
 
 /** The tfjs registry name behind each ladder name. */
-const TFJS_NAME: Record<BackendName, string> = {
+export const TFJS_NAME: Record<BackendName, string> = {
   'tfjs-node-gpu': 'tensorflow',
   'tfjs-node': 'tensorflow',
   'cpu+blas': BLAS_BACKEND,

@@ -9,7 +9,7 @@ import { evaluateCheckpoint } from '../../evaluation/evaluate'
 import { EditorSessions } from '../../aging/editorSessions'
 import { errorCode } from '../../errors'
 import { Catalog } from '../../catalog/catalog'
-import { useBackend } from '../../tf/backends'
+import { splitInference } from '../../tf/inferenceSplit'
 import { SHUTDOWN, type AgingWorkerMessage, type AgingWorkerStart, type EditorRequest } from './protocol'
 
 const start = workerData as AgingWorkerStart
@@ -51,7 +51,8 @@ async function job(catalog: Catalog, backend: string): Promise<void> {
 async function main() {
   const catalog = Catalog.open(start.home, { nativeBinding: start.nativeBinding })
   // Before any face-api call: its wasm build registers a higher-priority backend that is never started.
-  const backend = (await useBackend()).name
+  // Detection, the age estimate and the judges run on the inference backend beside it (tf/inferenceSplit.ts).
+  const backend = (await splitInference()).gradient
   if (start.role === 'editor') await editor(catalog, backend)
   else await job(catalog, backend)
 }
