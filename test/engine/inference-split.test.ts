@@ -70,7 +70,22 @@ describe('inference beside gradients', () => {
     expect(backendOf((await faceNet('faceRecognitionNet')).getParamList()[0].tensor)).toBe('cpu-blas')
     expect(backendOf((await faceNet('ssdMobilenetv1')).getParamList()[0].tensor)).toBe('wasm')
     expect(tf.getBackend()).toBe('cpu-blas')
-    tf.dispose([x, y0, alone.z0, alone.z, together.z0, together.z, embedding])
+    // The judges were calibrated on cpu+blas: wasm must say the same.
+    const face = tf.tidy(() =>
+      tf
+        .tensor4d(new Uint8Array(data), [1, info.height, info.width, 3], 'float32')
+        .slice([0, 0, 0, 0], [1, 300, 300, 3])
+        .resizeBilinear([64, 64])
+        .div(127.5)
+        .sub(1),
+    ) as tf.Tensor4D
+    const onWasm = [Array.from(judges.identity(face).dataSync()), judges.age(face).dataSync()[0]] as const
+    joinInference()
+    const onBlas = [Array.from(judges.identity(face).dataSync()), judges.age(face).dataSync()[0]] as const
+    split = await splitInference()
+    onWasm[0].forEach((v, i) => expect(v).toBeCloseTo(onBlas[0][i], 4))
+    expect(onWasm[1]).toBeCloseTo(onBlas[1], 2)
+    tf.dispose([x, y0, alone.z0, alone.z, together.z0, together.z, embedding, face])
     judges.dispose()
     generator.dispose()
     encoder.dispose()
