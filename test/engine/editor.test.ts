@@ -149,6 +149,38 @@ describe('the age editor', () => {
         expect(changed).toBeGreaterThan(500)
       }
     }
+    // The photo view draws the change straight into the shown (scaled-down) photo: it is the export
+    // scaled down, up to JPEG's own error. 'replace' puts G's whole face in, a change far above that error.
+    const replace = { ...look(sessionId, 4.5), mode: 'replace' as const }
+    const replaced = readFileSync((await api['editor.export']({ ...replace, format: 'png' })).file)
+    const shown = await api['editor.render'](replace)
+    const raw = (image: Buffer | string) =>
+      sharp(typeof image === 'string' ? Buffer.from(image.split(',')[1], 'base64') : image)
+        .resize(1200, 800)
+        .removeAlpha()
+        .raw()
+        .toBuffer()
+    const [exportShown, originalShown, viewAfter, viewBefore] = await Promise.all([
+      raw(replaced),
+      raw(readFileSync(DEMO_PHOTOS[0])),
+      raw(shown.photo.after),
+      raw(shown.photo.before),
+    ])
+    const box = ((await readProvenance(replaced)) as { input: { face: { box: { x: number; y: number; width: number; height: number } } } }).input.face.box
+    const meanDiff = (p: Buffer, q: Buffer) => {
+      let sum = 0,
+        n = 0
+      for (let y = Math.floor(box.y * 0.625); y < (box.y + box.height) * 0.625; y++)
+        for (let x = Math.floor(box.x * 0.625); x < (box.x + box.width) * 0.625; x++)
+          for (let k = 0; k < 3; k++, n++) sum += Math.abs(p[(y * 1200 + x) * 3 + k] - q[(y * 1200 + x) * 3 + k])
+      return sum / n
+    }
+    const [change, drift, jpegNoise] = [meanDiff(exportShown, originalShown), meanDiff(viewAfter, exportShown), meanDiff(viewBefore, originalShown)]
+    console.log(
+      `face box, mean |difference|: export vs original ${change.toFixed(2)}, view vs export ${drift.toFixed(2)}, JPEG of the original ${jpegNoise.toFixed(2)}`,
+    )
+    expect(change).toBeGreaterThan(4 * jpegNoise)
+    expect(drift).toBeLessThan(1.5 * jpegNoise)
     expect(await api['editor.close']({ sessionId })).toEqual({ closed: true })
     await expect(api['editor.render'](look(sessionId, 1))).rejects.toMatchObject({ code: 'not_found' })
   }, 300_000)

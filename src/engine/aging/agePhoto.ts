@@ -17,7 +17,7 @@ import { SAME_PERSON_DISTANCE, type FaceRecognizer } from '../faces/recognizer'
 import sharp from 'sharp'
 import type { CropTransform } from '../faces/align'
 import { applyFaceChange, faceChange, type CompositeMode } from './composite'
-import { faceRegionBox, faceRegionPng } from './faceRegion'
+import { faceRegionBox, faceRegionPng, type PhotoView } from './faceRegion'
 import { ageToPosition, positionToAge } from './condition'
 import { FaceEdit, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
@@ -187,6 +187,23 @@ export async function agedFaceRegion(
   rendered = made.rendered
   const png = await faceRegionPng({ ...region, rgb: applyFaceChange(region, change, shifted) }, shifted, MASTER_SIZE, side)
   return { png, rendered }
+}
+
+/**
+ * The face change drawn straight into the photo view as shown (its region, at its scale): what a
+ * slider move needs, without compositing and scaling down the whole full-resolution photo. At
+ * scale 1 the pixels are the full composite's; scaled down they are the change resampled once.
+ */
+export function agedView(
+  prepared: PreparedFace,
+  parameters: AgeParameters,
+  shown: { rgb: Uint8Array; width: number; height: number },
+  { region, scale }: PhotoView,
+): { rgb: Uint8Array; rendered: RenderedFace } {
+  const [a, b, c, d, e, f] = prepared.aligned.transform
+  const inView: CropTransform = [a * scale, b * scale, (c - region.x) * scale, d * scale, e * scale, (f - region.y) * scale]
+  const { rendered, change } = renderedChange(prepared, parameters)
+  return { rgb: applyFaceChange(shown, change, inView), rendered }
 }
 
 /** The parameters of one output; `mode` null when G's output is written as it is, not composited. */

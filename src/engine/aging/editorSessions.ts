@@ -24,12 +24,14 @@ import type {
 import type { Catalog } from '../catalog/catalog'
 import { sha256, writeFileAtomic } from '../catalog/files'
 import { FaceRecognizer, SAME_PERSON_DISTANCE } from '../faces/recognizer'
+import { decodePhoto } from '../faces/photoFace'
 import { Judges } from '../evaluation/judges'
 import { dataUrl, rgbToPng } from '../images/encode'
 import { encodeWithProvenance } from '../images/provenanceTag'
 import {
   agedFaceRegion,
   agedPhoto,
+  agedView,
   fileStem,
   MASTER_SIZE,
   openPhoto,
@@ -41,7 +43,7 @@ import {
   type PreparedFace,
 } from './agePhoto'
 import { positionToAge } from './condition'
-import { faceRegionPng, photoRegionJpeg } from './faceRegion'
+import { faceRegionPng, photoView, viewJpeg, viewPixels, type PhotoView } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
 import { AgeError, NotFound } from '../errors'
 
@@ -60,6 +62,8 @@ interface Session {
   /** Settles when the current refinement has ended; a new one waits for it. */
   refined: Promise<void>
   optimize: { mode: OptimizeMode; iterationsRequested: number; iterationsDone: number }
+  /** The unchanged photo as the last render's view showed it: the same for every slider move. */
+  before?: { view: string; shown: { rgb: Uint8Array; width: number; height: number }; at: PhotoView; photo: string; face: string }
 }
 
 export class EditorSessions {
@@ -165,27 +169,37 @@ export class EditorSessions {
   }
 
   async render(sessionId: string, parameters: AgeParameters & { view?: PhotoRegion & { maxSide: number } }): Promise<EditorRender> {
+    const session = this.session(sessionId)
     const prepared = this.prepared(sessionId)
-    const aged = await agedPhoto(prepared, parameters)
-    const { transform } = prepared.aligned
-    const pixels = prepared.photo.pixels!
+    const pixels = (prepared.photo.pixels ??= await decodePhoto(prepared.photo.bytes))
     const size = prepared.edit.model.imageSize
     const view = parameters.view ?? { x: 0, y: 0, width: pixels.width, height: pixels.height, maxSide: 1200 }
-    const [shownBefore, shownAfter] = await Promise.all([photoRegionJpeg(pixels, view, view.maxSide), photoRegionJpeg(aged, view, view.maxSide)])
+    const viewKey = `${prepared.photo.sha256}:${prepared.faceIndex}:${JSON.stringify(view)}`
+    if (session.before?.view !== viewKey) {
+      const at = photoView(pixels, view, view.maxSide)
+      const shown = await viewPixels(pixels, at)
+      const [photo, face] = await Promise.all([viewJpeg(shown), faceRegionPng(pixels, prepared.aligned.transform, MASTER_SIZE, REGION_SIDE)])
+      session.before = { view: viewKey, shown, at, photo: dataUrl(photo, 'image/jpeg'), face: dataUrl(face) }
+    }
+    const before = session.before
+    const { shown, at } = before
+    // The view as shown, and the face region at full resolution, both from one render of G.
+    const aged = agedView(prepared, parameters, shown, at)
+    const region = await agedFaceRegion(prepared, parameters, REGION_SIDE, aged.rendered)
     return {
       photo: {
         width: pixels.width,
         height: pixels.height,
-        region: shownAfter.region,
-        scale: shownAfter.scale,
-        before: dataUrl(shownBefore.jpeg, 'image/jpeg'),
-        after: dataUrl(shownAfter.jpeg, 'image/jpeg'),
+        region: at.region,
+        scale: at.scale,
+        before: before.photo,
+        after: dataUrl(await viewJpeg({ ...shown, rgb: aged.rgb }), 'image/jpeg'),
       },
       position: parameters.position,
       age: positionToAge(parameters.position),
       face: dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size })),
-      before: dataUrl(await faceRegionPng(pixels, transform, MASTER_SIZE, REGION_SIDE)),
-      after: dataUrl(await faceRegionPng(aged, transform, MASTER_SIZE, REGION_SIDE)),
+      before: before.face,
+      after: dataUrl(region.png),
       identityDistance: aged.rendered.identityDistance,
       samePerson: aged.rendered.identityDistance < SAME_PERSON_DISTANCE,
       independentSimilarity: aged.rendered.independentSimilarity,

@@ -27,12 +27,19 @@ export function faceRegionPng(
     .toBuffer()
 }
 
-/** A region of the photo (clamped to it), scaled to fit maxSide and never enlarged: the editor's photo view. */
-export async function photoRegionJpeg(
-  image: { rgb: Uint8Array; width: number; height: number },
+export interface PhotoView {
+  /** The part of the photo shown, clamped to it, in photo pixels. */
+  region: { x: number; y: number; width: number; height: number }
+  /** Shown pixels per photo pixel: fits maxSide, never enlarged. */
+  scale: number
+}
+
+/** Where the asked view falls on the photo and at what scale it is shown. */
+export function photoView(
+  image: { width: number; height: number },
   asked: { x: number; y: number; width: number; height: number },
   maxSide: number,
-): Promise<{ jpeg: Buffer; region: { x: number; y: number; width: number; height: number }; scale: number }> {
+): PhotoView {
   const x = Math.min(Math.max(0, Math.round(asked.x)), image.width - 1)
   const y = Math.min(Math.max(0, Math.round(asked.y)), image.height - 1)
   const region = {
@@ -41,11 +48,25 @@ export async function photoRegionJpeg(
     width: Math.max(1, Math.min(Math.round(asked.width), image.width - x)),
     height: Math.max(1, Math.min(Math.round(asked.height), image.height - y)),
   }
-  const scale = Math.min(1, maxSide / Math.max(region.width, region.height))
-  const jpeg = await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
+  return { region, scale: Math.min(1, maxSide / Math.max(region.width, region.height)) }
+}
+
+/** The view's pixels as shown (RGB bytes at the view's scale). */
+export async function viewPixels(
+  image: { rgb: Uint8Array; width: number; height: number },
+  { region, scale }: PhotoView,
+): Promise<{ rgb: Uint8Array; width: number; height: number }> {
+  const { data, info } = await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
     .extract({ left: region.x, top: region.y, width: region.width, height: region.height })
     .resize(Math.max(1, Math.round(region.width * scale)), Math.max(1, Math.round(region.height * scale)))
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+  return { rgb: new Uint8Array(data), width: info.width, height: info.height }
+}
+
+/** What the editor's photo view sends: JPEG at full chroma. */
+export function viewJpeg(shown: { rgb: Uint8Array; width: number; height: number }): Promise<Buffer> {
+  return sharp(shown.rgb, { raw: { width: shown.width, height: shown.height, channels: 3 } })
     .jpeg({ quality: 88, chromaSubsampling: '4:4:4' })
     .toBuffer()
-  return { jpeg, region, scale }
 }
