@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { agedFaceRegion, agedPhoto, openPhoto, prepareFace } from '../engine/aging/agePhoto'
+import { agedFaceRegion, agedPhoto, openPhoto, prepareFace, renderChange } from '../engine/aging/agePhoto'
 import type { AgingModel } from '../engine/aging/model'
 import { faceRegionPng } from '../engine/aging/faceRegion'
 import { Catalog } from '../engine/catalog/catalog'
@@ -69,7 +69,8 @@ export async function benchAging(presets: PresetName[]): Promise<string[]> {
         }, 3)
         // The strip: six bins, face regions only (agedFaceRegion), beside compositing six whole photos.
         const [, stripMs] = await ms(async () => {
-          for (let bin = 0; bin < 6; bin++) await agedFaceRegion(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }, 192)
+          for (let bin = 0; bin < 6; bin++)
+            await agedFaceRegion(prepared, renderChange(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }), 192)
         })
         const [, wholeStripMs] = await ms(async () => {
           for (let bin = 0; bin < 6; bin++)

@@ -1,6 +1,7 @@
 /** `age-studio age`: age one face with a trained run, or the shipped model when no run is named. */
 import { resolve } from 'node:path'
 import { ageImage } from '../engine/aging/ageImage'
+import { REFINEMENT } from '../shared/aging'
 import type { OptimizeMode } from '../engine/aging/latentOptimizer'
 import { intOption, parse, UsageError } from './args'
 import { shippedOrRefuse } from './shippedModel'
@@ -36,7 +37,7 @@ export async function age({ studio, args, log }: CommandContext): Promise<Comman
   if (targets.length === 0) throw new UsageError('Give the target bins with --to 0-5 (repeatable) or --all.')
   const mode = (values.optimize ?? 'identity') as OptimizeMode
   if (!MODES.includes(mode)) throw new UsageError(`--optimize must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}.`)
-  const iterations = intOption('iterations', values.iterations) ?? 30
+  const iterations = intOption('iterations', values.iterations) ?? REFINEMENT.iterations
   if (iterations < 0 || iterations > 10_000) throw new UsageError(`--iterations must be 0–10000, got ${iterations}.`)
 
   const model = values.run

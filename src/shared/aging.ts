@@ -19,7 +19,7 @@ export const DEFAULT_SPREAD = 0.35
  * `iterations` Adam steps on z at `learningRate`, ending early once `patience` steps in a row
  * have not improved the loss (issue 16 measured these on 50 held-out faces).
  */
-export const REFINEMENT = { iterations: 60, learningRate: 0.05, patience: undefined as number | undefined }
+export const REFINEMENT = { iterations: 30, learningRate: 0.1, patience: 5 as number | undefined }
 
 /** face-api's recognizer distance under which two faces read as the same person. */
 export const SAME_PERSON_DISTANCE = 0.6
@@ -38,7 +38,7 @@ export const BatchRequestSchema = z
     spread: z.number().min(0).max(2).default(DEFAULT_SPREAD),
     mode: z.enum(COMPOSITE_MODES).default('residual'),
     optimize: z.enum(OPTIMIZE_MODES).default('identity'),
-    iterations: z.number().int().min(0).max(2000).default(30),
+    iterations: z.number().int().min(0).max(2000).default(REFINEMENT.iterations),
     format: z.enum(EXPORT_FORMATS).default('png'),
     runId: z.string().regex(/^run-[\w-]{1,60}$/, 'a run id looks like run-20260101120000-abc123'),
     checkpointId: z.number().int().positive().optional(),

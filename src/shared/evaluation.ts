@@ -4,6 +4,7 @@
  * Shared by the engine, the CLI and the UI.
  */
 import { z } from 'zod'
+import { REFINEMENT } from './aging'
 
 /**
  * How the judges were calibrated (resources/judges/README.md gives the method): the recognizer's
@@ -32,8 +33,8 @@ export const EvaluateRequestSchema = z
     split: z.enum(EVAL_SPLITS).default('val'),
     /** Faces of the split, spread evenly over it. */
     faces: z.number().int().min(1).max(2000).default(50),
-    /** Refinement steps for G(z_pixel, y0) and G(z_id, y0). */
-    iterations: z.number().int().min(0).max(500).default(30),
+    /** Refinement steps at most for G(z_pixel, y0) and G(z_id, y0): the editor's by default. */
+    iterations: z.number().int().min(0).max(500).default(REFINEMENT.iterations),
   })
   .strict()
 export type EvaluateRequest = z.output<typeof EvaluateRequestSchema>

@@ -193,6 +193,27 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
         tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [9, 7]),
         tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [11, 13], true),
         tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [3, 4], false, true),
+        // The recognizer's pooling and ReLU, back to their input: strides, padding, windows cut by the edge.
+        tf.grad((t: tf.Tensor) =>
+          tf
+            .maxPool(t as tf.Tensor4D, 3, 2, 'same')
+            .mul(random([4, 3, 3, 8], 16))
+            .sum(),
+        )(x),
+        tf.grad((t: tf.Tensor) =>
+          tf
+            .maxPool(t as tf.Tensor4D, [2, 3], [1, 2], 'valid')
+            .mul(random([4, 5, 2, 8], 17))
+            .sum(),
+        )(x),
+        tf.grad((t: tf.Tensor) =>
+          tf
+            .maxPool(t as tf.Tensor4D, 3, 1, 1)
+            .mul(random([4, 6, 5, 8], 18))
+            .sum(),
+        )(x),
+        tf.grad((t: tf.Tensor) => t.relu().mul(c4).sum())(x),
+        tf.step(x, 0.3),
       ]
     })
     expect(error).toBeLessThan(1e-5)

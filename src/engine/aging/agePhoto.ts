@@ -14,10 +14,10 @@ import { sha256 } from '../catalog/files'
 import { estimateAge } from '../faces/ageEstimator'
 import { alignFace, decodePhoto, findFaces, PhotoError, type PhotoFace, type PhotoFaces } from '../faces/photoFace'
 import { SAME_PERSON_DISTANCE, type FaceRecognizer } from '../faces/recognizer'
-import sharp from 'sharp'
 import type { CropTransform } from '../faces/align'
 import { applyFaceChange, faceChange, type CompositeMode } from './composite'
-import { faceRegionBox, faceRegionPng, type PhotoView } from './faceRegion'
+import type { Planes } from '../images/pyramid'
+import { faceRegionBox, regionPng, viewPixels, type PhotoView } from './faceRegion'
 import { ageToPosition, positionToAge } from './condition'
 import { FaceEdit, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
@@ -142,9 +142,18 @@ export interface AgedPhoto {
   rendered: RenderedFace
 }
 
-/** G at the asked age, and the change it makes to the aligned crop: what every composite applies. */
-function renderedChange({ aligned, edit }: PreparedFace, parameters: AgeParameters, given?: RenderedFace) {
-  const rendered = given ?? edit.render(parameters.position, parameters.variation, parameters.spread)
+/** G's pictures at the asked age and the change they make to the aligned crop: what every composite applies. */
+export interface FaceChange {
+  rendered: RenderedFace
+  change: Planes
+}
+
+/** `rendered`: G's pictures for these parameters when the caller rendered several in one batch. */
+export function renderChange(
+  { aligned, edit }: PreparedFace,
+  parameters: AgeParameters,
+  rendered = edit.render(parameters.position, parameters.variation, parameters.spread),
+): FaceChange {
   const change = faceChange({
     original: aligned.crop,
     size: MASTER_SIZE,
@@ -160,50 +169,52 @@ function renderedChange({ aligned, edit }: PreparedFace, parameters: AgeParamete
 export async function agedPhoto(prepared: PreparedFace, parameters: AgeParameters): Promise<AgedPhoto> {
   const { photo, aligned } = prepared
   photo.pixels ??= await decodePhoto(photo.bytes)
-  const { rendered, change } = renderedChange(prepared, parameters)
+  const { rendered, change } = renderChange(prepared, parameters)
   return { rgb: applyFaceChange(photo.pixels, change, aligned.transform), width: photo.pixels.width, height: photo.pixels.height, rendered }
 }
 
 /**
- * Only the face region, aged: the same pixels `faceRegionPng(agedPhoto(…))` gives, without
- * copying and compositing the whole photo (the strip shows six, variations up to eight).
- * `rendered`: G's pictures for these parameters when the caller rendered several in one batch.
- */
-export async function agedFaceRegion(
-  prepared: PreparedFace,
-  parameters: AgeParameters,
-  side: number,
-  rendered?: RenderedFace,
-): Promise<{ png: Buffer; rendered: RenderedFace }> {
-  const { photo, aligned } = prepared
-  photo.pixels ??= await decodePhoto(photo.bytes)
-  const box = faceRegionBox(aligned.transform, MASTER_SIZE, photo.pixels.width, photo.pixels.height)
-  const raw = { raw: { width: photo.pixels.width, height: photo.pixels.height, channels: 3 as const } }
-  const region = { rgb: new Uint8Array(await sharp(photo.pixels.rgb, raw).extract(box).raw().toBuffer()), width: box.width, height: box.height }
-  const [a, b, c, d, e, f] = aligned.transform
-  const shifted: CropTransform = [a, b, c - box.left, d, e, f - box.top]
-  const made = renderedChange(prepared, parameters, rendered)
-  const change = made.change
-  rendered = made.rendered
-  const png = await faceRegionPng({ ...region, rgb: applyFaceChange(region, change, shifted) }, shifted, MASTER_SIZE, side)
-  return { png, rendered }
-}
-
-/**
- * The face change drawn straight into the photo view as shown (its region, at its scale): what a
- * slider move needs, without compositing and scaling down the whole full-resolution photo. At
- * scale 1 the pixels are the full composite's; scaled down they are the change resampled once.
+ * The face change drawn straight into a view of the photo as shown (its region, at its scale),
+ * without compositing the whole full-resolution photo and scaling it down: the editor's photo
+ * view on every slider move, and every face region below. At scale 1 the pixels are the full
+ * composite's; scaled, they are the change resampled once.
  */
 export function agedView(
   prepared: PreparedFace,
-  parameters: AgeParameters,
+  { change }: FaceChange,
   shown: { rgb: Uint8Array; width: number; height: number },
   { region, scale }: PhotoView,
-): { rgb: Uint8Array; rendered: RenderedFace } {
+): Uint8Array {
   const [a, b, c, d, e, f] = prepared.aligned.transform
   const inView: CropTransform = [a * scale, b * scale, (c - region.x) * scale, d * scale, e * scale, (f - region.y) * scale]
-  const { rendered, change } = renderedChange(prepared, parameters)
-  return { rgb: applyFaceChange(shown, change, inView), rendered }
+  return applyFaceChange(shown, change, inView)
+}
+
+type Raw = { rgb: Uint8Array; width: number; height: number }
+type ShownRegion = { shown: Raw; at: PhotoView }
+const shownRegions = new WeakMap<PreparedFace, Map<number, Promise<ShownRegion>>>()
+
+/** The face region of the photo (what the aligned crop covers) as shown side×side; kept per face and side. */
+export function shownFaceRegion(prepared: PreparedFace, side: number): Promise<ShownRegion> {
+  const bySide = shownRegions.get(prepared) ?? new Map<number, Promise<ShownRegion>>()
+  shownRegions.set(prepared, bySide)
+  let made = bySide.get(side)
+  if (!made) {
+    made = (async () => {
+      const pixels = (prepared.photo.pixels ??= await decodePhoto(prepared.photo.bytes))
+      const box = faceRegionBox(prepared.aligned.transform, MASTER_SIZE, pixels.width, pixels.height)
+      const at: PhotoView = { region: { x: box.left, y: box.top, width: box.width, height: box.height }, scale: side / Math.max(box.width, box.height) }
+      return { shown: await viewPixels(pixels, at), at }
+    })()
+    bySide.set(side, made)
+  }
+  return made
+}
+
+/** The face region, aged, as a side×side PNG (letterboxed in black): strip, variations, the editor's after. */
+export async function agedFaceRegion(prepared: PreparedFace, made: FaceChange, side: number): Promise<Buffer> {
+  const { shown, at } = await shownFaceRegion(prepared, side)
+  return regionPng({ ...shown, rgb: agedView(prepared, made, shown, at) }, side)
 }
 
 /** The parameters of one output; `mode` null when G's output is written as it is, not composited. */

@@ -8,7 +8,7 @@
 import type { CompositeMode } from '../../shared/aging'
 import { windowPixels, type FramingName } from '../../shared/framing'
 import { cropBounds, type CropTransform } from '../faces/align'
-import { multibandBlend, planes, resize, type Planes } from '../images/pyramid'
+import { gaussianPyramid, multibandMask, planes, resize, type Planes } from '../images/pyramid'
 
 /**
  * residual: the original face plus the model's age change, G(z, y_target) − G(z, y_source),
@@ -122,29 +122,42 @@ export function inCrop(picture: Float32Array, modelSize: number, base: Planes, f
 /** The change to add to the original crop (size×size×3 floats), exactly 0 outside the outer mask. */
 export function faceChange({ original, size, target, source, modelSize, mode, framing }: FaceChangeInput): Planes {
   const base = rgbPlanes(original, size, size)
-  const generated = inCrop(target, modelSize, base, framing)
-  const inner = faceMask(size, INNER)
-  let aged: Planes
+  const { inner, innerBands, outer, zero } = masks(size)
+  let delta: Planes
   if (mode === 'residual') {
-    const before = inCrop(source, modelSize, base, framing)
-    aged = planes(
+    // The model's age change, G(z, y_target) − G(z, y_source), put in the window as inCrop would put each.
+    delta = inCrop(
+      target.map((v, i) => v - source[i]),
+      modelSize,
+      zero,
+      framing,
+    )
+  } else {
+    // The generated face, colour matched, minus the original.
+    const aged = matchColours(inCrop(target, modelSize, base, framing), base, inner)
+    delta = planes(
       size,
       size,
       3,
-      base.data.map((v, i) => v + generated.data[i] - before.data[i]),
+      aged.data.map((v, i) => v - base.data[i]),
     )
-  } else {
-    aged = matchColours(generated, base, inner)
   }
-  const levels = Math.max(1, Math.floor(Math.log2(size / 8)))
-  const blended = multibandBlend(aged, base, inner, levels)
-  const outer = faceMask(size, OUTER)
-  return planes(
-    size,
-    size,
-    3,
-    blended.data.map((v, i) => (v - base.data[i]) * outer.data[Math.floor(i / 3)]),
-  )
+  const blended = multibandMask(delta, innerBands)
+  for (let i = 0; i < blended.data.length; i++) blended.data[i] *= outer.data[Math.floor(i / 3)]
+  return blended
+}
+
+const maskCache = new Map<number, { inner: Planes; innerBands: Planes[]; outer: Planes; zero: Planes }>()
+/** The blend and fade masks, the blend mask's pyramid and a blank crop, per crop size: the same for every render. */
+function masks(size: number) {
+  let made = maskCache.get(size)
+  if (!made) {
+    const inner = faceMask(size, INNER)
+    const bands = gaussianPyramid(inner, Math.max(1, Math.floor(Math.log2(size / 8))))
+    made = { inner, innerBands: bands, outer: faceMask(size, OUTER), zero: planes(size, size, 3) }
+    maskCache.set(size, made)
+  }
+  return made
 }
 
 /**

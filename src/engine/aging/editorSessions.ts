@@ -32,6 +32,8 @@ import {
   agedFaceRegion,
   agedPhoto,
   agedView,
+  renderChange,
+  shownFaceRegion,
   fileStem,
   MASTER_SIZE,
   openPhoto,
@@ -43,7 +45,8 @@ import {
   type PreparedFace,
 } from './agePhoto'
 import { positionToAge } from './condition'
-import { faceRegionPng, photoView, viewJpeg, viewPixels, type PhotoView } from './faceRegion'
+import type { RenderedFace } from './faceEdit'
+import { photoView, regionPng, viewJpeg, viewPixels, type PhotoView } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
 import { AgeError, NotFound } from '../errors'
 
@@ -172,90 +175,78 @@ export class EditorSessions {
     const session = this.session(sessionId)
     const prepared = this.prepared(sessionId)
     const pixels = (prepared.photo.pixels ??= await decodePhoto(prepared.photo.bytes))
-    const size = prepared.edit.model.imageSize
     const view = parameters.view ?? { x: 0, y: 0, width: pixels.width, height: pixels.height, maxSide: 1200 }
     const viewKey = `${prepared.photo.sha256}:${prepared.faceIndex}:${JSON.stringify(view)}`
     if (session.before?.view !== viewKey) {
       const at = photoView(pixels, view, view.maxSide)
       const shown = await viewPixels(pixels, at)
-      const [photo, face] = await Promise.all([viewJpeg(shown), faceRegionPng(pixels, prepared.aligned.transform, MASTER_SIZE, REGION_SIDE)])
+      const region = await shownFaceRegion(prepared, REGION_SIDE)
+      const [photo, face] = await Promise.all([viewJpeg(shown), regionPng(region.shown, REGION_SIDE)])
       session.before = { view: viewKey, shown, at, photo: dataUrl(photo, 'image/jpeg'), face: dataUrl(face) }
     }
     const before = session.before
     const { shown, at } = before
-    // The view as shown, and the face region at full resolution, both from one render of G.
-    const aged = agedView(prepared, parameters, shown, at)
-    const region = await agedFaceRegion(prepared, parameters, REGION_SIDE, aged.rendered)
+    // One render of G, drawn into the photo view and the face region as they are shown.
+    const made = renderChange(prepared, parameters)
+    const [after, face] = await Promise.all([viewJpeg({ ...shown, rgb: agedView(prepared, made, shown, at) }), agedFaceRegion(prepared, made, REGION_SIDE)])
+    const { rendered } = made
     return {
-      photo: {
-        width: pixels.width,
-        height: pixels.height,
-        region: at.region,
-        scale: at.scale,
-        before: before.photo,
-        after: dataUrl(await viewJpeg({ ...shown, rgb: aged.rgb }), 'image/jpeg'),
-      },
+      photo: { width: pixels.width, height: pixels.height, region: at.region, scale: at.scale, before: before.photo, after: dataUrl(after, 'image/jpeg') },
       position: parameters.position,
       age: positionToAge(parameters.position),
-      face: dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size })),
+      face: await this.generated(prepared, rendered),
       before: before.face,
-      after: dataUrl(region.png),
-      identityDistance: aged.rendered.identityDistance,
-      samePerson: aged.rendered.identityDistance < SAME_PERSON_DISTANCE,
-      independentSimilarity: aged.rendered.independentSimilarity,
-      independentSamePerson: Judges.verified(aged.rendered.independentSimilarity),
+      after: dataUrl(face),
+      identityDistance: rendered.identityDistance,
+      samePerson: rendered.identityDistance < SAME_PERSON_DISTANCE,
+      independentSimilarity: rendered.independentSimilarity,
+      independentSamePerson: Judges.verified(rendered.independentSimilarity),
       refinedIterations: prepared.edit.refinedIterations,
     }
   }
 
+  /** G's own picture, as the editor shows it beside the composite. */
+  private async generated(prepared: PreparedFace, rendered: RenderedFace): Promise<string> {
+    const size = prepared.edit.model.imageSize
+    return dataUrl(await rgbToPng({ data: toBytes(rendered.target), width: size, height: size }))
+  }
+
+  /** Several looks in one batched render, each drawn into the face region as shown. */
+  private async faces(prepared: PreparedFace, looks: AgeParameters[], side: number) {
+    const rendered = prepared.edit.renderMany(looks, looks[0]?.spread)
+    return Promise.all(
+      looks.map(async (look, i) => {
+        const made = renderChange(prepared, look, rendered[i])
+        return { face: await this.generated(prepared, made.rendered), after: dataUrl(await agedFaceRegion(prepared, made, side)), rendered: made.rendered }
+      }),
+    )
+  }
+
   /** Every bin at once, from the same z, composited into the photo as an export would be. */
   async strip(sessionId: string, variation: number, spread: number, mode: CompositeMode = 'residual'): Promise<EditorStripItem[]> {
-    const prepared = this.prepared(sessionId)
-    const size = prepared.edit.model.imageSize
-    const bins = Array.from({ length: BIN_COUNT }, (_, bin) => bin)
-    // One batched pass of G, the recognizer and the judge for all six.
-    const rendered = prepared.edit.renderMany(
-      bins.map((position) => ({ position, variation })),
-      spread,
-    )
-    const items: EditorStripItem[] = []
-    for (const bin of bins) {
-      const aged = await agedFaceRegion(prepared, { position: bin, variation, spread, mode }, STRIP_SIDE, rendered[bin])
-      const face = dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size }))
-      const after = dataUrl(aged.png)
-      items.push({
-        bin,
-        label: AGE_BINS[bin],
-        age: positionToAge(bin),
-        face,
-        after,
-        identityDistance: aged.rendered.identityDistance,
-        independentSimilarity: aged.rendered.independentSimilarity,
-      })
-    }
-    return items
+    const looks = Array.from({ length: BIN_COUNT }, (_, bin) => ({ position: bin, variation, spread, mode }))
+    const faces = await this.faces(this.prepared(sessionId), looks, STRIP_SIDE)
+    return faces.map(({ face, after, rendered }, bin) => ({
+      bin,
+      label: AGE_BINS[bin],
+      age: positionToAge(bin),
+      face,
+      after,
+      identityDistance: rendered.identityDistance,
+      independentSimilarity: rendered.independentSimilarity,
+    }))
   }
 
   async variations(sessionId: string, parameters: Omit<AgeParameters, 'variation'>, count: number): Promise<EditorVariation[]> {
-    const prepared = this.prepared(sessionId)
-    const size = prepared.edit.model.imageSize
-    const indices = Array.from({ length: count }, (_, variation) => variation)
-    const rendered = prepared.edit.renderMany(
-      indices.map((variation) => ({ position: parameters.position, variation })),
-      parameters.spread,
-    )
-    const out: EditorVariation[] = []
-    for (const variation of indices) {
-      const aged = await agedFaceRegion(prepared, { ...parameters, variation }, REGION_SIDE, rendered[variation])
-      out.push({
-        variation,
-        face: dataUrl(await rgbToPng({ data: toBytes(aged.rendered.target), width: size, height: size })),
-        after: dataUrl(aged.png),
-        identityDistance: aged.rendered.identityDistance,
-        independentSimilarity: aged.rendered.independentSimilarity,
-      })
-    }
-    return out
+    const looks = Array.from({ length: count }, (_, variation) => ({ ...parameters, variation }))
+    const faces = await this.faces(this.prepared(sessionId), looks, REGION_SIDE)
+    return faces.map(({ face, after, rendered }, variation) => ({
+      variation,
+      face,
+      after,
+      identityDistance: rendered.identityDistance,
+      independentSimilarity: rendered.independentSimilarity,
+    }))
   }
 
   /** The full-resolution composite as PNG or JPEG with provenance inside; recorded in the catalog. */

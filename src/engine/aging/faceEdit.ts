@@ -33,6 +33,7 @@ export interface RenderedFace {
 export interface RefineOutcome {
   iterations: number
   losses: number[]
+  /** Stopped by the user; ending before `iterations` because the loss stopped falling is done, not stopped. */
   stoppedEarly: boolean
 }
 
@@ -118,7 +119,7 @@ export class FaceEdit {
       result.z0.dispose()
       this.setZ(result.z)
       this.refinedIterations = result.losses.length
-      return { iterations: result.losses.length, losses: result.losses, stoppedEarly: result.losses.length < iterations && mode !== 'none' }
+      return { iterations: result.losses.length, losses: result.losses, stoppedEarly: signal?.aborted === true }
     } finally {
       y0.dispose()
     }

@@ -12,7 +12,7 @@ export function faceRegionBox(
   return { left: x0, top: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) }
 }
 
-/** The face region of an RGB photo, scaled to fit side×side (never enlarged past 2×). */
+/** The face region of an RGB photo, scaled to fit side×side (letterboxed in black). */
 export function faceRegionPng(
   image: { rgb: Uint8Array; width: number; height: number },
   transform: CropTransform,
@@ -22,6 +22,14 @@ export function faceRegionPng(
   const box = faceRegionBox(transform, size, image.width, image.height)
   return sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
     .extract(box)
+    .resize(side, side, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
+    .png()
+    .toBuffer()
+}
+
+/** A region already at its shown scale, letterboxed into side×side as faceRegionPng does. */
+export function regionPng(region: { rgb: Uint8Array; width: number; height: number }, side: number): Promise<Buffer> {
+  return sharp(region.rgb, { raw: { width: region.width, height: region.height, channels: 3 } })
     .resize(side, side, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
     .png()
     .toBuffer()

@@ -9,7 +9,7 @@ import { onGradient } from '../tf/inferenceSplit'
 import { unfusedGenerator } from './unfusedGenerator'
 
 export type { OptimizeMode } from '../../shared/aging'
-import type { OptimizeMode } from '../../shared/aging'
+import { REFINEMENT, type OptimizeMode } from '../../shared/aging'
 
 export interface OptimizeOptions {
   mode: OptimizeMode
@@ -55,14 +55,17 @@ export class LatentOptimizer {
     const target = options.mode === 'identity' ? this.recognizer!.describe(x, side) : null
     const G = unfusedGenerator(this.generator)
     const z = tf.variable(z0.clone(), true)
-    const optimizer = tf.train.adam(options.learningRate ?? 0.05)
+    // Identity mode runs as the editor does unless told otherwise (shared REFINEMENT, measured in issue 16).
+    const defaults = options.mode === 'identity' ? REFINEMENT : { learningRate: 0.05, patience: undefined }
+    const patience = options.patience ?? defaults.patience
+    const optimizer = tf.train.adam(options.learningRate ?? defaults.learningRate)
     const pixelWeight = options.mode === 'pixel' ? 1 : (options.pixelWeight ?? 0.1)
     const losses: number[] = []
     let best = Infinity
     let stale = 0
     try {
       for (let i = 0; i < options.iterations; i++) {
-        if (options.signal?.aborted || (options.patience !== undefined && stale >= options.patience)) break
+        if (options.signal?.aborted || (patience !== undefined && stale >= patience)) break
         // One step is synchronous, so it runs whole on the gradient backend even while a photo is being detected.
         const loss = onGradient(() =>
           optimizer.minimize(

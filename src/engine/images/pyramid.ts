@@ -77,7 +77,7 @@ export function resize(image: Planes, width: number, height: number): Planes {
   return out
 }
 
-function gaussianPyramid(image: Planes, levels: number): Planes[] {
+export function gaussianPyramid(image: Planes, levels: number): Planes[] {
   const pyramid = [image]
   for (let i = 1; i < levels; i++) pyramid.push(reduce(pyramid[i - 1]))
   return pyramid
@@ -96,6 +96,29 @@ function laplacianPyramid(image: Planes, levels: number): Planes[] {
       level.data.map((v, j) => v - up.data[j]),
     )
   })
+}
+
+/**
+ * A change to an image, masked band by band as multibandBlend(background + change, background)
+ * would apply it: the blend is linear and collapsing a Laplacian pyramid gives its image back, so
+ * the background's own pyramid cancels and only the change's is built. `masks`: gaussianPyramid
+ * of the mask, which callers keep (the editor's mask never changes).
+ */
+export function multibandMask(change: Planes, masks: Planes[]): Planes {
+  const levels = masks.length
+  const bands = laplacianPyramid(change, levels).map((band, i) => {
+    const m = masks[i].data
+    const out = planes(band.width, band.height, band.channels)
+    for (let p = 0, j = 0; p < band.width * band.height; p++) for (let k = 0; k < band.channels; k++, j++) out.data[j] = m[p] * band.data[j]
+    return out
+  })
+  let image = bands[levels - 1]
+  for (let i = levels - 2; i >= 0; i--) {
+    const up = resize(image, bands[i].width, bands[i].height)
+    for (let j = 0; j < up.data.length; j++) up.data[j] += bands[i].data[j]
+    image = up
+  }
+  return image
 }
 
 /** foreground over background, band by band, with mask (1 channel, 1 = foreground). */

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { values, type Info, type KernelArgs } from './cpuKernel'
-import { concatLastAxis, unary, UNARY_NAMES } from './loopKernels'
+import { concatLastAxis, maxPoolGrad, step, unary, UNARY_NAMES } from './loopKernels'
 
 type Kernel = (args: KernelArgs) => Info
 
@@ -210,6 +210,8 @@ export function registerFastKernels(backendName: string): void {
   register('SplitV', splitLastAxis(original('SplitV') as unknown as (args: KernelArgs) => Info[]))
   register('Concat', concatLastAxis(original('Concat')))
   for (const name of UNARY_NAMES) register(name, unary(name, original(name)))
+  register('MaxPoolGrad', maxPoolGrad(original('MaxPoolGrad')))
+  register('Step', step(original('Step')))
   const leaky = original('LeakyRelu')
   register('LeakyRelu', (args: KernelArgs) => (args.inputs.x.dtype === 'float32' ? leakyRelu(args) : leaky(args)))
   tf.registerKernel({ kernelName: LEAKY_RELU_GRAD, backendName, kernelFunc: leakyReluGrad as unknown as tf.KernelFunc })

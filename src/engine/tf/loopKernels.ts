@@ -1,7 +1,8 @@
 /**
  * Kernels as plain loops where tfjs's CPU backend goes per element through closures or index
  * arithmetic: concatenation along channels (D's label concat, every D pass: 20 → 7 ms a
- * paper-preset call), Floor and Square. Upsampling was tried the same way and gained nothing.
+ * paper-preset call), Floor and Square, MaxPool's gradient and Step (identity refinement back
+ * through the recognizer). Upsampling was tried the same way and gained nothing.
  */
 import * as tf from '@tensorflow/tfjs'
 import { values, type Info, type KernelArgs } from './cpuKernel'
@@ -56,6 +57,67 @@ export function unary(name: string, original: Kernel): Kernel {
     if (x.dtype !== 'float32') return original(args)
     const out = new Float32Array(x.shape.reduce((a, b) => a * b, 1))
     run(values(args.backend, x), out)
+    return args.backend.makeTensorInfo(x.shape, 'float32', out)
+  }
+}
+
+/**
+ * MaxPool's gradient: each output's dy goes to its window's first maximum, the position tfjs's own
+ * kernel picks. tfjs instead searches, for every input pixel, all windows that cover it through
+ * a TensorBuffer (the recognizer's pooling: 79 of a refinement step's 416 kernel ms).
+ */
+export function maxPoolGrad(original: Kernel): Kernel {
+  return (args) => {
+    const { dy, input } = args.inputs
+    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as {
+      filterSize: number | [number, number]
+      strides: number | [number, number]
+      pad: 'valid' | 'same' | number
+      dimRoundingMode?: 'floor' | 'round' | 'ceil'
+    }
+    if (input.dtype !== 'float32' || input.shape.length !== 4) return original(args)
+    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode)
+    const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info
+    const x = values(args.backend, input)
+    const g = values(args.backend, dy)
+    const dx = new Float32Array(x.length)
+    for (let b = 0; b < batchSize; b++) {
+      for (let oy = 0; oy < outHeight; oy++) {
+        const top = oy * strideHeight - info.padInfo.top
+        const [r0, r1] = [Math.max(0, top), Math.min(inHeight, top + filterHeight)]
+        for (let ox = 0; ox < outWidth; ox++) {
+          const left = ox * strideWidth - info.padInfo.left
+          const [c0, c1] = [Math.max(0, left), Math.min(inWidth, left + filterWidth)]
+          const o = ((b * outHeight + oy) * outWidth + ox) * channels
+          for (let ch = 0; ch < channels; ch++) {
+            let best = -Infinity
+            let at = -1
+            for (let r = r0; r < r1; r++) {
+              for (let c = c0, i = ((b * inHeight + r) * inWidth + c0) * channels + ch; c < c1; c++, i += channels) {
+                if (x[i] > best) {
+                  best = x[i]
+                  at = i
+                }
+              }
+            }
+            if (at >= 0) dx[at] += g[o + ch]
+          }
+        }
+      }
+    }
+    return args.backend.makeTensorInfo(input.shape, 'float32', dx)
+  }
+}
+
+/** Step (ReLU's gradient is dy · step(x)): 1 where x > 0, else alpha, NaN kept; tfjs calls a closure per element. */
+export function step(original: Kernel): Kernel {
+  return (args) => {
+    const { x } = args.inputs
+    if (x.dtype !== 'float32') return original(args)
+    const alpha = (args.attrs.alpha as number | undefined) ?? 0
+    const xv = values(args.backend, x)
+    const out = new Float32Array(xv.length)
+    for (let i = 0; i < xv.length; i++) out[i] = xv[i] > 0 ? 1 : xv[i] !== xv[i] ? NaN : alpha
     return args.backend.makeTensorInfo(x.shape, 'float32', out)
   }
 }

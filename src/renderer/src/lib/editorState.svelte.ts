@@ -3,6 +3,7 @@
  * instant z0 preview, start refinement, follow it, re-render on every slider move (one render in
  * flight), the six-bin strip, variations and export. Editor.svelte only lays it out.
  */
+import { REFINEMENT } from '$shared/aging'
 import type {
   AgingModelChoice,
   CompositeMode,
@@ -22,7 +23,7 @@ import { defaultModel } from './modelChoice'
 import type { ModelRef } from './navigation'
 
 /** Refinement steps the editor asks for. */
-export const REFINE_ITERATIONS = 60
+export const REFINE_ITERATIONS = REFINEMENT.iterations
 
 export type Upload = (file: File, onProgress?: (fraction: number) => void) => Promise<string>
 
