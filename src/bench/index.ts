@@ -62,6 +62,7 @@ async function main() {
       'refine-quality': { type: 'string' },
       run: { type: 'string' },
       faces: { type: 'string' },
+      split: { type: 'string' },
     },
     strict: true,
   })
@@ -71,7 +72,8 @@ async function main() {
   }
   if (values['refine-quality']) {
     if (!values.run) throw new Error('--refine-quality HOME needs --run RUN_ID (a trained run of that home).')
-    for (const line of await benchRefineQuality(values['refine-quality'], values.run, Number(values.faces ?? 50))) console.log(line)
+    for (const line of await benchRefineQuality(values['refine-quality'], values.run, Number(values.faces ?? 50), values.split === 'test' ? 'test' : 'val'))
+      console.log(line)
     return
   }
   if (values['calibrate-judges']) {

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { BIN_COUNT } from '../shared/ageBins'
+import { REFINEMENT } from '../shared/aging'
 import { JUDGE_CALIBRATION } from '../shared/evaluation'
 import { framingOf } from '../shared/framing'
 import { TrainConfigSchema } from '../shared/training'
@@ -26,13 +27,8 @@ export interface RefineSetting {
   patience?: number
 }
 
-/** Today's default first, then faster candidates. */
-export const SETTINGS: RefineSetting[] = [
-  { iterations: 60, learningRate: 0.05 },
-  { iterations: 30, learningRate: 0.1 },
-  { iterations: 25, learningRate: 0.12, patience: 5 },
-  { iterations: 0, learningRate: 0 },
-]
+/** The default before issue 16, today's, and none. */
+export const SETTINGS: RefineSetting[] = [{ iterations: 60, learningRate: 0.05 }, { ...REFINEMENT }, { iterations: 0, learningRate: 0 }]
 
 interface Totals {
   steps: number
@@ -47,12 +43,18 @@ interface Totals {
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length
 
-export async function benchRefineQuality(home: string, runId: string, faceCount: number, settings = SETTINGS): Promise<string[]> {
+export async function benchRefineQuality(
+  home: string,
+  runId: string,
+  faceCount: number,
+  split: 'val' | 'test' = 'val',
+  settings = SETTINGS,
+): Promise<string[]> {
   const backend = await useBackend()
   const catalog = Catalog.open(home)
   const { run, checkpoint } = pickCheckpoint(catalog, runId)
   const config = TrainConfigSchema.parse(run.config)
-  const faces = heldOutFaces(catalog, { runId, split: 'val', faces: faceCount, iterations: 0 }, config, run.origin !== null)
+  const faces = heldOutFaces(catalog, { runId, split, faces: faceCount, iterations: 0 }, config, run.origin !== null)
   const model = await loadAgingModel(home, catalog, run.id, checkpoint.id)
   const [judges, recognizer] = [await Judges.load(), await FaceRecognizer.load()]
   const optimizer = new LatentOptimizer(model.generator, model.encoder, recognizer)
@@ -102,7 +104,7 @@ export async function benchRefineQuality(home: string, runId: string, faceCount:
   }
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`
   const lines = [
-    `identity refinement settings on ${faces.length} val faces of ${run.id} (checkpoint ${checkpoint.id}, ${size} px) on ${backend.name}; judge threshold ${JUDGE_CALIBRATION.identityThreshold}:`,
+    `identity refinement settings on ${faces.length} ${split} faces of ${run.id} (checkpoint ${checkpoint.id}, ${size} px) on ${backend.name}; judge threshold ${JUDGE_CALIBRATION.identityThreshold}:`,
     '  steps≤ · lr · patience | steps run · final loss | face-api distance own age / aged | judge verified own age / aged (mean similarity) | ms per face',
   ]
   for (const [k, setting] of settings.entries()) {

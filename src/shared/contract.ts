@@ -218,7 +218,13 @@ export const calls = {
   ).returns<EditorPrepared>(),
   /** Starts identity-preserving refinement in the background; editor.progress events follow. */
   'editor.refine': defineCall(
-    z.object({ sessionId: SessionId, mode: z.enum(OPTIMIZE_MODES).default('identity'), iterations: z.number().int().min(1).max(2000).default(REFINEMENT.iterations) }).strict(),
+    z
+      .object({
+        sessionId: SessionId,
+        mode: z.enum(OPTIMIZE_MODES).default('identity'),
+        iterations: z.number().int().min(1).max(2000).default(REFINEMENT.iterations),
+      })
+      .strict(),
   ).returns<{ started: boolean }>(),
   'editor.stop': defineCall(z.object({ sessionId: SessionId }).strict()).returns<{ stopped: boolean }>(),
   /** view: the part of the photo to show (photo pixels) and the longest side to send; default the whole photo at 1200. */
