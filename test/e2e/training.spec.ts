@@ -76,7 +76,8 @@ test('start a tiny run from the form, watch it, pause, resume, reload and cancel
   // Resume from the first checkpoint: the later ones go, and the run trains on from step 10.
   await page.getByTestId('checkpoint-resume').first().click()
   await page.getByTestId('checkpoint-confirm').click()
-  await expect(page.getByTestId('run-status')).toHaveText('running')
+  // A resume starts a new training thread (tfjs, the BLAS kernels): on a busy machine that alone took over 5 s.
+  await expect(page.getByTestId('run-status')).toHaveText('running', { timeout: 30_000 })
   await expect.poll(() => step(page), { timeout: 30_000 }).toBeGreaterThan(10)
   await page.getByTestId('run-cancel').click()
   await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 })
