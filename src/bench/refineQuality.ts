@@ -24,6 +24,7 @@ import { oneHot, trainingPixels } from '../engine/training/data'
 export interface RefineSetting {
   iterations: number
   learningRate: number
+  learningRateEnd?: number
   patience?: number
 }
 

@@ -125,6 +125,31 @@ describe('latent optimisation with G frozen', () => {
     encoder.dispose()
   })
 
+  it('decays the learning rate linearly to learningRateEnd by the last step', async () => {
+    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
+    const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))
+    const encoder = await readModel(join(env.ctx.home, checkpoint.dir, 'encoder'))
+    const [x, y0] = [await loadFace(), conditionVector(face.bin)]
+    const optimizer = new LatentOptimizer(generator, encoder)
+    // Adam moves each coordinate by about the rate: 0.1, 0.05, then 0 at the last step.
+    const seen: number[][] = []
+    const run = await optimizer.optimize(x, y0, {
+      mode: 'pixel',
+      iterations: 3,
+      learningRate: 0.1,
+      learningRateEnd: 0,
+      onLatent: (z) => seen.push(Array.from(z.dataSync())),
+    })
+    const moved = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i])))
+    const z0 = Array.from(run.z0.dataSync())
+    expect(moved(seen[0], z0)).toBeCloseTo(0.1, 2)
+    expect(moved(seen[1], seen[0])).toBeCloseTo(0.05, 2)
+    expect(seen[2]).toEqual(seen[1])
+    tf.dispose([x, y0, run.z0, run.z])
+    generator.dispose()
+    encoder.dispose()
+  })
+
   it('identity mode brings G(z, y0) closer to the input by the recognizer than z0 = E(x)', async () => {
     const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
     const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))

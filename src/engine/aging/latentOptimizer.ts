@@ -15,6 +15,8 @@ export interface OptimizeOptions {
   mode: OptimizeMode
   iterations: number
   learningRate?: number
+  /** Linear decay to this rate by the last step. */
+  learningRateEnd?: number
   /** Weight of the pixel term in identity mode. */
   pixelWeight?: number
   onProgress?: (iteration: number, loss: number) => void
@@ -66,6 +68,11 @@ export class LatentOptimizer {
     try {
       for (let i = 0; i < options.iterations; i++) {
         if (options.signal?.aborted || (patience !== undefined && stale >= patience)) break
+        if (options.learningRateEnd !== undefined) {
+          const start = options.learningRate ?? defaults.learningRate
+          ;(optimizer as unknown as { learningRate: number }).learningRate =
+            start + ((options.learningRateEnd - start) * i) / Math.max(1, options.iterations - 1)
+        }
         // One step is synchronous, so it runs whole on the gradient backend even while a photo is being detected.
         const loss = onGradient(() =>
           optimizer.minimize(
