@@ -175,6 +175,8 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
         tf.tile(row, [2, 3]),
         ...tf.split(x, [3, 5], 3),
         ...tf.split(x, 2, 1),
+        ...tf.split(x, [1, 4], 2),
+        ...tf.split(x, [3, 1], 0),
         tf.grad((t: tf.Tensor) => tf.leakyRelu(t, 0.2).mul(c4).sum())(x),
         tf.leakyRelu(x, 0.2),
         tf.leakyRelu(x, 0.3),
@@ -210,6 +212,25 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
           tf
             .maxPool(t as tf.Tensor4D, 3, 1, 1)
             .mul(random([4, 6, 5, 8], 18))
+            .sum(),
+        )(x),
+        // The recognizer's residual shortcuts average-pool; windows cut by padding still divide by their area.
+        tf.grad((t: tf.Tensor) =>
+          tf
+            .avgPool(t as tf.Tensor4D, 2, 2, 'valid')
+            .mul(random([4, 3, 2, 8], 19))
+            .sum(),
+        )(x),
+        tf.grad((t: tf.Tensor) =>
+          tf
+            .avgPool(t as tf.Tensor4D, 3, 2, 'same')
+            .mul(random([4, 3, 3, 8], 20))
+            .sum(),
+        )(x),
+        tf.grad((t: tf.Tensor) =>
+          tf
+            .avgPool(t as tf.Tensor4D, [2, 3], [1, 2], 1)
+            .mul(random([4, 7, 6, 8], 21))
             .sum(),
         )(x),
         tf.grad((t: tf.Tensor) => t.relu().mul(c4).sum())(x),

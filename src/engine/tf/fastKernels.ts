@@ -2,12 +2,12 @@
  * Plain-JavaScript fast paths for the shapes GAN training hits most, where tfjs's CPU kernels
  * take a generic, index-arithmetic route: a channel vector broadcast over NHWC (batch norm,
  * biases), reductions over the leading axes (batch-norm statistics and their gradients), and
- * splitting along the last axis (the gradient of D's label concat), and concatenation along it
+ * splitting along an axis (the gradient of D's label concat), and concatenation along the last
  * (loopKernels.ts). Anything else goes to the CPU backend's own kernel.
  */
 import * as tf from '@tensorflow/tfjs'
 import { values, type Info, type KernelArgs } from './cpuKernel'
-import { concatLastAxis, maxPoolGrad, step, unary, UNARY_NAMES } from './loopKernels'
+import { avgPoolGrad, concatLastAxis, maxPoolGrad, step, unary, UNARY_NAMES } from './loopKernels'
 
 type Kernel = (args: KernelArgs) => Info
 
@@ -106,23 +106,31 @@ function reduce(mean: boolean, original: Kernel): Kernel {
   }
 }
 
-/** SplitV along the last axis: one contiguous copy per row and piece. Returns several tensors. */
-function splitLastAxis(original: (args: KernelArgs) => Info[]): (args: KernelArgs) => Info[] {
+/**
+ * SplitV along any axis: one contiguous copy per outer row and piece (the last axis: the gradient
+ * of D's label concat; inner ones: of the recognizer's zero padding). Returns several tensors.
+ */
+function split(original: (args: KernelArgs) => Info[]): (args: KernelArgs) => Info[] {
   return (args) => {
     const { x } = args.inputs
-    const rank = x.shape.length
     const axis = tf.util.parseAxisParam(args.attrs.axis as number, x.shape)[0]
-    if (x.dtype !== 'float32' || axis !== rank - 1) return original(args)
+    if (x.dtype !== 'float32') return original(args)
     const sizes = tf.backend_util.prepareSplitSize(x, args.attrs.numOrSizeSplits as number | number[], axis)
-    const width = x.shape[axis]
-    const rows = size(x.shape) / width
+    const inner = size(x.shape.slice(axis + 1))
+    const width = x.shape[axis] * inner
+    const rows = size(x.shape.slice(0, axis))
     const xv = values(args.backend, x)
     let offset = 0
     return sizes.map((piece) => {
-      const out = new Float32Array(rows * piece)
-      for (let r = 0; r < rows; r++) out.set(xv.subarray(r * width + offset, r * width + offset + piece), r * piece)
-      offset += piece
-      return args.backend.makeTensorInfo([...x.shape.slice(0, -1), piece], 'float32', out)
+      const block = piece * inner
+      const out = new Float32Array(rows * block)
+      for (let r = 0; r < rows; r++) out.set(xv.subarray(r * width + offset, r * width + offset + block), r * block)
+      offset += block
+      return args.backend.makeTensorInfo(
+        x.shape.map((d, i) => (i === axis ? piece : d)),
+        'float32',
+        out,
+      )
     })
   }
 }
@@ -207,10 +215,11 @@ export function registerFastKernels(backendName: string): void {
   register('Tile', tile(original('Tile')))
   register('Sum', reduce(false, original('Sum')))
   register('Mean', reduce(true, original('Mean')))
-  register('SplitV', splitLastAxis(original('SplitV') as unknown as (args: KernelArgs) => Info[]))
+  register('SplitV', split(original('SplitV') as unknown as (args: KernelArgs) => Info[]))
   register('Concat', concatLastAxis(original('Concat')))
   for (const name of UNARY_NAMES) register(name, unary(name, original(name)))
   register('MaxPoolGrad', maxPoolGrad(original('MaxPoolGrad')))
+  register('AvgPoolGrad', avgPoolGrad(original('AvgPoolGrad')))
   register('Step', step(original('Step')))
   const leaky = original('LeakyRelu')
   register('LeakyRelu', (args: KernelArgs) => (args.inputs.x.dtype === 'float32' ? leakyRelu(args) : leaky(args)))

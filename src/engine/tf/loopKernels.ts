@@ -1,7 +1,7 @@
 /**
  * Kernels as plain loops where tfjs's CPU backend goes per element through closures or index
  * arithmetic: concatenation along channels (D's label concat, every D pass: 20 → 7 ms a
- * paper-preset call), Floor and Square, MaxPool's gradient and Step (identity refinement back
+ * paper-preset call), Floor and Square, the pooling gradients and Step (identity refinement back
  * through the recognizer). Upsampling was tried the same way and gained nothing.
  */
 import * as tf from '@tensorflow/tfjs'
@@ -101,6 +101,47 @@ export function maxPoolGrad(original: Kernel): Kernel {
               }
             }
             if (at >= 0) dx[at] += g[o + ch]
+          }
+        }
+      }
+    }
+    return args.backend.makeTensorInfo(input.shape, 'float32', dx)
+  }
+}
+
+/**
+ * AvgPool's gradient: each output's dy, over the window's area, back to every input of its window.
+ * The same values as tfjs's kernel (which divides by the whole window even where padding cuts it),
+ * which instead visits every input pixel and tests every filter tap through a TensorBuffer (the
+ * recognizer's residual shortcuts: 10–45 ms of a 130 ms refinement step, for a 35 × 35 × 32 input).
+ */
+export function avgPoolGrad(original: Kernel): Kernel {
+  return (args) => {
+    const { dy, input } = args.inputs
+    const { filterSize, strides, pad } = args.attrs as {
+      filterSize: number | [number, number]
+      strides: number | [number, number]
+      pad: 'valid' | 'same' | number
+    }
+    if (input.dtype !== 'float32' || input.shape.length !== 4) return original(args)
+    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad)
+    const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info
+    const g = values(args.backend, dy)
+    const dx = new Float32Array(batchSize * inHeight * inWidth * channels)
+    const share = 1 / (filterHeight * filterWidth)
+    for (let b = 0; b < batchSize; b++) {
+      for (let oy = 0; oy < outHeight; oy++) {
+        const top = oy * strideHeight - info.padInfo.top
+        const [r0, r1] = [Math.max(0, top), Math.min(inHeight, top + filterHeight)]
+        for (let ox = 0; ox < outWidth; ox++) {
+          const left = ox * strideWidth - info.padInfo.left
+          const [c0, c1] = [Math.max(0, left), Math.min(inWidth, left + filterWidth)]
+          const o = ((b * outHeight + oy) * outWidth + ox) * channels
+          for (let r = r0; r < r1; r++) {
+            for (let c = c0; c < c1; c++) {
+              const i = ((b * inHeight + r) * inWidth + c) * channels
+              for (let ch = 0; ch < channels; ch++) dx[i + ch] += g[o + ch] * share
+            }
           }
         }
       }
