@@ -70,7 +70,11 @@ export async function benchAging(presets: PresetName[]): Promise<string[]> {
         // The strip: six bins, face regions only (agedFaceRegion), beside compositing six whole photos.
         const [, stripMs] = await ms(async () => {
           for (let bin = 0; bin < 6; bin++)
-            await agedFaceRegion(prepared, renderChange(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }), 192)
+            await agedFaceRegion(
+              prepared,
+              renderChange(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }, prepared.edit.render(bin)),
+              192,
+            )
         })
         const [, wholeStripMs] = await ms(async () => {
           for (let bin = 0; bin < 6; bin++)

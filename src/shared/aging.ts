@@ -126,7 +126,8 @@ export interface PhotoViewImage {
   after: string
 }
 
-export interface EditorRender {
+/** What the editor draws while the slider moves or refinement runs: the pictures, no identity scores. */
+export interface EditorPreview {
   position: number
   age: number
   /** G(z, y) itself at the model's size. */
@@ -136,14 +137,21 @@ export interface EditorRender {
   after: string
   /** The requested region of the whole photo, before and after: the aged face in place. */
   photo: PhotoViewImage
+  refinedIterations: number
+}
+
+/** Both identity scores of one picture. */
+export interface EditorScores {
   /** face-api's recognizer distance: what refinement lowers, so it flatters the result. */
   identityDistance: number
   samePerson: boolean
   /** The independent judge's cosine similarity (shared/evaluation.ts): no loss has seen it. */
   independentSimilarity: number
   independentSamePerson: boolean
-  refinedIterations: number
 }
+
+/** A settled view: the pictures and both identity scores of this very picture. */
+export interface EditorRender extends EditorPreview, EditorScores {}
 
 export interface EditorStripItem {
   bin: number

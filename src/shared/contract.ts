@@ -35,6 +35,7 @@ import {
   type EditorOpened,
   type EditorPrepared,
   type EditorProgress,
+  type EditorPreview,
   type EditorRender,
   type EditorStripItem,
   type EditorVariation,
@@ -229,6 +230,8 @@ export const calls = {
   'editor.stop': defineCall(z.object({ sessionId: SessionId }).strict()).returns<{ stopped: boolean }>(),
   /** view: the part of the photo to show (photo pixels) and the longest side to send; default the whole photo at 1200. */
   'editor.render': defineCall(z.object({ ...Look, variation: Variation, view: ViewRequest.optional() }).strict()).returns<EditorRender>(),
+  /** The same pictures without the identity scores (about half the work): while the slider moves and refinement runs. */
+  'editor.preview': defineCall(z.object({ ...Look, variation: Variation, view: ViewRequest.optional() }).strict()).returns<EditorPreview>(),
   'editor.strip': defineCall(z.object({ sessionId: SessionId, variation: Variation, spread: Look.spread, mode: Look.mode }).strict()).returns<
     EditorStripItem[]
   >(),

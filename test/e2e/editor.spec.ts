@@ -63,12 +63,6 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
 
   // The instant preview from z0, then refinement in the background.
   await expect(page.getByTestId('editor-split')).toBeVisible({ timeout: 60_000 })
-  await expect(page.getByTestId('editor-identity')).toContainText(/Identity distance \d\.\d{3}/)
-  // The independent check sits above it: a tiny model's output is not this person to a judge no loss has seen.
-  await expect(page.getByTestId('editor-independent')).toContainText(
-    /Independent check: not the same person \(similarity -?\d\.\d{3}; 0\.61 or more is a match\)/,
-  )
-  await page.getByTestId('editor-independent').locator('..').screenshot({ path: 'test-results/editor-identity-checks.png' })
   await expect(page.getByTestId('editor-refine')).toBeVisible()
   // Refinement says how long the rest will take (a tiny model's 60 steps take seconds here).
   await expect(page.getByTestId('editor-refine-eta')).toHaveText(/^, (\d+ s|\d+ min \d+ s) left$/)
@@ -131,6 +125,26 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await page.getByTestId('editor-strip').locator('button').last().click()
   await expect(page.getByTestId('editor-age')).toHaveText('about 70 years')
   await expect(page.getByTestId('editor-refine')).toContainText(/refined \(\d+ steps(, converged)?\)|stopped/, { timeout: 120_000 })
+  // Settled (refinement over, slider still): both identity checks of this very picture.
+  await expect(page.getByTestId('editor-identity')).toContainText(/Identity distance \d\.\d{3}/)
+  // The independent check sits above it: a tiny model's output is not this person to a judge no loss has seen.
+  await expect(page.getByTestId('editor-independent')).toContainText(
+    /Independent check: not the same person \(similarity -?\d\.\d{3}; 0\.61 or more is a match\)/,
+  )
+  await page.getByTestId('editor-independent').locator('..').screenshot({ path: 'test-results/editor-identity-checks.png' })
+  // Dragging draws previews: the old picture's scores go, and come back for the new one when the slider is let go.
+  const slider = page.getByTestId('editor-slider')
+  const moved = await after.getAttribute('src')
+  await slider.evaluate((el: HTMLInputElement) => ((el.value = '3'), el.dispatchEvent(new Event('input', { bubbles: true }))))
+  await expect(page.getByTestId('editor-scores-pending')).toContainText('once the slider stops')
+  await expect(page.getByTestId('editor-identity')).toHaveCount(0)
+  await expect.poll(() => after.getAttribute('src')).not.toBe(moved)
+  await page.getByTestId('editor-scores-pending').locator('..').screenshot({ path: 'test-results/editor-scores-pending.png' })
+  await slider.evaluate((el: HTMLInputElement) => el.dispatchEvent(new Event('change', { bubbles: true })))
+  await expect(page.getByTestId('editor-identity')).toContainText(/Identity distance \d\.\d{3}/)
+  await expect(page.getByTestId('editor-scores-pending')).toHaveCount(0)
+  await page.getByTestId('editor-strip').locator('button').last().click()
+  await expect(page.getByTestId('editor-age')).toHaveText('about 70 years')
 
   await page.getByTestId('editor-show-variations').click()
   await expect(page.getByTestId('editor-variations').locator('button')).toHaveCount(4, { timeout: 60_000 })

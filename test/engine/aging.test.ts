@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ageImage } from '../../src/engine/aging/ageImage'
+import { modelHash } from '../../src/engine/aging/model'
 import { ageToPosition, conditionVector } from '../../src/engine/aging/condition'
 import { LatentOptimizer } from '../../src/engine/aging/latentOptimizer'
 import { unfusedGenerator } from '../../src/engine/aging/unfusedGenerator'
@@ -213,6 +214,9 @@ describe('ageing a photo', () => {
     // Recorded like the editor's and batch's jobs: with the model's hash, and target ages in years.
     const job = env.ctx.catalog.db.prepare('SELECT kind, status, model_hash AS hash FROM aging_jobs WHERE id = ?').get(outcome.jobId)
     expect(job).toEqual({ kind: 'single', status: 'done', hash: record.outputs[0].provenance.model.hash })
+    // The hash comes from the bytes the weights were loaded from; it is the checkpoint folder's own.
+    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
+    expect(job).toMatchObject({ hash: modelHash(join(env.ctx.home, checkpoint.dir)) })
     const rows = env.ctx.catalog.agingJobs.outputs(outcome.jobId)
     expect(rows.map((r) => r.target_age)).toEqual([0, 1, 2, 3, 4, 5].map(positionToAge))
     expect(rows.map((r) => JSON.parse(r.provenance))).toEqual(record.outputs.map((o: { provenance: unknown }) => o.provenance))

@@ -56,6 +56,12 @@ describe('the age editor', () => {
 
     const young = await api['editor.render'](look(sessionId, 0))
     const old = await api['editor.render'](look(sessionId, 5))
+    // While the slider moves: the very same pictures, without the recognizer and the judge.
+    const { identityDistance, samePerson, independentSimilarity, independentSamePerson, ...pictures } = old
+    expect(await api['editor.preview'](look(sessionId, 5))).toEqual(pictures)
+    expect([identityDistance, independentSimilarity].every(Number.isFinite) && [samePerson, independentSamePerson].every((b) => typeof b === 'boolean')).toBe(
+      true,
+    )
     expect(old.after).not.toBe(young.after)
     expect(old.before).toBe(young.before)
     expect(old.identityDistance).toBeGreaterThan(0)
@@ -183,6 +189,7 @@ describe('the age editor', () => {
     expect(drift).toBeLessThan(1.5 * jpegNoise)
     expect(await api['editor.close']({ sessionId })).toEqual({ closed: true })
     await expect(api['editor.render'](look(sessionId, 1))).rejects.toMatchObject({ code: 'not_found' })
+    await expect(api['editor.preview'](look(sessionId, 1))).rejects.toMatchObject({ code: 'not_found' })
   }, 300_000)
 
   it('stops the refinement early when asked, keeping z as it is then', async () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import type { AgingModelChoice, EditorProgress } from '../../src/shared/aging'
 import { StudioError, type CallInput, type CallName, type StudioClient } from '../../src/shared/contract'
-import { EditorState, REFINE_ITERATIONS } from '../../src/renderer/src/lib/editorState.svelte'
+import { EditorState, REFINE_ITERATIONS, REFINE_PREVIEW_MS } from '../../src/renderer/src/lib/editorState.svelte'
 
 const choice = (runId: string, runStatus: string, checkpointId = 1): AgingModelChoice => ({
   runId,
@@ -17,6 +17,7 @@ const choice = (runId: string, runStatus: string, checkpointId = 1): AgingModelC
   createdAt: '2026-12-01T10:00:00Z',
 })
 const MODELS = [choice('run-live', 'running', 9), choice('run-done', 'done', 4), choice('run-old', 'done', 2)]
+const SCORES = { identityDistance: 0.3, samePerson: true, independentSimilarity: 0.7, independentSamePerson: true }
 const face = { box: { x: 10, y: 10, width: 50, height: 50 }, score: 0.9 }
 
 interface Deferred {
@@ -52,6 +53,8 @@ function scriptedStudio() {
           model: {},
         }
       case 'editor.render':
+        return { position: input.position, variation: input.variation, mode: input.mode, ...SCORES }
+      case 'editor.preview':
         return { position: input.position, variation: input.variation, mode: input.mode }
       case 'editor.strip':
         return [{ mode: input.mode }]
@@ -66,7 +69,7 @@ function scriptedStudio() {
       calls.push({ name, input: input })
       const failure = failing.get(name)
       if (failure) throw failure
-      if (name === 'editor.render' && holdRenders) await new Promise<void>((resolve) => held.push({ resolve }))
+      if ((name === 'editor.render' || name === 'editor.preview') && holdRenders) await new Promise<void>((resolve) => held.push({ resolve }))
       return answer(name, input) as never
     },
     on: () => () => undefined,
@@ -160,6 +163,35 @@ describe('EditorState', () => {
     expect(editor.view).toMatchObject({ position: 3 })
   })
 
+  it('previews while the slider is dragged and measures the scores when it is let go', async () => {
+    const studio = scriptedStudio()
+    const editor = new EditorState(studio.client, studio.upload)
+    await editor.loadModels()
+    await editor.openFile(photo())
+    expect(editor.scores).toEqual(SCORES)
+    const from = studio.calls.length
+    const draws = () => studio.calls.slice(from).map((c) => `${c.name.replace('editor.', '')} ${c.input.position}`)
+    editor.slide(1, false)
+    await settle()
+    // A preview: the picture moved, so the scores shown must not be the old picture's.
+    expect([editor.view?.position, editor.scores]).toEqual([1, null])
+    studio.hold(true)
+    editor.slide(1.5, false)
+    editor.slide(2, false)
+    editor.slide(2, true) // let go while a preview is in flight: the render it owes wins
+    studio.release()
+    await settle()
+    studio.hold(false)
+    studio.release()
+    await settle()
+    expect(draws()).toEqual(['preview 1', 'preview 1.5', 'render 2'])
+    expect([editor.view?.position, editor.scores]).toEqual([2, SCORES])
+    // A bin picked on the strip is settled at once.
+    editor.slide(5)
+    await settle()
+    expect(draws().at(-1)).toBe('render 5')
+  })
+
   it('says why a call failed, clears the busy line, and keeps the preview when a render fails', async () => {
     const studio = scriptedStudio()
     const editor = new EditorState(studio.client, studio.upload)
@@ -180,7 +212,7 @@ describe('EditorState', () => {
     expect([editor.action.taken, editor.exporting]).toEqual([true, false])
   })
 
-  it('follows its own refinement: the time left from the pace, a new render each step, the strip at the end', async () => {
+  it('follows its own refinement: the time left from the pace, a preview at most once a second, render and strip at the end', async () => {
     const studio = scriptedStudio()
     let now = 0
     const editor = new EditorState(studio.client, studio.upload, () => now)
@@ -188,18 +220,25 @@ describe('EditorState', () => {
     await editor.openFile(photo())
     const step = (iteration: number, state: EditorProgress['state'] = 'running', sessionId = 's-1') =>
       editor.onProgress({ sessionId, iteration, total: 60, loss: 0.5, state, error: null })
+    const count = (name: string) => studio.names().filter((n) => n === name).length
+    const [r, p, s] = [count('editor.render'), count('editor.preview'), count('editor.strip')]
     step(1)
+    await settle()
+    now = REFINE_PREVIEW_MS / 2
+    step(2) // too soon after the last preview: refinement keeps the time
+    await settle()
+    expect([count('editor.preview') - p, editor.scores]).toEqual([1, null])
     now = 2000
     step(11)
+    await settle()
+    expect(count('editor.preview') - p).toBe(2)
     expect(editor.refineEta).toBeCloseTo(0.2 * 49)
-    const renders = () => studio.names().filter((n) => n === 'editor.render').length
-    const strips = () => studio.names().filter((n) => n === 'editor.strip').length
-    const [r, s] = [renders(), strips()]
     step(12, 'running', 'another-session')
     expect(editor.progress?.iteration).toBe(11)
     step(60, 'done')
     await settle()
-    expect([renders() - r, strips() - s]).toEqual([1, 1])
+    expect([count('editor.render') - r, count('editor.strip') - s, count('editor.preview') - p]).toEqual([1, 1, 2])
+    expect(editor.scores).toEqual(SCORES)
     expect(editor.refineEta).toBeNull()
   })
 })

@@ -19,7 +19,7 @@ import { applyFaceChange, faceChange, type CompositeMode } from './composite'
 import type { Planes } from '../images/pyramid'
 import { faceRegionBox, regionPng, viewPixels, type PhotoView } from './faceRegion'
 import { ageToPosition, positionToAge } from './condition'
-import { FaceEdit, type RenderedFace } from './faceEdit'
+import { FaceEdit, type FacePicture, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
 import { AgeError } from '../errors'
 import type { Provenance, SourceFrom } from '../../shared/provenance'
@@ -143,17 +143,13 @@ export interface AgedPhoto {
 }
 
 /** G's pictures at the asked age and the change they make to the aligned crop: what every composite applies. */
-export interface FaceChange {
-  rendered: RenderedFace
+export interface FaceChange<P extends FacePicture = RenderedFace> {
+  rendered: P
   change: Planes
 }
 
-/** `rendered`: G's pictures for these parameters when the caller rendered several in one batch. */
-export function renderChange(
-  { aligned, edit }: PreparedFace,
-  parameters: AgeParameters,
-  rendered = edit.render(parameters.position, parameters.variation, parameters.spread),
-): FaceChange {
+/** The change `rendered` (G's pictures for these parameters: scored, or a preview's) makes to the aligned crop. */
+export function renderChange<P extends FacePicture>({ aligned, edit }: PreparedFace, parameters: AgeParameters, rendered: P): FaceChange<P> {
   const change = faceChange({
     original: aligned.crop,
     size: MASTER_SIZE,
@@ -169,7 +165,7 @@ export function renderChange(
 export async function agedPhoto(prepared: PreparedFace, parameters: AgeParameters): Promise<AgedPhoto> {
   const { photo, aligned } = prepared
   photo.pixels ??= await decodePhoto(photo.bytes)
-  const { rendered, change } = renderChange(prepared, parameters)
+  const { rendered, change } = renderChange(prepared, parameters, prepared.edit.render(parameters.position, parameters.variation, parameters.spread))
   return { rgb: applyFaceChange(photo.pixels, change, aligned.transform), width: photo.pixels.width, height: photo.pixels.height, rendered }
 }
 
@@ -181,7 +177,7 @@ export async function agedPhoto(prepared: PreparedFace, parameters: AgeParameter
  */
 export function agedView(
   prepared: PreparedFace,
-  { change }: FaceChange,
+  { change }: Pick<FaceChange, 'change'>,
   shown: { rgb: Uint8Array; width: number; height: number },
   { region, scale }: PhotoView,
 ): Uint8Array {
@@ -212,7 +208,7 @@ export function shownFaceRegion(prepared: PreparedFace, side: number): Promise<S
 }
 
 /** The face region, aged, as a side×side PNG (letterboxed in black): strip, variations, the editor's after. */
-export async function agedFaceRegion(prepared: PreparedFace, made: FaceChange, side: number): Promise<Buffer> {
+export async function agedFaceRegion(prepared: PreparedFace, made: Pick<FaceChange, 'change'>, side: number): Promise<Buffer> {
   const { shown, at } = await shownFaceRegion(prepared, side)
   return regionPng({ ...shown, rgb: agedView(prepared, made, shown, at) }, side)
 }

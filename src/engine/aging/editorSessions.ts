@@ -12,6 +12,7 @@ import type {
   EditorExport,
   EditorOpened,
   EditorPrepared,
+  EditorPreview,
   EditorProgress,
   EditorRender,
   EditorStripItem,
@@ -45,10 +46,13 @@ import {
   type PreparedFace,
 } from './agePhoto'
 import { positionToAge } from './condition'
-import type { RenderedFace } from './faceEdit'
+import type { FacePicture } from './faceEdit'
 import { photoView, regionPng, viewJpeg, viewPixels, type PhotoView } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
 import { AgeError, NotFound } from '../errors'
+
+/** A look and the part of the photo to show it in (photo pixels, longest side sent); default the whole photo at 1200. */
+type ViewedLook = AgeParameters & { view?: PhotoRegion & { maxSide: number } }
 
 const PICKER_SIDE = 1024
 const REGION_SIDE = 320
@@ -171,7 +175,27 @@ export class EditorSessions {
     return { stopped: running }
   }
 
-  async render(sessionId: string, parameters: AgeParameters & { view?: PhotoRegion & { maxSide: number } }): Promise<EditorRender> {
+  /** The settled view: pictures and both identity scores of this picture (after a slider is let go, refinement's end). */
+  async render(sessionId: string, parameters: ViewedLook): Promise<EditorRender> {
+    const prepared = this.prepared(sessionId)
+    const rendered = prepared.edit.render(parameters.position, parameters.variation, parameters.spread)
+    return {
+      ...(await this.draw(sessionId, parameters, rendered)),
+      identityDistance: rendered.identityDistance,
+      samePerson: rendered.identityDistance < SAME_PERSON_DISTANCE,
+      independentSimilarity: rendered.independentSimilarity,
+      independentSamePerson: Judges.verified(rendered.independentSimilarity),
+    }
+  }
+
+  /** The same pictures without the recognizer and the judge: while the slider moves and refinement runs. */
+  async preview(sessionId: string, parameters: ViewedLook): Promise<EditorPreview> {
+    const prepared = this.prepared(sessionId)
+    return this.draw(sessionId, parameters, prepared.edit.picture(parameters.position, parameters.variation, parameters.spread))
+  }
+
+  /** One picture of G drawn into the photo view and the face region as they are shown. */
+  private async draw(sessionId: string, parameters: ViewedLook, picture: FacePicture): Promise<EditorPreview> {
     const session = this.session(sessionId)
     const prepared = this.prepared(sessionId)
     const pixels = (prepared.photo.pixels ??= await decodePhoto(prepared.photo.bytes))
@@ -186,27 +210,21 @@ export class EditorSessions {
     }
     const before = session.before
     const { shown, at } = before
-    // One render of G, drawn into the photo view and the face region as they are shown.
-    const made = renderChange(prepared, parameters)
+    const made = renderChange(prepared, parameters, picture)
     const [after, face] = await Promise.all([viewJpeg({ ...shown, rgb: agedView(prepared, made, shown, at) }), agedFaceRegion(prepared, made, REGION_SIDE)])
-    const { rendered } = made
     return {
       photo: { width: pixels.width, height: pixels.height, region: at.region, scale: at.scale, before: before.photo, after: dataUrl(after, 'image/jpeg') },
       position: parameters.position,
       age: positionToAge(parameters.position),
-      face: await this.generated(prepared, rendered),
+      face: await this.generated(prepared, picture),
       before: before.face,
       after: dataUrl(face),
-      identityDistance: rendered.identityDistance,
-      samePerson: rendered.identityDistance < SAME_PERSON_DISTANCE,
-      independentSimilarity: rendered.independentSimilarity,
-      independentSamePerson: Judges.verified(rendered.independentSimilarity),
       refinedIterations: prepared.edit.refinedIterations,
     }
   }
 
   /** G's own picture, as the editor shows it beside the composite. */
-  private async generated(prepared: PreparedFace, rendered: RenderedFace): Promise<string> {
+  private async generated(prepared: PreparedFace, rendered: FacePicture): Promise<string> {
     const size = prepared.edit.model.imageSize
     return dataUrl(await rgbToPng({ data: toBytes(rendered.target), width: size, height: size }))
   }

@@ -19,11 +19,16 @@ import type { AgingModel } from './model'
 
 export { DEFAULT_SPREAD }
 
-export interface RenderedFace {
+/** G's two pictures for one look: all a composite needs. */
+export interface FacePicture {
   /** G(z, y_target), model-size RGB in 0–255. */
   target: Float32Array
   /** G(z, y_source): what the residual composite subtracts. */
   source: Float32Array
+}
+
+/** The pictures with both identity scores, as every output and the settled editor view carry them. */
+export interface RenderedFace extends FacePicture {
   /** Recognizer distance between the input face and G(z, y_target): what refinement lowers. */
   identityDistance: number
   /** The independent judge's cosine similarity between the same two: what no loss has seen. */
@@ -150,8 +155,36 @@ export class FaceEdit {
     return this.renderMany([{ position, variation }], spread)[0]
   }
 
+  /** G alone, no scores: what the editor draws while the slider moves or refinement runs (about half a render). */
+  picture(position: number, variation = 0, spread = DEFAULT_SPREAD): FacePicture {
+    const drawn = this.draw([{ position, variation }], spread)
+    const target = drawn.target.dataSync() as Float32Array
+    tf.dispose([drawn.aged, drawn.target])
+    return { target, source: drawn.sources[0] }
+  }
+
   /** Several pictures in one batched pass of G, the recognizer and the judge (the strip, variations). */
   renderMany(items: RenderItem[], spread = DEFAULT_SPREAD): RenderedFace[] {
+    const size = this.model.imageSize * this.model.imageSize * 3
+    const { aged, target, sources } = this.draw(items, spread)
+    const distance = onGradient(() => tf.tidy(() => FaceRecognizer.distance(this.inputDescriptor, this.recognizer.describe(aged))))
+    // The judge sees the outputs (in the face's own crop when the model sees a window), outside any gradient.
+    const similarity = tf.tidy(() => Judges.similarity(this.inputEmbedding, this.judges.identity(this.judgeView(target.div(127.5).sub(1) as tf.Tensor4D))))
+    const [targets, distances, similarities] = [target.dataSync() as Float32Array, distance.dataSync(), similarity.dataSync()]
+    tf.dispose([aged, target, distance, similarity])
+    return items.map((_, i) => ({
+      target: targets.slice(i * size, (i + 1) * size),
+      source: sources[i],
+      identityDistance: distances[i],
+      independentSimilarity: similarities[i],
+    }))
+  }
+
+  /**
+   * G(z_variation, y_target) for every item in one batched call, in [-1, 1] (`aged`) and as pixels;
+   * G(z, y_source) is drawn only for variations not yet cached. The caller disposes both tensors.
+   */
+  private draw(items: RenderItem[], spread: number): { aged: tf.Tensor4D; target: tf.Tensor4D; sources: Float32Array[] } {
     const size = this.model.imageSize * this.model.imageSize * 3
     const key = (variation: number) => `${variation}:${spread}`
     const missing = [...new Set(items.map((item) => item.variation))].filter((v) => !this.sources.has(key(v)))
@@ -159,15 +192,14 @@ export class FaceEdit {
     const G = (z: tf.Tensor2D[], positions: number[]) =>
       this.model.generator.apply([tf.concat(z), tf.concat(positions.map((p) => conditionVector(p)))], { training: false }) as tf.Tensor4D
     const toPixels = (images: tf.Tensor4D) => images.add(1).mul(127.5).clipByValue(0, 255) as tf.Tensor4D
-    const { target, own, distance } = onGradient(() =>
+    const { aged, target, own } = onGradient(() =>
       tf.tidy(() => {
         const aged = G(
           zs,
           items.map((item) => item.position),
         )
-        const d = FaceRecognizer.distance(this.inputDescriptor, this.recognizer.describe(aged))
         const firstOf = (v: number) => zs[items.findIndex((item) => item.variation === v)]
-        const sources =
+        const own =
           missing.length === 0
             ? null
             : toPixels(
@@ -176,23 +208,15 @@ export class FaceEdit {
                   missing.map(() => this.sourcePosition),
                 ),
               )
-        return { target: toPixels(aged), distance: d, ...(sources && { own: sources }) }
+        return { aged, target: toPixels(aged), ...(own && { own }) }
       }),
-    ) as { target: tf.Tensor4D; distance: tf.Tensor1D; own?: tf.Tensor4D }
+    ) as { aged: tf.Tensor4D; target: tf.Tensor4D; own?: tf.Tensor4D }
     if (own) {
       const values = own.dataSync() as Float32Array
       missing.forEach((v, i) => this.sources.set(key(v), values.slice(i * size, (i + 1) * size)))
     }
-    // The judge sees the outputs (in the face's own crop when the model sees a window), outside any gradient.
-    const similarity = tf.tidy(() => Judges.similarity(this.inputEmbedding, this.judges.identity(this.judgeView(target.div(127.5).sub(1) as tf.Tensor4D))))
-    const [targets, distances, similarities] = [target.dataSync() as Float32Array, distance.dataSync(), similarity.dataSync()]
-    tf.dispose([...zs, target, distance, similarity, ...(own ? [own] : [])])
-    return items.map((item, i) => ({
-      target: targets.slice(i * size, (i + 1) * size),
-      source: this.sources.get(key(item.variation))!,
-      identityDistance: distances[i],
-      independentSimilarity: similarities[i],
-    }))
+    tf.dispose([...zs, ...(own ? [own] : [])])
+    return { aged, target, sources: items.map((item) => this.sources.get(key(item.variation))!) }
   }
 
   dispose(): void {

@@ -74,9 +74,26 @@ interface ModelJson {
 }
 
 export async function readModel(dir: string): Promise<tf.LayersModel> {
-  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelJson
-  const bytes = readFileSync(join(dir, 'weights.bin'))
-  const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  return modelFromBytes(readFileSync(join(dir, 'model.json')), readFileSync(join(dir, 'weights.bin')))
+}
+
+/** A model and its folder's hash (as hashFolder gives it) from one read of its files: weights run to 140 MB. */
+export async function readModelHashed(dir: string): Promise<{ model: tf.LayersModel; hash: string }> {
+  const files = new Map<string, Buffer>()
+  const hash = hashFolder(dir, (path) => {
+    const bytes = readFileSync(path)
+    files.set(path, bytes)
+    return bytes
+  })
+  const file = (name: string) => files.get(join(dir, name)) ?? readFileSync(join(dir, name)) // missing: the same error readModel gives
+  return { model: await modelFromBytes(file('model.json'), file('weights.bin')), hash }
+}
+
+async function modelFromBytes(jsonBytes: Buffer, bytes: Buffer): Promise<tf.LayersModel> {
+  const json = JSON.parse(jsonBytes.toString('utf8')) as ModelJson
+  // A large file gets its own ArrayBuffer: no copy (tfjs copies each weight out of it anyway).
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+  const weightData = whole ? (bytes.buffer as ArrayBuffer) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }))
 }
 
@@ -139,13 +156,13 @@ export async function writeAtomically(dir: string, fill: (temporary: string) => 
   }
 }
 
-/** sha256 over every file's relative path and bytes, in a fixed order. */
-export function hashFolder(dir: string): string {
+/** sha256 over every file's relative path and bytes, in a fixed order; `read` lets a caller keep the bytes. */
+export function hashFolder(dir: string, read: (path: string) => Buffer = (path) => readFileSync(path)): string {
   const hash = createHash('sha256')
   const walk = (folder: string, prefix: string) => {
     for (const name of readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       if (name.isDirectory()) walk(join(folder, name.name), `${prefix}${name.name}/`)
-      else hash.update(`${prefix}${name.name}\0`).update(readFileSync(join(folder, name.name)))
+      else hash.update(`${prefix}${name.name}\0`).update(read(join(folder, name.name)))
     }
   }
   walk(dir, '')

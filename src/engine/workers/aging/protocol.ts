@@ -11,7 +11,7 @@ export type AgingWorkerStart =
   | { role: 'evaluate'; home: string; nativeBinding?: string; request: EvaluateRequest }
 
 /** The editor's methods, called by name with their own arguments. */
-export type EditorMethod = 'open' | 'prepare' | 'refine' | 'stop' | 'render' | 'strip' | 'variations' | 'export' | 'close'
+export type EditorMethod = 'open' | 'prepare' | 'refine' | 'stop' | 'render' | 'preview' | 'strip' | 'variations' | 'export' | 'close'
 export type EditorArgs<M extends EditorMethod> = Parameters<EditorSessions[M]>
 export type EditorResult<M extends EditorMethod> = Awaited<ReturnType<EditorSessions[M]>>
 

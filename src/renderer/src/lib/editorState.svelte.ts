@@ -1,7 +1,9 @@
 /**
  * The age editor's state and its calls, out of the component: open a photo, pick a face, show the
- * instant z0 preview, start refinement, follow it, re-render on every slider move (one render in
- * flight), the six-bin strip, variations and export. Editor.svelte only lays it out.
+ * instant z0 preview, start refinement, follow it, re-draw on every slider move (one call in
+ * flight), the six-bin strip, variations and export. Editor.svelte only lays it out. While the
+ * slider moves or refinement runs the pictures come as previews (no identity scores: half the
+ * work); the scores are measured once the slider is let go or refinement has ended.
  */
 import { REFINEMENT } from '$shared/aging'
 import type {
@@ -10,8 +12,9 @@ import type {
   EditorExport,
   EditorOpened,
   EditorPrepared,
+  EditorPreview,
   EditorProgress,
-  EditorRender,
+  EditorScores,
   EditorStripItem,
   EditorVariation,
   ExportFormat,
@@ -25,6 +28,12 @@ import type { ModelRef } from './navigation'
 /** Refinement steps the editor asks for. */
 export const REFINE_ITERATIONS = REFINEMENT.iterations
 
+/** While refinement runs, the picture follows z at most this often: each preview takes time from its steps. */
+export const REFINE_PREVIEW_MS = 1000
+
+/** A preview draws the pictures; a render also measures both identity scores. */
+type Draw = 'preview' | 'render'
+
 export type Upload = (file: File, onProgress?: (fraction: number) => void) => Promise<string>
 
 const matches = (m: AgingModelChoice, ref: ModelRef | null) =>
@@ -36,7 +45,9 @@ export class EditorState {
   opened = $state<EditorOpened | null>(null)
   faceIndex = $state<number | null>(null)
   prepared = $state<EditorPrepared | null>(null)
-  view = $state<EditorRender | null>(null)
+  view = $state<EditorPreview | null>(null)
+  /** The shown picture's identity scores; null while they wait for the slider to stop or refinement to end. */
+  scores = $state<EditorScores | null>(null)
   strip = $state<EditorStripItem[]>([])
   variations = $state<EditorVariation[]>([])
   progress = $state<EditorProgress | null>(null)
@@ -57,7 +68,9 @@ export class EditorState {
   private viewRequest: (PhotoRegion & { maxSide: number }) | undefined
   private refineClock: { at: number; iteration: number } | null = null
   private rendering = false
-  private dirty = false
+  /** The draw still owed: a render wins over a preview. */
+  private owed: Draw | null = null
+  private lastRefinePreview = -Infinity
 
   constructor(
     private readonly studio: StudioClient,
@@ -114,18 +127,26 @@ export class EditorState {
     })
   }
 
-  /** One render in flight; moves made meanwhile collapse into one more render with the latest values. */
-  async render(): Promise<void> {
+  /** One call in flight; moves made meanwhile collapse into one more with the latest values. */
+  async render(kind: Draw = 'render'): Promise<void> {
     if (!this.prepared) return
-    if (this.rendering) return void (this.dirty = true)
+    this.owed = kind === 'render' || this.owed === 'render' ? 'render' : 'preview'
+    if (this.rendering) return
     this.rendering = true
     try {
-      do {
-        this.dirty = false
+      while (this.owed && this.prepared) {
+        const draw = this.owed
+        this.owed = null
         const { position, variation, mode, viewRequest } = this
-        this.view = await this.studio.call('editor.render', { sessionId: this.prepared.sessionId, position, variation, mode, view: viewRequest })
+        const request = { sessionId: this.prepared.sessionId, position, variation, mode, view: viewRequest }
+        if (draw === 'render') {
+          const { identityDistance, samePerson, independentSimilarity, independentSamePerson, ...pictures } = await this.studio.call('editor.render', request)
+          ;[this.view, this.scores] = [pictures, { identityDistance, samePerson, independentSimilarity, independentSamePerson }]
+        } else {
+          ;[this.view, this.scores] = [await this.studio.call('editor.preview', request), null]
+        }
         this.renderError = ''
-      } while (this.dirty)
+      }
     } catch (e) {
       this.renderError = (e as Error).message
     } finally {
@@ -133,10 +154,11 @@ export class EditorState {
     }
   }
 
-  slide(to: number): void {
+  /** `settled`: the slider was let go (or a bin picked): measure the scores too. */
+  slide(to: number, settled = true): void {
     this.position = to
     this.exported = null
-    void this.render()
+    void this.render(settled ? 'render' : 'preview')
   }
 
   setMode(mode: CompositeMode): void {
@@ -190,7 +212,7 @@ export class EditorState {
     if (this.prepared) void this.studio.call('editor.stop', { sessionId: this.prepared.sessionId })
   }
 
-  /** editor.progress: follow this face's refinement, re-render from the newer z, the strip at its end. */
+  /** editor.progress: follow this face's refinement (a preview from the newer z, at most once a REFINE_PREVIEW_MS), render and strip at its end. */
   onProgress(p: EditorProgress): void {
     if (!this.prepared || p.sessionId !== this.prepared.sessionId) return
     this.progress = p
@@ -199,7 +221,11 @@ export class EditorState {
     const clock = this.refineClock
     const perStep = clock && p.iteration > clock.iteration ? (this.now() - clock.at) / 1000 / (p.iteration - clock.iteration) : null
     this.refineEta = perStep === null ? null : perStep * (p.total - p.iteration)
-    void this.render()
+    if (p.state !== 'running') void this.render()
+    else if (this.now() - this.lastRefinePreview >= REFINE_PREVIEW_MS) {
+      this.lastRefinePreview = this.now()
+      void this.render('preview')
+    }
     if (p.state === 'done' || p.state === 'stopped') void this.loadStrip()
   }
 
@@ -209,7 +235,7 @@ export class EditorState {
   }
 
   private reset(): void {
-    this.opened = this.prepared = this.view = this.exported = this.progress = null
+    this.opened = this.prepared = this.view = this.scores = this.exported = this.progress = null
     this.faceIndex = this.sourceAge = null
     this.strip = []
     this.variations = []
