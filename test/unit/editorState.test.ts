@@ -170,7 +170,7 @@ describe('EditorState', () => {
     await editor.openFile(photo())
     expect(editor.scores).toEqual(SCORES)
     const from = studio.calls.length
-    const draws = () => studio.calls.slice(from).map((c) => `${c.name.replace('editor.', '')} ${c.input.position}`)
+    const draws = () => studio.calls.slice(from).map((c) => `${c.name.replace('editor.', '')} ${String(c.input.position)}`)
     editor.slide(1, false)
     await settle()
     // A preview: the picture moved, so the scores shown must not be the old picture's.
