@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { BatchRequestSchema, REFINEMENT, type EditorProgress } from '../shared/aging'
+import { BatchRequestSchema, REFINE_PREVIEW_MS, REFINEMENT, type EditorProgress } from '../shared/aging'
 import type { PresetName } from '../shared/training'
 import { createHandlers } from '../engine/api/handlers'
 import { agedPhoto } from '../engine/aging/agePhoto'
@@ -54,9 +54,13 @@ export async function benchTargets(name: PresetName): Promise<string[]> {
     const { runId } = await createRun(studio.catalog, { preset: name, steps: 1, encoderSteps: 1, batch: 2, checkpointEvery: 1, backend: backend.name })
     await trainRun({ home, catalog: studio.catalog, files: studio.files, emit: () => undefined }, runId, { paused: false, cancelled: false })
     let finished: (p: EditorProgress) => void = () => undefined
-    const sessions = new EditorSessions(home, studio.catalog, backend.name, (p) =>
-      p.state !== 'running' ? finished(p) : process.env.STEPS && console.log(p.iteration, Math.round(now())),
-    )
+    // As the editor does while refinement runs: a preview of the newer z at most once a REFINE_PREVIEW_MS.
+    let following: (() => void) | null = null
+    let lastPreview = -Infinity
+    const sessions = new EditorSessions(home, studio.catalog, backend.name, (p) => {
+      if (p.state !== 'running') return finished(p)
+      if (following && now() - lastPreview >= REFINE_PREVIEW_MS) [lastPreview] = [now(), following()]
+    })
     const refined = () => new Promise<EditorProgress>((resolve) => (finished = resolve))
 
     for (const width of [1920, 4800] as const) {
@@ -75,30 +79,40 @@ export async function benchTargets(name: PresetName): Promise<string[]> {
       const openMs = now() - start
       const prepared = await sessions.prepare(opened.sessionId, 0, runId)
       const view = { x: 0, y: 0, width: opened.width, height: opened.height, maxSide: 1200 }
-      const render = (position: number) => sessions.render(opened.sessionId, { position, variation: 0, spread: 0.35, mode: 'residual', view })
-      await render(prepared.source.position + 1)
+      const look = (position: number) => ({ position, variation: 0, spread: 0.35, mode: 'residual' as const, view })
+      await sessions.render(opened.sessionId, look(prepared.source.position + 1))
       const previewMs = now() - start
-      start = now()
-      const done = refined()
-      sessions.refine(opened.sessionId, 'identity', REFINEMENT.iterations)
-      const outcome = await done
-      const refineMs = now() - start
+      // Refinement alone, then again as the editor runs it (from z0 each time), with its previews.
+      const refinement = async (withPreviews: boolean) => {
+        following = withPreviews ? () => void sessions.preview(opened.sessionId, look(4)) : null
+        lastPreview = -Infinity
+        const begun = now()
+        const done = refined()
+        sessions.refine(opened.sessionId, 'identity', REFINEMENT.iterations)
+        const outcome = await done
+        return { ms: now() - begun, outcome }
+      }
+      const alone = await refinement(false)
+      const { ms: refineMs, outcome } = await refinement(true)
+      following = null
       start = now()
       const session = (sessions as unknown as { sessions: Map<string, { prepared: Parameters<typeof agedPhoto>[0] }> }).sessions.get(opened.sessionId)!
       for (let bin = 0; bin < 6; bin++) await agedPhoto(session.prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' })
       const sixMs = now() - start
+      // A drag: previews; letting go: one render with both identity scores.
+      const timed = async (draw: () => Promise<unknown>) => ((start = now()), await draw(), now() - start)
       const moves: number[] = []
+      const releases: number[] = []
       for (let i = 0; i < 7; i++) {
-        start = now()
-        await render(1 + i * 0.5)
-        moves.push(now() - start)
+        moves.push(await timed(() => sessions.preview(opened.sessionId, look(1 + i * 0.5))))
+        releases.push(await timed(() => sessions.render(opened.sessionId, look(1.25 + i * 0.5))))
       }
       sessions.close(opened.sessionId)
       lines.push(
         `  ${width} px photo: decode ${decodeMs.toFixed(0)} ms · opened → z0 preview ${previewMs.toFixed(0)} ms (detect ${openMs.toFixed(0)})` +
-          ` · refinement ${(refineMs / 1000).toFixed(1)} s (${outcome.iteration} steps, ${outcome.state})` +
+          ` · refinement ${(alone.ms / 1000).toFixed(1)} s alone, ${(refineMs / 1000).toFixed(1)} s with the editor's previews (${outcome.iteration} steps, ${outcome.state})` +
           ` · six ages at full size ${sixMs.toFixed(0)} ms · whole job ${((previewMs + refineMs + sixMs) / 1000).toFixed(1)} s` +
-          ` · slider move ${median(moves).toFixed(0)} ms (median of 7)`,
+          ` · slider move ${median(moves).toFixed(0)} ms, let go ${median(releases).toFixed(0)} ms (medians of 7)`,
       )
     }
 

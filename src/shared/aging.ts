@@ -23,6 +23,9 @@ export const DEFAULT_SPREAD = 0.35
  */
 export const REFINEMENT = { iterations: 60, learningRate: 0.05, patience: undefined as number | undefined }
 
+/** While refinement runs, the editor's picture follows z at most this often: each preview takes time from its steps. */
+export const REFINE_PREVIEW_MS = 1000
+
 /** face-api's recognizer distance under which two faces read as the same person. */
 export const SAME_PERSON_DISTANCE = 0.6
 

@@ -5,7 +5,7 @@
  * slider moves or refinement runs the pictures come as previews (no identity scores: half the
  * work); the scores are measured once the slider is let go or refinement has ended.
  */
-import { REFINEMENT } from '$shared/aging'
+import { REFINE_PREVIEW_MS, REFINEMENT } from '$shared/aging'
 import type {
   AgingModelChoice,
   CompositeMode,
@@ -28,8 +28,7 @@ import type { ModelRef } from './navigation'
 /** Refinement steps the editor asks for. */
 export const REFINE_ITERATIONS = REFINEMENT.iterations
 
-/** While refinement runs, the picture follows z at most this often: each preview takes time from its steps. */
-export const REFINE_PREVIEW_MS = 1000
+export { REFINE_PREVIEW_MS }
 
 /** A preview draws the pictures; a render also measures both identity scores. */
 type Draw = 'preview' | 'render'
