@@ -48,7 +48,7 @@ export async function profileRefinement(name: PresetName): Promise<string[]> {
     lines.push(
       `  G forward + backward to z (pixel loss): ${pixelStep(G).toFixed(0)} (G's own fused layers, which also compute weight gradients: ${pixelStep(fusedG).toFixed(0)})`,
     )
-    for (const side of [150, 112, 96]) {
+    for (const side of [150, 128, 112]) {
       const describe = (images: tf.Tensor4D) => recognizer.describe(images, side)
       const forward = median(run(() => describe(x)))
       const both = median(run(() => tf.variableGrads(() => FaceRecognizer.distance(target, describe(G())).mean() as tf.Scalar, [z])))

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { onGradient } from '../tf/inferenceSplit'
-import { faceNet, loadFaceApi } from './faceModels'
+import { faceNet } from './faceModels'
 
 /** face-api's own threshold: descriptors closer than this are the same person. */
 export { SAME_PERSON_DISTANCE } from '../../shared/aging'
@@ -14,13 +14,10 @@ export { SAME_PERSON_DISTANCE } from '../../shared/aging'
 export const RECOGNIZER_SIDE = 150
 
 export class FaceRecognizer {
-  private constructor(
-    private readonly net: Awaited<ReturnType<typeof faceNet<'faceRecognitionNet'>>>,
-    private readonly api: Awaited<ReturnType<typeof loadFaceApi>>,
-  ) {}
+  private constructor(private readonly net: Awaited<ReturnType<typeof faceNet<'faceRecognitionNet'>>>) {}
 
   static async load(): Promise<FaceRecognizer> {
-    return new FaceRecognizer(await faceNet('faceRecognitionNet'), await loadFaceApi())
+    return new FaceRecognizer(await faceNet('faceRecognitionNet'))
   }
 
   /**
@@ -32,9 +29,8 @@ export class FaceRecognizer {
     return onGradient(() =>
       tf.tidy(() => {
         const pixels = images.add(1).mul(127.5).resizeBilinear([side, side]) as tf.Tensor4D
-        // tfjs's Unpack gradient breaks when there is a single output, so a batch of one is reshaped.
-        const faces = pixels.shape[0] === 1 ? [pixels.reshape(pixels.shape.slice(1))] : tf.unstack(pixels)
-        const input = new this.api.NetInput(faces as never)
+        // The batch as it is: face-api's NetInput would resize it to 150 again (and cannot take a batch of one through a gradient).
+        const input = { toBatchTensor: () => pixels } as never
         return this.net.forwardInput(input) as unknown as tf.Tensor2D
       }),
     )
