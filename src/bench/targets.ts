@@ -97,7 +97,11 @@ export async function benchTargets(name: PresetName): Promise<string[]> {
       following = null
       start = now()
       const session = (sessions as unknown as { sessions: Map<string, { prepared: Parameters<typeof agedPhoto>[0] }> }).sessions.get(opened.sessionId)!
-      for (let bin = 0; bin < 6; bin++) await agedPhoto(session.prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' })
+      // As batch does: the six drawn in one batched pass, each composite into the last one's buffer.
+      const drawn = session.prepared.edit.renderMany(Array.from({ length: 6 }, (_, bin) => ({ position: bin, variation: 0 })))
+      let into: Uint8Array | undefined
+      for (const [bin, rendered] of drawn.entries())
+        into = (await agedPhoto(session.prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }, { rendered, into })).rgb
       const sixMs = now() - start
       // A drag: previews; letting go: one render with both identity scores.
       const timed = async (draw: () => Promise<unknown>) => ((start = now()), await draw(), now() - start)

@@ -72,6 +72,14 @@ describe('compositing', () => {
       }
       expect(untouched).toBeGreaterThan(photo.width * photo.height * 0.6)
       expect(changedInFace).toBeGreaterThan(150)
+      // Into a reused buffer (a batch's previous output): the same bytes, nothing of the old content left.
+      const used = new Uint8Array(photo.rgb.length).fill(99)
+      const reused = applyFaceChange(photo, change, transform, used)
+      expect(reused).toBe(used)
+      expect(Buffer.from(reused).equals(Buffer.from(out))).toBe(true)
+      const wrongSize = new Uint8Array(10)
+      expect(Buffer.from(applyFaceChange(photo, change, transform, wrongSize)).equals(Buffer.from(out))).toBe(true)
+      expect(wrongSize.every((v) => v === 0)).toBe(true)
     })
   }
 

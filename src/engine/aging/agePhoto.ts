@@ -162,11 +162,20 @@ export function renderChange<P extends FacePicture>({ aligned, edit }: PreparedF
   return { rendered, change }
 }
 
-export async function agedPhoto(prepared: PreparedFace, parameters: AgeParameters): Promise<AgedPhoto> {
-  const { photo, aligned } = prepared
+/**
+ * The whole photo aged at full resolution. `rendered`: G's pictures when the caller drew several
+ * ages in one batch; `into`: the previous output's buffer, reused once that output is written.
+ */
+export async function agedPhoto(
+  prepared: PreparedFace,
+  parameters: AgeParameters,
+  { rendered, into }: { rendered?: RenderedFace; into?: Uint8Array } = {},
+): Promise<AgedPhoto> {
+  const { photo, aligned, edit } = prepared
   photo.pixels ??= await decodePhoto(photo.bytes)
-  const { rendered, change } = renderChange(prepared, parameters, prepared.edit.render(parameters.position, parameters.variation, parameters.spread))
-  return { rgb: applyFaceChange(photo.pixels, change, aligned.transform), width: photo.pixels.width, height: photo.pixels.height, rendered }
+  const made = renderChange(prepared, parameters, rendered ?? edit.render(parameters.position, parameters.variation, parameters.spread))
+  const rgb = applyFaceChange(photo.pixels, made.change, aligned.transform, into)
+  return { rgb, width: photo.pixels.width, height: photo.pixels.height, rendered: made.rendered }
 }
 
 /**

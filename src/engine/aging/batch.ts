@@ -21,6 +21,7 @@ import { encodeWithProvenance } from '../images/provenanceTag'
 import { dataUrl } from '../images/encode'
 import { agedPhoto, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type PreparedFace } from './agePhoto'
 import { ageToPosition } from './condition'
+import type { RenderedFace } from './faceEdit'
 import { cellImage, writeContactSheets, type SheetRow } from './contactSheet'
 import { faceRegionPng } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
@@ -78,6 +79,9 @@ interface BatchRun {
   signal: AbortSignal
 }
 
+/** Outputs drawn per batched pass of the networks: six ages, as the strip (bounds the memory a long list takes). */
+const RENDER_BATCH = 6
+
 /** The contact sheet's face cells: the face region of the photo at this side. */
 const CELL_REGION = 320
 
@@ -89,20 +93,23 @@ async function ageOneOutput(
   stem: string,
   age: number,
   variation: number,
-): Promise<{ cell: SheetRow['cells'][number]; reused: boolean }> {
+  made?: { rendered: RenderedFace; into?: Uint8Array },
+): Promise<{ cell: SheetRow['cells'][number]; reused: boolean; rgb?: Uint8Array }> {
   const { catalog, jobId, request } = run
   const photo = prepared.photo
   const file = join(run.outDir, stem, `age${age}${variation ? `-v${variation}` : ''}.${request.format === 'jpeg' ? 'jpg' : 'png'}`)
   const parameters = { position: ageToPosition(age), variation, spread: request.spread, mode: request.mode }
   const reused = run.done.has(key(photo.sha256, age, variation))
   let region: Buffer
+  let rgb: Uint8Array | undefined
   let scores: { distance: number; independent?: number }
   if (reused) {
     const earlier = await decodePhoto(readFileSync(file))
     region = await faceRegionPng(earlier, prepared.aligned.transform, MASTER_SIZE, CELL_REGION)
     scores = catalog.agingJobs.outputScores(jobId, file)!
   } else {
-    const aged = await agedPhoto(prepared, parameters)
+    const aged = await agedPhoto(prepared, parameters, made)
+    rgb = aged.rgb
     scores = { distance: aged.rendered.identityDistance, independent: aged.rendered.independentSimilarity }
     const optimize = { mode: request.optimize, iterationsRequested: request.iterations, iterationsDone: prepared.edit.refinedIterations }
     const provenance = provenanceRecord(prepared, parameters, aged.rendered, { jobId, kind: 'batch', backend: run.backend, optimize })
@@ -122,7 +129,7 @@ async function ageOneOutput(
     region = await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, CELL_REGION)
   }
   const caption = `${age} y${variation ? ` v${variation}` : ''} · id ${scores.distance.toFixed(2)}${scores.independent === undefined ? '' : ` · judge ${scores.independent.toFixed(2)}`}`
-  return { cell: { png: await cellImage(region), caption }, reused }
+  return { cell: { png: await cellImage(region), caption }, reused, rgb }
 }
 
 /** One photo: its largest face refined once (unless every output exists), then every age and variation. */
@@ -141,9 +148,20 @@ async function ageOnePhoto(run: BatchRun, path: string): Promise<{ row: SheetRow
     const cells = [{ png: input, caption: `input · ${prepared.source.age} (${prepared.source.from})` }]
     const stem = `${fileStem(path)}-${photo.sha256.slice(0, 8)}`
     let reused = 0
+    // Every output still to write drawn in one batched pass of G, the recognizer and the judge;
+    // each full-size composite reuses the last one's buffer once that is written.
+    const fresh = todo.filter(({ age, variation }) => !run.done.has(key(photo.sha256, age, variation)))
+    const drawn: RenderedFace[] = []
+    for (let i = 0; i < fresh.length; i += RENDER_BATCH) {
+      const looks = fresh.slice(i, i + RENDER_BATCH).map(({ age, variation }) => ({ position: ageToPosition(age), variation }))
+      drawn.push(...prepared.edit.renderMany(looks, request.spread))
+    }
+    let into: Uint8Array | undefined
     for (const { age, variation } of todo) {
       if (run.signal.aborted) throw new BatchCancelled()
-      const output = await ageOneOutput(run, prepared, path, stem, age, variation)
+      const rendered = drawn[fresh.findIndex((f) => f.age === age && f.variation === variation)]
+      const output = await ageOneOutput(run, prepared, path, stem, age, variation, rendered && { rendered, into })
+      into = output.rgb ?? into
       cells.push(output.cell)
       if (output.reused) reused++
     }
