@@ -83,6 +83,62 @@ describe('compositing', () => {
     })
   }
 
+  it('warps only the rows’ spans inside the outer mask, with the same bytes as warping every pixel', () => {
+    // The reference: every photo pixel samples the change bilinearly (0 off the crop), no shortcut.
+    const everyPixel = (base: typeof photo, change: ReturnType<typeof faceChange>, t: typeof transform) => {
+      const out = base.rgb.slice()
+      const [ia, ib, ic, id, ie, iff] = invertTransform(t)
+      const n = change.width
+      const at = (u: number, v: number, k: number) => (u < 0 || v < 0 || u >= n || v >= n ? 0 : change.data[(v * n + u) * 3 + k])
+      for (let y = 0; y < base.height; y++) {
+        for (let x = 0; x < base.width; x++) {
+          const [u, v] = [ia * x + ib * y + ic, id * x + ie * y + iff]
+          const [u0, v0] = [Math.floor(u), Math.floor(v)]
+          const [wu, wv] = [u - u0, v - v0]
+          for (let k = 0; k < 3; k++) {
+            const delta = (at(u0, v0, k) * (1 - wu) + at(u0 + 1, v0, k) * wu) * (1 - wv) + (at(u0, v0 + 1, k) * (1 - wu) + at(u0 + 1, v0 + 1, k) * wu) * wv
+            const j = (y * base.width + x) * 3 + k
+            if (delta !== 0) out[j] = Math.min(255, Math.max(0, Math.round(out[j] + delta)))
+          }
+        }
+      }
+      return out
+    }
+    const rng = new Rng(11)
+    const change = faceChange({
+      original,
+      size: SIZE,
+      target: flat(MODEL, [250, 30, 30]),
+      source: flat(MODEL, [20, 200, 20]),
+      modelSize: MODEL,
+      mode: 'residual',
+      framing: 'full',
+    })
+    // Tilted both ways, small and large, and half off the photo's edge.
+    for (const [left, right] of [
+      [
+        { x: 100, y: 80 },
+        { x: 139, y: 88 },
+      ],
+      [
+        { x: 60, y: 120 },
+        { x: 150, y: 70 },
+      ],
+      [
+        { x: 200, y: 20 },
+        { x: 212, y: 19 },
+      ],
+      [
+        { x: -10, y: 150 },
+        { x: 40, y: 170 },
+      ],
+    ]) {
+      const t = eyeTransform(left, right, SIZE)
+      const base = { rgb: noisePhoto(240, 180, rng.int(0, 1000)), width: 240, height: 180 }
+      expect(Buffer.from(applyFaceChange(base, change, t)).equals(Buffer.from(everyPixel(base, change, t)))).toBe(true)
+    }
+  })
+
   it('residual mode changes nothing when the model sees no age change, in either framing', () => {
     const same = flat(MODEL, [90, 120, 150])
     for (const framing of ['full', 'face'] as const) {

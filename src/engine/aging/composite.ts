@@ -178,11 +178,14 @@ export function applyFaceChange(
   const { width, height } = photo
   const out = into && into.length === photo.rgb.length ? (into.set(photo.rgb), into) : photo.rgb.slice()
   const size = change.width
+  const data = change.data
   const { x0, y0, x1, y1 } = cropBounds(transform, size, width, height, 2)
   const [ia, ib, ic, id, ie, iff] = invertTransform(transform)
-  const at = (u: number, v: number, k: number) => (u < 0 || v < 0 || u >= size || v >= size ? 0 : change.data[(v * size + u) * 3 + k])
+  const at = (u: number, v: number, k: number) => (u < 0 || v < 0 || u >= size || v >= size ? 0 : data[(v * size + u) * 3 + k])
   for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) {
+    // Only the span of this row that maps inside the outer mask (the change is 0 beyond it).
+    const [from, to] = outerMaskSpan(ia / size, (ib * y + ic + 0.5) / size - FACE.cx, id / size, (ie * y + iff + 0.5) / size - FACE.cy, size)
+    for (let x = Math.max(x0, from); x < Math.min(x1, to); x++) {
       const u = ia * x + ib * y + ic
       const v = id * x + ie * y + iff
       const u0 = Math.floor(u),
@@ -190,8 +193,12 @@ export function applyFaceChange(
       if (u0 < -1 || v0 < -1 || u0 >= size || v0 >= size) continue
       const wu = u - u0,
         wv = v - v0
+      const inside = u0 >= 0 && v0 >= 0 && u0 < size - 1 && v0 < size - 1
+      const i = (v0 * size + u0) * 3
       for (let k = 0; k < 3; k++) {
-        const delta = (at(u0, v0, k) * (1 - wu) + at(u0 + 1, v0, k) * wu) * (1 - wv) + (at(u0, v0 + 1, k) * (1 - wu) + at(u0 + 1, v0 + 1, k) * wu) * wv
+        const delta = inside
+          ? (data[i + k] * (1 - wu) + data[i + 3 + k] * wu) * (1 - wv) + (data[i + size * 3 + k] * (1 - wu) + data[i + size * 3 + 3 + k] * wu) * wv
+          : (at(u0, v0, k) * (1 - wu) + at(u0 + 1, v0, k) * wu) * (1 - wv) + (at(u0, v0 + 1, k) * (1 - wu) + at(u0 + 1, v0 + 1, k) * wu) * wv
         if (delta === 0) continue
         const j = (y * width + x) * 3 + k
         out[j] = Math.min(255, Math.max(0, Math.round(out[j] + delta)))
@@ -199,6 +206,25 @@ export function applyFaceChange(
     }
   }
   return out
+}
+
+/**
+ * The photo columns [from, to) of one row whose crop point lies inside the outer mask's ellipse,
+ * grown by two crop pixels (bilinear sampling reaches one pixel out). Along the row the crop point
+ * is (p, q) = (a·x + b, c·x + d) in crop fractions from the ellipse centre, so the inside is where
+ * a quadratic in x is negative.
+ */
+function outerMaskSpan(a: number, b: number, c: number, d: number, size: number): [number, number] {
+  const rx = FACE.rx * OUTER.grow + 2 / size
+  const ry = FACE.ry * OUTER.grow + 2 / size
+  const A = (a * a) / (rx * rx) + (c * c) / (ry * ry)
+  const B = 2 * ((a * b) / (rx * rx) + (c * d) / (ry * ry))
+  const C = (b * b) / (rx * rx) + (d * d) / (ry * ry) - 1
+  if (A === 0) return C < 0 ? [-Infinity, Infinity] : [0, 0]
+  const discriminant = B * B - 4 * A * C
+  if (discriminant < 0) return [0, 0]
+  const root = Math.sqrt(discriminant)
+  return [Math.floor((-B - root) / (2 * A)) - 1, Math.ceil((-B + root) / (2 * A)) + 2]
 }
 
 /** True when no crop pixel the photo pixel (x, y) samples lies inside the outer mask: it stays as it was. */
