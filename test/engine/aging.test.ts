@@ -12,7 +12,7 @@ import { ageToPosition, conditionVector } from '../../src/engine/aging/condition
 import { LatentOptimizer } from '../../src/engine/aging/latentOptimizer'
 import { unfusedGenerator } from '../../src/engine/aging/unfusedGenerator'
 import { FaceRecognizer } from '../../src/engine/faces/recognizer'
-import { readModel } from '../../src/engine/model/checkpoint'
+import { hashFolder, readModel, readModelHashed } from '../../src/engine/model/checkpoint'
 import { createRun, trainRun } from '../../src/engine/training/trainer'
 import { demoStudio } from '../helpers/training'
 import { AGE_BINS, positionToAge } from '../../src/shared/ageBins'
@@ -173,6 +173,32 @@ describe('latent optimisation with G frozen', () => {
     // G stays frozen.
     generator.getWeights().forEach((w, i) => expect(Buffer.from(w.dataSync().buffer).equals(Buffer.from(weightsBefore[i].buffer))).toBe(true))
     tf.dispose([x, y0, z0, z])
+  })
+})
+
+describe('loading a model to age with', () => {
+  it('gives the same networks as the checkpoint loader, with the folder hash, weights viewed not copied', async () => {
+    const dir = join(env.ctx.home, env.ctx.catalog.runs.latestCheckpoint(runId)!.dir)
+    for (const network of ['generator', 'encoder']) {
+      const plain = await readModel(join(dir, network))
+      const { model, hash } = await readModelHashed(join(dir, network))
+      expect(hash).toBe(hashFolder(join(dir, network)))
+      const inputs = plain.inputs.map((input, i) => tf.randomNormal([2, ...input.shape.slice(1).map((d) => d!)], 0, 1, 'float32', 7 + i))
+      const [a, b] = [plain.predict(inputs) as tf.Tensor, model.predict(inputs) as tf.Tensor]
+      expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()))
+      expect(model.getWeights().map((w) => w.shape)).toEqual(plain.getWeights().map((w) => w.shape))
+      tf.dispose([...inputs, a, b])
+      plain.dispose()
+      model.dispose()
+    }
+  })
+
+  it('says when the weights file is shorter than its manifest', async () => {
+    const dir = join(env.ctx.home, env.ctx.catalog.runs.latestCheckpoint(runId)!.dir, 'encoder')
+    const copy = mkdtempSync(join(tmpdir(), 'age-studio-short-'))
+    writeFileSync(join(copy, 'model.json'), readFileSync(join(dir, 'model.json')))
+    writeFileSync(join(copy, 'weights.bin'), readFileSync(join(dir, 'weights.bin')).subarray(0, 1000))
+    await expect(readModelHashed(copy)).rejects.toThrow(/shorter than its manifest/)
   })
 })
 

@@ -77,7 +77,12 @@ export async function readModel(dir: string): Promise<tf.LayersModel> {
   return modelFromBytes(readFileSync(join(dir, 'model.json')), readFileSync(join(dir, 'weights.bin')))
 }
 
-/** A model and its folder's hash (as hashFolder gives it) from one read of its files: weights run to 140 MB. */
+/**
+ * A model for inference and its folder's hash (as hashFolder gives it) from one read of its files
+ * (weights run to 140 MB). Its weights are views of the bytes read, not copies (tfjs's loader
+ * copies every weight out: ~1 s for the paper preset here), and its layers keep zero initializers,
+ * so it is for use, never for saving again.
+ */
 export async function readModelHashed(dir: string): Promise<{ model: tf.LayersModel; hash: string }> {
   const files = new Map<string, Buffer>()
   const hash = hashFolder(dir, (path) => {
@@ -86,7 +91,26 @@ export async function readModelHashed(dir: string): Promise<{ model: tf.LayersMo
     return bytes
   })
   const file = (name: string) => files.get(join(dir, name)) ?? readFileSync(join(dir, name)) // missing: the same error readModel gives
-  return { model: await modelFromBytes(file('model.json'), file('weights.bin')), hash }
+  const [jsonBytes, bytes] = [file('model.json'), file('weights.bin')]
+  const json = JSON.parse(jsonBytes.toString('utf8')) as ModelJson
+  const specs = json.weightsManifest[0].weights
+  const viewable = bytes.byteOffset % 4 === 0 && specs.every((spec) => spec.dtype === 'float32' && !spec.quantization)
+  if (!viewable) return { model: await modelFromBytes(jsonBytes, bytes), hash }
+  const model = await tf.models.modelFromJSON({ modelTopology: zeroInitialized(json.modelTopology) as never })
+  let offset = bytes.byteOffset
+  const weights: tf.NamedTensorMap = {}
+  for (const spec of specs) {
+    const count = spec.shape.reduce((a, b) => a * b, 1)
+    if (offset + count * 4 > bytes.byteOffset + bytes.byteLength) throw new Error(`${join(dir, 'weights.bin')} is shorter than its manifest`)
+    weights[spec.name] = tf.tensor(new Float32Array(bytes.buffer, offset, count), spec.shape, 'float32')
+    offset += count * 4
+  }
+  try {
+    model.loadWeights(weights)
+  } finally {
+    tf.dispose(Object.values(weights))
+  }
+  return { model, hash }
 }
 
 async function modelFromBytes(jsonBytes: Buffer, bytes: Buffer): Promise<tf.LayersModel> {
@@ -95,6 +119,13 @@ async function modelFromBytes(jsonBytes: Buffer, bytes: Buffer): Promise<tf.Laye
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
   const weightData = whole ? (bytes.buffer as ArrayBuffer) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }))
+}
+
+/** The topology with every initializer zeros: building the layers then costs nothing (their weights come next). */
+function zeroInitialized(topology: object): object {
+  return JSON.parse(JSON.stringify(topology), (key, value: unknown) =>
+    key.endsWith('_initializer') && value ? { class_name: 'Zeros', config: {} } : value,
+  ) as object
 }
 
 export async function optimizerWeights(optimizer: tf.Optimizer): Promise<NamedWeights> {
