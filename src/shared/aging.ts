@@ -18,8 +18,9 @@ export const DEFAULT_SPREAD = 0.35
  * Identity refinement as the editor, batch, age and eval run it unless told otherwise: at most
  * `iterations` Adam steps on z at `learningRate`, ending early once `patience` steps in a row
  * have not improved the loss. Issue 16 measured 30 steps at 0.1 (twice as fast) on 100 held-out
- * faces: it verified fewer (6% vs 10% at the input's own age), so these stay until a faster
- * schedule verifies as many (npm run bench -- --refine-quality).
+ * faces: it verified fewer (6% vs 10% at the input's own age), and the recognizer run at 112 px
+ * (a step a fifth cheaper) verified none of 50, so these stay until a faster schedule verifies as
+ * many (npm run bench -- --refine-quality).
  */
 export const REFINEMENT = { iterations: 60, learningRate: 0.05, patience: undefined as number | undefined }
 
