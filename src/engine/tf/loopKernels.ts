@@ -62,6 +62,24 @@ export function unary(name: string, original: Kernel): Kernel {
 }
 
 /**
+ * Every pooling window: its batch index, its rows and columns in the input (cut by the edges,
+ * padding excluded) and the offset of its output pixel.
+ */
+function forEachWindow(info: tf.backend_util.Conv2DInfo, visit: (b: number, rows: [number, number], cols: [number, number], o: number) => void): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info
+  for (let b = 0; b < batchSize; b++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      const top = oy * strideHeight - info.padInfo.top
+      const rows: [number, number] = [Math.max(0, top), Math.min(inHeight, top + filterHeight)]
+      for (let ox = 0; ox < outWidth; ox++) {
+        const left = ox * strideWidth - info.padInfo.left
+        visit(b, rows, [Math.max(0, left), Math.min(inWidth, left + filterWidth)], ((b * outHeight + oy) * outWidth + ox) * inChannels)
+      }
+    }
+  }
+}
+
+/**
  * MaxPool's gradient: each output's dy goes to its window's first maximum, the position tfjs's own
  * kernel picks. tfjs instead searches, for every input pixel, all windows that cover it through
  * a TensorBuffer (the recognizer's pooling: 79 of a refinement step's 416 kernel ms).
@@ -77,34 +95,25 @@ export function maxPoolGrad(original: Kernel): Kernel {
     }
     if (input.dtype !== 'float32' || input.shape.length !== 4) return original(args)
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode)
-    const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info
+    const { inHeight, inWidth, inChannels: channels } = info
     const x = values(args.backend, input)
     const g = values(args.backend, dy)
     const dx = new Float32Array(x.length)
-    for (let b = 0; b < batchSize; b++) {
-      for (let oy = 0; oy < outHeight; oy++) {
-        const top = oy * strideHeight - info.padInfo.top
-        const [r0, r1] = [Math.max(0, top), Math.min(inHeight, top + filterHeight)]
-        for (let ox = 0; ox < outWidth; ox++) {
-          const left = ox * strideWidth - info.padInfo.left
-          const [c0, c1] = [Math.max(0, left), Math.min(inWidth, left + filterWidth)]
-          const o = ((b * outHeight + oy) * outWidth + ox) * channels
-          for (let ch = 0; ch < channels; ch++) {
-            let best = -Infinity
-            let at = -1
-            for (let r = r0; r < r1; r++) {
-              for (let c = c0, i = ((b * inHeight + r) * inWidth + c0) * channels + ch; c < c1; c++, i += channels) {
-                if (x[i] > best) {
-                  best = x[i]
-                  at = i
-                }
-              }
+    forEachWindow(info, (b, [r0, r1], [c0, c1], o) => {
+      for (let ch = 0; ch < channels; ch++) {
+        let best = -Infinity
+        let at = -1
+        for (let r = r0; r < r1; r++) {
+          for (let c = c0, i = ((b * inHeight + r) * inWidth + c0) * channels + ch; c < c1; c++, i += channels) {
+            if (x[i] > best) {
+              best = x[i]
+              at = i
             }
-            if (at >= 0) dx[at] += g[o + ch]
           }
         }
+        if (at >= 0) dx[at] += g[o + ch]
       }
-    }
+    })
     return args.backend.makeTensorInfo(input.shape, 'float32', dx)
   }
 }
@@ -125,27 +134,18 @@ export function avgPoolGrad(original: Kernel): Kernel {
     }
     if (input.dtype !== 'float32' || input.shape.length !== 4) return original(args)
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad)
-    const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info
+    const { batchSize, inHeight, inWidth, inChannels: channels, filterHeight, filterWidth } = info
     const g = values(args.backend, dy)
     const dx = new Float32Array(batchSize * inHeight * inWidth * channels)
     const share = 1 / (filterHeight * filterWidth)
-    for (let b = 0; b < batchSize; b++) {
-      for (let oy = 0; oy < outHeight; oy++) {
-        const top = oy * strideHeight - info.padInfo.top
-        const [r0, r1] = [Math.max(0, top), Math.min(inHeight, top + filterHeight)]
-        for (let ox = 0; ox < outWidth; ox++) {
-          const left = ox * strideWidth - info.padInfo.left
-          const [c0, c1] = [Math.max(0, left), Math.min(inWidth, left + filterWidth)]
-          const o = ((b * outHeight + oy) * outWidth + ox) * channels
-          for (let r = r0; r < r1; r++) {
-            for (let c = c0; c < c1; c++) {
-              const i = ((b * inHeight + r) * inWidth + c) * channels
-              for (let ch = 0; ch < channels; ch++) dx[i + ch] += g[o + ch] * share
-            }
-          }
+    forEachWindow(info, (b, [r0, r1], [c0, c1], o) => {
+      for (let r = r0; r < r1; r++) {
+        for (let c = c0; c < c1; c++) {
+          const i = ((b * inHeight + r) * inWidth + c) * channels
+          for (let ch = 0; ch < channels; ch++) dx[i + ch] += g[o + ch] * share
         }
       }
-    }
+    })
     return args.backend.makeTensorInfo(input.shape, 'float32', dx)
   }
 }
