@@ -36,6 +36,12 @@ beforeAll(async () => {
 }, 300_000)
 afterAll(() => env.close())
 
+/** The tiny run's newest checkpoint folder, and its G and E as the trainer wrote them. */
+const checkpointDir = () => join(env.ctx.home, env.ctx.catalog.runs.latestCheckpoint(runId)!.dir)
+async function trainedModels(): Promise<{ generator: tf.LayersModel; encoder: tf.LayersModel }> {
+  return { generator: await readModel(join(checkpointDir(), 'generator')), encoder: await readModel(join(checkpointDir(), 'encoder')) }
+}
+
 async function loadFace(size = 64): Promise<tf.Tensor4D> {
   const { data } = await sharp(face.file).removeAlpha().resize(size, size).raw().toBuffer({ resolveWithObject: true })
   return tf.tidy(() => tf.tensor4d(new Uint8Array(data), [1, size, size, 3], 'float32').div(127.5).sub(1) as tf.Tensor4D)
@@ -54,9 +60,7 @@ describe('the age condition', () => {
 
 describe('latent optimisation with G frozen', () => {
   it('starts from a z0 the caller has already encoded, without encoding again, and leaves it to the caller', async () => {
-    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
-    const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))
-    const encoder = await readModel(join(env.ctx.home, checkpoint.dir, 'encoder'))
+    const { generator, encoder } = await trainedModels()
     const x = await loadFace()
     const y0 = conditionVector(face.bin)
     const optimizer = new LatentOptimizer(generator, encoder)
@@ -73,8 +77,7 @@ describe('latent optimisation with G frozen', () => {
   })
 
   it('refines through an unfused G: the same image and the same gradient for z as G itself', async () => {
-    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
-    const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))
+    const generator = await readModel(join(checkpointDir(), 'generator'))
     const G = unfusedGenerator(generator)
     const z = tf.variable(tf.randomNormal([2, generator.inputs[0].shape[1]!], 0, 1, 'float32', 7) as tf.Tensor2D)
     const y = tf.oneHot([1, 4], 6).toFloat() as tf.Tensor2D
@@ -109,9 +112,7 @@ describe('latent optimisation with G frozen', () => {
   })
 
   it('stops when the loss has stopped falling for `patience` steps, and runs every step without it', async () => {
-    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
-    const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))
-    const encoder = await readModel(join(env.ctx.home, checkpoint.dir, 'encoder'))
+    const { generator, encoder } = await trainedModels()
     const [x, y0] = [await loadFace(), conditionVector(face.bin)]
     const optimizer = new LatentOptimizer(generator, encoder)
     // A zero learning rate never improves on the first step's loss: 1 step, then `patience` without gain.
@@ -127,9 +128,7 @@ describe('latent optimisation with G frozen', () => {
   })
 
   it('decays the learning rate linearly to learningRateEnd by the last step', async () => {
-    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
-    const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))
-    const encoder = await readModel(join(env.ctx.home, checkpoint.dir, 'encoder'))
+    const { generator, encoder } = await trainedModels()
     const [x, y0] = [await loadFace(), conditionVector(face.bin)]
     const optimizer = new LatentOptimizer(generator, encoder)
     // Adam moves each coordinate by about the rate: 0.1, 0.05, then 0 at the last step.
@@ -152,9 +151,7 @@ describe('latent optimisation with G frozen', () => {
   })
 
   it('identity mode brings G(z, y0) closer to the input by the recognizer than z0 = E(x)', async () => {
-    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
-    const generator = await readModel(join(env.ctx.home, checkpoint.dir, 'generator'))
-    const encoder = await readModel(join(env.ctx.home, checkpoint.dir, 'encoder'))
+    const { generator, encoder } = await trainedModels()
     const recognizer = await FaceRecognizer.load()
     const x = await loadFace()
     const y0 = conditionVector(face.bin)
@@ -178,7 +175,7 @@ describe('latent optimisation with G frozen', () => {
 
 describe('loading a model to age with', () => {
   it('gives the same networks as the checkpoint loader, with the folder hash, weights viewed not copied', async () => {
-    const dir = join(env.ctx.home, env.ctx.catalog.runs.latestCheckpoint(runId)!.dir)
+    const dir = checkpointDir()
     for (const network of ['generator', 'encoder']) {
       const plain = await readModel(join(dir, network))
       const { model, hash } = await readModelHashed(join(dir, network))
@@ -194,7 +191,7 @@ describe('loading a model to age with', () => {
   })
 
   it('says when the weights file is shorter than its manifest', async () => {
-    const dir = join(env.ctx.home, env.ctx.catalog.runs.latestCheckpoint(runId)!.dir, 'encoder')
+    const dir = join(checkpointDir(), 'encoder')
     const copy = mkdtempSync(join(tmpdir(), 'age-studio-short-'))
     writeFileSync(join(copy, 'model.json'), readFileSync(join(dir, 'model.json')))
     writeFileSync(join(copy, 'weights.bin'), readFileSync(join(dir, 'weights.bin')).subarray(0, 1000))
@@ -241,8 +238,7 @@ describe('ageing a photo', () => {
     const job = env.ctx.catalog.db.prepare('SELECT kind, status, model_hash AS hash FROM aging_jobs WHERE id = ?').get(outcome.jobId)
     expect(job).toEqual({ kind: 'single', status: 'done', hash: record.outputs[0].provenance.model.hash })
     // The hash comes from the bytes the weights were loaded from; it is the checkpoint folder's own.
-    const checkpoint = env.ctx.catalog.runs.latestCheckpoint(runId)!
-    expect(job).toMatchObject({ hash: modelHash(join(env.ctx.home, checkpoint.dir)) })
+    expect(job).toMatchObject({ hash: modelHash(checkpointDir()) })
     const rows = env.ctx.catalog.agingJobs.outputs(outcome.jobId)
     expect(rows.map((r) => r.target_age)).toEqual([0, 1, 2, 3, 4, 5].map(positionToAge))
     expect(rows.map((r) => JSON.parse(r.provenance))).toEqual(record.outputs.map((o: { provenance: unknown }) => o.provenance))

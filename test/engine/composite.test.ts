@@ -4,7 +4,8 @@ import { applyFaceChange, faceChange, invertTransform, photoPixelUntouched } fro
 import { eyeTransform } from '../../src/engine/faces/align'
 import { multibandBlend, planes } from '../../src/engine/images/pyramid'
 import { Rng } from '../../src/shared/rng'
-import { windowPixels } from '../../src/shared/framing'
+import { windowPixels, type FramingName } from '../../src/shared/framing'
+import type { CompositeMode } from '../../src/shared/aging'
 
 const SIZE = 64
 const MODEL = 16
@@ -23,6 +24,9 @@ describe('compositing', () => {
   const photo = { rgb: noisePhoto(240, 180, 7), width: 240, height: 180 }
   const transform = eyeTransform({ x: 100, y: 80 }, { x: 139, y: 88 }, SIZE)
   const original = noisePhoto(SIZE, SIZE, 8)
+  /** The model turning a green face red: a large change everywhere in the mask. */
+  const redderFace = (mode: CompositeMode, framing: FramingName) =>
+    faceChange({ original, size: SIZE, target: flat(MODEL, [250, 30, 30]), source: flat(MODEL, [20, 200, 20]), modelSize: MODEL, mode, framing })
 
   it('inverts the alignment transform exactly', () => {
     const [a, b, c, d, e, f] = transform
@@ -40,15 +44,7 @@ describe('compositing', () => {
     ['replace', 'face'],
   ] as const) {
     it(`${mode}, ${framing} framing: keeps every pixel outside the mask byte for byte and changes the face`, () => {
-      const change = faceChange({
-        original,
-        size: SIZE,
-        target: flat(MODEL, [250, 30, 30]),
-        source: flat(MODEL, [20, 200, 20]),
-        modelSize: MODEL,
-        mode,
-        framing,
-      })
+      const change = redderFace(mode, framing)
       const out = applyFaceChange(photo, change, transform)
       let untouched = 0,
         changedInFace = 0
@@ -105,15 +101,7 @@ describe('compositing', () => {
       return out
     }
     const rng = new Rng(11)
-    const change = faceChange({
-      original,
-      size: SIZE,
-      target: flat(MODEL, [250, 30, 30]),
-      source: flat(MODEL, [20, 200, 20]),
-      modelSize: MODEL,
-      mode: 'residual',
-      framing: 'full',
-    })
+    const change = redderFace('residual', 'full')
     // Tilted both ways, small and large, and half off the photo's edge.
     for (const [left, right] of [
       [

@@ -17,7 +17,7 @@ import { SAME_PERSON_DISTANCE, type FaceRecognizer } from '../faces/recognizer'
 import type { CropTransform } from '../faces/align'
 import { applyFaceChange, faceChange, type CompositeMode } from './composite'
 import type { Planes } from '../images/pyramid'
-import { faceRegionBox, regionPng, viewPixels, type PhotoView } from './faceRegion'
+import { faceRegionBox, regionPng, viewPixels, type PhotoView, type RgbImage } from './faceRegion'
 import { ageToPosition, positionToAge } from './condition'
 import { FaceEdit, type FacePicture, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
@@ -184,19 +184,13 @@ export async function agedPhoto(
  * view on every slider move, and every face region below. At scale 1 the pixels are the full
  * composite's; scaled, they are the change resampled once.
  */
-export function agedView(
-  prepared: PreparedFace,
-  { change }: Pick<FaceChange, 'change'>,
-  shown: { rgb: Uint8Array; width: number; height: number },
-  { region, scale }: PhotoView,
-): Uint8Array {
+export function agedView(prepared: PreparedFace, { change }: Pick<FaceChange, 'change'>, shown: RgbImage, { region, scale }: PhotoView): Uint8Array {
   const [a, b, c, d, e, f] = prepared.aligned.transform
   const inView: CropTransform = [a * scale, b * scale, (c - region.x) * scale, d * scale, e * scale, (f - region.y) * scale]
   return applyFaceChange(shown, change, inView)
 }
 
-type Raw = { rgb: Uint8Array; width: number; height: number }
-type ShownRegion = { shown: Raw; at: PhotoView }
+type ShownRegion = { shown: RgbImage; at: PhotoView }
 const shownRegions = new WeakMap<PreparedFace, Map<number, Promise<ShownRegion>>>()
 
 /** The face region of the photo (what the aligned crop covers) as shown side×side; kept per face and side. */

@@ -13,27 +13,26 @@ export function faceRegionBox(
 }
 
 /** The face region of an RGB photo, scaled to fit side×side (letterboxed in black). */
-export function faceRegionPng(
-  image: { rgb: Uint8Array; width: number; height: number },
-  transform: CropTransform,
-  size: number,
-  side: number,
-): Promise<Buffer> {
-  const box = faceRegionBox(transform, size, image.width, image.height)
-  return sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .extract(box)
-    .resize(side, side, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
-    .png()
-    .toBuffer()
+export function faceRegionPng(image: RgbImage, transform: CropTransform, size: number, side: number): Promise<Buffer> {
+  return letterboxPng(rawImage(image).extract(faceRegionBox(transform, size, image.width, image.height)), side)
 }
 
 /** A region already at its shown scale, letterboxed into side×side as faceRegionPng does. */
-export function regionPng(region: { rgb: Uint8Array; width: number; height: number }, side: number): Promise<Buffer> {
-  return sharp(region.rgb, { raw: { width: region.width, height: region.height, channels: 3 } })
+export function regionPng(region: RgbImage, side: number): Promise<Buffer> {
+  return letterboxPng(rawImage(region), side)
+}
+
+/** RGB bytes, row by row, with their size: a decoded photo or a part of one as shown. */
+export type RgbImage = { rgb: Uint8Array; width: number; height: number }
+
+const rawImage = ({ rgb, width, height }: RgbImage) => sharp(rgb, { raw: { width, height, channels: 3 } })
+
+/** Scaled to fit side×side, the rest black, as PNG. */
+const letterboxPng = (image: sharp.Sharp, side: number) =>
+  image
     .resize(side, side, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
     .png()
     .toBuffer()
-}
 
 export interface PhotoView {
   /** The part of the photo shown, clamped to it, in photo pixels. */
@@ -60,11 +59,8 @@ export function photoView(
 }
 
 /** The view's pixels as shown (RGB bytes at the view's scale). */
-export async function viewPixels(
-  image: { rgb: Uint8Array; width: number; height: number },
-  { region, scale }: PhotoView,
-): Promise<{ rgb: Uint8Array; width: number; height: number }> {
-  const { data, info } = await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
+export async function viewPixels(image: RgbImage, { region, scale }: PhotoView): Promise<RgbImage> {
+  const { data, info } = await rawImage(image)
     .extract({ left: region.x, top: region.y, width: region.width, height: region.height })
     .resize(Math.max(1, Math.round(region.width * scale)), Math.max(1, Math.round(region.height * scale)))
     .raw()
@@ -73,8 +69,6 @@ export async function viewPixels(
 }
 
 /** What the editor's photo view sends: JPEG at full chroma. */
-export function viewJpeg(shown: { rgb: Uint8Array; width: number; height: number }): Promise<Buffer> {
-  return sharp(shown.rgb, { raw: { width: shown.width, height: shown.height, channels: 3 } })
-    .jpeg({ quality: 88, chromaSubsampling: '4:4:4' })
-    .toBuffer()
+export function viewJpeg(shown: RgbImage): Promise<Buffer> {
+  return rawImage(shown).jpeg({ quality: 88, chromaSubsampling: '4:4:4' }).toBuffer()
 }

@@ -60,7 +60,8 @@ export class LatentOptimizer {
     // Identity mode runs as the editor does unless told otherwise (shared REFINEMENT, measured in issue 16).
     const defaults = options.mode === 'identity' ? REFINEMENT : { learningRate: 0.05, patience: undefined }
     const patience = options.patience ?? defaults.patience
-    const optimizer = tf.train.adam(options.learningRate ?? defaults.learningRate)
+    const rate = options.learningRate ?? defaults.learningRate
+    const optimizer = tf.train.adam(rate)
     const pixelWeight = options.mode === 'pixel' ? 1 : (options.pixelWeight ?? 0.1)
     const losses: number[] = []
     let best = Infinity
@@ -69,9 +70,7 @@ export class LatentOptimizer {
       for (let i = 0; i < options.iterations; i++) {
         if (options.signal?.aborted || (patience !== undefined && stale >= patience)) break
         if (options.learningRateEnd !== undefined) {
-          const start = options.learningRate ?? defaults.learningRate
-          ;(optimizer as unknown as { learningRate: number }).learningRate =
-            start + ((options.learningRateEnd - start) * i) / Math.max(1, options.iterations - 1)
+          ;(optimizer as unknown as { learningRate: number }).learningRate = rate + ((options.learningRateEnd - rate) * i) / Math.max(1, options.iterations - 1)
         }
         // One step is synchronous, so it runs whole on the gradient backend even while a photo is being detected.
         const loss = onGradient(() =>

@@ -112,13 +112,7 @@ export function multibandMask(change: Planes, masks: Planes[]): Planes {
     for (let p = 0, j = 0; p < band.width * band.height; p++) for (let k = 0; k < band.channels; k++, j++) out.data[j] = m[p] * band.data[j]
     return out
   })
-  let image = bands[levels - 1]
-  for (let i = levels - 2; i >= 0; i--) {
-    const up = resize(image, bands[i].width, bands[i].height)
-    for (let j = 0; j < up.data.length; j++) up.data[j] += bands[i].data[j]
-    image = up
-  }
-  return image
+  return collapse(bands)
 }
 
 /** foreground over background, band by band, with mask (1 channel, 1 = foreground). */
@@ -137,16 +131,16 @@ export function multibandBlend(foreground: Planes, background: Planes, mask: Pla
     }
     return out
   })
-  // Collapse: from the coarsest level up, add each band back.
-  let image = bands[levels - 1]
-  for (let i = levels - 2; i >= 0; i--) {
+  return collapse(bands)
+}
+
+/** A Laplacian pyramid back to its image: from the coarsest level up, each band added to the level above. */
+function collapse(bands: Planes[]): Planes {
+  let image = bands[bands.length - 1]
+  for (let i = bands.length - 2; i >= 0; i--) {
     const up = resize(image, bands[i].width, bands[i].height)
-    image = planes(
-      up.width,
-      up.height,
-      up.channels,
-      up.data.map((v, j) => v + bands[i].data[j]),
-    )
+    for (let j = 0; j < up.data.length; j++) up.data[j] += bands[i].data[j]
+    image = up
   }
   return image
 }

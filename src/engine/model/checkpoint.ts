@@ -74,7 +74,7 @@ interface ModelJson {
 }
 
 export async function readModel(dir: string): Promise<tf.LayersModel> {
-  return modelFromBytes(readFileSync(join(dir, 'model.json')), readFileSync(join(dir, 'weights.bin')))
+  return modelFromBytes(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelJson, readFileSync(join(dir, 'weights.bin')))
 }
 
 /**
@@ -91,11 +91,10 @@ export async function readModelHashed(dir: string): Promise<{ model: tf.LayersMo
     return bytes
   })
   const file = (name: string) => files.get(join(dir, name)) ?? readFileSync(join(dir, name)) // missing: the same error readModel gives
-  const [jsonBytes, bytes] = [file('model.json'), file('weights.bin')]
-  const json = JSON.parse(jsonBytes.toString('utf8')) as ModelJson
+  const [json, bytes] = [JSON.parse(file('model.json').toString('utf8')) as ModelJson, file('weights.bin')]
   const specs = json.weightsManifest[0].weights
   const viewable = bytes.byteOffset % 4 === 0 && specs.every((spec) => spec.dtype === 'float32' && !spec.quantization)
-  if (!viewable) return { model: await modelFromBytes(jsonBytes, bytes), hash }
+  if (!viewable) return { model: await modelFromBytes(json, bytes), hash }
   const model = await tf.models.modelFromJSON({ modelTopology: zeroInitialized(json.modelTopology) as never })
   let offset = bytes.byteOffset
   const weights: tf.NamedTensorMap = {}
@@ -113,8 +112,7 @@ export async function readModelHashed(dir: string): Promise<{ model: tf.LayersMo
   return { model, hash }
 }
 
-async function modelFromBytes(jsonBytes: Buffer, bytes: Buffer): Promise<tf.LayersModel> {
-  const json = JSON.parse(jsonBytes.toString('utf8')) as ModelJson
+async function modelFromBytes(json: ModelJson, bytes: Buffer): Promise<tf.LayersModel> {
   // A large file gets its own ArrayBuffer: no copy (tfjs copies each weight out of it anyway).
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
   const weightData = whole ? (bytes.buffer as ArrayBuffer) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
