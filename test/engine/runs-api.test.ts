@@ -107,6 +107,26 @@ describe('runs through the API', () => {
     await expect(call('runs.sample', { runId: id, phase: 'gan', step: 999_999 })).rejects.toThrow(/not_found/)
   }, 180_000)
 
+  it('resumes a run the moment it says cancelled, while its thread is still closing', async () => {
+    const { runId } = await call('runs.start', { preset: 'tiny', phase: 'gan', steps: 500, batch: 4, checkpointEvery: 2, sampleEvery: 2 })
+    await expect.poll(() => progress(runId).length, { timeout: 60_000 }).toBeGreaterThan(3)
+    // Asked from inside the 'cancelled' event: the old thread has not sent its last message yet.
+    const resumed = new Promise<unknown>((resolve, reject) => {
+      const stop = env.studio.events.subscribe((event, payload) => {
+        const status = payload as StudioEvents['run.status']
+        if (event !== 'run.status' || status.runId !== runId || status.status !== 'cancelled') return
+        stop()
+        call('runs.resume', { runId }).then(resolve, reject)
+      })
+    })
+    await call('runs.cancel', { runId })
+    expect(await resumed).toEqual({ runId })
+    const before = progress(runId).length
+    await expect.poll(() => progress(runId).length, { timeout: 60_000 }).toBeGreaterThan(before)
+    await call('runs.cancel', { runId })
+    await expect.poll(() => statuses(runId).at(-1), { timeout: 30_000 }).toBe('cancelled')
+  }, 180_000)
+
   it('keeps training while the studio starts child processes (OpenBLAS and fork)', async () => {
     // A fork while a worker thread is inside OpenBLAS's threaded sgemm used to leave that run
     // waiting for ever: OpenBLAS shuts its pool down at fork. Child processes are how the studio

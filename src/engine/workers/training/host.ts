@@ -7,9 +7,13 @@
 import { Worker } from 'node:worker_threads'
 import { StudioError } from '../../../shared/contract'
 import type { RunRepo } from '../../catalog/runs'
+import type { RunStatus } from '../../../shared/domain'
 import type { EventHub } from '../../events'
 import { workerScript } from '../workerScript'
 import type { WorkerCommand, WorkerMessage, WorkerStart } from './protocol'
+
+/** A run in one of these has ended, even while its thread is still closing. */
+const ENDED: RunStatus[] = ['done', 'cancelled', 'failed', 'interrupted']
 
 export class TrainingHost {
   /** Threads by the run they train, once started. */
@@ -29,9 +33,21 @@ export class TrainingHost {
   /** Starts a worker; resolves with the run id once the run exists in the catalog (and is leased). */
   start(request: { config?: unknown; resumeRunId?: string }): Promise<string> {
     const resuming = request.resumeRunId
-    if (resuming && (this.workers.has(resuming) || this.starting.has(resuming))) {
+    if (resuming && (this.isTraining(resuming) || this.starting.has(resuming))) {
       return Promise.reject(new StudioError('bad_input', `Run ${resuming} is already training.`))
     }
+    // The run has ended but its thread is still closing (a resume right after a cancel): start once it has gone.
+    const closing = resuming && this.workers.get(resuming)
+    if (!resuming || !closing) return this.spawn(request)
+    this.starting.add(resuming)
+    return new Promise<void>((resolve) => closing.once('exit', () => resolve())).then(() => {
+      this.starting.delete(resuming)
+      return this.spawn(request)
+    })
+  }
+
+  private spawn(request: { config?: unknown; resumeRunId?: string }): Promise<string> {
+    const resuming = request.resumeRunId
     let script: string
     try {
       script = workerScript('trainWorker')
@@ -101,8 +117,11 @@ export class TrainingHost {
     return worker !== undefined
   }
 
+  /** Whether the run trains now: its thread is alive and the run has not ended (a cancelled run's thread may still be closing). */
   isTraining(runId: string): boolean {
-    return this.workers.has(runId)
+    if (!this.workers.has(runId)) return false
+    const status = this.runs.get(runId)?.status
+    return status === undefined || !ENDED.includes(status)
   }
 
   /**
