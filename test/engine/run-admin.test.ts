@@ -36,6 +36,8 @@ const status = (runId: string) =>
 const finished = async (runId: string) => {
   await expect.poll(() => status(runId), { timeout: 120_000 }).toMatch(/done|cancelled/)
   await expect.poll(async () => ((await call('runs.get', { runId })) as { training: boolean }).training, { timeout: 30_000 }).toBe(false)
+  // The thread may still be closing after the run ended; the checks below need it gone.
+  await expect.poll(() => env.studio.training.hasThread(runId), { timeout: 30_000 }).toBe(false)
 }
 const csvText = (runId: string) => [...metricsCsv(env.studio.catalog.runs, runId)].join('')
 
@@ -113,4 +115,22 @@ describe('run names, notes, metrics CSV and delete', () => {
     expect(((await call('runs.get', { runId: busy })) as { run: { id: string } }).run.id).toBe(busy)
     await call('runs.delete', { runId: busy })
   }, 240_000)
+
+  it('deletes a run the moment it says cancelled, once its closing thread has gone', async () => {
+    const { runId } = await call('runs.start', { preset: 'tiny', phase: 'gan', steps: 100_000, batch: 4, checkpointEvery: 2, sampleEvery: 2 })
+    await expect.poll(() => env.studio.catalog.runs.checkpoints(runId).length, { timeout: 60_000 }).toBeGreaterThan(1)
+    // Asked from inside the 'cancelled' event: the thread has not sent its last message yet.
+    const deleted = new Promise<{ threadAlive: boolean }>((resolve, reject) => {
+      const stop = env.studio.events.subscribe((event, payload) => {
+        const status = payload as StudioEvents['run.status']
+        if (event !== 'run.status' || status.runId !== runId || status.status !== 'cancelled') return
+        stop()
+        call('runs.delete', { runId }).then(() => resolve({ threadAlive: env.studio.training.hasThread(runId) }), reject)
+      })
+    })
+    await call('runs.cancel', { runId })
+    expect(await deleted).toEqual({ threadAlive: false })
+    expect(existsSync(join(env.studio.home, 'runs', runId))).toBe(false)
+    await expect(call('runs.get', { runId })).rejects.toThrow(/not_found/)
+  }, 180_000)
 })

@@ -73,6 +73,7 @@ export function runHandlers(studio: Studio): RunCalls {
       refuseShipped(catalog, runId, 'trained further or rewound')
       if (studio.training.isTraining(runId)) throw new StudioError('bad_input', `Run ${runId} is already training.`)
       if (checkpointId !== undefined) {
+        await studio.training.closed(runId)
         const checkpoint = catalog.runs.checkpoint(checkpointId)
         if (!checkpoint || checkpoint.runId !== runId) throw new StudioError('not_found', `Run ${runId} has no checkpoint ${checkpointId}.`)
         for (const dropped of catalog.runs.rewind(runId, checkpoint)) rmSync(join(studio.home, dropped.dir), { recursive: true, force: true })
@@ -107,6 +108,7 @@ export function runHandlers(studio: Studio): RunCalls {
       requireRun(runId)
       refuseShipped(catalog, runId, 'deleted')
       if (studio.training.isTraining(runId)) throw new StudioError('busy', `Run ${runId} is training: cancel it first.`)
+      await studio.training.closed(runId)
       const samples = catalog.runs.samples(runId).map((s) => s.file)
       const checkpoints = catalog.runs.delete(runId)
       // Folders of the run, and of an imported bundle's checkpoint (models/<hash>); never outside the home.

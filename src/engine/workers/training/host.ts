@@ -37,10 +37,9 @@ export class TrainingHost {
       return Promise.reject(new StudioError('bad_input', `Run ${resuming} is already training.`))
     }
     // The run has ended but its thread is still closing (a resume right after a cancel): start once it has gone.
-    const closing = resuming && this.workers.get(resuming)
-    if (!resuming || !closing) return this.spawn(request)
+    if (!resuming || !this.hasThread(resuming)) return this.spawn(request)
     this.starting.add(resuming)
-    return new Promise<void>((resolve) => closing.once('exit', () => resolve())).then(() => {
+    return this.closed(resuming).then(() => {
       this.starting.delete(resuming)
       return this.spawn(request)
     })
@@ -115,6 +114,17 @@ export class TrainingHost {
     const worker = this.workers.get(runId)
     worker?.postMessage(command)
     return worker !== undefined
+  }
+
+  /** Whether a thread for the run is still alive (training, or closing after its run ended). */
+  hasThread(runId: string): boolean {
+    return this.workers.has(runId)
+  }
+
+  /** Resolves once the run has no thread: what deleting or rewinding an ended run waits for, so no closing thread still writes there. */
+  closed(runId: string): Promise<void> {
+    const worker = this.workers.get(runId)
+    return worker ? new Promise((resolve) => worker.once('exit', () => resolve())) : Promise.resolve()
   }
 
   /** Whether the run trains now: its thread is alive and the run has not ended (a cancelled run's thread may still be closing). */
