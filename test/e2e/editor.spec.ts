@@ -65,9 +65,20 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await expect(page.getByTestId('editor-split')).toBeVisible({ timeout: 60_000 })
   await expect(page.getByTestId('editor-refine')).toBeVisible()
   // Refinement says how long the rest will take (a tiny model's 60 steps take seconds here).
-  await expect(page.getByTestId('editor-refine-eta')).toHaveText(/^, (\d+ s|\d+ min \d+ s) left$/)
+  // The six-age strip comes at refinement's end; until then its place says so (read in one go with the time left).
+  const refining = () =>
+    page.evaluate(() => ({
+      eta: document.querySelector('[data-testid="editor-refine-eta"]')?.textContent ?? '',
+      stripPending: document.querySelector('[data-testid="editor-strip-pending"]')?.textContent ?? '',
+      strip: document.querySelectorAll('[data-testid="editor-strip"] button').length,
+    }))
+  await expect
+    .poll(refining)
+    .toMatchObject({ eta: expect.stringMatching(/^, (\d+ s|\d+ min \d+ s) left$/), stripPending: expect.stringContaining('when refinement ends'), strip: 0 })
+  await page.locator('main').screenshot({ path: 'test-results/editor-refining.png' })
   await expect(page.getByTestId('editor-limits')).toContainText('64×64')
-  await expect(page.getByTestId('editor-strip').locator('button')).toHaveCount(6)
+  await expect(page.getByTestId('editor-strip').locator('button')).toHaveCount(6, { timeout: 120_000 })
+  await expect(page.getByTestId('editor-strip-pending')).toHaveCount(0)
   // The strip shows each age composited into the photo (192 px face regions), not 64×64 model output.
   await expect
     .poll(() =>

@@ -109,7 +109,7 @@ describe('EditorState', () => {
     expect(editor.model?.runId).toBe('run-live')
   })
 
-  it('opens a one-face photo straight to a preview, the strip and a refinement', async () => {
+  it('opens a one-face photo straight to a preview and a refinement; the strip waits for its end', async () => {
     const studio = scriptedStudio()
     const seen: string[] = []
     // The busy line follows the upload: read it from inside the upload's progress.
@@ -119,12 +119,13 @@ describe('EditorState', () => {
     await watched.loadModels()
     await watched.openFile(photo())
     expect(seen).toEqual(['sending p.jpg… 50%'])
-    expect(studio.names()).toEqual(['editor.models', 'editor.open', 'editor.prepare', 'editor.render', 'editor.strip', 'editor.refine'])
+    expect(studio.names()).toEqual(['editor.models', 'editor.open', 'editor.prepare', 'editor.preview', 'editor.refine'])
     expect(studio.calls.find((c) => c.name === 'editor.prepare')!.input).toEqual({ sessionId: 's-1', faceIndex: 0, runId: 'run-done', checkpointId: 4 })
     expect(studio.calls.at(-1)!.input).toEqual({ sessionId: 's-1', mode: 'identity', iterations: REFINE_ITERATIONS })
     expect(watched.sourceAge).toBe(31)
     expect(watched.progress).toMatchObject({ iteration: 0, total: REFINE_ITERATIONS, state: 'running' })
     expect(watched.view).toMatchObject({ position: 4, variation: 0, mode: 'residual' })
+    expect([watched.scores, watched.strip]).toEqual([null, []])
     expect([watched.action.busy, watched.error]).toEqual(['', ''])
   })
 
@@ -168,6 +169,9 @@ describe('EditorState', () => {
     const editor = new EditorState(studio.client, studio.upload)
     await editor.loadModels()
     await editor.openFile(photo())
+    expect(editor.scores).toBeNull() // the first picture is a preview
+    editor.slide(4)
+    await settle()
     expect(editor.scores).toEqual(SCORES)
     const from = studio.calls.length
     const draws = () => studio.calls.slice(from).map((c) => `${c.name.replace('editor.', '')} ${String(c.input.position)}`)
@@ -239,6 +243,13 @@ describe('EditorState', () => {
     await settle()
     expect([count('editor.render') - r, count('editor.strip') - s, count('editor.preview') - p]).toEqual([1, 1, 2])
     expect(editor.scores).toEqual(SCORES)
+    expect(editor.strip).toEqual([{ mode: 'residual' }])
     expect(editor.refineEta).toBeNull()
+    // A failed refinement still leaves z0 (or the z it reached) to age: its strip comes too.
+    await editor.prepare()
+    expect(editor.strip).toEqual([])
+    step(3, 'failed')
+    await settle()
+    expect([count('editor.strip') - s, editor.strip]).toEqual([2, [{ mode: 'residual' }]])
   })
 })

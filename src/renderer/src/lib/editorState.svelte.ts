@@ -119,8 +119,10 @@ export class EditorState {
       this.sourceAge = prepared.source.age
       this.variations = []
       this.exported = null
-      await this.render()
-      await this.loadStrip()
+      // The first picture is a preview and the strip waits for refinement's end: z0's scores and
+      // strip would be replaced within seconds, and computing them delays refinement by ~0.8 s.
+      this.strip = []
+      await this.render('preview')
       this.progress = { sessionId: prepared.sessionId, iteration: 0, total: REFINE_ITERATIONS, loss: null, state: 'running', error: null }
       await this.studio.call('editor.refine', { sessionId: prepared.sessionId, mode: 'identity', iterations: REFINE_ITERATIONS })
     })
@@ -211,7 +213,7 @@ export class EditorState {
     if (this.prepared) void this.studio.call('editor.stop', { sessionId: this.prepared.sessionId })
   }
 
-  /** editor.progress: follow this face's refinement (a preview from the newer z, at most once a REFINE_PREVIEW_MS), render and strip at its end. */
+  /** editor.progress: follow this face's refinement (a preview from the newer z, at most once a REFINE_PREVIEW_MS), render and strip at its end (done, stopped or failed). */
   onProgress(p: EditorProgress): void {
     if (!this.prepared || p.sessionId !== this.prepared.sessionId) return
     this.progress = p
@@ -225,7 +227,7 @@ export class EditorState {
       this.lastRefinePreview = this.now()
       void this.render('preview')
     }
-    if (p.state === 'done' || p.state === 'stopped') void this.loadStrip()
+    if (p.state !== 'running') void this.loadStrip()
   }
 
   /** Ends the photo's session in the studio (its worker holds the photo and the latents). */
