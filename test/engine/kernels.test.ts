@@ -249,6 +249,13 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
           .mul(tf.tensor1d(edges.map((_, i) => i + 1)))
           .sum(),
       )(tf.tensor1d(edges)),
+      // ReLU's gradient runs through the same one-pass kernel (alpha 0) on cpu-blas.
+      tf.grad((t: tf.Tensor) =>
+        tf
+          .relu(t)
+          .mul(tf.tensor1d(edges.map((_, i) => i + 1)))
+          .sum(),
+      )(tf.tensor1d(edges)),
     ])
     expect(leaky).toBe(0)
   })

@@ -38,10 +38,33 @@ describe('the recognizer', () => {
     tf.dispose([x, ours, pixels])
   })
 
+  it("has face-api's own gradient: the folded, frozen layers change no number", async () => {
+    const net = await faceNet('faceRecognitionNet')
+    // Noise, not the smooth test image: its plateaus tie inside MaxPool's windows, and ties broken
+    // by the last bit send the gradient to another pixel of the window.
+    const x = tf.randomUniform([1, 64, 64, 3], -1, 1, 'float32', 5) as tf.Tensor4D
+    const target = recognizer.describe(image(64, 6))
+    const pixels = (t: tf.Tensor) => t.add(1).mul(127.5).resizeBilinear([150, 150]) as tf.Tensor4D
+    const loss = (describe: (t: tf.Tensor) => tf.Tensor2D) => tf.grad((t: tf.Tensor) => FaceRecognizer.distance(target, describe(t)).sum())(x)
+    const ours = loss((t) => recognizer.describe(t as tf.Tensor4D))
+    const theirs = loss((t) => net.forwardInput({ toBatchTensor: () => pixels(t) } as never) as unknown as tf.Tensor2D)
+    const scale = tf.max(tf.abs(theirs)).dataSync()[0]
+    expect(scale).toBeGreaterThan(0)
+    expect(tf.max(tf.abs(ours.sub(theirs))).dataSync()[0] / scale).toBeLessThan(1e-4)
+    // face-api runs conv, add, mul, add (and relu) per layer; the frozen net one FusedConv2D.
+    const kernels = async (describe: () => tf.Tensor) => (await tf.profile(describe)).kernels.map((k) => k.name)
+    const folded = await kernels(() => recognizer.describe(x))
+    const original = await kernels(() => net.forwardInput({ toBatchTensor: () => pixels(x) } as never) as unknown as tf.Tensor)
+    const count = (names: string[], name: string) => names.filter((n) => n === name).length
+    expect([count(folded, 'FusedConv2D'), count(folded, 'Conv2D'), count(folded, 'Multiply')]).toEqual([29, 0, 1]) // the 1: pixels from [-1, 1]
+    expect([count(original, 'Conv2D'), count(original, 'Multiply')]).toEqual([29, 30])
+    tf.dispose([x, target, ours, theirs])
+  })
+
   it('runs the net at the asked side, not resized back to 150', async () => {
     const x = image(64, 2)
     const convInputs = async (side: number) =>
-      (await tf.profile(() => recognizer.describe(x, side))).kernels.filter((k) => k.name === 'Conv2D').map((k) => k.inputShapes[0])
+      (await tf.profile(() => recognizer.describe(x, side))).kernels.filter((k) => k.name.endsWith('Conv2D')).map((k) => k.inputShapes[0])
     expect((await convInputs(112))[0]).toEqual([1, 112, 112, 3])
     expect((await convInputs(150))[0]).toEqual([1, 150, 150, 3])
     const [small, full] = [recognizer.describe(x, 112), recognizer.describe(x)]

@@ -1,11 +1,12 @@
 /**
  * FR: face-api's face recognizer (dlib-style ResNet-34, 128-d descriptors, 0.6 distance
- * threshold). Takes images in G's range [-1, 1] and resizes them to its 150 px input inside the
- * graph, so gradients flow back to z.
+ * threshold), run as a frozen network (frozenResNet.ts). Takes images in G's range [-1, 1] and
+ * resizes them to its 150 px input inside the graph, so gradients flow back to z.
  */
 import * as tf from '@tensorflow/tfjs'
 import { onGradient } from '../tf/inferenceSplit'
 import { faceNet } from './faceModels'
+import { FrozenResNet, type RecognizerParams } from './frozenResNet'
 
 /** face-api's own threshold: descriptors closer than this are the same person. */
 export { SAME_PERSON_DISTANCE } from '../../shared/aging'
@@ -13,11 +14,18 @@ export { SAME_PERSON_DISTANCE } from '../../shared/aging'
 /** The recognizer's own input size. */
 export const RECOGNIZER_SIDE = 150
 
-export class FaceRecognizer {
-  private constructor(private readonly net: Awaited<ReturnType<typeof faceNet<'faceRecognitionNet'>>>) {}
+/** One per process: the folded copy of face-api's weights is made once. */
+let loading: Promise<FaceRecognizer> | undefined
 
-  static async load(): Promise<FaceRecognizer> {
-    return new FaceRecognizer(await faceNet('faceRecognitionNet'))
+export class FaceRecognizer {
+  private constructor(private readonly net: FrozenResNet) {}
+
+  static load(): Promise<FaceRecognizer> {
+    loading ??= faceNet('faceRecognitionNet').then(
+      // Folded on the gradient backend, where describe runs, so its tensors never move between backends.
+      (net) => new FaceRecognizer(onGradient(() => FrozenResNet.fold(net.params as unknown as RecognizerParams))),
+    )
+    return loading
   }
 
   /**
@@ -26,14 +34,7 @@ export class FaceRecognizer {
    */
   describe(images: tf.Tensor4D, side = RECOGNIZER_SIDE): tf.Tensor2D {
     // Refinement differentiates it, so it lives on the gradient backend (tf/inferenceSplit.ts).
-    return onGradient(() =>
-      tf.tidy(() => {
-        const pixels = images.add(1).mul(127.5).resizeBilinear([side, side]) as tf.Tensor4D
-        // The batch as it is: face-api's NetInput would resize it to 150 again (and cannot take a batch of one through a gradient).
-        const input = { toBatchTensor: () => pixels } as never
-        return this.net.forwardInput(input) as unknown as tf.Tensor2D
-      }),
-    )
+    return onGradient(() => tf.tidy(() => this.net.forward(images.add(1).mul(127.5).resizeBilinear([side, side]) as tf.Tensor4D)))
   }
 
   /** Euclidean distance between descriptors, row by row. */

@@ -225,4 +225,26 @@ export function registerFastKernels(backendName: string): void {
   register('LeakyRelu', (args: KernelArgs) => (args.inputs.x.dtype === 'float32' ? leakyRelu(args) : leaky(args)))
   tf.registerKernel({ kernelName: LEAKY_RELU_GRAD, backendName, kernelFunc: leakyReluGrad as unknown as tf.KernelFunc })
   registerLeakyReluGradient(backendName)
+  registerReluGradient(backendName)
+}
+
+/** Relu's gradient in one pass (the LeakyRelu kernel at alpha 0) on `backendName`; tfjs's dy · step(x) elsewhere. */
+function registerReluGradient(backendName: string): void {
+  const original = tf.getGradient('Relu')
+  tf.registerGradient({
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      if (tf.getBackend() !== backendName || (dy as tf.Tensor).dtype !== 'float32') return original.gradFunc(dy, saved, attrs)
+      const [x] = saved
+      return { x: () => tf.engine().runKernel(LEAKY_RELU_GRAD, { dy: dy as tf.Tensor, x }, { alpha: 0 }) as tf.Tensor }
+    },
+  })
+}
+
+/** dy where y > 0, else 0: ReLU's gradient, in one pass on the backends with the fast kernels. */
+export function reluGradient(dy: tf.Tensor4D, y: tf.Tensor4D): tf.Tensor4D {
+  if (dy.dtype === 'float32' && tf.getKernel(LEAKY_RELU_GRAD, tf.getBackend()))
+    return tf.engine().runKernel(LEAKY_RELU_GRAD, { dy, x: y }, { alpha: 0 }) as tf.Tensor4D
+  return tf.tidy(() => dy.mul(y.step()))
 }
