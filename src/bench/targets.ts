@@ -80,7 +80,8 @@ export async function benchTargets(name: PresetName): Promise<string[]> {
       const prepared = await sessions.prepare(opened.sessionId, 0, runId)
       const view = { x: 0, y: 0, width: opened.width, height: opened.height, maxSide: 1200 }
       const look = (position: number) => ({ position, variation: 0, spread: 0.35, mode: 'residual' as const, view })
-      await sessions.render(opened.sessionId, look(prepared.source.position + 1))
+      // What the editor shows first: a preview (the scores wait for refinement's end).
+      await sessions.preview(opened.sessionId, look(prepared.source.position + 1))
       const previewMs = now() - start
       // Refinement alone, then again as the editor runs it (from z0 each time), with its previews.
       const refinement = async (withPreviews: boolean) => {

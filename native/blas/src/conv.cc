@@ -79,9 +79,93 @@ void forEachChunk(const ConvShape& s, Fn fn) {
   }
 }
 
+// Taps first: when a conv has far fewer output channels than input channels (G's last layer: 64
+// in, 3 out), a row per input position with every tap's products, [inH·inW, kH·kW·outC], is far
+// smaller than im2col's row per output position with every tap's inputs, [outH·outW, kH·kW·inC].
+int64_t taps(const ConvShape& s) { return int64_t(s.kH) * s.kW; }
+int64_t tapRowsPerImage(const ConvShape& s) { return int64_t(s.inH) * s.inW; }
+// Only when it is much smaller: at half the size (128 in, 64 out) im2col's one large GEMM still wins here.
+bool tapsFirst(const ConvShape& s) { return tapRowsPerImage(s) * s.outC * 4 <= rowsPerImage(s) * s.inC; }
+
+// The input position a tap of an output position reads, or false when it is padding.
+inline bool tapSource(const ConvShape& s, int oy, int ox, int ky, int kx, int* iy, int* ix) {
+  *iy = oy * s.strideH + ky * s.dilationH - s.padTop;
+  *ix = ox * s.strideW + kx * s.dilationW - s.padLeft;
+  return *iy >= 0 && *iy < s.inH && *ix >= 0 && *ix < s.inW;
+}
+
+// Runs fn(first, count, buffer) over chunks of images with a buffer of perImage floats each.
+template <typename Fn>
+void forEachTapChunk(const ConvShape& s, int64_t perImage, Fn fn) {
+  const int chunk = int(std::max<int64_t>(1, std::min<int64_t>(s.batch, kColumnBudget / std::max<int64_t>(1, perImage))));
+  std::vector<float> buffer(size_t(chunk * perImage));
+  for (int first = 0; first < s.batch; first += chunk) fn(first, std::min(chunk, s.batch - first), buffer.data());
+}
+
+// y = Σ over taps of (x · the tap's filter) read at the tap's input position.
+void conv2dForwardTapsFirst(const ConvShape& s, const float* x, const float* filter, float* y) {
+  const int64_t T = taps(s), width = T * s.outC;
+  // filter [kH, kW, inC, outC] as [inC, (tap, outC)]
+  std::vector<float> byInput(size_t(s.inC * width));
+  for (int64_t t = 0; t < T; t++)
+    for (int c = 0; c < s.inC; c++)
+      std::memcpy(&byInput[c * width + t * s.outC], filter + (t * s.inC + c) * s.outC, sizeof(float) * s.outC);
+  forEachTapChunk(s, tapRowsPerImage(s) * width, [&](int first, int count, float* products) {
+    const int rows = int(count * tapRowsPerImage(s));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, int(width), s.inC, 1.0f,
+                x + int64_t(first) * tapRowsPerImage(s) * s.inC, s.inC, byInput.data(), int(width), 0.0f, products, int(width));
+    for (int n = 0; n < count; n++) {
+      const float* image = products + n * tapRowsPerImage(s) * width;
+      float* out = y + int64_t(first + n) * rowsPerImage(s) * s.outC;
+      for (int oy = 0; oy < s.outH; oy++)
+        for (int ox = 0; ox < s.outW; ox++) {
+          float* dst = out + (int64_t(oy) * s.outW + ox) * s.outC;
+          std::fill(dst, dst + s.outC, 0.0f);
+          for (int ky = 0; ky < s.kH; ky++)
+            for (int kx = 0; kx < s.kW; kx++) {
+              int iy, ix;
+              if (!tapSource(s, oy, ox, ky, kx, &iy, &ix)) continue;
+              const float* src = image + (int64_t(iy) * s.inW + ix) * width + (int64_t(ky) * s.kW + kx) * s.outC;
+              for (int c = 0; c < s.outC; c++) dst[c] += src[c];
+            }
+        }
+    }
+  });
+}
+
+// dx = dycol · filterᵀ, where dycol holds, per input position, the dy of every output its taps feed.
+void conv2dBackpropInputTapsFirst(const ConvShape& s, const float* dy, const float* filter, float* dx) {
+  const int64_t T = taps(s), width = T * s.outC;
+  // filter [kH, kW, inC, outC] as [(tap, outC), inC]
+  std::vector<float> byTap(size_t(width * s.inC));
+  for (int64_t t = 0; t < T; t++)
+    for (int c = 0; c < s.inC; c++)
+      for (int o = 0; o < s.outC; o++) byTap[(t * s.outC + o) * s.inC + c] = filter[(t * s.inC + c) * s.outC + o];
+  forEachTapChunk(s, tapRowsPerImage(s) * width, [&](int first, int count, float* dycol) {
+    std::memset(dycol, 0, sizeof(float) * size_t(count * tapRowsPerImage(s) * width));
+    for (int n = 0; n < count; n++) {
+      const float* grad = dy + int64_t(first + n) * rowsPerImage(s) * s.outC;
+      float* image = dycol + n * tapRowsPerImage(s) * width;
+      for (int oy = 0; oy < s.outH; oy++)
+        for (int ox = 0; ox < s.outW; ox++)
+          for (int ky = 0; ky < s.kH; ky++)
+            for (int kx = 0; kx < s.kW; kx++) {
+              int iy, ix;
+              if (!tapSource(s, oy, ox, ky, kx, &iy, &ix)) continue;
+              std::memcpy(image + (int64_t(iy) * s.inW + ix) * width + (int64_t(ky) * s.kW + kx) * s.outC,
+                          grad + (int64_t(oy) * s.outW + ox) * s.outC, sizeof(float) * s.outC);
+            }
+    }
+    const int rows = int(count * tapRowsPerImage(s));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, s.inC, int(width), 1.0f, dycol, int(width), byTap.data(),
+                s.inC, 0.0f, dx + int64_t(first) * tapRowsPerImage(s) * s.inC, s.inC);
+  });
+}
+
 }  // namespace
 
 void conv2dForward(const ConvShape& s, const float* x, const float* filter, float* y) {
+  if (tapsFirst(s)) return conv2dForwardTapsFirst(s, x, filter, y);
   const int K = int(patchSize(s));
   forEachChunk(s, [&](int first, int count, int rows, float* col) {
     im2col(s, x, first, count, col);
@@ -91,6 +175,7 @@ void conv2dForward(const ConvShape& s, const float* x, const float* filter, floa
 }
 
 void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* filter, float* dx) {
+  if (tapsFirst(s)) return conv2dBackpropInputTapsFirst(s, dy, filter, dx);
   const int K = int(patchSize(s));
   std::memset(dx, 0, sizeof(float) * size_t(s.batch) * s.inH * s.inW * s.inC);
   forEachChunk(s, [&](int first, int count, int rows, float* col) {

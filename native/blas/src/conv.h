@@ -1,5 +1,6 @@
 // Convolution and matrix kernels for tfjs's CPU backend, all NHWC / HWIO like tfjs.
-// Convolutions are im2col + one sgemm per chunk of images, so the system BLAS does the work.
+// Convolutions are im2col + one sgemm per chunk of images, so the system BLAS does the work (taps
+// first when there are far fewer output channels than input channels: see conv.cc).
 #pragma once
 #include <cstdint>
 
