@@ -106,6 +106,11 @@ describeBlas('cpu-blas kernels match the cpu backend', () => {
       [3, 8, 8, 32],
       [5, 5, 32, 16],
     ],
+    // Far fewer output than input channels (as G's last layer): the taps-first path, every stride and padding.
+    [
+      [2, 9, 11, 64],
+      [3, 3, 64, 2],
+    ],
   ]) {
     for (const stride of [1, 2]) for (const pad of ['same', 'valid'] as const) convCases.push([x, w, stride, pad])
   }
