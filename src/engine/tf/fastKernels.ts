@@ -189,18 +189,20 @@ function leakyReluGrad({ inputs, backend, attrs }: KernelArgs): Info {
 }
 
 /**
- * LeakyRelu's gradient through the one-pass kernel on `backendName`; tfjs's own formula on
- * every other backend (the gradient registry is global, kernels are per backend).
+ * LeakyRelu's and Relu's (alpha 0) gradients through the one-pass kernel on `backendName`;
+ * tfjs's own formulas on every other backend (the gradient registry is global, kernels are per
+ * backend).
  */
-function registerLeakyReluGradient(backendName: string): void {
-  const original = tf.getGradient('LeakyRelu')
+function registerOnePassGradient(backendName: string, kernelName: 'LeakyRelu' | 'Relu'): void {
+  const original = tf.getGradient(kernelName)
   tf.registerGradient({
-    kernelName: 'LeakyRelu',
+    kernelName,
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
       if (tf.getBackend() !== backendName || (dy as tf.Tensor).dtype !== 'float32') return original.gradFunc(dy, saved, attrs)
       const [x] = saved
-      return { x: () => tf.engine().runKernel(LEAKY_RELU_GRAD, { dy: dy as tf.Tensor, x }, attrs) as tf.Tensor }
+      const alpha = kernelName === 'Relu' ? { alpha: 0 } : attrs
+      return { x: () => tf.engine().runKernel(LEAKY_RELU_GRAD, { dy: dy as tf.Tensor, x }, alpha) as tf.Tensor }
     },
   })
 }
@@ -224,22 +226,8 @@ export function registerFastKernels(backendName: string): void {
   const leaky = original('LeakyRelu')
   register('LeakyRelu', (args: KernelArgs) => (args.inputs.x.dtype === 'float32' ? leakyRelu(args) : leaky(args)))
   tf.registerKernel({ kernelName: LEAKY_RELU_GRAD, backendName, kernelFunc: leakyReluGrad as unknown as tf.KernelFunc })
-  registerLeakyReluGradient(backendName)
-  registerReluGradient(backendName)
-}
-
-/** Relu's gradient in one pass (the LeakyRelu kernel at alpha 0) on `backendName`; tfjs's dy · step(x) elsewhere. */
-function registerReluGradient(backendName: string): void {
-  const original = tf.getGradient('Relu')
-  tf.registerGradient({
-    kernelName: 'Relu',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      if (tf.getBackend() !== backendName || (dy as tf.Tensor).dtype !== 'float32') return original.gradFunc(dy, saved, attrs)
-      const [x] = saved
-      return { x: () => tf.engine().runKernel(LEAKY_RELU_GRAD, { dy: dy as tf.Tensor, x }, { alpha: 0 }) as tf.Tensor }
-    },
-  })
+  registerOnePassGradient(backendName, 'LeakyRelu')
+  registerOnePassGradient(backendName, 'Relu')
 }
 
 /** dy where y > 0, else 0: ReLU's gradient, in one pass on the backends with the fast kernels. */
