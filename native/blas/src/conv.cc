@@ -8,14 +8,15 @@
 
 namespace {
 
-// Keep the im2col buffer near 32 MiB: a whole batch of 64×64 paper-preset columns would need GBs.
+// Keep a scratch buffer (im2col columns, tap products) near 32 MiB: a whole batch of 64×64
+// paper-preset columns would need GBs.
 constexpr int64_t kColumnBudget = (32 << 20) / sizeof(float);
 
 int64_t rowsPerImage(const ConvShape& s) { return int64_t(s.outH) * s.outW; }
 int64_t patchSize(const ConvShape& s) { return int64_t(s.kH) * s.kW * s.inC; }
 
-int imagesPerChunk(const ConvShape& s) {
-  int64_t perImage = rowsPerImage(s) * patchSize(s);
+// Images per chunk when each needs perImage floats of scratch.
+int imagesPerChunk(const ConvShape& s, int64_t perImage) {
   return int(std::max<int64_t>(1, std::min<int64_t>(s.batch, kColumnBudget / std::max<int64_t>(1, perImage))));
 }
 
@@ -68,15 +69,12 @@ void col2im(const ConvShape& s, const float* col, int first, int count, float* d
   }
 }
 
-// Runs fn(first, count, rows, col) over chunks of images, reusing one im2col buffer.
+// Runs fn(first, count, buffer) over chunks of images, reusing one scratch buffer of perImage floats an image.
 template <typename Fn>
-void forEachChunk(const ConvShape& s, Fn fn) {
-  const int chunk = imagesPerChunk(s);
-  std::vector<float> col(size_t(chunk * rowsPerImage(s) * patchSize(s)));
-  for (int first = 0; first < s.batch; first += chunk) {
-    const int count = std::min(chunk, s.batch - first);
-    fn(first, count, int(count * rowsPerImage(s)), col.data());
-  }
+void forEachChunk(const ConvShape& s, int64_t perImage, Fn fn) {
+  const int chunk = imagesPerChunk(s, perImage);
+  std::vector<float> buffer(size_t(chunk * perImage));
+  for (int first = 0; first < s.batch; first += chunk) fn(first, std::min(chunk, s.batch - first), buffer.data());
 }
 
 // Taps first: when a conv has far fewer output channels than input channels (G's last layer: 64
@@ -94,14 +92,6 @@ inline bool tapSource(const ConvShape& s, int oy, int ox, int ky, int kx, int* i
   return *iy >= 0 && *iy < s.inH && *ix >= 0 && *ix < s.inW;
 }
 
-// Runs fn(first, count, buffer) over chunks of images with a buffer of perImage floats each.
-template <typename Fn>
-void forEachTapChunk(const ConvShape& s, int64_t perImage, Fn fn) {
-  const int chunk = int(std::max<int64_t>(1, std::min<int64_t>(s.batch, kColumnBudget / std::max<int64_t>(1, perImage))));
-  std::vector<float> buffer(size_t(chunk * perImage));
-  for (int first = 0; first < s.batch; first += chunk) fn(first, std::min(chunk, s.batch - first), buffer.data());
-}
-
 // y = Σ over taps of (x · the tap's filter) read at the tap's input position.
 void conv2dForwardTapsFirst(const ConvShape& s, const float* x, const float* filter, float* y) {
   const int64_t T = taps(s), width = T * s.outC;
@@ -110,7 +100,7 @@ void conv2dForwardTapsFirst(const ConvShape& s, const float* x, const float* fil
   for (int64_t t = 0; t < T; t++)
     for (int c = 0; c < s.inC; c++)
       std::memcpy(&byInput[c * width + t * s.outC], filter + (t * s.inC + c) * s.outC, sizeof(float) * s.outC);
-  forEachTapChunk(s, tapRowsPerImage(s) * width, [&](int first, int count, float* products) {
+  forEachChunk(s, tapRowsPerImage(s) * width, [&](int first, int count, float* products) {
     const int rows = int(count * tapRowsPerImage(s));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, int(width), s.inC, 1.0f,
                 x + int64_t(first) * tapRowsPerImage(s) * s.inC, s.inC, byInput.data(), int(width), 0.0f, products, int(width));
@@ -141,7 +131,7 @@ void conv2dBackpropInputTapsFirst(const ConvShape& s, const float* dy, const flo
   for (int64_t t = 0; t < T; t++)
     for (int c = 0; c < s.inC; c++)
       for (int o = 0; o < s.outC; o++) byTap[(t * s.outC + o) * s.inC + c] = filter[(t * s.inC + c) * s.outC + o];
-  forEachTapChunk(s, tapRowsPerImage(s) * width, [&](int first, int count, float* dycol) {
+  forEachChunk(s, tapRowsPerImage(s) * width, [&](int first, int count, float* dycol) {
     std::memset(dycol, 0, sizeof(float) * size_t(count * tapRowsPerImage(s) * width));
     for (int n = 0; n < count; n++) {
       const float* grad = dy + int64_t(first + n) * rowsPerImage(s) * s.outC;
@@ -167,7 +157,8 @@ void conv2dBackpropInputTapsFirst(const ConvShape& s, const float* dy, const flo
 void conv2dForward(const ConvShape& s, const float* x, const float* filter, float* y) {
   if (tapsFirst(s)) return conv2dForwardTapsFirst(s, x, filter, y);
   const int K = int(patchSize(s));
-  forEachChunk(s, [&](int first, int count, int rows, float* col) {
+  forEachChunk(s, rowsPerImage(s) * K, [&](int first, int count, float* col) {
+    const int rows = int(count * rowsPerImage(s));
     im2col(s, x, first, count, col);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, s.outC, K, 1.0f, col, K, filter, s.outC, 0.0f,
                 y + int64_t(first) * rowsPerImage(s) * s.outC, s.outC);
@@ -178,7 +169,8 @@ void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* filte
   if (tapsFirst(s)) return conv2dBackpropInputTapsFirst(s, dy, filter, dx);
   const int K = int(patchSize(s));
   std::memset(dx, 0, sizeof(float) * size_t(s.batch) * s.inH * s.inW * s.inC);
-  forEachChunk(s, [&](int first, int count, int rows, float* col) {
+  forEachChunk(s, rowsPerImage(s) * K, [&](int first, int count, float* col) {
+    const int rows = int(count * rowsPerImage(s));
     // dcol[rows, K] = dy[rows, outC] · filterᵀ[outC, K]
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, K, s.outC, 1.0f,
                 dy + int64_t(first) * rowsPerImage(s) * s.outC, s.outC, filter, s.outC, 0.0f, col, K);
@@ -188,7 +180,8 @@ void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* filte
 
 void conv2dBackpropFilter(const ConvShape& s, const float* x, const float* dy, float* dfilter) {
   const int K = int(patchSize(s));
-  forEachChunk(s, [&](int first, int count, int rows, float* col) {
+  forEachChunk(s, rowsPerImage(s) * K, [&](int first, int count, float* col) {
+    const int rows = int(count * rowsPerImage(s));
     im2col(s, x, first, count, col);
     // dfilter[K, outC] (+)= colᵀ[K, rows] · dy[rows, outC]
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, s.outC, rows, 1.0f, col, K,

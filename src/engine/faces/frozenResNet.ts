@@ -6,7 +6,6 @@
  * frozen, so a layer is one kernel forward and one (two with its relu) backward.
  */
 import * as tf from '@tensorflow/tfjs'
-import { reluGradient } from '../tf/fastKernels'
 
 /** face-api's parameter shapes (faceRecognitionNet/types.ts). */
 interface ConvLayerParams {
@@ -72,6 +71,12 @@ function frozenConv(x: tf.Tensor4D, c: FoldedConv, relu: boolean): tf.Tensor4D {
   return layer(x) as tf.Tensor4D
 }
 
+/**
+ * ReLU's gradient as registered (one pass on cpu-blas, tfjs's dy · step(x) elsewhere), given the
+ * layer's output: y > 0 exactly where its input was.
+ */
+const reluGradient = (dy: tf.Tensor4D, y: tf.Tensor4D) => (tf.getGradient('Relu').gradFunc(dy, [y], {}) as { x: () => tf.Tensor4D }).x()
+
 interface FoldedBlock {
   conv1: FoldedConv
   conv2: FoldedConv
@@ -102,7 +107,7 @@ export class FrozenResNet {
   /** Folds face-api's loaded parameters once; they stay face-api's (the folded copies are ours). */
   static fold(params: RecognizerParams): FrozenResNet {
     const blocks = BLOCKS.map((name) => {
-      const down = name.endsWith('_down') || name.endsWith('_down_out')
+      const down = name.includes('_down')
       return { conv1: fold(params[name].conv1, down ? 2 : 1, down ? 'valid' : 'same'), conv2: fold(params[name].conv2, 1, 'same'), down }
     })
     return new FrozenResNet(fold(params.conv32_down, 2, 'valid'), blocks, params.fc, tf.tensor1d(MEAN_RGB))

@@ -229,10 +229,3 @@ export function registerFastKernels(backendName: string): void {
   registerOnePassGradient(backendName, 'LeakyRelu')
   registerOnePassGradient(backendName, 'Relu')
 }
-
-/** dy where y > 0, else 0: ReLU's gradient, in one pass on the backends with the fast kernels. */
-export function reluGradient(dy: tf.Tensor4D, y: tf.Tensor4D): tf.Tensor4D {
-  if (dy.dtype === 'float32' && tf.getKernel(LEAKY_RELU_GRAD, tf.getBackend()))
-    return tf.engine().runKernel(LEAKY_RELU_GRAD, { dy, x: y }, { alpha: 0 }) as tf.Tensor4D
-  return tf.tidy(() => dy.mul(y.step()))
-}
