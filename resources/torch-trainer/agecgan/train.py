@@ -130,7 +130,11 @@ class Trainer:
         lr = {'generator': self.config['lrG'], 'discriminator': self.config['lrD'], 'encoder': self.config['lrE']}
         self.optimizers = {n: torch.optim.Adam(self.nets[n].parameters(), lr=lr[n], betas=betas, eps=ADAM_EPSILON) for n in NETWORKS}
         if resume:
-            saved = torch.load(os.path.join(resume, 'torch-state.pt'), map_location=self.device)
+            # weights_only: a checkpoint may come back from another machine, and a full unpickle runs its code.
+            try:
+                saved = torch.load(os.path.join(resume, 'torch-state.pt'), map_location=self.device, weights_only=True)
+            except TypeError as error:
+                raise ValueError('Resuming needs PyTorch 1.13 or newer (it loads checkpoints with weights_only).') from error
             for name, optimizer in self.optimizers.items():
                 optimizer.load_state_dict(saved['optimizers'][name])
             self.noise.set_state(saved['noise'].cpu() if self.device.type == 'cpu' else saved['noise'])

@@ -1,10 +1,11 @@
 /** The Training view's calls: list, inspect, start, steer, describe, delete and export runs. */
 import { rmSync } from 'node:fs'
-import { isAbsolute, join, relative } from 'node:path'
+import { join } from 'node:path'
 import { StudioError, type Handlers } from '../../shared/contract'
 import { emptyPerBin } from '../../shared/ageBins'
 import { forNewRun } from '../../shared/training'
-import { writeFileAtomic } from '../catalog/files'
+import { isStoredFile, writeFileAtomic } from '../catalog/files'
+import { removeOwned } from '../runFolders'
 import { refuseShipped } from '../aging/defaultModel'
 import { metricsCsv } from '../training/metricsCsv'
 import type { Studio } from '../studio'
@@ -76,7 +77,8 @@ export function runHandlers(studio: Studio): RunCalls {
         await studio.training.closed(runId)
         const checkpoint = catalog.runs.checkpoint(checkpointId)
         if (!checkpoint || checkpoint.runId !== runId) throw new StudioError('not_found', `Run ${runId} has no checkpoint ${checkpointId}.`)
-        for (const dropped of catalog.runs.rewind(runId, checkpoint)) rmSync(join(studio.home, dropped.dir), { recursive: true, force: true })
+        const { origin } = requireRun(runId)
+        for (const dropped of catalog.runs.rewind(runId, checkpoint)) removeOwned(studio.home, runId, origin, dropped.dir)
       }
       if (!catalog.runs.latestCheckpoint(runId)) throw new StudioError('bad_input', `Run ${runId} has no checkpoint to resume from.`)
       return { runId: await studio.training.start({ resumeRunId: runId }) }
@@ -105,19 +107,16 @@ export function runHandlers(studio: Studio): RunCalls {
     },
 
     'runs.delete': async ({ runId }) => {
-      requireRun(runId)
+      const { origin } = requireRun(runId)
       refuseShipped(catalog, runId, 'deleted')
       if (studio.training.isTraining(runId)) throw new StudioError('busy', `Run ${runId} is training: cancel it first.`)
       await studio.training.closed(runId)
       const samples = catalog.runs.samples(runId).map((s) => s.file)
       const checkpoints = catalog.runs.delete(runId)
-      // Folders of the run, and of an imported bundle's checkpoint (models/<hash>); never outside the home.
-      for (const dir of [join('runs', runId), ...checkpoints.map((c) => c.dir)]) {
-        const inside = relative(studio.home, join(studio.home, dir))
-        if (inside && !inside.startsWith('..') && !isAbsolute(inside)) rmSync(join(studio.home, dir), { recursive: true, force: true })
-      }
+      // The run's own folder, and an imported bundle's model folder; a row pointing elsewhere is not followed.
+      for (const dir of [join('runs', runId), ...checkpoints.map((c) => c.dir)]) removeOwned(studio.home, runId, origin, dir)
       // Sample grids live in the shared file store: only those nothing else uses go.
-      for (const file of catalog.runs.unreferenced(samples)) rmSync(files.resolve(file), { force: true })
+      for (const file of catalog.runs.unreferenced(samples)) if (isStoredFile(file)) rmSync(files.resolve(file), { force: true })
       studio.events.emit('run.changed', { runId, deleted: true })
       return { checkpoints: checkpoints.length, samples: samples.length }
     },

@@ -57,6 +57,9 @@ export async function writeFileAtomic(
   }
 }
 
+/** A name the store itself gave (`files/ab/<sha256>.<ext>`): the only kind a delete may remove. */
+export const isStoredFile = (relative: string) => /^files\/[0-9a-f]{2}\/[0-9a-f]{64}\.[a-z0-9]{1,8}$/.test(relative.split('\\').join('/'))
+
 export class FileStore {
   constructor(readonly root: string) {}
 

@@ -5,7 +5,7 @@
  * is gone, unreadable or changed since import is reported and keeps its crop.
  */
 import type { Catalog } from '../catalog/catalog'
-import { sha256, type FileStore } from '../catalog/files'
+import { isStoredFile, sha256, type FileStore } from '../catalog/files'
 import { readRegularFileAsync } from '../inputFiles'
 import { cropFromPhoto } from '../faces/photoFace'
 import type { CropTransform } from '../faces/align'
@@ -51,7 +51,7 @@ export async function recropFaces(catalog: Catalog, files: FileStore, datasetId:
     catalog.images.setCrops(face.id, await storeCrops(files, master))
     // The old files go once nothing else (a sample, another face with the same crop) uses them.
     const before = [face.cropFile, face.trainFile, ...(face.thumbFile ? [face.thumbFile] : [])]
-    for (const old of catalog.runs.unreferenced(before)) await rm(files.resolve(old), { force: true })
+    for (const old of catalog.runs.unreferenced(before)) if (isStoredFile(old)) await rm(files.resolve(old), { force: true })
     report.recropped++
   }
   hooks.progress(faces.length, faces.length)

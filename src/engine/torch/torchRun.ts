@@ -5,7 +5,7 @@
  * continue, cancel and interrupt go to it as lines on stdin.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 import { TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
@@ -18,17 +18,9 @@ import { useBackend } from '../tf/backends'
 import { loadTrainingImages } from '../training/data'
 import type { RunControl, RunOutcome, TrainerContext } from '../training/trainer'
 import { setRunStatus, startRun } from '../training/runStatus'
+import { writableRunFolder } from '../runFolders'
+import { checkpointFolder, parseEvent, sampleFile, type TrainerEvent } from './kitEvents'
 import { requireTorchBackend, TRAINER_DIR, type TorchBackend } from './python'
-
-/** One event line from the trainer (train.py's Events.emit). */
-type TrainerEvent =
-  | { event: 'started'; world: number; device: string; torch: string }
-  | { event: 'progress'; phase: Phase; step: number; totalSteps: number; epoch: number; losses: Losses; imagesPerSecond: number }
-  | { event: 'sample'; phase: Phase; step: number; file: string }
-  | { event: 'checkpoint'; phase: Phase; step: number; epoch: number; dir: string }
-  | { event: 'paused' | 'running' }
-  | { event: 'done'; status: RunOutcome['status'] }
-  | { event: 'failed'; error: string }
 
 export interface RunKitFiles {
   spec: string
@@ -68,9 +60,8 @@ export async function trainWithTorch(ctx: TrainerContext, runId: string, control
   const probe = await requireTorchBackend(backend)
   const from = startRun(ctx, runId, resume)
   const runDir = join(ctx.home, 'runs', runId)
-
-  const work = join(runDir, 'torch')
-  mkdirSync(work, { recursive: true })
+  const work = writableRunFolder(ctx.home, runId, 'torch')
+  writableRunFolder(ctx.home, runId, 'samples')
   const dataset = join(work, 'dataset.bin')
   await writeDataset(ctx.catalog, ctx.files, p, config, dataset)
   const spec = {
@@ -99,11 +90,14 @@ class TrainerEvents {
   status: RunOutcome['status'] | undefined
   failure: string | undefined
   private lastHeartbeat = 0
+  private readonly out: string
 
   constructor(
     private readonly ctx: TrainerContext,
     private readonly runId: string,
-  ) {}
+  ) {
+    this.out = join(ctx.home, 'runs', runId)
+  }
 
   async handle(message: TrainerEvent): Promise<void> {
     const { ctx, runId } = this
@@ -120,15 +114,16 @@ class TrainerEvents {
         break
       }
       case 'sample': {
-        const file = await ctx.files.put(readFileSync(message.file), 'png')
+        const file = await ctx.files.put(readFileSync(sampleFile(this.out, message.phase, message.step)), 'png')
         ctx.catalog.runs.addSample(runId, message.phase, message.step, file)
         ctx.emit('run.sample', { runId, phase: message.phase, step: message.step, file })
         break
       }
       case 'checkpoint': {
-        const dir = relative(ctx.home, message.dir)
-        const checkpointId = ctx.catalog.runs.addCheckpoint(runId, message.phase, message.step, message.epoch, dir, hashFolder(message.dir))
-        this.checkpoints.push(message.dir)
+        const folder = checkpointFolder(this.out, message.phase, message.step)
+        const dir = relative(ctx.home, folder)
+        const checkpointId = ctx.catalog.runs.addCheckpoint(runId, message.phase, message.step, message.epoch, dir, hashFolder(folder))
+        this.checkpoints.push(folder)
         ctx.emit('run.checkpoint', { runId, phase: message.phase, step: message.step, checkpointId, dir })
         break
       }
@@ -179,12 +174,8 @@ async function drive(ctx: TrainerContext, runId: string, control: RunControl, ba
   let queue = Promise.resolve()
   const lines = createInterface({ input: child.stdout })
   lines.on('line', (line) => {
-    let message: TrainerEvent
-    try {
-      message = JSON.parse(line) as TrainerEvent
-    } catch {
-      return // a stray print from a library: not an event
-    }
+    const message = parseEvent(line)
+    if (typeof message === 'string') return // a stray print from a library: not an event
     queue = queue.then(() => events.handle(message))
   })
   const exitCode = await new Promise<number | null>((resolve) => {
