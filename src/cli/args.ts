@@ -31,10 +31,12 @@ export function parse<O extends Options>(args: string[], options: O, takesPositi
 }
 
 /** An integer option, or undefined when absent; "12abc" or "1e3" are errors, not 12 or 1000. */
-export function intOption(name: string, value: string | boolean | undefined): number | undefined {
+export function intOption(name: string, value: string | boolean | undefined, range?: { min: number; max: number }): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'string' || !/^-?\d{1,15}$/.test(value.trim())) {
     throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(value)}.`)
   }
-  return Number(value)
+  const n = Number(value)
+  if (range && (n < range.min || n > range.max)) throw new UsageError(`--${name} must be from ${range.min} to ${range.max}, got ${n}.`)
+  return n
 }

@@ -8,7 +8,10 @@ import { call } from './client'
 import type { CommandContext, CommandOutput } from './commands'
 import { followJob, timeLeft } from './followJob'
 
-const verdict = (v: Verification) => `${percent(v.verified).padStart(6)} verified, mean similarity ${v.similarity.toFixed(3)} (${v.pairs} pairs)`
+const verdict = (v: Verification) =>
+  v.pairs === 0
+    ? '    no pairs (the split has too few faces)'
+    : `${percent(v.verified).padStart(6)} verified, mean similarity ${v.similarity.toFixed(3)} (${v.pairs} pairs)`
 
 /** The evaluation as text: the paper's reconstruction rows, aged outputs, then per bin. */
 export function evaluationTable(e: EvaluationSummary): string {
@@ -62,8 +65,8 @@ export async function evaluate({ studio, args, log }: CommandContext): Promise<C
       runId: values.run!,
       checkpointId: intOption('checkpoint', values.checkpoint),
       split,
-      faces: intOption('n', values.n),
-      iterations: intOption('iterations', values.iterations),
+      faces: intOption('n', values.n, { min: 1, max: 2000 }),
+      iterations: intOption('iterations', values.iterations, { min: 0, max: 500 }),
     }),
   )
   return { json: evaluation, text: evaluationTable(evaluation) }

@@ -26,8 +26,12 @@ export async function importRun({ studio, args }: CommandContext): Promise<Comma
   const { positionals } = parse(args, {}, true)
   if (positionals.length !== 1) throw new UsageError('import-run takes one run kit folder.')
   const imported = await importRunKit(studio.home, studio.catalog, studio.files, resolve(positionals[0]))
+  const what = `${imported.steps.gan} cGAN and ${imported.steps.encoder} encoder steps, ${imported.checkpoints} checkpoints`
+  const missing = imported.missing.length > 0 ? ` Not in the kit any more, so left out: ${imported.missing.join(', ')}.` : ''
   return {
     json: imported,
-    text: `Imported as ${imported.runId} (${imported.status}): ${imported.steps.gan} cGAN and ${imported.steps.encoder} encoder steps, ${imported.checkpoints} checkpoints.`,
+    text: imported.alreadyImported
+      ? `This kit was imported before, as ${imported.runId} (${imported.status}: ${what}); nothing was added.`
+      : `Imported as ${imported.runId} (${imported.status}): ${what}.${missing}`,
   }
 }

@@ -22,6 +22,16 @@ export class InputFileError extends BadInput {
 }
 
 const FLAGS = constants.O_RDONLY | constants.O_NONBLOCK
+/** For files inside a folder someone else made (a run kit): the name itself must not be a link. */
+const NO_FOLLOW = FLAGS | constants.O_NOFOLLOW
+
+/**
+ * `linked: false` (kits): the name must not be a symlink and the file must have no second name
+ * (a hardlink to a file outside the kit is as good as a symlink to it).
+ */
+export interface ReadRules {
+  linked?: boolean
+}
 
 function kindOf(stat: Stats): string {
   if (stat.isDirectory()) return 'a folder'
@@ -33,12 +43,15 @@ function kindOf(stat: Stats): string {
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`
 
-function check(path: string, stat: Stats, maxBytes: number): void {
+function check(path: string, stat: Stats, maxBytes: number, rules: ReadRules): void {
   if (!stat.isFile()) throw new InputFileError(path, `${kindOf(stat)}, not a regular file`)
+  if (rules.linked === false && stat.nlink > 1) throw new InputFileError(path, `a hardlink (${stat.nlink} names), not a file of its own`)
   if (stat.size > maxBytes) throw new InputFileError(path, `too large (${mib(stat.size)}; the limit is ${mib(maxBytes)})`)
 }
 
 function cannotRead(path: string, error: unknown): InputFileError {
+  // O_NOFOLLOW on a symlink fails with ELOOP: say it is a link.
+  if ((error as NodeJS.ErrnoException).code === 'ELOOP') return new InputFileError(path, 'a symlink, not a regular file')
   // A socket cannot even be opened (ENXIO): say what it is rather than the errno.
   try {
     const stat = statSync(path)
@@ -52,16 +65,16 @@ function cannotRead(path: string, error: unknown): InputFileError {
 }
 
 /** Opens a regular file of at most maxBytes for reading; the caller closes the descriptor. */
-export function openRegularFile(path: string, maxBytes: number): { fd: number; size: number } {
+export function openRegularFile(path: string, maxBytes: number, rules: ReadRules = {}): { fd: number; size: number } {
   let fd: number
   try {
-    fd = openSync(path, FLAGS)
+    fd = openSync(path, rules.linked === false ? NO_FOLLOW : FLAGS)
   } catch (error) {
     throw cannotRead(path, error)
   }
   try {
     const stat = fstatSync(fd)
-    check(path, stat, maxBytes)
+    check(path, stat, maxBytes, rules)
     return { fd, size: stat.size }
   } catch (error) {
     closeSync(fd)
@@ -70,8 +83,8 @@ export function openRegularFile(path: string, maxBytes: number): { fd: number; s
 }
 
 /** The bytes of a regular file of at most maxBytes. */
-export function readRegularFile(path: string, maxBytes: number): Buffer {
-  const { fd, size } = openRegularFile(path, maxBytes)
+export function readRegularFile(path: string, maxBytes: number, rules: ReadRules = {}): Buffer {
+  const { fd, size } = openRegularFile(path, maxBytes, rules)
   try {
     const bytes = Buffer.alloc(size)
     let filled = 0
@@ -94,7 +107,7 @@ export async function readRegularFileAsync(path: string, maxBytes: number): Prom
     throw cannotRead(path, error)
   })
   try {
-    check(path, await handle.stat(), maxBytes)
+    check(path, await handle.stat(), maxBytes, {})
     return await handle.readFile()
   } catch (error) {
     throw error instanceof InputFileError ? error : cannotRead(path, error)

@@ -75,7 +75,9 @@ export function writableRunFolder(home: string, runId: string, ...below: string[
     if (!existsSyncNoFollow(path)) continue
     const stat = lstatSync(path)
     if (stat.isSymbolicLink() || !stat.isDirectory()) {
-      throw new RunFolderError(`${path} is ${stat.isSymbolicLink() ? 'a link' : 'not a folder'}; a run writes only into its own folder inside the data folder. Remove it, then resume.`)
+      throw new RunFolderError(
+        `${path} is ${stat.isSymbolicLink() ? 'a link' : 'not a folder'}; a run writes only into its own folder inside the data folder. Remove it, then resume.`,
+      )
     }
   }
   const folder = join(realHome, 'runs', runId, ...below)

@@ -14,7 +14,9 @@ import { TrainConfigSchema } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import { placeFile, refuseExisting, sha256 } from '../catalog/files'
 import { InputFileError, openRegularFile } from '../inputFiles'
-import { hashFolder, readModel } from '../model/checkpoint'
+import { hashFolder } from '../model/checkpoint'
+import { checkNetwork } from '../model/networkCheck'
+import { preset } from '../model/presets'
 import { modelHash, ModelError, NETWORKS, pickCheckpoint } from './model'
 import type { ModelExport } from '../../shared/aging'
 
@@ -31,8 +33,13 @@ const gib = (bytes: number) => `${+(bytes / 1024 ** 3).toFixed(1)} GiB`
 
 const BundleManifest = z.object({
   format: z.literal(BUNDLE_FORMAT),
-  formatVersion: z.literal(1),
+  /** 2 adds configHash; 1 (the shipped model's) is still read, its configuration checked against the weights alone. */
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
   modelHash: z.string().regex(/^[0-9a-f]{64}$/),
+  configHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   exportedAt: z.string(),
   exportedBy: z.string(),
   run: z.object({
@@ -54,6 +61,16 @@ const BundleManifest = z.object({
 })
 export type BundleManifest = z.infer<typeof BundleManifest>
 
+/** JSON with every object's keys sorted: the same configuration always hashes the same. */
+const canonical = (value: unknown) =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  )
+
+/** sha256 over the model hash and the configuration it claims: a bundle.json edited after export no longer matches. */
+export const configHash = (modelHash: string, run: { preset: string; config: object }) =>
+  sha256(Buffer.from(`${modelHash}\0${run.preset}\0${canonical(run.config)}`))
+
 /** Writes the bundle to `file`; an existing file is replaced only with `force`. */
 export async function exportModelBundle(
   home: string,
@@ -69,11 +86,13 @@ export async function exportModelBundle(
     throw new ModelError(`Checkpoint ${checkpoint.id} is from the cGAN phase; the encoder is untrained there. Export an encoder-phase checkpoint.`)
   }
   const source = join(home, checkpoint.dir)
+  const hash = modelHash(source)
   const finalLosses = catalog.runs.finalMetrics(runId, 'gan')
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
-    formatVersion: 1,
-    modelHash: modelHash(source),
+    formatVersion: 2,
+    modelHash: hash,
+    configHash: configHash(hash, run),
     exportedAt: new Date().toISOString(),
     exportedBy: `Age Studio ${version}`,
     run: { id: run.id, preset: run.preset, seed: run.seed, backend: run.backend, config: run.config, lastStep: run.lastStep },
@@ -162,6 +181,19 @@ async function extractBundle(file: string, staging: string): Promise<void> {
   }
 }
 
+/** bundle.json, parsed and its configuration validated; the preset it names must be the configuration's. */
+function readManifest(file: string, staging: string): BundleManifest {
+  if (!existsSync(join(staging, 'bundle.json'))) throw new ModelError(`${file} is not a model bundle (no bundle.json).`)
+  try {
+    const manifest = BundleManifest.parse(JSON.parse(readFileSync(join(staging, 'bundle.json'), 'utf8')))
+    const config = TrainConfigSchema.parse(manifest.run.config)
+    if (config.preset !== manifest.run.preset) throw new Error(`run.preset ${manifest.run.preset} is not the configuration's ${config.preset}`)
+    return manifest
+  } catch (error) {
+    throw new ModelError(`${file} has an invalid bundle.json (${(error as Error).message.split('\n')[0].slice(0, 200)}).`)
+  }
+}
+
 /** How the shipped model is imported: its own origin and run id, a name, the hash its card gives. */
 export interface ImportAs {
   origin: string
@@ -170,20 +202,13 @@ export interface ImportAs {
   modelHash: string
 }
 
-/** Checks a bundle completely (entries, manifest, hash, loadable networks) before it touches the catalog. */
+/** Checks a bundle completely (entries, manifest, hashes, networks against the configuration) before it touches the catalog. */
 export async function importModelBundle(home: string, catalog: Catalog, file: string, as?: ImportAs): Promise<ImportedBundle> {
   const staging = join(home, 'tmp', `import-${randomBytes(4).toString('hex')}`)
   mkdirSync(staging, { recursive: true })
   try {
     await extractBundle(file, staging)
-    if (!existsSync(join(staging, 'bundle.json'))) throw new ModelError(`${file} is not a model bundle (no bundle.json).`)
-    let manifest: BundleManifest
-    try {
-      manifest = BundleManifest.parse(JSON.parse(readFileSync(join(staging, 'bundle.json'), 'utf8')))
-      TrainConfigSchema.parse(manifest.run.config)
-    } catch (error) {
-      throw new ModelError(`${file} has an invalid bundle.json (${(error as Error).message.split('\n')[0]}).`)
-    }
+    const manifest = readManifest(file, staging)
     for (const network of NETWORKS) {
       if (!existsSync(join(staging, network, 'model.json'))) throw new ModelError(`${file} lacks the ${network}.`)
     }
@@ -191,16 +216,25 @@ export async function importModelBundle(home: string, catalog: Catalog, file: st
     for (const expected of [manifest.modelHash, as?.modelHash ?? hash]) {
       if (hash !== expected) throw new ModelError(`${file} is damaged: its networks hash to ${hash.slice(0, 12)}…, expected ${expected.slice(0, 12)}….`)
     }
+    if (manifest.configHash !== undefined && manifest.configHash !== configHash(hash, manifest.run)) {
+      throw new ModelError(`${file} is refused: its bundle.json was changed after export (the configuration no longer matches its hash).`)
+    }
+    const config = TrainConfigSchema.parse(manifest.run.config)
+    const p = preset(config.preset, config.imageSize)
     for (const network of NETWORKS) {
+      const dir = join(staging, network)
       try {
-        ;(await readModel(join(staging, network))).dispose()
+        await checkNetwork(readFileSync(join(dir, 'model.json')), readFileSync(join(dir, 'weights.bin')), network, p, `The ${network}`)
       } catch (error) {
-        throw new ModelError(`${file}: the ${network} does not load (${(error as Error).message}).`)
+        throw new ModelError(`${file} is refused: ${(error as Error).message}`)
       }
     }
 
     const origin = as?.origin ?? `bundle:${hash}`
     const existing = catalog.runs.byOrigin(origin)
+    if (existing && canonical(catalog.runs.get(existing)!.config) !== canonical(manifest.run.config)) {
+      throw new ModelError(`${file} is refused: the same networks are already imported as ${existing} with another configuration.`)
+    }
     if (existing) {
       const checkpoint = catalog.runs.latestCheckpoint(existing)!
       return { runId: existing, checkpointId: checkpoint.id, modelHash: hash, alreadyImported: true, manifest }

@@ -15,7 +15,7 @@ import { conditionVector } from './condition'
 import { judgeView, type JudgeView } from './judgeView'
 import { LatentOptimizer, type OptimizeMode } from './latentOptimizer'
 import { onGradient } from '../tf/inferenceSplit'
-import type { AgingModel } from './model'
+import { ModelError, type AgingModel } from './model'
 
 export { DEFAULT_SPREAD }
 
@@ -71,6 +71,28 @@ function normals(seed: number, count: number): Float32Array {
 export interface RenderItem {
   position: number
   variation: number
+}
+
+/**
+ * G's pictures (pixels, `count` of them) must be pictures: NaN weights give NaN, which becomes an
+ * all-black export that looks like a result. A constant picture is no face either.
+ */
+function refuseBlank(pixels: Float32Array, count: number): void {
+  const size = pixels.length / count
+  for (let i = 0; i < count; i++) {
+    let [low, high] = [Infinity, -Infinity]
+    for (let k = i * size; k < (i + 1) * size; k++) {
+      const v = pixels[k]
+      if (!Number.isFinite(v))
+        throw new ModelError(
+          "The model's generator made a picture with NaN or infinite values: its weights are broken, so nothing is aged. Import or train another model.",
+        )
+      if (v < low) low = v
+      if (v > high) high = v
+    }
+    if (high - low < 1)
+      throw new ModelError("The model's generator made a blank picture (one flat colour): it cannot age a face. Import or train another model.")
+  }
 }
 
 export class FaceEdit {
@@ -160,6 +182,7 @@ export class FaceEdit {
     const drawn = this.draw([{ position, variation }], spread)
     const target = drawn.target.dataSync() as Float32Array
     tf.dispose([drawn.aged, drawn.target])
+    refuseBlank(target, 1)
     return { target, source: drawn.sources[0] }
   }
 
@@ -172,6 +195,7 @@ export class FaceEdit {
     const similarity = tf.tidy(() => Judges.similarity(this.inputEmbedding, this.judges.identity(this.judgeView(target.div(127.5).sub(1) as tf.Tensor4D))))
     const [targets, distances, similarities] = [target.dataSync() as Float32Array, distance.dataSync(), similarity.dataSync()]
     tf.dispose([aged, target, distance, similarity])
+    refuseBlank(targets, items.length)
     return items.map((_, i) => ({
       target: targets.slice(i * size, (i + 1) * size),
       source: sources[i],

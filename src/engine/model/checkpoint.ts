@@ -120,7 +120,7 @@ async function modelFromBytes(json: ModelJson, bytes: Buffer): Promise<tf.Layers
 }
 
 /** The topology with every initializer zeros: building the layers then costs nothing (their weights come next). */
-function zeroInitialized(topology: object): object {
+export function zeroInitialized(topology: object): object {
   return JSON.parse(JSON.stringify(topology), (key, value: unknown) =>
     key.endsWith('_initializer') && value ? { class_name: 'Zeros', config: {} } : value,
   ) as object

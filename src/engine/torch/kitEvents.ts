@@ -18,7 +18,9 @@ const Count = z.number().int().min(0).max(MAX_STEP)
 const Metric = z.number().finite()
 const LossesSchema = z
   .record(z.string().max(40), Metric.nullable())
-  .transform((losses): Losses => Object.fromEntries(Object.entries(losses).filter(([name, value]) => name in METRIC_NAMES && name !== 'imagesPerSecond' && value !== null)))
+  .transform((losses): Losses =>
+    Object.fromEntries(Object.entries(losses).filter(([name, value]) => name in METRIC_NAMES && name !== 'imagesPerSecond' && value !== null)),
+  )
 
 export const TrainerEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('started'), world: z.number().int().min(1).max(100_000), device: z.string().max(100), torch: z.string().max(100).optional() }),

@@ -6,18 +6,19 @@
  * ordinary finished run, browsable and usable in the editor like any other.
  */
 import { randomBytes } from 'node:crypto'
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
+import { type Phase, type TrainConfig } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
-import type { FileStore } from '../catalog/files'
-import { BadInput, OutputExistsError } from '../errors'
-import { checkpointName, hashFolder, isPartial, readModel } from '../model/checkpoint'
+import { isStoredFile, type FileStore } from '../catalog/files'
+import { OutputExistsError } from '../errors'
+import { checkpointName, hashFolder } from '../model/checkpoint'
 import { preset } from '../model/presets'
+import { readKit, readKitSpec, RunKitError } from './kitReader'
+
+export { RunKitError }
 import { TRAINER_DIR } from './python'
 import { writeDataset, writeTemplates } from './torchRun'
-
-export class RunKitError extends BadInput {}
 
 const kitReadme = (config: TrainConfig, images: number) => `# Age Studio run kit
 
@@ -85,71 +86,76 @@ export async function exportRunKit(catalog: Catalog, files: FileStore, config: T
   return { dir, images, spec: join(dir, 'spec.json') }
 }
 
-type KitEvent =
-  | { event: 'started'; device: string; world: number }
-  | { event: 'progress'; phase: Phase; step: number; epoch: number; losses: Losses; imagesPerSecond: number }
-  | { event: 'sample'; phase: Phase; step: number; file: string }
-  | { event: 'checkpoint'; phase: Phase; step: number; epoch: number; dir: string }
-  | { event: 'done'; status: 'done' | 'cancelled' | 'interrupted' }
-  | { event: 'failed'; error: string }
-
 export interface ImportedKit {
   runId: string
   status: string
   checkpoints: number
   steps: { gan: number; encoder: number }
+  /** The kit had been imported before: `runId` is that run, and nothing was added. */
+  alreadyImported: boolean
+  /** What the events name but the kit no longer holds (left out, said here). */
+  missing: string[]
 }
 
-/** Reads a kit's outputs back as a run; every file is checked before the catalog is touched. */
+/**
+ * Reads a kit's outputs back as a run. Everything is checked and staged under the data folder's
+ * tmp/ first (kitReader); only then is the staging folder renamed to `runs/RUN_ID` and the catalog
+ * written in one transaction. A refusal leaves the data folder and the catalog as they were.
+ */
 export async function importRunKit(home: string, catalog: Catalog, files: FileStore, dir: string): Promise<ImportedKit> {
-  let config: TrainConfig
-  let events: KitEvent[]
-  try {
-    config = TrainConfigSchema.parse((JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as { config?: unknown }).config)
-    events = readFileSync(join(dir, 'out', 'events.jsonl'), 'utf8')
-      .split('\n')
-      .filter((line) => line.trim())
-      .map((line) => JSON.parse(line) as KitEvent)
-  } catch (error) {
-    throw new RunKitError(`${dir} is not a run kit with outputs (${(error as Error).message.split('\n')[0]}); run its trainer first.`)
-  }
-  const checkpointEvents = events.filter((e): e is Extract<KitEvent, { event: 'checkpoint' }> => e.event === 'checkpoint')
-  const checkpoints = checkpointEvents
-    .map((e) => ({ ...e, folder: join(dir, 'out', 'checkpoints', checkpointName(e.phase, e.step)) }))
-    .filter((e) => existsSync(e.folder) && !isPartial(e.folder))
-  if (checkpoints.length === 0) throw new RunKitError(`${dir} has no finished checkpoint under out/checkpoints.`)
-  const latest = checkpoints.at(-1)!
-  for (const network of ['generator', 'encoder']) {
-    try {
-      ;(await readModel(join(latest.folder, network))).dispose()
-    } catch (error) {
-      throw new RunKitError(`${latest.folder}: the ${network} does not load (${(error as Error).message}).`)
-    }
-  }
-  const ended = [...events].reverse().find((e) => e.event === 'done' || e.event === 'failed')
-  const status = ended?.event === 'done' ? ended.status : ended?.event === 'failed' ? 'failed' : 'interrupted'
-  const started = events.find((e): e is Extract<KitEvent, { event: 'started' }> => e.event === 'started')
-  const backend = started?.device.startsWith('cuda') ? 'torch-cuda' : 'torch-cpu'
+  const { fingerprint } = readKitSpec(dir)
+  const origin = `kit:${fingerprint}`
+  const existing = catalog.runs.byOrigin(origin)
+  if (existing) return { ...summary(catalog, existing), alreadyImported: true, missing: [] }
 
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)
   const runId = `run-${stamp}-${randomBytes(3).toString('hex')}`
+  const staging = join(home, 'tmp', `kit-${randomBytes(4).toString('hex')}`)
   const runDir = join(home, 'runs', runId)
-  cpSync(join(dir, 'out', 'checkpoints'), join(runDir, 'checkpoints'), { recursive: true, filter: (source) => !isPartial(source) })
-  const samples = await Promise.all(
-    events
-      .filter((e): e is Extract<KitEvent, { event: 'sample' }> => e.event === 'sample')
-      .map(async (e) => ({ ...e, stored: await files.put(readFileSync(join(dir, 'out', 'samples', `${checkpointName(e.phase, e.step)}.png`)), 'png') })),
-  )
-  catalog.transaction(() => {
-    catalog.runs.createImported(runId, config.preset, config, config.seed, backend, `kit:${relative(home, dir).startsWith('..') ? dir : relative(home, dir)}`)
-    catalog.runs.setStatus(runId, status, ended?.event === 'failed' ? ended.error : null)
-    for (const e of events) if (e.event === 'progress') catalog.runs.addMetrics(runId, e.phase, e.step, { ...e.losses, imagesPerSecond: e.imagesPerSecond })
-    for (const s of samples) catalog.runs.addSample(runId, s.phase, s.step, s.stored)
-    for (const c of checkpoints) {
-      const folder = join(runDir, 'checkpoints', checkpointName(c.phase, c.step))
-      catalog.runs.addCheckpoint(runId, c.phase, c.step, c.epoch, relative(home, folder), hashFolder(folder))
-    }
-  })
-  const last = (phase: Phase) => Math.max(0, ...events.filter((e) => e.event === 'progress' && e.phase === phase).map((e) => (e as { step: number }).step))
-  return { runId, status, checkpoints: checkpoints.length, steps: { gan: last('gan'), encoder: last('encoder') } }
+  let placed = false
+  let stored: string[] = []
+  try {
+    const kit = await readKit(dir, staging)
+    const ended = [...kit.events].reverse().find((e) => e.event === 'done' || e.event === 'failed')
+    const status = ended?.event === 'done' ? ended.status : ended?.event === 'failed' ? 'failed' : 'interrupted'
+    const started = kit.events.find((e) => e.event === 'started')
+    const backend = started?.device.startsWith('cuda') ? 'torch-cuda' : 'torch-cpu'
+    stored = await Promise.all(kit.samples.map((s) => files.put(s.png, 'png')))
+    mkdirSync(join(home, 'runs'), { recursive: true })
+    renameSync(staging, runDir)
+    placed = true
+    catalog.transaction(() => {
+      catalog.runs.createImported(runId, kit.config.preset, kit.config, kit.config.seed, backend, origin)
+      catalog.runs.describe(runId, { notes: `Imported from the run kit ${dir}.` })
+      catalog.runs.setStatus(runId, status, ended?.event === 'failed' ? ended.error : null)
+      for (const e of kit.events)
+        if (e.event === 'progress') catalog.runs.addMetrics(runId, e.phase, e.step, { ...e.losses, imagesPerSecond: e.imagesPerSecond })
+      kit.samples.forEach((s, i) => catalog.runs.addSample(runId, s.phase, s.step, stored[i]))
+      for (const c of kit.checkpoints) {
+        const folder = join(runDir, 'checkpoints', checkpointName(c.phase, c.step))
+        catalog.runs.addCheckpoint(runId, c.phase, c.step, c.epoch, relative(home, folder), hashFolder(folder))
+      }
+    })
+    return { ...summary(catalog, runId), alreadyImported: false, missing: kit.missing }
+  } catch (error) {
+    if (placed) rmSync(runDir, { recursive: true, force: true })
+    for (const file of catalog.runs.unreferenced(stored)) if (isStoredFile(file)) rmSync(files.resolve(file), { force: true })
+    throw error
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
+  }
+}
+
+/** A kit run as import-run reports it, from the catalog (the same for a first import and a repeat). */
+function summary(catalog: Catalog, runId: string): Omit<ImportedKit, 'alreadyImported' | 'missing'> {
+  const run = catalog.runs.get(runId)!
+  const last = (phase: Phase) =>
+    Math.max(
+      0,
+      ...catalog.runs
+        .metrics(runId)
+        .filter((m) => m.phase === phase)
+        .map((m) => m.step),
+    )
+  return { runId, status: run.status, checkpoints: catalog.runs.checkpoints(runId).length, steps: { gan: last('gan'), encoder: last('encoder') } }
 }
