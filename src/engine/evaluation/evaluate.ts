@@ -16,6 +16,7 @@ import { LatentOptimizer, type OptimizeOptions } from '../aging/latentOptimizer'
 import type { Catalog } from '../catalog/catalog'
 import { FileStore, writeFileAtomic } from '../catalog/files'
 import { BadInput, Cancelled } from '../errors'
+import { writableRunFolder } from '../runFolders'
 import { FaceRecognizer } from '../faces/recognizer'
 import { oneHot, trainingPixels } from '../training/data'
 import type { TrainingRow } from '../catalog/images'
@@ -93,9 +94,10 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
   if (hooks.signal?.aborted) throw new Cancelled('Evaluation cancelled; nothing was stored.')
 
   const metrics = summarize(judged, JUDGE_CALIBRATION.identityThreshold, request.iterations)
-  const detailsFile = join('runs', run.id, 'evaluations', `checkpoint-${checkpoint.id}-${request.split}-${Date.now()}.json`)
+  const name = `checkpoint-${checkpoint.id}-${request.split}-${Date.now()}.json`
+  const detailsFile = join('runs', run.id, 'evaluations', name)
   const details = { runId: run.id, checkpointId: checkpoint.id, split: request.split, judges: JUDGE_CALIBRATION, metrics, faces: judged }
-  await writeFileAtomic(join(home, detailsFile), JSON.stringify(details, null, 1))
+  await writeFileAtomic(join(writableRunFolder(home, run.id, 'evaluations'), name), JSON.stringify(details, null, 1))
   return catalog.evaluations.add(run.id, checkpoint.id, request.split, metrics, detailsFile)
 }
 
