@@ -5,7 +5,8 @@
 // saying why, where Python has no torch.
 import * as tf from '@tensorflow/tfjs'
 import { spawn, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dispatch } from '../../src/engine/api/dispatch'
@@ -199,6 +200,28 @@ describe.skipIf(!torch.ok)('training on PyTorch', () => {
     expect(Number(/gan step (\d+)\/4000/.exec(stderr)![1])).toBe(lastStep + 1)
     expect(runs().find((r) => r.id === runId)!.status).toBe('cancelled')
   }, 300_000)
+
+  it("never unpickles a kit checkpoint's torch-state.pt: code in it does not run, and resuming says why", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'age-studio-pickle-'))
+    const [evil, marker] = [join(dir, 'torch-state.pt'), join(dir, 'ran')]
+    const script = `
+import os, sys, torch
+class Evil:
+    def __reduce__(self):
+        return (os.system, ('touch ' + sys.argv[2],))
+torch.save({'optimizers': Evil()}, sys.argv[1])
+from agecgan.train import load_torch_state
+try:
+    load_torch_state(sys.argv[1], 'cpu', False)
+except ValueError as error:
+    print(error)
+`
+    const result = spawnSync(python, ['-c', script, evil, marker], { cwd: TRAINER_DIR, encoding: 'utf8' })
+    expect(result.status, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/is not loadable safely \(weights only\)/)
+    expect(existsSync(marker)).toBe(false)
+    rmSync(dir, { recursive: true, force: true })
+  })
 
   it('a run kit trains the same under a 2-process torchrun as in one process, and comes back as a run', async () => {
     const kit = join(env.ctx.home, 'kit')

@@ -10,6 +10,7 @@ the current step, as `interrupted`.
 """
 import json
 import os
+import pickle
 import random
 import secrets
 import shutil
@@ -33,6 +34,34 @@ from .tfjs_io import load_weights, png_bytes, save_network
 SAMPLE_ROWS = 4
 ADAM_EPSILON = 1e-7  # tfjs's on its CPU and WebGL backends
 
+
+
+# --- torch-state.pt: loadable with weights_only ------------------------------------------------
+# A checkpoint may come back from another machine (a run kit), and a full unpickle runs whatever
+# code the file names. torch 1.13's weights-only unpickler takes tensors, dicts, lists and ints but
+# not floats, so an optimizer's param_groups (learning rate, betas) are stored as JSON text.
+
+def saveable_optimizer_state(state):
+    return {'state': state['state'], 'param_groups': json.dumps(state['param_groups'])}
+
+
+def optimizer_state(saved):
+    groups = json.loads(saved['param_groups']) if isinstance(saved['param_groups'], str) else saved['param_groups']
+    for group in groups:
+        group['betas'] = tuple(group['betas'])
+    return {'state': saved['state'], 'param_groups': groups}
+
+
+def load_torch_state(path, device, trusted):
+    """weights_only always; the full unpickle only for this machine's own older checkpoints (`trusted`)."""
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except TypeError as error:
+        raise ValueError('Resuming needs PyTorch 1.13 or newer (it loads checkpoints with weights_only).') from error
+    except pickle.UnpicklingError:
+        if not trusted:
+            raise ValueError(f'{path} is not loadable safely (weights only): it was written by an older trainer or is not a checkpoint; it is not unpickled.')
+        return torch.load(path, map_location=device)
 
 class Control:
     """Set from stdin or signals; read between steps."""
@@ -130,13 +159,9 @@ class Trainer:
         lr = {'generator': self.config['lrG'], 'discriminator': self.config['lrD'], 'encoder': self.config['lrE']}
         self.optimizers = {n: torch.optim.Adam(self.nets[n].parameters(), lr=lr[n], betas=betas, eps=ADAM_EPSILON) for n in NETWORKS}
         if resume:
-            # weights_only: a checkpoint may come back from another machine, and a full unpickle runs its code.
-            try:
-                saved = torch.load(os.path.join(resume, 'torch-state.pt'), map_location=self.device, weights_only=True)
-            except TypeError as error:
-                raise ValueError('Resuming needs PyTorch 1.13 or newer (it loads checkpoints with weights_only).') from error
+            saved = load_torch_state(os.path.join(resume, 'torch-state.pt'), self.device, self.spec.get('trustedResume', False))
             for name, optimizer in self.optimizers.items():
-                optimizer.load_state_dict(saved['optimizers'][name])
+                optimizer.load_state_dict(optimizer_state(saved['optimizers'][name]))
             self.noise.set_state(saved['noise'].cpu() if self.device.type == 'cpu' else saved['noise'])
             if 'augment' in saved:
                 self.augment_rng.set_state(saved['augment'].cpu())
@@ -232,7 +257,8 @@ class Trainer:
         def fill(temporary):
             for name, net in self.nets.items():
                 save_network(net, self.spec['templates'][name], os.path.join(temporary, name))
-            torch.save({'optimizers': {n: o.state_dict() for n, o in self.optimizers.items()}, 'noise': self.noise.get_state(), 'augment': self.augment_rng.get_state()}, os.path.join(temporary, 'torch-state.pt'))
+            optimizers = {n: saveable_optimizer_state(o.state_dict()) for n, o in self.optimizers.items()}
+            torch.save({'optimizers': optimizers, 'noise': self.noise.get_state(), 'augment': self.augment_rng.get_state()}, os.path.join(temporary, 'torch-state.pt'))
             with open(os.path.join(temporary, 'state.json'), 'w', encoding='utf-8') as handle:
                 json.dump({'phase': phase, 'step': step, 'sampler': sampler_state, 'dataRng': self.data_rng.state(), 'losses': losses, 'trainer': 'torch'}, handle)
 

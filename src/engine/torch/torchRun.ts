@@ -73,6 +73,8 @@ export async function trainWithTorch(ctx: TrainerContext, runId: string, control
     commands: 'stdin',
     templates: await writeTemplates(p, join(work, 'templates')),
     resume: from ? join(ctx.home, from.dir) : null,
+    // Only checkpoints this studio's trainer wrote here may be fully unpickled (older ones predate weights_only); a kit's never.
+    trustedResume: run.origin === null,
     device: backend === 'torch-cuda' ? 'cuda' : 'cpu',
   }
   writeFileSync(join(work, 'spec.json'), JSON.stringify(spec, null, 2))
