@@ -84,7 +84,7 @@ describe('age-studio eval', () => {
     expect(refused(['--run', runId, '--split', 'train'])).toMatch(/never judged on the faces it trained on/)
     expect(refused([])).toMatch(/needs --run/)
     expect(refused(['--run', 'run-nope'])).toMatch(/^not_found: .*no run run-nope/i)
-    expect(refused(['--run', runId, '--n', '0'])).toMatch(/^bad_input: [\s\S]*at faces/)
+    expect(refused(['--run', runId, '--n', '0'])).toMatch(/^usage: --n must be from 1 to 2000, got 0\.$/)
     expect(refused(['--run', runId, '--n', 'lots'])).toMatch(/whole number/)
   }, 120_000)
 })
@@ -109,6 +109,15 @@ describe('runs.evaluate', () => {
     expect(stored.map((e) => e.split)).toEqual(['val', 'test'])
     expect(stored.every((e) => e.runId === runId)).toBe(true)
   })
+
+  it('one face has no other to be its impostor: the row says so', () => {
+    // Rather than "0.0% verified (0 pairs)".
+    const one = spawnSync(process.execPath, [CLI, '--home', home, 'eval', '--run', runId, '--n', '1', '--iterations', '1', '--split', 'test'], {
+      encoding: 'utf8',
+    })
+    expect(one.status, one.stderr).toBe(0)
+    expect(one.stdout).toMatch(/Impostor baseline\s+no pairs \(the split has too few faces\)/)
+  }, 300_000)
 
   it('refuses a GAN checkpoint, a split the run trained on, and a split with no faces', async () => {
     const gan = studio.catalog.runs.checkpoints(runId).find((c) => c.phase === 'gan')!
