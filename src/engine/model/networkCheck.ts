@@ -89,8 +89,12 @@ export async function checkNetwork(modelJson: Buffer, weights: Buffer, network: 
   if (weights.byteLength !== floats * 4) {
     throw new Error(`${what}: weights.bin is ${weights.byteLength} bytes where its manifest needs ${floats * 4} (truncated, or another network's).`)
   }
-  const data = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength))
-  const bad = data.findIndex((v) => !Number.isFinite(v))
+  const aligned = weights.byteOffset % 4 === 0
+  const data = aligned
+    ? new Float32Array(weights.buffer, weights.byteOffset, floats)
+    : new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength))
+  let bad = -1
+  for (let i = 0; i < data.length && bad < 0; i++) if (data[i] - data[i] !== 0) bad = i // NaN and ±Infinity only
   if (bad >= 0) {
     let offset = 0
     const spec = specs.find((s) => (offset += s.shape.reduce((a, b) => a * b, 1)) > bad)!
