@@ -57,8 +57,11 @@ export async function writeFileAtomic(
   }
 }
 
-/** A name the store itself gave (`files/ab/<sha256>.<ext>`): the only kind a delete may remove. */
-export const isStoredFile = (relative: string) => /^files\/[0-9a-f]{2}\/[0-9a-f]{64}\.[a-z0-9]{1,8}$/.test(relative.split('\\').join('/'))
+/**
+ * A file of the store (`files/ab/<sha256>.<ext>`, or an older catalog's `files/<name>.<ext>`), never
+ * a folder or a path that climbs out: the only kind a delete may remove.
+ */
+export const isStoredFile = (relative: string) => /^files\/(?:[0-9a-f]{2}\/)?[\w-][\w.-]*\.[a-z0-9]{1,8}$/.test(relative.split('\\').join('/'))
 
 export class FileStore {
   constructor(readonly root: string) {}
