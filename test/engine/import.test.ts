@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ageToBin } from '../../src/shared/ageBins'
 import { DEFAULT_FRAMING, windowRegion } from '../../src/shared/framing'
 import { Catalog } from '../../src/engine/catalog/catalog'
-import { FileStore } from '../../src/engine/catalog/files'
+import { FileStore, sha256 } from '../../src/engine/catalog/files'
+import { splitFor } from '../../src/engine/datasets/splits'
 import { importPhotos, type ImportOptions } from '../../src/engine/datasets/importer'
 import { useInferenceBackend } from '../../src/engine/tf/backends'
 import { faceCrops, writeFolder, type FaceCrop } from '../helpers/faces'
@@ -160,6 +161,41 @@ describe('importing photos', () => {
     expect([...hashes.values()].every((h) => h.startsWith('dct1:'))).toBe(true)
     reopened.close()
   }, 300_000)
+
+  it('keeps a photo and its resized copy in one split, flagging the copy whatever the file order', async () => {
+    const original = crops[1].bytes
+    const copy = await sharp(original).resize(170, 170).jpeg({ quality: 70 }).toBuffer()
+    // A split plan under which the two photos, drawn on their own, would land apart.
+    const seed = Array.from({ length: 200 }, (_, k) => k).find((k) => {
+      const plan = { seed: k, val: 0.3, test: 0.3 }
+      return splitFor(`photo:${sha256(original)}`, plan) !== splitFor(`photo:${sha256(copy)}`, plan)
+    })!
+    const verdicts = []
+    for (const [order, files] of [
+      ['original first', { 'a.jpg': original, 'b.jpg': copy }],
+      ['copy first', { 'a.jpg': copy, 'b.jpg': original }],
+    ] as const) {
+      const folder = writeFolder(join(tmp, `pair-${order}`), files)
+      await run(`pair-home-${order}`, { paths: [folder], format: 'folder', splits: { seed, val: 0.3, test: 0.3 } })
+      const { catalog } = openHome(`pair-home-${order}`)
+      const rows = catalog.images.list({}, 0, 10)
+      // Re-split with the same plan (the Library's "Re-split"): the copy follows its original.
+      catalog.images.resplit(rows[0].datasetId, (key) => splitFor(key, { seed, val: 0.3, test: 0.3 }))
+      expect(new Set(catalog.images.list({}, 0, 10).map((r) => r.split)).size, order).toBe(1)
+      catalog.close()
+      const [first, second] = rows.map((r) => ({ ...r, isCopy: r.sourcePath.endsWith(order === 'original first' ? 'b.jpg' : 'a.jpg') }))
+      expect(first.split, order).toBe(second.split)
+      const flagged = [first, second].filter((r) => r.flags.includes('near-duplicate'))
+      expect(
+        flagged.map((r) => r.isCopy),
+        order,
+      ).toEqual([true])
+      const kept = [first, second].find((r) => !r.isCopy)!
+      expect(flagged[0].nearDuplicateOf, order).toBe(kept.id)
+      verdicts.push(first.split)
+    }
+    expect(verdicts[0]).toBe(verdicts[1]) // the split is the photos', not the order's
+  }, 120_000)
 
   it('estimates ages for an unlabelled folder on request, marked as estimates, and flags unparsed names', async () => {
     const folder = writeFolder(join(tmp, 'unlabelled'), {

@@ -213,6 +213,21 @@ export class ImageRepo {
     return this.db.prepare('SELECT id, phash FROM images WHERE phash IS NOT NULL').all() as { id: number; phash: string }[]
   }
 
+  /** What settling a near-duplicate group needs of its members. */
+  groupMembers(ids: number[]): GroupMember[] {
+    const statement = this.db.prepare('SELECT id, width, height, sha256, identity, split, flags FROM images WHERE id = ?')
+    return ids.flatMap((id) => {
+      const raw = statement.get(id) as (Omit<GroupMember, 'flags'> & { flags: string }) | undefined
+      return raw ? [{ ...raw, flags: parse<ImageFlag[]>(raw.flags) ?? [] }] : []
+    })
+  }
+
+  /** Each member's original (null for the original itself), flags and split, in one transaction. */
+  settleGroup(members: { id: number; nearDuplicateOf: number | null; flags: ImageFlag[]; split: Split }[]): void {
+    const statement = this.db.prepare('UPDATE images SET near_duplicate_of = ?, flags = ?, split = ? WHERE id = ?')
+    this.db.transaction(() => members.forEach((m) => statement.run(m.nearDuplicateOf, JSON.stringify(m.flags), m.split, m.id)))()
+  }
+
   count(filter: ImageFilter = {}): number {
     const w = whereClause(filter)
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM images i${w.sql}`).get(...w.params) as { n: number }).n
@@ -278,9 +293,14 @@ export class ImageRepo {
     return this.db.transaction(() => ids.reduce((n, id) => n + statement.run(...params, id).changes, 0))()
   }
 
-  /** Reassigns the splits of a dataset (seeded, by identity where known) in one transaction. */
+  /** Reassigns the splits of a dataset (seeded, by identity where known) in one transaction; a near-duplicate follows its original. */
   resplit(datasetId: number, splitOf: (key: string) => Split): number {
-    const rows = this.db.prepare('SELECT id, sha256, identity FROM images WHERE dataset_id = ?').all(datasetId) as {
+    const rows = this.db
+      .prepare(
+        `SELECT i.id, COALESCE(o.sha256, i.sha256) AS sha256, CASE WHEN o.id IS NULL THEN i.identity ELSE o.identity END AS identity
+         FROM images i LEFT JOIN images o ON o.id = i.near_duplicate_of WHERE i.dataset_id = ?`,
+      )
+      .all(datasetId) as {
       id: number
       sha256: string
       identity: string | null
@@ -288,6 +308,16 @@ export class ImageRepo {
     const statement = this.db.prepare('UPDATE images SET split = ? WHERE id = ?')
     return this.db.transaction(() => rows.reduce((n, row) => n + statement.run(splitOf(splitKey(row.identity, row.sha256)), row.id).changes, 0))()
   }
+}
+
+export interface GroupMember {
+  id: number
+  width: number | null
+  height: number | null
+  sha256: string
+  identity: string | null
+  split: Split
+  flags: ImageFlag[]
 }
 
 /** What a split is drawn for: the person when the dataset names one, else the photo. */

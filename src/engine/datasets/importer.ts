@@ -21,6 +21,7 @@ import { collectSources, type ImportSource } from './importSources'
 import type { ImportFormat } from './labels'
 import { DEFAULT_FRAMING, DEFAULT_MAX_FILL, windowFill, windowRegion } from '../../shared/framing'
 import sharp from 'sharp'
+import { settleNearDuplicates } from './nearDuplicateGroups'
 import { DEFAULT_SPLITS, splitFor, type SplitPlan } from './splits'
 
 export const MASTER_SIZE = 256
@@ -133,67 +134,79 @@ export async function importPhotos(catalog: Catalog, files: FileStore, options: 
   for (const { id, phash } of catalog.images.hashes()) nearDuplicates.add(id, phash)
   const outcome: ImportOutcome = { datasetId, format, imported: 0, duplicates: 0, rejected: [], flagged: 0, estimated: 0, perBin: emptyPerBin() }
   const reject = (file: string, reason: string) => outcome.rejected.push({ file, reason })
+  const [links, fresh] = [[] as [number, number][], new Set<number>()]
 
-  for (let index = 0; index < sources.length; index++) {
-    hooks.checkpoint()
-    hooks.progress(index, sources.length)
-    const source = sources[index]
-    if (source.skip) {
-      reject(source.path, source.skip)
-      continue
-    }
-    const bytes = await readSource(source.path).catch((error: Error) => error)
-    if (bytes instanceof Error) {
-      reject(source.path, bytes.message)
-      continue
-    }
-    const sha = sha256(bytes)
-    const known = catalog.images.importErrorOf(sha)
-    if (known !== undefined) {
-      if (known === null) outcome.duplicates++
-      else reject(source.path, known) // refused before: still named in this report
-      continue
-    }
-    const base = { datasetId, sha256: sha, split: splitFor(splitKey(source.parsed?.ok ? source.parsed.label.identity : null, sha), plan) }
-    let prepared: Awaited<ReturnType<typeof prepare>>
-    try {
-      prepared = await prepare(files, source, bytes, options.estimateAges, format === 'csv' ? 'label' : 'filename')
-    } catch (error) {
-      if (!(error instanceof PhotoError)) throw error
-      // Kept with its reason: visible under "rejected", and skipped by the next import.
-      catalog.images.insertMany([
-        {
-          ...base,
-          sourcePath: source.path,
-          cropFile: null,
-          trainFile: null,
-          width: null,
-          height: null,
-          age: null,
-          ageSource: null,
-          ageBin: null,
-          importError: error.message,
-        },
-      ])
-      reject(source.path, error.message)
-      continue
-    }
-    const { estimated, ...image } = prepared
-    const near = nearDuplicates.nearest(image.phash!)
-    if (near) image.flags = [...image.flags!, 'near-duplicate']
-    const [id] = catalog.images.insertMany([{ ...image, ...base, nearDuplicateOf: near?.id ?? null }]).ids
-    if (id === null) {
-      outcome.duplicates++ // the same bytes twice in this import
-      continue
-    }
-    nearDuplicates.add(id, image.phash!)
-    outcome.imported++
-    if (estimated) outcome.estimated++
-    if (image.flags!.length) outcome.flagged++
-    if (image.ageBin !== null) outcome.perBin[image.ageBin]++
+  try {
+    await importEach()
+  } finally {
+    // A cancelled import keeps what it imported: its groups are settled too.
+    settleNearDuplicates(catalog, links, fresh, (key) => splitFor(key, plan))
   }
   hooks.progress(sources.length, sources.length)
   return outcome
+
+  async function importEach(): Promise<void> {
+    for (let index = 0; index < sources.length; index++) {
+      hooks.checkpoint()
+      hooks.progress(index, sources.length)
+      const source = sources[index]
+      if (source.skip) {
+        reject(source.path, source.skip)
+        continue
+      }
+      const bytes = await readSource(source.path).catch((error: Error) => error)
+      if (bytes instanceof Error) {
+        reject(source.path, bytes.message)
+        continue
+      }
+      const sha = sha256(bytes)
+      const known = catalog.images.importErrorOf(sha)
+      if (known !== undefined) {
+        if (known === null) outcome.duplicates++
+        else reject(source.path, known) // refused before: still named in this report
+        continue
+      }
+      const base = { datasetId, sha256: sha, split: splitFor(splitKey(source.parsed?.ok ? source.parsed.label.identity : null, sha), plan) }
+      let prepared: Awaited<ReturnType<typeof prepare>>
+      try {
+        prepared = await prepare(files, source, bytes, options.estimateAges, format === 'csv' ? 'label' : 'filename')
+      } catch (error) {
+        if (!(error instanceof PhotoError)) throw error
+        // Kept with its reason: visible under "rejected", and skipped by the next import.
+        catalog.images.insertMany([
+          {
+            ...base,
+            sourcePath: source.path,
+            cropFile: null,
+            trainFile: null,
+            width: null,
+            height: null,
+            age: null,
+            ageSource: null,
+            ageBin: null,
+            importError: error.message,
+          },
+        ])
+        reject(source.path, error.message)
+        continue
+      }
+      const { estimated, ...image } = prepared
+      const near = nearDuplicates.nearest(image.phash!)
+      if (near) image.flags = [...image.flags!, 'near-duplicate']
+      const [id] = catalog.images.insertMany([{ ...image, ...base, nearDuplicateOf: near?.id ?? null }]).ids
+      if (id === null) {
+        outcome.duplicates++ // the same bytes twice in this import
+        continue
+      }
+      nearDuplicates.add(id, image.phash!)
+      fresh.add(id)
+      if (near) links.push([id, near.id])
+      outcome.imported++
+      if (estimated) outcome.estimated++
+      if (image.flags!.length) outcome.flagged++
+      if (image.ageBin !== null) outcome.perBin[image.ageBin]++
+    }
+  }
 }
 
 /** The file's bytes; a folder, device, FIFO, socket or oversized file is refused with its reason. */
