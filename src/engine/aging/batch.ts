@@ -5,6 +5,7 @@
  * where it stopped; the manifest (JSON, CSV) and contact sheets are rebuilt from the catalog.
  */
 import { stringify } from 'csv-stringify/sync'
+import { refusedInputs, refusedRows, type RefusedInput } from './refusedInputs'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
@@ -225,8 +226,10 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
     model.dispose()
   }
 
-  const { pages, pdf } = await writeContactSheets(sheet, { lines: caseLines(model, jobId, backend, request), paper: request.paper }, outDir)
-  const manifest = writeManifests(catalog, jobId, outDir)
+  const refused = refusedInputs(failed)
+  const lines = caseLines(model, jobId, backend, request, sheet.length + failed.length, refused.length)
+  const { pages, pdf } = await writeContactSheets([...sheet, ...refusedRows(refused)], { lines, paper: request.paper }, outDir)
+  const manifest = writeManifests(catalog, jobId, outDir, refused)
   catalog.agingJobs.finish(jobId, 'done')
   const outputs = catalog.agingJobs.countOutputs(jobId)
   const sheetPreview = pages.length
@@ -248,9 +251,10 @@ export async function runBatch(catalog: Catalog, home: string, backend: string, 
 }
 
 /** The contact sheet's header: what made these images, when, and how to read them. */
-function caseLines(model: AgingModel, jobId: string, backend: string, request: BatchRequest): string[] {
+function caseLines(model: AgingModel, jobId: string, backend: string, request: BatchRequest, inputs: number, refused: number): string[] {
   const { run, checkpoint } = model
   return [
+    `${inputs} input file(s): ${inputs - refused} aged, ${refused} refused (listed after the aged ones, with the reason)`,
     `Model ${model.modelHash} · run ${run.name ? `"${run.name}" ` : ''}${run.id} · ${run.preset} · checkpoint ${checkpoint.id} (${checkpoint.phase} step ${checkpoint.step})`,
     `Batch job ${jobId} · made ${new Date().toISOString()} · backend ${backend}`,
     `Target ages ${request.ages.join(', ')} years · ${request.variations} variation(s) each · refinement ${request.optimize} × ${request.iterations} · composite ${request.mode}`,
@@ -258,8 +262,13 @@ function caseLines(model: AgingModel, jobId: string, backend: string, request: B
   ]
 }
 
-/** manifest.json and manifest.csv: one entry per output, from the catalog's record of the job. */
-async function writeManifests(catalog: Catalog, jobId: string, outDir: string): Promise<{ manifestJson: string; manifestCsv: string }> {
+/** manifest.json and manifest.csv: one entry per output, from the catalog's record of the job, and one per refused input. */
+async function writeManifests(
+  catalog: Catalog,
+  jobId: string,
+  outDir: string,
+  refused: RefusedInput[],
+): Promise<{ manifestJson: string; manifestCsv: string }> {
   const rows = catalog.agingJobs.outputs(jobId)
   const entries = rows.map((row) => {
     const provenance = ProvenanceSchema.parse(JSON.parse(row.provenance))
@@ -285,9 +294,12 @@ async function writeManifests(catalog: Catalog, jobId: string, outDir: string): 
   })
   const manifestJson = join(outDir, 'manifest.json')
   const manifestCsv = join(outDir, 'manifest.csv')
-  await writeFileAtomic(manifestJson, JSON.stringify({ tool: 'Age Studio', jobId, outputs: entries }, null, 2))
+  await writeFileAtomic(manifestJson, JSON.stringify({ tool: 'Age Studio', jobId, outputs: entries, refused }, null, 2))
   const csv = stringify(
-    entries.map((e) => ({ ...e, parameters: JSON.stringify(e.parameters) })),
+    [
+      ...entries.map((e) => ({ ...e, parameters: JSON.stringify(e.parameters) })),
+      ...refused.map((r) => ({ input: r.input, inputSha256: r.inputSha256 ?? '', refused: r.reason })),
+    ],
     {
       header: true,
       columns: [
@@ -308,6 +320,7 @@ async function writeManifests(catalog: Catalog, jobId: string, outDir: string): 
         'independentSimilarity',
         'independentSamePerson',
         'time',
+        'refused',
       ],
     },
   )

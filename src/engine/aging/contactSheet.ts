@@ -24,6 +24,8 @@ export interface SheetRow {
   /** The input file's SHA-256, printed in full: it names the exact file the row is about. */
   sha256: string
   cells: SheetCell[]
+  /** Why this input made no pictures (a refused file): printed under its hash. */
+  note?: string
 }
 
 export interface SheetCase {

@@ -47,7 +47,11 @@ interface Row {
   title: string
   sha256: string
   cells: { png: Buffer; caption: string }[]
+  /** A line under the hash: why an input made no pictures. */
+  note?: string
 }
+
+const NOTE = 12
 
 /**
  * Breaks text into lines that fit `width` at `size`, at spaces where it can. Widths are
@@ -70,7 +74,7 @@ export function layoutSheet(rows: Row[], caseLines: string[], paper: Paper): She
   const [width, height] = PAPER_POINTS[paper]
   const usable = width - 2 * MARGIN
   const header = caseLines.flatMap((line) => wrapText(line, 8.5, usable))
-  const columns = Math.min(MAX_PER_LINE, Math.max(...rows.map((r) => r.cells.length)))
+  const columns = Math.max(1, Math.min(MAX_PER_LINE, Math.max(...rows.map((r) => r.cells.length))))
   const cell = Math.min(MAX_CELL, (usable - (columns - 1) * GAP) / columns)
   const headerHeight = 20 + header.length * 12 + 8
   const pages: SheetPage[] = []
@@ -86,13 +90,15 @@ export function layoutSheet(rows: Row[], caseLines: string[], paper: Paper): She
   newPage()
   for (const row of rows) {
     const lines = Math.ceil(row.cells.length / columns)
-    const blockHeight = TITLE + HASH + lines * (cell + CAPTION) + BLOCK_GAP
+    const note = row.note ? wrapText(row.note, 8.5, usable) : []
+    const blockHeight = TITLE + HASH + note.length * NOTE + lines * (cell + CAPTION) + BLOCK_GAP
     if (y + blockHeight > height - MARGIN - 14 && y > MARGIN + headerHeight) newPage()
     page!.texts.push({ text: wrapText(row.title, 10, usable)[0], x: MARGIN, y: y + 10, size: 10, bold: true })
     page!.texts.push({ text: `SHA-256 ${row.sha256}`, x: MARGIN, y: y + TITLE + 8, size: 7, muted: true })
+    note.forEach((line, k) => page!.texts.push({ text: line, x: MARGIN, y: y + TITLE + HASH + 9 + k * NOTE, size: 8.5 }))
     row.cells.forEach((c, i) => {
       const x = MARGIN + (i % columns) * (cell + GAP)
-      const top = y + TITLE + HASH + Math.floor(i / columns) * (cell + CAPTION)
+      const top = y + TITLE + HASH + note.length * NOTE + Math.floor(i / columns) * (cell + CAPTION)
       page!.images.push({ png: c.png, x, y: top, size: cell })
       wrapText(c.caption, 7.5, cell)
         .slice(0, 2)
