@@ -177,6 +177,17 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await page.getByTestId('nav-editor').click()
   await expect(page.getByTestId('editor-exported')).toBeVisible()
   await expect(page.getByTestId('editor-age')).toHaveText('about 70 years')
+
+  // Another photo opens fitted: never the last photo's 1:1 position (another person) under a lit "Fit".
+  await page.getByTestId('view-1x').click()
+  await expect(view).not.toHaveAttribute('data-region', '0,0,1920,1280')
+  const second = await sharp(DEMO_PHOTOS[1]).metadata()
+  await page.getByTestId('editor-file').setInputFiles(DEMO_PHOTOS[1])
+  await expect(page.getByTestId('editor-photo')).toBeVisible({ timeout: 60_000 })
+  if ((await faces.count()) > 1) await page.getByTestId('editor-face-0').click()
+  await expect(view).toHaveAttribute('data-region', `0,0,${second.width},${second.height}`, { timeout: 60_000 })
+  await expect(page.getByTestId('view-fit')).toHaveClass(/active/)
+  await expect(page.getByTestId('view-readout')).toContainText(`whole photo, ${second.width}×${second.height}`)
 })
 
 test('age three photos as a batch and see the contact sheet', async ({ page }) => {

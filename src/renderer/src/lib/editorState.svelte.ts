@@ -241,5 +241,7 @@ export class EditorState {
     this.strip = []
     this.variations = []
     this.renderError = ''
+    // A new photo opens fitted (its view starts at Fit): the last photo's 1:1 region is another person.
+    this.viewRequest = undefined
   }
 }
