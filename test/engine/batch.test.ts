@@ -90,6 +90,9 @@ describe('batch age progression', () => {
       expect(text).toMatch(/65 y v1 · id \d\.\d\d ·/)
       expect(text).toMatch(/judge -?\d\.\d\d/) // laid out in columns, the caption may wrap
       expect(text).toContain('no loss sees')
+      // face-api's distance is refinement's progress, not a verdict on the person.
+      expect(text).toMatch(/a\s+measure\s+of\s+its\s+progress\s+and\s+not\s+a\s+verdict/)
+      expect(text).not.toMatch(/under 0\.6\s+reads as the same person/)
       // Every input is accounted for: the refused ones with their hash (when readable) and reason.
       expect(text).toContain('5 input file(s): 3 aged, 2 refused')
       expect(text).toContain(join(caseFolder, 'broken.jpg'))

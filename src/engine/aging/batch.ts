@@ -9,7 +9,7 @@ import { refusedInputs, refusedRows, type RefusedInput } from './refusedInputs'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
-import { BatchRequestSchema, modelLimits, SAME_PERSON_DISTANCE, type BatchReport, type BatchRequest } from '../../shared/aging'
+import { BatchRequestSchema, modelLimits, type BatchReport, type BatchRequest } from '../../shared/aging'
 import { ProvenanceSchema } from '../../shared/provenance'
 import { JUDGE_CALIBRATION } from '../../shared/evaluation'
 import type { Catalog } from '../catalog/catalog'
@@ -258,7 +258,7 @@ function caseLines(model: AgingModel, jobId: string, backend: string, request: B
     `Model ${model.modelHash} · run ${run.name ? `"${run.name}" ` : ''}${run.id} · ${run.preset} · checkpoint ${checkpoint.id} (${checkpoint.phase} step ${checkpoint.step})`,
     `Batch job ${jobId} · made ${new Date().toISOString()} · backend ${backend}`,
     `Target ages ${request.ages.join(', ')} years · ${request.variations} variation(s) each · refinement ${request.optimize} × ${request.iterations} · composite ${request.mode}`,
-    `"id" is face-api's recognizer distance from the input face (refinement lowers it, so it flatters): under ${SAME_PERSON_DISTANCE} reads as the same person. "judge" is an independent recognizer's similarity that no loss sees: ${JUDGE_CALIBRATION.identityThreshold} or more is the same person. ${modelLimits(model.imageSize)}`,
+    `"id" is face-api's recognizer distance from the input face: what refinement lowers, so a measure of its progress and not a verdict. "judge" is an independent recognizer's similarity that no loss sees: ${JUDGE_CALIBRATION.identityThreshold} or more is the same person. ${modelLimits(model.imageSize)}`,
   ]
 }
 
