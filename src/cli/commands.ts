@@ -140,7 +140,7 @@ Commands:
   delete-run RUN_ID                delete a run that is not training, with its checkpoints and samples
   export-metrics RUN_ID --out FILE [--force]
                                    write the run's losses as CSV, one row per phase and step
-  eval --run RUN_ID [--checkpoint ID] [--split val|test] [--n N] [--iterations N]
+  eval --run RUN_ID [--checkpoint ID] [--split val|test] [--n N] [--iterations N] [--dataset ID]
                                    judge a checkpoint on N held-out faces with independent judges:
                                    identity kept (z0, pixel, identity; aged) and ages in their bin
   age PHOTO [--run RUN_ID] [--checkpoint ID] [--to 0-5 ... | --all] [--optimize none|pixel|identity]

@@ -2,7 +2,16 @@
 import { percent } from '../shared/format'
 import type { JobProgress } from '../shared/domain'
 import { AGE_BINS } from '../shared/ageBins'
-import { EVAL_SPLITS, JUDGE_CALIBRATION, type EvalSplit, type EvaluationSummary, type Verification } from '../shared/evaluation'
+import {
+  EVAL_SPLITS,
+  evaluationCaveat,
+  evaluationFaces,
+  IMPOSTOR_EXPLAINED,
+  JUDGE_CALIBRATION,
+  type EvalSplit,
+  type EvaluationSummary,
+  type Verification,
+} from '../shared/evaluation'
 import { intOption, parse, UsageError } from './args'
 import { call } from './client'
 import type { CommandContext, CommandOutput } from './commands'
@@ -19,17 +28,16 @@ export function evaluationTable(e: EvaluationSummary): string {
   const lines = [
     `${e.runId}, checkpoint ${e.checkpointId} (${e.phase} step ${e.step}), ${e.split} split: ${m.faces} faces, ${m.iterations} refinement steps`,
     `Judges: ${JUDGE_CALIBRATION.judges}; same person when cosine similarity ≥ ${m.threshold} (false-accept rate ${JUDGE_CALIBRATION.falseAcceptRate} on impostor pairs).`,
+    ...[evaluationFaces(e.split, m), evaluationCaveat(m)]
+      .filter((line): line is string => line !== null)
+      .map((line, i) => (i === 1 ? `Warning: ${line}` : line)),
     '',
     'Identity, input vs reconstruction G(z, y0)        (paper, OpenFace: 53.2% / 59.8% / 82.9%)',
     `  z0 = E(x)          ${verdict(m.reconstruction.z0)}`,
     `  z after pixels     ${verdict(m.reconstruction.pixel)}`,
     `  z after identity   ${verdict(m.reconstruction.identity)}`,
     `Identity, input vs aged to every other bin: ${verdict(m.aged)}`,
-    ...(m.impostor
-      ? [
-          `  Impostor baseline ${verdict(m.impostor)}: another face of the split, seen as the outputs are (a face-framed run's in this face's surroundings); identity means something only above it`,
-        ]
-      : []),
+    ...(m.impostor ? [`  Impostor baseline ${verdict(m.impostor)}: ${IMPOSTOR_EXPLAINED}`] : []),
     `Age judge: aged outputs in their target bin ${percent(m.agedInBin)}; real faces of this split in their own bin ${percent(m.realInBin)}`,
     '',
     'bin     faces  identity  aged-to kept  aged-to in bin  mean est. age  real in bin  real mean age',
@@ -50,6 +58,7 @@ export async function evaluate({ studio, args, log }: CommandContext): Promise<C
     split: { type: 'string' },
     n: { type: 'string' },
     iterations: { type: 'string' },
+    dataset: { type: 'string' },
   })
   if (positionals.length) throw new UsageError('eval takes no arguments beyond its options.')
   if (!values.run) throw new UsageError('eval needs --run RUN_ID; age-studio runs lists them.')
@@ -67,6 +76,7 @@ export async function evaluate({ studio, args, log }: CommandContext): Promise<C
       split,
       faces: intOption('n', values.n, { min: 1, max: 2000 }),
       iterations: intOption('iterations', values.iterations, { min: 0, max: 500 }),
+      datasetId: intOption('dataset', values.dataset, { min: 1, max: Number.MAX_SAFE_INTEGER }),
     }),
   )
   return { json: evaluation, text: evaluationTable(evaluation) }

@@ -35,6 +35,8 @@ export const EvaluateRequestSchema = z
     faces: z.number().int().min(1).max(2000).default(50),
     /** Refinement steps at most for G(z_pixel, y0) and G(z_id, y0): the editor's by default. */
     iterations: z.number().int().min(0).max(500).default(REFINEMENT.iterations),
+    /** Judge on this dataset's faces of the split instead of the run's own dataset. */
+    datasetId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   })
   .strict()
 export type EvaluateRequest = z.output<typeof EvaluateRequestSchema>
@@ -79,7 +81,36 @@ export interface EvaluationMetrics {
   agedInBin: number
   realInBin: number
   perBin: BinEvaluation[]
+  /** Which faces were judged: per dataset, and whether they are procedural (demo) faces. Absent from older evaluations. */
+  sources?: EvaluationSource[]
 }
+
+export interface EvaluationSource {
+  dataset: string
+  procedural: boolean
+  faces: number
+}
+
+/** Below this many real faces an evaluation's rates are mostly noise. */
+export const MIN_REAL_FACES = 30
+
+/** Which faces an evaluation judged, in one line ("50 faces of the val split: 40 real from "utk", 10 procedural from "demo""). */
+export function evaluationFaces(split: string, m: EvaluationMetrics): string | null {
+  if (!m.sources) return null
+  const parts = m.sources.map((s) => `${s.faces} ${s.procedural ? 'procedural (demo)' : 'real'} from "${s.dataset}"`)
+  return `${m.faces} faces of the ${split} split: ${parts.join(', ')}.`
+}
+
+/** A warning when the evaluation rests on too few real faces to mean much, else null. */
+export function evaluationCaveat(m: EvaluationMetrics): string | null {
+  if (!m.sources) return null
+  const real = m.sources.filter((s) => !s.procedural).reduce((n, s) => n + s.faces, 0)
+  if (real >= MIN_REAL_FACES) return null
+  return `Only ${real} real face${real === 1 ? '' : 's'} (fewer than ${MIN_REAL_FACES}): these rates are mostly noise${real < m.faces ? ', and procedural demo faces are not people a recognizer knows' : ''}. Evaluate on a dataset of real photos.`
+}
+
+/** What the impostor row means, in one sentence. */
+export const IMPOSTOR_EXPLAINED = 'The impostor row pairs each face with another person of the split: identity rows mean something only above it.'
 
 export interface EvaluationSummary {
   id: number

@@ -51,10 +51,16 @@ test('evaluate checkpoints from the run view, and compare runs by their evaluati
   await expect(panel.locator('[data-row=identity]')).toContainText('82.9%')
   await expect(panel.getByTestId('eval-bins').locator('tbody tr')).toHaveCount(6)
   await expect(panel).toContainText('(encoder step 4), val split, 4 faces, 2 refinement steps')
+  // Which faces were judged, and a warning that procedural demo faces are no basis for these rates.
+  await expect(panel.getByTestId('eval-sources')).toHaveText('4 faces of the val split: 4 procedural (demo) from "demo (seed 3)".')
+  await expect(panel.getByTestId('eval-caveat')).toContainText('Only 0 real faces (fewer than 30): these rates are mostly noise')
+  await expect(panel.getByTestId('eval-impostor-note')).toContainText('pairs each face with another person of the split')
 
   // The earlier checkpoint too: two points, so the chart of rates over checkpoints appears.
   await panel.getByTestId('eval-checkpoint').selectOption({ index: 0 })
   await panel.getByTestId('eval-split').selectOption('test')
+  // Faces may come from any dataset of the catalog (here the only one, picked by name).
+  await panel.getByTestId('eval-dataset').selectOption({ label: 'demo (seed 3) (procedural)' })
   await panel.getByTestId('eval-run').click()
   await expect(panel).toContainText('(encoder step 2), test split', { timeout: 120_000 })
   await expect(panel.getByTestId('eval-chart')).toBeVisible()

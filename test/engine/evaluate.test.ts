@@ -58,8 +58,10 @@ describe('age-studio eval', () => {
     }
     const details = JSON.parse(readFileSync(join(home, e.detailsFile), 'utf8'))
     expect(details.faces).toHaveLength(5)
-    // The stored numbers are what the per-face details add up to.
-    expect(summarize(details.faces, m.threshold, 2)).toEqual(m)
+    // The stored numbers are what the per-face details add up to, and they say which faces they rest on.
+    const { sources, ...numbers } = m
+    expect(summarize(details.faces, m.threshold, 2)).toEqual(numbers)
+    expect(sources).toEqual([{ dataset: 'demo (seed 1)', procedural: true, faces: 5 }])
   }, 300_000)
 
   it('prints the paper-style table without --json', () => {
@@ -71,6 +73,9 @@ describe('age-studio eval', () => {
     expect(result.stdout).toMatch(/z after identity/)
     expect(result.stdout).toMatch(/Impostor baseline\s+\d+\.\d% verified, mean similarity -?\d\.\d{3} \(2 pairs\)/)
     expect(result.stdout).toMatch(/60\+/)
+    expect(result.stdout).toContain('2 faces of the test split: 2 procedural (demo) from "demo (seed 1)".')
+    expect(result.stdout).toContain('Warning: Only 0 real faces (fewer than 30)')
+    expect(result.stdout).toContain('pairs each face with another person of the split')
     expect(result.stderr).toMatch(/judged 2\/2 faces/)
   }, 300_000)
 
@@ -86,6 +91,7 @@ describe('age-studio eval', () => {
     expect(refused(['--run', 'run-nope'])).toMatch(/^not_found: .*no run run-nope/i)
     expect(refused(['--run', runId, '--n', '0'])).toMatch(/^usage: --n must be from 1 to 2000, got 0\.$/)
     expect(refused(['--run', runId, '--n', 'lots'])).toMatch(/whole number/)
+    expect(refused(['--run', runId, '--dataset', '999'])).toMatch(/^bad_input: There is no dataset 999; known: 1 "demo \(seed 1\)"\.$/)
   }, 120_000)
 })
 

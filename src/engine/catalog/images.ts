@@ -64,7 +64,7 @@ export interface ImageRow {
 
 /** Which images a run trains on (a TrainConfig's filters). */
 export type TrainingSelection = Pick<TrainConfig, 'datasetId' | 'splits' | 'bins' | 'ageSources' | 'includeExcluded' | 'framing' | 'maxFill'>
-export type TrainingRow = { file: string; crop: string | null; bin: number }
+export type TrainingRow = { file: string; crop: string | null; bin: number; datasetId: number }
 
 /** A bulk edit from the Library: one field for many images; reviewed clears the flags. */
 export type ImagePatch = { age: number } | { excluded: boolean } | { split: Split } | { reviewed: true }
@@ -200,12 +200,12 @@ export class ImageRepo {
     if (selection.ageSources) oneOf('age_source', selection.ageSources)
     if (!selection.includeExcluded) clauses.push('excluded = 0')
     if (selection.datasetId !== undefined) oneOf('dataset_id', [selection.datasetId])
-    const sql = `SELECT train_file AS file, crop_file AS crop, age_bin AS bin, width, height, transform FROM images WHERE ${clauses.join(' AND ')} ORDER BY id`
+    const sql = `SELECT train_file AS file, crop_file AS crop, age_bin AS bin, dataset_id AS datasetId, width, height, transform FROM images WHERE ${clauses.join(' AND ')} ORDER BY id`
     const rows = this.db.prepare(sql).all(...params) as (TrainingRow & { width: number | null; height: number | null; transform: string | null })[]
     const [framing, limit] = [framingOf(selection), maxFillOf(selection)]
     const fits = (row: (typeof rows)[number]) =>
       limit >= 1 || !row.transform || windowFill(JSON.parse(row.transform) as number[], row.width!, row.height!, framing) <= limit
-    return rows.filter(fits).map(({ file, crop, bin }) => ({ file, crop, bin }))
+    return rows.filter(fits).map(({ file, crop, bin, datasetId }) => ({ file, crop, bin, datasetId }))
   }
 
   /** Every stored perceptual hash, for the near-duplicate check of an import. */

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { BIN_COUNT } from '../../shared/ageBins'
-import { JUDGE_CALIBRATION, type EvaluateRequest, type EvaluationSummary } from '../../shared/evaluation'
+import { JUDGE_CALIBRATION, type EvaluateRequest, type EvaluationSource, type EvaluationSummary } from '../../shared/evaluation'
 import { TrainConfigSchema, type TrainConfig } from '../../shared/training'
 import { ModelError, loadAgingModel, pickCheckpoint } from '../aging/model'
 import { LatentOptimizer, type OptimizeOptions } from '../aging/latentOptimizer'
@@ -45,12 +45,29 @@ export function heldOutFaces(catalog: Catalog, request: EvaluateRequest, config:
   if (config.splits.includes(request.split)) {
     throw new BadInput(`Run ${request.runId} trained on the ${request.split} split, so it cannot be judged on it; evaluate on a split it never saw.`)
   }
+  const datasets = catalog.datasets.list()
+  if (request.datasetId !== undefined && !datasets.some((d) => d.id === request.datasetId)) {
+    throw new BadInput(`There is no dataset ${request.datasetId}; known: ${datasets.map((d) => `${d.id} "${d.name}"`).join(', ') || 'none'}.`)
+  }
   // An imported bundle's dataset id names a dataset of the catalog it came from, not of this one.
-  const rows = catalog.images.trainingRows({ ...config, splits: [request.split], ...(imported ? { datasetId: undefined } : {}) })
+  const datasetId = request.datasetId ?? (imported ? undefined : config.datasetId)
+  const rows = catalog.images.trainingRows({ ...config, splits: [request.split], datasetId })
   if (rows.length === 0) {
     throw new BadInput(`The ${request.split} split of this run's data has no labelled faces; the Library's "Re-split" (library.resplit) makes one.`)
   }
   return spread(rows, request.faces)
+}
+
+/** The judged faces per dataset, procedural (demo) or real: what the table's numbers rest on. */
+function sourcesOf(catalog: Catalog, faces: TrainingRow[]): EvaluationSource[] {
+  const datasets = new Map(catalog.datasets.list().map((d) => [d.id, d]))
+  const counts = new Map<number, number>()
+  for (const face of faces) counts.set(face.datasetId, (counts.get(face.datasetId) ?? 0) + 1)
+  return [...counts].map(([id, count]) => ({
+    dataset: datasets.get(id)?.name ?? `dataset ${id}`,
+    procedural: datasets.get(id)?.format === 'demo',
+    faces: count,
+  }))
 }
 
 /** The side of the crops a face-framed model's pictures are judged in (the import's master). */
@@ -93,7 +110,7 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
   }
   if (hooks.signal?.aborted) throw new Cancelled('Evaluation cancelled; nothing was stored.')
 
-  const metrics = summarize(judged, JUDGE_CALIBRATION.identityThreshold, request.iterations)
+  const metrics = { ...summarize(judged, JUDGE_CALIBRATION.identityThreshold, request.iterations), sources: sourcesOf(catalog, faces) }
   const name = `checkpoint-${checkpoint.id}-${request.split}-${Date.now()}.json`
   const detailsFile = join('runs', run.id, 'evaluations', name)
   const details = { runId: run.id, checkpointId: checkpoint.id, split: request.split, judges: JUDGE_CALIBRATION, metrics, faces: judged }
