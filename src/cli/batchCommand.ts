@@ -39,6 +39,7 @@ const BATCH_OPTIONS = {
   paper: { type: 'string' },
   resume: { type: 'string' },
   force: { type: 'boolean' },
+  'age-turned': { type: 'boolean' },
 } as const
 type BatchValues = ReturnType<typeof parse<typeof BATCH_OPTIONS>>['values']
 
@@ -71,6 +72,7 @@ async function newBatch(context: CommandContext, values: BatchValues, positional
     paper: oneOf('paper', values.paper, PAPERS),
     outDir: resolve(values.out),
     force: values.force,
+    ageTurned: values['age-turned'],
   })
 }
 

@@ -54,6 +54,8 @@ export const BatchRequestSchema = z
     paper: z.enum(PAPERS).default('a4'),
     /** Replace files already in outDir; without it a folder holding another batch's outputs is refused. */
     force: z.boolean().default(false),
+    /** Age faces turned past what the model learned from too; without it they are left unchanged and listed as refused. */
+    ageTurned: z.boolean().default(false),
   })
   .strict()
 export type BatchRequest = z.output<typeof BatchRequestSchema>
@@ -108,6 +110,8 @@ export interface EditorPrepared {
   /** The aligned 256 px crop. */
   crop: string
   model: ModelInfo
+  /** How far the face is turned (degrees, from its landmarks); `turned` past what the model learned from, with the sentence to show. */
+  pose: { yaw: number; turned: boolean; warning: string | null }
 }
 
 /** A region of the photo, in its own pixels. */

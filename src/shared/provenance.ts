@@ -26,7 +26,17 @@ export const ProvenanceSchema = z.object({
     width: z.number(),
     height: z.number(),
     /** The face detected and aligned; null for an aligned crop taken as given (`age` only). */
-    face: z.object({ index: z.number(), of: z.number(), box: Box, score: z.number(), transform: z.array(z.number()).length(6) }).nullable(),
+    face: z
+      .object({
+        index: z.number(),
+        of: z.number(),
+        box: Box,
+        score: z.number(),
+        transform: z.array(z.number()).length(6),
+        /** How far the face is turned, in degrees, from its landmarks (absent before it was recorded). */
+        yaw: z.number().optional(),
+      })
+      .nullable(),
   }),
   model: z.object({
     hash: z.string(),

@@ -125,7 +125,7 @@ describe('batch age progression', () => {
     )
     const csv = readFileSync(report.manifestCsv, 'utf8').trim().split('\n')
     expect(csv[0]).toMatch(
-      /^input,inputSha256,face,targetAge,variation,output,outputSha256,modelHash.*,identityDistance,samePerson,independentSimilarity,independentSamePerson,time,refused$/,
+      /^input,inputSha256,face,headYaw,targetAge,variation,output,outputSha256,modelHash.*,identityDistance,samePerson,independentSimilarity,independentSamePerson,time,refused$/,
     )
     expect(csv).toHaveLength(15)
     expect(csv.at(-1)).toMatch(/notes\.txt,[0-9a-f]{64},.*,not an image file \(\.txt\)$/)
@@ -146,6 +146,60 @@ describe('batch age progression', () => {
     })
     expect(readFileSync(report.contactSheets[0]).equals(sheetBefore)).toBe(true)
   }, 600_000)
+
+  it('a face turned past what the model learned from is said in the editor, and left unchanged by batch unless asked', async () => {
+    // The left woman of face-api's second demo photo, in near-profile, cropped so she is the largest face.
+    const meta = await sharp(DEMO_PHOTOS[1]).metadata()
+    const folder = join(env.ctx.home, 'turned')
+    mkdirSync(folder)
+    await sharp(DEMO_PHOTOS[1])
+      .extract({ left: 0, top: 0, width: Math.round(0.45 * meta.width!), height: Math.round(0.7 * meta.height!) })
+      .jpeg()
+      .toFile(join(folder, 'profile.jpg'))
+
+    const { sessionId } = await api['editor.open']({ path: join(folder, 'profile.jpg') })
+    const turned = await api['editor.prepare']({ sessionId, faceIndex: 0, runId })
+    expect(turned.pose).toMatchObject({
+      turned: true,
+      warning: expect.stringMatching(/^The face is turned about \d+° \(the model learned from faces within ±30°\)/),
+    })
+    await api['editor.close']({ sessionId })
+    const frontal = await api['editor.open']({ path: DEMO_PHOTOS[0] })
+    expect((await api['editor.prepare']({ sessionId: frontal.sessionId, faceIndex: 0, runId })).pose).toMatchObject({ turned: false, warning: null })
+    await api['editor.close']({ sessionId: frontal.sessionId })
+
+    const left = await api['batch.run']({
+      ...request(join(env.ctx.home, 'turned-out')),
+      paths: [folder],
+      ages: [65],
+      variations: 1,
+      spread: 0.35,
+      mode: 'residual',
+    })
+    expect(left.outputs).toBe(0)
+    expect(left.failed).toEqual([
+      {
+        path: join(folder, 'profile.jpg'),
+        reason: expect.stringMatching(/turned about \d+°.*Left unchanged; "age turned faces too" \(--age-turned\) ages it anyway\./),
+      },
+    ])
+    expect(JSON.parse(readFileSync(left.manifestJson, 'utf8')).refused).toHaveLength(1)
+    expect(readdirSync(join(env.ctx.home, 'turned-out')).filter((name) => name.startsWith('profile'))).toEqual([])
+
+    const aged = await api['batch.run']({
+      ...request(join(env.ctx.home, 'turned-aged')),
+      paths: [folder],
+      ages: [65],
+      variations: 1,
+      spread: 0.35,
+      mode: 'residual',
+      ageTurned: true,
+    })
+    expect(aged.outputs).toBe(1)
+    const entry = JSON.parse(readFileSync(aged.manifestJson, 'utf8')).outputs[0]
+    expect(entry.headYaw).toBeLessThan(-30)
+    expect(readFileSync(aged.manifestCsv, 'utf8').split('\n')[0]).toContain(',face,headYaw,targetAge,')
+  }, 300_000)
 
   it('given no output folder, writes into a new one under the data directory (web mode)', async () => {
     const report = await api['batch.run']({ ...request(''), ages: [40], variations: 1, iterations: 0, spread: 0.35, mode: 'residual', format: 'png' })

@@ -19,6 +19,7 @@ import { applyFaceChange, faceChange, type CompositeMode } from './composite'
 import type { Planes } from '../images/pyramid'
 import { faceRegionBox, regionPng, viewPixels, type PhotoView, type RgbImage } from './faceRegion'
 import { ageToPosition, positionToAge } from './condition'
+import { headPose, type HeadPose } from '../faces/headPose'
 import { FaceEdit, type FacePicture, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
 import { AgeError } from '../errors'
@@ -85,6 +86,8 @@ export interface PreparedFace {
   aligned: PhotoFace
   edit: FaceEdit
   source: { age: number; position: number; from: SourceFrom }
+  /** From the landmarks; null for an aligned crop taken as given. */
+  pose: HeadPose | null
 }
 
 /** The face's current age: as given, else its catalog label (same photo bytes), else estimated. */
@@ -108,7 +111,7 @@ export async function prepareFace(
   const aligned = await alignFace(photo.bytes, photo.found, face, MASTER_SIZE)
   const source = await sourceAge(catalog, photo, aligned.crop, MASTER_SIZE, givenAge)
   const edit = await FaceEdit.create(model, recognizer, aligned.crop, MASTER_SIZE, source.position)
-  return { photo, faceIndex, aligned, edit, source }
+  return { photo, faceIndex, aligned, edit, source, pose: headPose(face.landmarks) }
 }
 
 /** A face whose aligned crop is given as is: no detection, no photo to composite into. */
@@ -125,7 +128,7 @@ export async function prepareGivenCrop(
 ): Promise<GivenCrop> {
   const source = await sourceAge(catalog, photo, rgb, model.imageSize, givenAge)
   const edit = await FaceEdit.create(model, recognizer, rgb, model.imageSize, source.position, 'full')
-  return { photo, faceIndex: 0, aligned: null, edit, source }
+  return { photo, faceIndex: 0, aligned: null, edit, source, pose: null }
 }
 
 export interface AgeParameters {
@@ -254,6 +257,7 @@ export function provenanceRecord(
         box: aligned.face.box,
         score: aligned.face.score,
         transform: aligned.transform,
+        ...(prepared.pose && { yaw: prepared.pose.yaw }),
       },
     },
     model: {

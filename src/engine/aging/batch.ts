@@ -5,6 +5,7 @@
  * where it stopped; the manifest (JSON, CSV) and contact sheets are rebuilt from the catalog.
  */
 import { stringify } from 'csv-stringify/sync'
+import { turnedSentence } from '../faces/headPose'
 import { refusedInputs, refusedRows, type RefusedInput } from './refusedInputs'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
@@ -138,6 +139,10 @@ async function ageOnePhoto(run: BatchRun, path: string): Promise<{ row: SheetRow
   const { request } = run
   const photo = await openPhoto(readPhotoFile(path), basename(path), path)
   const prepared = await prepareFace(run.catalog, photo, 0, run.model, run.recognizer)
+  if (prepared.pose?.turned && !request.ageTurned) {
+    prepared.edit.dispose()
+    throw new AgeError(`${turnedSentence(prepared.pose)} Left unchanged; "age turned faces too" (--age-turned) ages it anyway.`)
+  }
   try {
     const todo = request.ages.flatMap((age) => Array.from({ length: request.variations }, (_, variation) => ({ age, variation })))
     if (todo.some(({ age, variation }) => !run.done.has(key(photo.sha256, age, variation)))) {
@@ -146,7 +151,8 @@ async function ageOnePhoto(run: BatchRun, path: string): Promise<{ row: SheetRow
     }
     photo.pixels = await decodePhoto(photo.bytes)
     const input = await cellImage(await faceRegionPng(photo.pixels, prepared.aligned.transform, MASTER_SIZE, CELL_REGION))
-    const cells = [{ png: input, caption: `input · ${prepared.source.age} (${prepared.source.from})` }]
+    const turned = prepared.pose?.turned ? ` · turned ${Math.abs(prepared.pose.yaw)}°` : ''
+    const cells = [{ png: input, caption: `input · ${prepared.source.age} (${prepared.source.from})${turned}` }]
     const stem = `${fileStem(path)}-${photo.sha256.slice(0, 8)}`
     let reused = 0
     // Every output still to write drawn in one batched pass of G, the recognizer and the judge;
@@ -276,6 +282,7 @@ async function writeManifests(
       input: row.input_path,
       inputSha256: row.input_sha256,
       face: provenance.input.face?.index ?? null,
+      headYaw: provenance.input.face?.yaw ?? null,
       targetAge: row.target_age,
       variation: row.variation,
       output: row.output_file,
@@ -306,6 +313,7 @@ async function writeManifests(
         'input',
         'inputSha256',
         'face',
+        'headYaw',
         'targetAge',
         'variation',
         'output',

@@ -3,6 +3,7 @@
  * prepared face (aligned crop, z0 and the refined z) and its model. Runs in the aging worker;
  * refinement goes on in the background and reports progress while renders are still answered.
  */
+import { turnedSentence } from '../faces/headPose'
 import { randomUUID } from 'node:crypto'
 import { basename, join } from 'node:path'
 import sharp from 'sharp'
@@ -140,7 +141,15 @@ export class EditorSessions {
     session.prepared = prepared
     session.optimize = { mode: 'none', iterationsRequested: 0, iterationsDone: 0 }
     const crop = await rgbToPng({ data: prepared.aligned.crop, width: MASTER_SIZE, height: MASTER_SIZE })
-    return { sessionId, faceIndex, source: prepared.source, crop: dataUrl(crop), model: modelInfo(model) }
+    const pose = prepared.pose!
+    return {
+      sessionId,
+      faceIndex,
+      source: prepared.source,
+      crop: dataUrl(crop),
+      model: modelInfo(model),
+      pose: { ...pose, warning: pose.turned ? turnedSentence(pose) : null },
+    }
   }
 
   /** Starts identity-preserving refinement in the background; progress comes as events. */
