@@ -48,6 +48,7 @@ const request = (outDir: string) => ({
   outDir,
   force: false,
   paper: 'a4' as const,
+  ageTurned: false,
 })
 
 /** What a poppler tool prints, or null (with the reason printed) where poppler-utils is not installed. */
@@ -175,6 +176,7 @@ describe('batch age progression', () => {
       variations: 1,
       spread: 0.35,
       mode: 'residual',
+      format: 'png',
     })
     expect(left.outputs).toBe(0)
     expect(left.failed).toEqual([
@@ -193,6 +195,7 @@ describe('batch age progression', () => {
       variations: 1,
       spread: 0.35,
       mode: 'residual',
+      format: 'png',
       ageTurned: true,
     })
     expect(aged.outputs).toBe(1)
