@@ -38,11 +38,14 @@ export interface KitContents {
   missing: string[]
 }
 
+/** A file refused as input (a link, a FIFO, too large…) refuses the kit, in the same words. */
+const asKitError = (error: unknown) => (error instanceof InputFileError ? new RunKitError(`The kit is refused: ${error.sentence}`) : error)
+
 const kitFile = (path: string, max: number) => {
   try {
     return readRegularFile(path, max, { linked: false })
   } catch (error) {
-    throw error instanceof InputFileError ? new RunKitError(`The kit is refused: ${error.sentence}`) : error
+    throw asKitError(error)
   }
 }
 
@@ -66,7 +69,7 @@ function copyKitFile(from: string, to: string, max: number): void {
   try {
     opened = openRegularFile(from, max, { linked: false })
   } catch (error) {
-    throw error instanceof InputFileError ? new RunKitError(`The kit is refused: ${error.sentence}`) : error
+    throw asKitError(error)
   }
   const out = openSync(to, 'wx')
   try {
