@@ -27,7 +27,7 @@ function say(issue: Issue): string {
   if (issue.code === 'invalid_type') return issue.expected === 'int' ? `${label}: a whole number, please.` : `${label}: enter a number.`
   if (issue.code === 'too_small') {
     if (issue.origin === 'array') return `${label}: pick at least ${issue.minimum}.`
-    return `${label}: at least ${issue.inclusive === false ? `more than ${issue.minimum}` : issue.minimum}.`
+    return issue.inclusive === false ? `${label}: more than ${issue.minimum}.` : `${label}: at least ${issue.minimum}.`
   }
   if (issue.code === 'too_big') return `${label}: at most ${Number(issue.maximum).toLocaleString('en')}.`
   return `${label}: ${issue.message}`
