@@ -22,6 +22,15 @@ test('a new user opens a photo, drags the slider and exports, with the shipped m
   await page.getByTestId('nav-editor').click()
   await expect(page.getByTestId('editor-model').locator('option:checked')).toContainText(shipped.name, { timeout: 60_000 })
   await expect(page.getByTestId('editor-no-model')).toHaveCount(0)
+  // The page carries its own icon, so a browser never asks the studio for /favicon.ico (a 404 before).
+  const icon = await page.locator('link[rel=icon]').getAttribute('href')
+  expect(icon).toMatch(/^data:image\/svg\+xml,/)
+  expect(
+    await page.evaluate(
+      (href) => new Promise((done) => Object.assign(new Image(), { onload: () => done(true), onerror: () => done(false), src: href })),
+      icon!,
+    ),
+  ).toBe(true)
 
   await page.getByTestId('editor-file').setInputFiles(DEMO_PHOTOS[1])
   await expect(page.getByTestId('editor-photo')).toBeVisible({ timeout: 60_000 })
