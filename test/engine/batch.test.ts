@@ -169,15 +169,18 @@ describe('batch age progression', () => {
     expect((await api['editor.prepare']({ sessionId: frontal.sessionId, faceIndex: 0, runId })).pose).toMatchObject({ turned: false, warning: null })
     await api['editor.close']({ sessionId: frontal.sessionId })
 
-    const left = await api['batch.run']({
-      ...request(join(env.ctx.home, 'turned-out')),
-      paths: [folder],
-      ages: [65],
-      variations: 1,
-      spread: 0.35,
-      mode: 'residual',
-      format: 'png',
-    })
+    const turnedBatch = (out: string, ageTurned: boolean) =>
+      api['batch.run']({
+        ...request(join(env.ctx.home, out)),
+        paths: [folder],
+        ages: [65],
+        variations: 1,
+        spread: 0.35,
+        mode: 'residual',
+        format: 'png',
+        ageTurned,
+      })
+    const left = await turnedBatch('turned-out', false)
     expect(left.outputs).toBe(0)
     expect(left.failed).toEqual([
       {
@@ -188,16 +191,7 @@ describe('batch age progression', () => {
     expect(JSON.parse(readFileSync(left.manifestJson, 'utf8')).refused).toHaveLength(1)
     expect(readdirSync(join(env.ctx.home, 'turned-out')).filter((name) => name.startsWith('profile'))).toEqual([])
 
-    const aged = await api['batch.run']({
-      ...request(join(env.ctx.home, 'turned-aged')),
-      paths: [folder],
-      ages: [65],
-      variations: 1,
-      spread: 0.35,
-      mode: 'residual',
-      format: 'png',
-      ageTurned: true,
-    })
+    const aged = await turnedBatch('turned-aged', true)
     expect(aged.outputs).toBe(1)
     const entry = JSON.parse(readFileSync(aged.manifestJson, 'utf8')).outputs[0]
     expect(entry.headYaw).toBeLessThan(-30)

@@ -9,7 +9,7 @@ import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, re
 import { join, relative } from 'node:path'
 import sharp from 'sharp'
 import { writeModel } from '../../src/engine/model/checkpoint'
-import { buildDiscriminator, buildEncoder, buildGenerator } from '../../src/engine/model/networks'
+import { NETWORK_BUILDERS } from '../../src/engine/model/networks'
 import { preset } from '../../src/engine/model/presets'
 import { CATALOG_FILE } from '../../src/engine/catalog/catalog'
 import { TrainConfigSchema } from '../../src/shared/training'
@@ -19,11 +19,7 @@ export const KIT_CONFIG = TrainConfigSchema.parse({ preset: 'tiny', phase: 'all'
 /** Writes G, D and E of `tiny` at `imageSize` (fresh random weights) into a checkpoint folder. */
 async function writeCheckpoint(dir: string, phase: string, step: number, imageSize: 64 | 128, seed: number): Promise<void> {
   const p = preset('tiny', imageSize)
-  for (const [name, build] of [
-    ['generator', buildGenerator],
-    ['discriminator', buildDiscriminator],
-    ['encoder', buildEncoder],
-  ] as const) {
+  for (const [name, build] of NETWORK_BUILDERS) {
     const model = build(p)
     await writeModel(model, join(dir, name))
     model.dispose()

@@ -8,12 +8,12 @@
 import * as tf from '@tensorflow/tfjs'
 import { z } from 'zod'
 import { zeroInitialized } from './checkpoint'
-import { buildDiscriminator, buildEncoder, buildGenerator } from './networks'
+import { NETWORK_BUILDERS, type NetworkName } from './networks'
 import type { Preset } from './presets'
 
-export type NetworkName = 'generator' | 'discriminator' | 'encoder'
+export type { NetworkName }
 
-const BUILD: Record<NetworkName, (p: Preset) => tf.LayersModel> = { generator: buildGenerator, discriminator: buildDiscriminator, encoder: buildEncoder }
+const BUILD = Object.fromEntries(NETWORK_BUILDERS) as Record<NetworkName, (p: Preset) => tf.LayersModel>
 
 const ModelJson = z.object({
   modelTopology: z.record(z.string(), z.unknown()),

@@ -53,6 +53,15 @@ export function buildDiscriminator(p: Preset): tf.LayersModel {
   return tf.model({ inputs: [image, y], outputs: x, name: 'discriminator' })
 }
 
+export type NetworkName = 'generator' | 'discriminator' | 'encoder'
+
+/** Each network's builder by name, in the order checkpoints and templates list them. */
+export const NETWORK_BUILDERS: [NetworkName, (p: Preset) => tf.LayersModel][] = [
+  ['generator', (p) => buildGenerator(p)],
+  ['discriminator', (p) => buildDiscriminator(p)],
+  ['encoder', (p) => buildEncoder(p)],
+]
+
 /** E(x): Conv k5 s2 (no BN) → [Conv k5 s2 → BN → LReLU]… → Flatten → Dense → BN → LReLU → Dense z. */
 export function buildEncoder(p: Preset): tf.LayersModel {
   const image = tf.input({ shape: [p.imageSize, p.imageSize, 3], name: 'image' })

@@ -14,7 +14,8 @@ import { z } from 'zod'
 import { TrainConfigSchema, type Phase, type TrainConfig } from '../../shared/training'
 import { InputFileError, openRegularFile, readRegularFile } from '../inputFiles'
 import { checkpointName } from '../model/checkpoint'
-import { checkNetwork, type NetworkName } from '../model/networkCheck'
+import { checkNetwork } from '../model/networkCheck'
+import { NETWORK_BUILDERS, type NetworkName } from '../model/networks'
 import { preset, type Preset } from '../model/presets'
 import { checkpointFolder, parseEvent, sampleFile, type EventOf, type TrainerEvent } from './kitEvents'
 import { BadInput } from '../errors'
@@ -23,7 +24,7 @@ export class RunKitError extends BadInput {}
 
 const MIB = 2 ** 20
 const LIMITS = { spec: 16 * MIB, events: 512 * MIB, state: 4 * MIB, modelJson: 16 * MIB, weights: 2048 * MIB, torchState: 8192 * MIB, sample: 64 * MIB }
-const NETWORK_NAMES: NetworkName[] = ['generator', 'discriminator', 'encoder']
+const NETWORK_NAMES: NetworkName[] = NETWORK_BUILDERS.map(([name]) => name)
 /** What train.py writes into a checkpoint folder, and nothing else. */
 const CHECKPOINT_ENTRIES = new Set([...NETWORK_NAMES, 'torch-state.pt', 'state.json'])
 

@@ -12,7 +12,7 @@ import { TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '..
 import type { Catalog } from '../catalog/catalog'
 import type { FileStore } from '../catalog/files'
 import { hashFolder, writeTopology } from '../model/checkpoint'
-import { buildDiscriminator, buildEncoder, buildGenerator } from '../model/networks'
+import { NETWORK_BUILDERS } from '../model/networks'
 import { preset, type Preset } from '../model/presets'
 import { useBackend } from '../tf/backends'
 import { loadTrainingImages } from '../training/data'
@@ -40,11 +40,7 @@ export async function writeDataset(catalog: Catalog, files: FileStore, p: Preset
 export async function writeTemplates(p: Preset, dir: string): Promise<RunKitFiles['templates']> {
   await useBackend('cpu', false) // building the layers allocates their weights; any backend will do
   const templates = { generator: join(dir, 'generator'), discriminator: join(dir, 'discriminator'), encoder: join(dir, 'encoder') }
-  for (const [name, build] of [
-    ['generator', buildGenerator],
-    ['discriminator', buildDiscriminator],
-    ['encoder', buildEncoder],
-  ] as const) {
+  for (const [name, build] of NETWORK_BUILDERS) {
     const model = build(p)
     await writeTopology(model, templates[name])
     model.dispose()
