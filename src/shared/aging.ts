@@ -242,3 +242,8 @@ export interface BatchReport {
 export const SHIPPED_ORIGIN = 'default:'
 /** The shipped model's run: read-only, since every start would import it again. */
 export const isShipped = (origin: string | null | undefined) => origin?.startsWith(SHIPPED_ORIGIN) === true
+/**
+ * A run that cannot be trained further or rewound: a bundle holds G and E only (no discriminator,
+ * no optimizer state), and the shipped model is one.
+ */
+export const isReadOnlyRun = (origin: string | null | undefined) => isShipped(origin) || origin?.startsWith('bundle:') === true

@@ -188,6 +188,14 @@ export interface RunSummary {
   phaseSteps: { gan: number; encoder: number }
   /** Each loss at its phase's last recorded step, by metric name (d_real, d_fake, d_mismatch, g, e). */
   lastLosses: Record<string, number>
+  /** Seconds spent training, paused time left out, up to runningSince (null: not known, e.g. an older import). */
+  trainedSeconds: number | null
+  /** While running: since when the current stretch of training time runs. */
+  runningSince: string | null
+  /** What it trained on ("2 CPU cores (…), cpu+blas"), when known. */
+  hardware: string | null
+  /** For an imported run: where its history came from (a bundle's export, a model card). */
+  historyNote: string | null
 }
 
 export interface CheckpointSummary {

@@ -48,14 +48,17 @@ export interface Verification {
   pairs: number
 }
 
+/** Per bin, the similarity may be unknown: the shipped model's card gives only the verified share there. */
+export type BinVerification = Omit<Verification, 'similarity'> & { similarity?: number }
+
 export interface BinEvaluation {
   bin: number
   /** Input faces whose own bin this is. */
   faces: number
   /** Input vs G(z_id, y0) for those faces. */
-  identity: Verification
+  identity: BinVerification
   /** Input vs G(z_id, this bin), for inputs from other bins. */
-  agedTo: Verification
+  agedTo: BinVerification
   /** Outputs aged to this bin that the age judge puts in it, and their mean estimated age. */
   agedInBin: number
   agedMeanAge: number
@@ -112,6 +115,45 @@ export function evaluationCaveat(m: EvaluationMetrics): string | null {
 /** What the impostor row means, in one sentence. */
 export const IMPOSTOR_EXPLAINED = 'The impostor row pairs each face with another person of the split: identity rows mean something only above it.'
 
+const share = z.number().min(0).max(1)
+const VerificationSchema = z.object({ verified: share, similarity: z.number().min(-1).max(1), pairs: z.number().int().min(0).max(10_000_000) }).strict()
+const BinVerificationSchema = VerificationSchema.partial({ similarity: true })
+const meanAge = z.number().min(0).max(200)
+
+/** An evaluation's numbers as another machine sent them (a bundle's history): checked before they are shown. */
+export const EvaluationMetricsSchema = z
+  .object({
+    faces: z.number().int().min(1).max(100_000),
+    iterations: z.number().int().min(0).max(100_000),
+    threshold: z.number().min(-1).max(1),
+    reconstruction: z.object({ z0: VerificationSchema, pixel: VerificationSchema, identity: VerificationSchema }).strict(),
+    aged: VerificationSchema,
+    impostor: VerificationSchema.optional(),
+    agedInBin: share,
+    realInBin: share,
+    perBin: z
+      .array(
+        z
+          .object({
+            bin: z.number().int().min(0).max(5),
+            faces: z.number().int().min(0).max(100_000),
+            identity: BinVerificationSchema,
+            agedTo: BinVerificationSchema,
+            agedInBin: share,
+            agedMeanAge: meanAge,
+            realInBin: share.nullable(),
+            realMeanAge: meanAge.nullable(),
+          })
+          .strict(),
+      )
+      .max(6),
+    sources: z
+      .array(z.object({ dataset: z.string().max(200), procedural: z.boolean(), faces: z.number().int().min(0).max(100_000) }).strict())
+      .max(100)
+      .optional(),
+  })
+  .strict() satisfies z.ZodType<EvaluationMetrics>
+
 export interface EvaluationSummary {
   id: number
   runId: string
@@ -123,4 +165,6 @@ export interface EvaluationSummary {
   metrics: EvaluationMetrics
   /** Per-face details (JSON), relative to the data directory. */
   detailsFile: string
+  /** Came with an imported bundle: judged on the exporter's machine and faces, not here. */
+  imported: boolean
 }

@@ -305,7 +305,8 @@ class Trainer:
             phases = phases[:1]
         state = {'phase': saved['phase'] if saved else 'gan', 'step': saved['step'] if saved else 0,
                  'sampler': saved['sampler'] if saved else {'epoch': 0, 'position': 0}, 'losses': saved['losses'] if saved else {}}
-        self.events.emit('started', world=self.world, device=str(self.device), torch=torch.__version__)
+        name = torch.cuda.get_device_name(self.device) if self.device.type == 'cuda' else None
+        self.events.emit('started', world=self.world, device=str(self.device), torch=torch.__version__, **({'deviceName': name} if name else {}))
         start = [name for name, _ in phases].index(state['phase'])
         for phase, steps in phases[start:]:
             if phase != state['phase']:

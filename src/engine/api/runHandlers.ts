@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { StudioError, type Handlers } from '../../shared/contract'
 import { emptyPerBin } from '../../shared/ageBins'
 import { forNewRun } from '../../shared/training'
+import { isReadOnlyRun } from '../../shared/aging'
 import { isStoredFile, writeFileAtomic } from '../catalog/files'
 import { removeOwned } from '../runFolders'
 import { refuseShipped } from '../aging/defaultModel'
@@ -72,6 +73,12 @@ export function runHandlers(studio: Studio): RunCalls {
     'runs.resume': async ({ runId, checkpointId }) => {
       requireRun(runId)
       refuseShipped(catalog, runId, 'trained further or rewound')
+      if (isReadOnlyRun(catalog.runs.get(runId)?.origin)) {
+        throw new StudioError(
+          'bad_input',
+          `${runId} came from a model bundle, which holds G and E only (no discriminator or optimizer state): it cannot be trained further or rewound.`,
+        )
+      }
       if (studio.training.isTraining(runId)) throw new StudioError('bad_input', `Run ${runId} is already training.`)
       if (checkpointId !== undefined) {
         await studio.training.closed(runId)

@@ -12,9 +12,10 @@ interface Row {
   metrics: string
   details_file: string
   created_at: string
+  imported: number
 }
 
-const SELECT = `SELECT e.id, e.run_id, e.checkpoint_id, c.phase, c.step, e.split, e.metrics, e.details_file, e.created_at
+const SELECT = `SELECT e.id, e.run_id, e.checkpoint_id, c.phase, c.step, e.split, e.metrics, e.details_file, e.created_at, e.imported
   FROM evaluations e JOIN checkpoints c ON c.id = e.checkpoint_id`
 
 const summary = (row: Row): EvaluationSummary => ({
@@ -27,15 +28,27 @@ const summary = (row: Row): EvaluationSummary => ({
   createdAt: row.created_at,
   metrics: JSON.parse(row.metrics) as EvaluationMetrics,
   detailsFile: row.details_file,
+  imported: row.imported === 1,
 })
 
 export class EvaluationRepo {
   constructor(private readonly db: Database.Database) {}
 
-  add(runId: string, checkpointId: number, split: EvalSplit, metrics: EvaluationMetrics, detailsFile: string): EvaluationSummary {
+  /** `imported`: when it was judged elsewhere (a bundle's history), and so not here. */
+  add(
+    runId: string,
+    checkpointId: number,
+    split: EvalSplit,
+    metrics: EvaluationMetrics,
+    detailsFile: string,
+    imported?: { createdAt: string },
+  ): EvaluationSummary {
     const { lastInsertRowid } = this.db
-      .prepare('INSERT INTO evaluations (run_id, checkpoint_id, split, faces, metrics, details_file) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(runId, checkpointId, split, metrics.faces, JSON.stringify(metrics), detailsFile)
+      .prepare(
+        `INSERT INTO evaluations (run_id, checkpoint_id, split, faces, metrics, details_file, imported, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`,
+      )
+      .run(runId, checkpointId, split, metrics.faces, JSON.stringify(metrics), detailsFile, imported ? 1 : 0, imported?.createdAt ?? null)
     return this.get(Number(lastInsertRowid))!
   }
 

@@ -178,6 +178,23 @@ export const MIGRATIONS: Migration[] = [
     name: 'images.thumb_file: the Library shows the face as new runs see it (the face window), not the wide master with its mirrored borders',
     sql: 'ALTER TABLE images ADD COLUMN thumb_file TEXT;',
   },
+  {
+    version: 9,
+    name: 'runs count only the time they trained (not paused), name the hardware, and an imported run says where its history came from',
+    sql: `
+      ALTER TABLE runs ADD COLUMN trained_seconds REAL;
+      ALTER TABLE runs ADD COLUMN running_since TEXT;
+      ALTER TABLE runs ADD COLUMN hardware TEXT;
+      ALTER TABLE runs ADD COLUMN history_note TEXT;
+      ALTER TABLE evaluations ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+      UPDATE runs SET trained_seconds = (julianday(finished_at) - julianday(started_at)) * 86400
+        WHERE started_at IS NOT NULL AND finished_at IS NOT NULL;
+      UPDATE runs SET trained_seconds = 0, running_since = started_at
+        WHERE started_at IS NOT NULL AND finished_at IS NULL AND status = 'running';
+      UPDATE runs SET trained_seconds = (julianday(COALESCE(heartbeat_at, started_at)) - julianday(started_at)) * 86400
+        WHERE started_at IS NOT NULL AND finished_at IS NULL AND status != 'running';
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version

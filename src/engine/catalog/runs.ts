@@ -4,25 +4,45 @@ import type { AgingModelChoice } from '../../shared/aging'
 import type { CheckpointSummary, MetricRow, RunStatus, RunSummary } from '../../shared/domain'
 import { METRIC_NAMES, type Losses, type Phase } from '../../shared/training'
 import { RunBusyError } from '../errors'
+import { leaseHeld, processAlive, type Lease } from './leases'
 
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 const SELECT_RUN = `
   SELECT r.id, r.name, r.notes, r.preset, r.config, r.seed, r.backend, r.status, r.error, r.created_at AS createdAt,
-         r.started_at AS startedAt, r.finished_at AS finishedAt, r.origin,
-         COALESCE((SELECT MAX(step) FROM metrics m WHERE m.run_id = r.id AND m.phase = (
-           SELECT phase FROM metrics m2 WHERE m2.run_id = r.id ORDER BY rowid DESC LIMIT 1)), 0) AS lastStep,
-         (SELECT phase FROM metrics m3 WHERE m3.run_id = r.id ORDER BY rowid DESC LIMIT 1) AS lastPhase
+         r.started_at AS startedAt, r.finished_at AS finishedAt, r.origin, r.trained_seconds AS trainedSeconds,
+         r.running_since AS runningSince, r.hardware, r.history_note AS historyNote
   FROM runs r`
 
 type LastValues = Pick<RunSummary, 'phaseSteps' | 'lastLosses'>
 const NO_VALUES: LastValues = { phaseSteps: { gan: 0, encoder: 0 }, lastLosses: {} }
 
-const toRun = (raw: Record<string, unknown>, last: LastValues = NO_VALUES): RunSummary => ({
-  ...(raw as unknown as RunSummary),
-  config: JSON.parse(raw.config as string) as RunSummary['config'],
-  ...last,
-})
+/** The encoder phase follows the cGAN phase, so a run with encoder steps is in it. */
+const lastPhase = ({ phaseSteps }: LastValues): Phase | null => (phaseSteps.encoder > 0 ? 'encoder' : phaseSteps.gan > 0 ? 'gan' : null)
+
+const toRun = (raw: Record<string, unknown>, last: LastValues = NO_VALUES): RunSummary => {
+  const phase = lastPhase(last)
+  return {
+    ...(raw as unknown as RunSummary),
+    config: JSON.parse(raw.config as string) as RunSummary['config'],
+    ...last,
+    lastPhase: phase,
+    lastStep: phase ? last.phaseSteps[phase] : 0,
+  }
+}
+
+/** What an imported run knows of its own training (a bundle's history, a model card). */
+export interface ImportedTraining {
+  startedAt: string | null
+  finishedAt: string | null
+  trainedSeconds: number | null
+  hardware: string | null
+  note: string
+}
+
+/** Closes the open stretch of training time, up to `until` (an SQL time). */
+const closeClock = (until: string) => `trained_seconds = CASE WHEN running_since IS NULL THEN trained_seconds
+    ELSE COALESCE(trained_seconds, 0) + MAX(0, (julianday(${until}) - julianday(running_since)) * 86400) END, running_since = NULL`
 
 export class RunRepo {
   constructor(private readonly db: Database.Database) {}
@@ -31,19 +51,44 @@ export class RunRepo {
   create(id: string, preset: string, config: object, seed: number, backend: string): void {
     this.db
       .prepare(
-        `INSERT INTO runs (id, preset, config, seed, backend, status, pid, host, heartbeat_at, started_at)
-         VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ${NOW}, ${NOW})`,
+        `INSERT INTO runs (id, preset, config, seed, backend, status, pid, host, heartbeat_at, started_at, trained_seconds, running_since)
+         VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ${NOW}, ${NOW}, 0, ${NOW})`,
       )
       .run(id, preset, JSON.stringify(config), seed, backend, process.pid, hostname())
   }
 
-  /** An imported model bundle: a finished run with one checkpoint, marked with where it came from. */
-  createImported(id: string, preset: string, config: object, seed: number, backend: string, origin: string): void {
+  /** An imported model bundle or kit: a finished run, marked with where it came from and what is known of its training. */
+  createImported(id: string, preset: string, config: object, seed: number, backend: string, origin: string, training?: ImportedTraining): void {
     this.db
       .prepare(
-        "INSERT INTO runs (id, preset, config, seed, backend, status, origin, started_at, finished_at) VALUES (?, ?, ?, ?, ?, 'done', ?, NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        `INSERT INTO runs (id, preset, config, seed, backend, status, origin, started_at, finished_at, trained_seconds, hardware, history_note)
+         VALUES (?, ?, ?, ?, ?, 'done', ?, ?, COALESCE(?, ${NOW}), ?, ?, ?)`,
       )
-      .run(id, preset, JSON.stringify(config), seed, backend, origin)
+      .run(
+        id,
+        preset,
+        JSON.stringify(config),
+        seed,
+        backend,
+        origin,
+        training?.startedAt ?? null,
+        training?.finishedAt ?? null,
+        training?.trainedSeconds ?? null,
+        training?.hardware ?? null,
+        training?.note ?? null,
+      )
+  }
+
+  /** An imported run learns its history after the fact (the shipped model imported by an older studio). */
+  setImportedTraining(id: string, t: ImportedTraining): void {
+    this.db
+      .prepare('UPDATE runs SET started_at = ?, finished_at = COALESCE(?, finished_at), trained_seconds = ?, hardware = ?, history_note = ? WHERE id = ?')
+      .run(t.startedAt, t.finishedAt, t.trainedSeconds, t.hardware, t.note, id)
+  }
+
+  /** What the run trains on ("2 CPU cores (…), cpu+blas"), known once its backend started. */
+  setHardware(id: string, hardware: string): void {
+    this.db.prepare('UPDATE runs SET hardware = ? WHERE id = ?').run(hardware.slice(0, 200), id)
   }
 
   /**
@@ -58,7 +103,10 @@ export class RunRepo {
       .transaction(() => {
         this.refuseHeldElsewhere(id, isAlive, 'stop it there first, or wait for it to finish')
         this.db
-          .prepare(`UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ${NOW}, error = NULL, finished_at = NULL WHERE id = ?`)
+          .prepare(
+            `UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ${NOW}, error = NULL, finished_at = NULL,
+                     trained_seconds = COALESCE(trained_seconds, 0), running_since = COALESCE(running_since, ${NOW}) WHERE id = ?`,
+          )
           .run(process.pid, hostname(), id)
       })
       .immediate()
@@ -97,6 +145,15 @@ export class RunRepo {
       const last = byRun.get(row.runId) ?? { phaseSteps: { gan: 0, encoder: 0 }, lastLosses: {} }
       last.phaseSteps[row.phase] = Math.max(last.phaseSteps[row.phase] ?? 0, row.step)
       if (row.name !== METRIC_NAMES.imagesPerSecond) last.lastLosses[row.name] = row.value
+      byRun.set(row.runId, last)
+    }
+    // A checkpoint counts too: an imported run may hold one with no metrics behind it.
+    const checkpoints = this.db
+      .prepare(`SELECT run_id AS runId, phase, MAX(step) AS step FROM checkpoints ${runId ? 'WHERE run_id = ?' : ''} GROUP BY run_id, phase`)
+      .all(...(runId ? [runId] : [])) as { runId: string; phase: Phase; step: number }[]
+    for (const row of checkpoints) {
+      const last = byRun.get(row.runId) ?? { phaseSteps: { gan: 0, encoder: 0 }, lastLosses: {} }
+      last.phaseSteps[row.phase] = Math.max(last.phaseSteps[row.phase] ?? 0, row.step)
       byRun.set(row.runId, last)
     }
     return byRun
@@ -162,11 +219,11 @@ export class RunRepo {
     return [...new Set(files)].filter((file) => used.get(file, file, file, file) === undefined)
   }
 
+  /** A new status; training time runs only while the status is 'running'. */
   setStatus(id: string, status: RunStatus, error: string | null = null): void {
     const finished = ['done', 'cancelled', 'failed', 'interrupted'].includes(status)
-    this.db
-      .prepare(`UPDATE runs SET status = ?, error = ?, finished_at = ${finished ? "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')" : 'NULL'} WHERE id = ?`)
-      .run(status, error, id)
+    const clock = status === 'running' ? `trained_seconds = COALESCE(trained_seconds, 0), running_since = COALESCE(running_since, ${NOW})` : closeClock(NOW)
+    this.db.prepare(`UPDATE runs SET status = ?, error = ?, finished_at = ${finished ? NOW : 'NULL'}, ${clock} WHERE id = ?`).run(status, error, id)
   }
 
   /** One step's losses and throughput, in one transaction. */
@@ -177,6 +234,12 @@ export class RunRepo {
         if (value !== undefined && Number.isFinite(value)) insert.run(runId, phase, step, METRIC_NAMES[key as keyof typeof METRIC_NAMES], value)
       }
     })()
+  }
+
+  /** Metric rows as they came (an imported history), in one transaction. */
+  addMetricRows(runId: string, rows: MetricRow[]): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO metrics (run_id, phase, step, name, value) VALUES (?, ?, ?, ?, ?)')
+    this.db.transaction(() => rows.forEach((r) => insert.run(runId, r.phase, r.step, r.name, r.value)))()
   }
 
   metrics(runId: string, sinceStep = -1): MetricRow[] {
@@ -239,33 +302,12 @@ export class RunRepo {
       .prepare("SELECT id, status, pid, host, heartbeat_at AS heartbeatAt FROM runs WHERE status IN ('running', 'paused')")
       .all() as (Lease & { id: string })[]
     const stale = live.filter((run) => !leaseHeld(run, isAlive))
-    for (const run of stale) this.setStatus(run.id, 'interrupted')
+    // A dead trainer's time ends at its last heartbeat, not when someone noticed.
+    const stop = this.db.prepare(`UPDATE runs SET ${closeClock('COALESCE(heartbeat_at, running_since)')} WHERE id = ?`)
+    for (const run of stale) {
+      stop.run(run.id)
+      this.setStatus(run.id, 'interrupted')
+    }
     return stale.length
-  }
-}
-
-/** A holder on another host cannot be asked whether its pid lives: its heartbeat must be this fresh. */
-export const LEASE_STALE_MS = 5 * 60 * 1000
-
-interface Lease {
-  status: RunStatus
-  pid: number | null
-  host: string | null
-  heartbeatAt: string | null
-}
-
-function leaseHeld(lease: Lease, isAlive: (pid: number) => boolean): boolean {
-  if (lease.status !== 'running' && lease.status !== 'paused') return false
-  if (lease.pid === null) return false
-  if (!lease.host || lease.host === hostname()) return isAlive(lease.pid)
-  return lease.heartbeatAt !== null && Date.now() - Date.parse(lease.heartbeatAt) < LEASE_STALE_MS
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM'
   }
 }

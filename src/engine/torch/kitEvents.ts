@@ -23,7 +23,13 @@ const LossesSchema = z
   )
 
 export const TrainerEventSchema = z.discriminatedUnion('event', [
-  z.object({ event: z.literal('started'), world: z.number().int().min(1).max(100_000), device: z.string().max(100), torch: z.string().max(100).optional() }),
+  z.object({
+    event: z.literal('started'),
+    world: z.number().int().min(1).max(100_000),
+    device: z.string().max(100),
+    torch: z.string().max(100).optional(),
+    deviceName: z.string().max(100).optional(),
+  }),
   z.object({
     event: z.literal('progress'),
     phase: Phase,

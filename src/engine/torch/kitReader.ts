@@ -9,7 +9,7 @@
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, writeFileSync, writeSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import sharp from 'sharp'
+import { decodesAsPng } from '../images/encode'
 import { z } from 'zod'
 import { TrainConfigSchema, type Phase, type TrainConfig } from '../../shared/training'
 import { InputFileError, openRegularFile, readRegularFile } from '../inputFiles'
@@ -201,11 +201,7 @@ export async function readKit(dir: string, staging: string): Promise<KitContents
       continue
     }
     const png = kitFile(file, LIMITS.sample)
-    const decoded = await sharp(png, { failOn: 'error' })
-      .metadata()
-      .then(async (meta) => meta.format === 'png' && (await sharp(png, { failOn: 'error' }).raw().toBuffer()).length > 0)
-      .catch(() => false)
-    if (!decoded) throw new RunKitError(`The kit is refused: ${file} is not a PNG image.`)
+    if (!(await decodesAsPng(png))) throw new RunKitError(`The kit is refused: ${file} is not a PNG image.`)
     samples.push({ ...e, png })
   }
   return { config, fingerprint, events, checkpoints, samples, missing }

@@ -14,6 +14,7 @@ import { isStoredFile, type FileStore } from '../catalog/files'
 import { OutputExistsError } from '../errors'
 import { checkpointName, hashFolder } from '../model/checkpoint'
 import { preset } from '../model/presets'
+import { torchHardware } from '../training/hardware'
 import { readKit, readKitSpec, RunKitError } from './kitReader'
 
 export { RunKitError }
@@ -125,7 +126,13 @@ export async function importRunKit(home: string, catalog: Catalog, files: FileSt
     renameSync(staging, runDir)
     placed = true
     catalog.transaction(() => {
-      catalog.runs.createImported(runId, kit.config.preset, kit.config, kit.config.seed, backend, origin)
+      catalog.runs.createImported(runId, kit.config.preset, kit.config, kit.config.seed, backend, origin, {
+        startedAt: null,
+        finishedAt: null,
+        trainedSeconds: null,
+        hardware: started ? torchHardware(started, false) : null,
+        note: "Imported from a run kit: its curves, grids and checkpoints are the kit's own.",
+      })
       catalog.runs.describe(runId, { notes: `Imported from the run kit ${dir}.` })
       catalog.runs.setStatus(runId, status, ended?.event === 'failed' ? ended.error : null)
       for (const e of kit.events)

@@ -17,6 +17,7 @@ import { preset, type Preset } from '../model/presets'
 import { useBackend } from '../tf/backends'
 import { loadTrainingImages } from '../training/data'
 import type { RunControl, RunOutcome, TrainerContext } from '../training/trainer'
+import { torchHardware } from '../training/hardware'
 import { setRunStatus, startRun } from '../training/runStatus'
 import { writableRunFolder } from '../runFolders'
 import { checkpointFolder, parseEvent, sampleFile, type TrainerEvent } from './kitEvents'
@@ -100,6 +101,9 @@ class TrainerEvents {
   async handle(message: TrainerEvent): Promise<void> {
     const { ctx, runId } = this
     switch (message.event) {
+      case 'started':
+        ctx.catalog.runs.setHardware(runId, torchHardware(message))
+        break
       case 'progress': {
         const { phase, step, totalSteps, epoch, losses, imagesPerSecond } = message
         this.last = { phase, step, losses }

@@ -4,6 +4,8 @@ import type { Rng } from '../../shared/rng'
 import type { Losses } from '../../shared/training'
 import { diffAugment } from './augment'
 import { oneHot } from './data'
+import { rgbToPng } from '../images/encode'
+import type { Preset } from '../model/presets'
 
 export interface GanModels {
   generator: tf.LayersModel
@@ -92,6 +94,18 @@ export function encoderStep(
   const e = loss.dataSync()[0]
   loss.dispose()
   return { e }
+}
+
+/** Rows of a sample grid: one fixed z each. */
+export const SAMPLE_ROWS = 4
+
+/** The sample grid's z, the same for a run's whole life (and for a grid drawn later from its G with the run's seed). */
+export const fixedNoise = (p: Preset, seed: number) => tf.randomNormal([SAMPLE_ROWS, p.zDim], 0, 1, 'float32', seed) as tf.Tensor2D
+
+/** The sample grid as a PNG: SAMPLE_ROWS rows, one column per age bin. */
+export async function gridPng(generator: tf.LayersModel, zFixed: tf.Tensor2D, p: Preset): Promise<Buffer> {
+  const rgb = renderGrid(generator, zFixed, p.bins, p.imageSize)
+  return rgbToPng({ data: rgb, width: p.bins * p.imageSize, height: zFixed.shape[0] * p.imageSize })
 }
 
 /** The sample grid: fixed z per row, one column per age bin, as RGB bytes. */

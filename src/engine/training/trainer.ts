@@ -9,12 +9,12 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { EventName, StudioEvents } from '../../shared/contract'
 import type { CheckpointSummary } from '../../shared/domain'
+import { localHardware } from './hardware'
 import { setRunStatus, startRun } from './runStatus'
 import { Rng } from '../../shared/rng'
 import { forNewRun, lossEntries, TrainConfigSchema, type Losses, type Phase, type TrainConfig } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import type { FileStore } from '../catalog/files'
-import { rgbToPng } from '../images/encode'
 import * as ckpt from '../model/checkpoint'
 import { buildDiscriminator, buildEncoder, buildGenerator } from '../model/networks'
 import { preset, type Preset } from '../model/presets'
@@ -25,7 +25,7 @@ import { defaultTrainingBackend } from './backendLadder'
 import { trainWithTorch } from '../torch/torchRun'
 import { BatchSampler, loadTrainingImages, type SamplerState } from './data'
 import { seedMathRandom } from './random'
-import { encoderStep, ganStep, renderGrid } from './steps'
+import { encoderStep, fixedNoise, ganStep, gridPng } from './steps'
 
 export interface TrainerContext {
   home: string
@@ -61,7 +61,6 @@ interface SavedState {
   losses: Losses
 }
 
-const SAMPLE_ROWS = 4
 /** How often a training process tells the catalog it still holds its run's lease. */
 const HEARTBEAT_MS = 10_000
 
@@ -111,6 +110,7 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
   const backend = await useBackend(run.backend as BackendName)
   const p = preset(config.preset, config.imageSize)
   const from = startRun(ctx, runId, resume)
+  ctx.catalog.runs.setHardware(runId, localHardware(backend.name))
   const saved = from && (JSON.parse(readFileSync(join(ctx.home, from.dir, 'state.json'), 'utf8')) as SavedState)
   const noiseRng = new Rng(saved ? Uint32Array.from(saved.noiseRng) : config.seed ^ 0x5eed5eed)
   const dataRng = new Rng(saved ? Uint32Array.from(saved.dataRng) : config.seed + 1)
@@ -127,7 +127,7 @@ export async function trainRun(ctx: TrainerContext, runId: string, control: RunC
     dataRng,
     checkpoints: [],
     lastHeartbeat: performance.now(),
-    zFixed: tf.randomNormal([SAMPLE_ROWS, p.zDim], 0, 1, 'float32', config.seed) as tf.Tensor2D,
+    zFixed: fixedNoise(p, config.seed),
     state: saved ?? { phase: 'gan', step: 0, sampler: { epoch: 0, position: 0 }, noiseRng: [], dataRng: [], losses: {} },
   }
   const finish = (status: RunOutcome['status']): RunOutcome => {
@@ -256,8 +256,7 @@ function stepGan(models: Models, sampler: BatchSampler, rng: Rng, p: Preset, con
 }
 
 async function saveSample(ctx: TrainerContext, runId: string, generator: tf.LayersModel, zFixed: tf.Tensor2D, p: Preset, phase: Phase, step: number) {
-  const rgb = renderGrid(generator, zFixed, p.bins, p.imageSize)
-  const file = await ctx.files.put(await rgbToPng({ data: rgb, width: p.bins * p.imageSize, height: SAMPLE_ROWS * p.imageSize }), 'png')
+  const file = await ctx.files.put(await gridPng(generator, zFixed, p), 'png')
   ctx.catalog.runs.addSample(runId, phase, step, file)
   ctx.emit('run.sample', { runId, phase, step, file })
 }
