@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { AgingModelChoice } from '../../src/shared/aging'
+import { importModelBundle } from '../../src/engine/aging/bundle'
 import { ensureDefaultModel, MODELS_DIR, shippedModel } from '../../src/engine/aging/defaultModel'
 import { dispatch } from '../../src/engine/api/dispatch'
 import { createHandlers } from '../../src/engine/api/handlers'
@@ -53,6 +54,20 @@ describe('the shipped default model', () => {
       expect(studio.catalog.runs.list()).toHaveLength(1)
       const run = studio.catalog.runs.get(first!.runId)!
       expect(run).toMatchObject({ name: shipped.name, status: 'done', origin: `default:${shipped.modelHash}` })
+      // Its history as the card gives it: both phases' steps, the card's curve points, a grid drawn from G, the judged evaluation.
+      expect(run).toMatchObject({ phaseSteps: { gan: 4500, encoder: 3000 }, trainedSeconds: 3660, hardware: expect.stringContaining('2 CPU cores') })
+      expect(run.historyNote).toContain('model card')
+      expect(
+        studio.catalog.runs
+          .metrics(run.id)
+          .filter((m) => m.name === 'd_real')
+          .map((m) => m.step),
+      ).toEqual([200, 1000, 4500])
+      const [grid] = studio.catalog.runs.samples(run.id)
+      expect(grid).toMatchObject({ phase: 'gan', step: 4500 })
+      expect((await sharp(studio.files.resolve(grid.file)).metadata()).format).toBe('png')
+      const [judged] = studio.catalog.evaluations.forRun(run.id)
+      expect(judged).toMatchObject({ split: 'val', imported: true, metrics: { faces: 50 } })
 
       const handlers = createHandlers(studio)
       const models = await dispatch(handlers, 'editor.models', {})
@@ -78,6 +93,31 @@ describe('the shipped default model', () => {
     }
   }, 120_000)
 
+  it('gives a shipped run an older studio imported without its history the history its card gives, once', async () => {
+    const home = newHome()
+    const studio = Studio.open(home, { mode: 'cli' })
+    try {
+      const runId = `run-default-${shipped.modelHash.slice(0, 16)}`
+      const origin = `default:${shipped.modelHash}`
+      await importModelBundle(home, studio.catalog, join(MODELS_DIR, shipped.file), { origin, runId, name: shipped.name, modelHash: shipped.modelHash })
+      expect(studio.catalog.runs.get(runId)!.historyNote).toMatch(/carries only its final losses/)
+      await ensureDefaultModel(home, studio.catalog)
+      await ensureDefaultModel(home, studio.catalog)
+      const run = studio.catalog.runs.get(runId)!
+      expect(run).toMatchObject({ trainedSeconds: 3660, historyNote: expect.stringContaining('model card') })
+      expect(
+        studio.catalog.runs
+          .metrics(runId)
+          .filter((m) => m.name === 'd_real')
+          .map((m) => m.step),
+      ).toEqual([200, 1000, 4500])
+      expect(studio.catalog.runs.samples(runId)).toHaveLength(1)
+      expect(studio.catalog.evaluations.forRun(runId)).toHaveLength(1)
+    } finally {
+      await studio.close()
+    }
+  }, 120_000)
+
   it('is nothing where an install ships no model, and refused, with nothing imported, where its file does not match its card', async () => {
     const home = newHome()
     const studio = Studio.open(home, { mode: 'cli' })
@@ -87,6 +127,8 @@ describe('the shipped default model', () => {
       mkdirSync(tampered)
       copyFileSync(join(MODELS_DIR, shipped.file), join(tampered, shipped.file))
       writeFileSync(join(tampered, 'default.json'), JSON.stringify({ ...shipped, modelHash: 'f'.repeat(64) }))
+      await expect(ensureDefaultModel(home, studio.catalog, tampered)).rejects.toThrow(`its history ${join(tampered, shipped.history!)} is missing`)
+      copyFileSync(join(MODELS_DIR, shipped.history!), join(tampered, shipped.history!))
       await expect(ensureDefaultModel(home, studio.catalog, tampered)).rejects.toThrow(
         `damaged: its networks hash to ${shipped.modelHash.slice(0, 12)}…, expected ffffffffffff…`,
       )

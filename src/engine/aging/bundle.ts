@@ -3,40 +3,52 @@
  * configuration and training metadata, and the model hash, in one gzipped tar. Importing one on
  * another machine makes a finished run with that single checkpoint, so the editor, `age` and
  * `batch` use it like any local run, and provenance names the same model hash on both machines.
+ * Format 3 carries the run's history too (bundleHistory.ts), so the run looks trained there.
  */
-import { cpSync, createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import * as tar from 'tar'
 import { z } from 'zod'
 import { version } from '../../../package.json'
-import { TrainConfigSchema } from '../../shared/training'
+import { METRIC_NAMES, TrainConfigSchema } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
-import { placeFile, refuseExisting, sha256 } from '../catalog/files'
-import { InputFileError, openRegularFile } from '../inputFiles'
+import type { ImportedTraining } from '../catalog/runs'
+import type { MetricRow } from '../../shared/domain'
+import { FileStore, placeFile, refuseExisting, sha256 } from '../catalog/files'
 import { hashFolder } from '../model/checkpoint'
 import { checkNetwork } from '../model/networkCheck'
 import { preset } from '../model/presets'
 import { modelHash, ModelError, NETWORKS, pickCheckpoint } from './model'
+import {
+  collectHistory,
+  drawSampleGrid,
+  HISTORY_ENTRY,
+  readHistory,
+  recordHistory,
+  SAMPLES_FOLDER,
+  storeHistoryFiles,
+  type BundleHistory,
+} from './bundleHistory'
+import { extractBundle } from './bundleArchive'
 import type { ModelExport } from '../../shared/aging'
 
 export const BUNDLE_FORMAT = 'age-studio-model'
-/**
- * A 64 px paper G + E is about 270 MB unpacked, a 128 px one about 810 MB (G's dense layer alone
- * is 2048 × 65536 floats); anything past these limits is not one of ours.
- */
-const MAX_BUNDLE_BYTES = 1024 ** 3
-const MAX_ENTRY_BYTES = 1024 ** 3
-const MAX_UNPACKED_BYTES = 1.5 * 1024 ** 3
-const ENTRIES = new Set(['bundle.json', ...NETWORKS.flatMap((n) => [`${n}/`, `${n}/model.json`, `${n}/weights.bin`])])
-const gib = (bytes: number) => `${+(bytes / 1024 ** 3).toFixed(1)} GiB`
 
 const BundleManifest = z.object({
   format: z.literal(BUNDLE_FORMAT),
-  /** 2 adds configHash; 1 (the shipped model's) is still read, its configuration checked against the weights alone. */
-  formatVersion: z.union([z.literal(1), z.literal(2)]),
+  /**
+   * 3 adds the run's history (history.json, samples/); 2 adds configHash; 1 (the shipped model's)
+   * is still read, its configuration checked against the weights alone.
+   */
+  formatVersion: z.union([z.literal(1), z.literal(2), z.literal(3)]),
   modelHash: z.string().regex(/^[0-9a-f]{64}$/),
   configHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** sha256 of history.json (format 3), covered by configHash. */
+  historySha256: z
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
@@ -67,9 +79,12 @@ const canonical = (value: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
   )
 
-/** sha256 over the model hash and the configuration it claims: a bundle.json edited after export no longer matches. */
-export const configHash = (modelHash: string, run: { preset: string; config: object }) =>
-  sha256(Buffer.from(`${modelHash}\0${run.preset}\0${canonical(run.config)}`))
+/**
+ * sha256 over the model hash, the configuration it claims and (format 3) its history's hash: a
+ * bundle.json or history.json edited after export no longer matches.
+ */
+export const configHash = (modelHash: string, run: { preset: string; config: object }, historySha256?: string) =>
+  sha256(Buffer.from(`${modelHash}\0${run.preset}\0${canonical(run.config)}${historySha256 ? `\0${historySha256}` : ''}`))
 
 /** Writes the bundle to `file`; an existing file is replaced only with `force`. */
 export async function exportModelBundle(
@@ -88,11 +103,15 @@ export async function exportModelBundle(
   const source = join(home, checkpoint.dir)
   const hash = modelHash(source)
   const finalLosses = catalog.runs.finalMetrics(runId, 'gan')
+  const { history, samples } = await collectHistory(home, catalog, run, checkpoint)
+  const historyJson = Buffer.from(JSON.stringify(history))
+  const historySha256 = sha256(historyJson)
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
-    formatVersion: 2,
+    formatVersion: 3,
     modelHash: hash,
-    configHash: configHash(hash, run),
+    configHash: configHash(hash, run, historySha256),
+    historySha256,
     exportedAt: new Date().toISOString(),
     exportedBy: `Age Studio ${version}`,
     run: { id: run.id, preset: run.preset, seed: run.seed, backend: run.backend, config: run.config, lastStep: run.lastStep },
@@ -104,8 +123,11 @@ export async function exportModelBundle(
   try {
     for (const network of NETWORKS) cpSync(join(source, network), join(staging, network), { recursive: true })
     writeFileSync(join(staging, 'bundle.json'), JSON.stringify(manifest, null, 2))
+    writeFileSync(join(staging, HISTORY_ENTRY), historyJson)
+    mkdirSync(join(staging, SAMPLES_FOLDER))
+    for (const [entry, bytes] of samples) writeFileSync(join(staging, entry), bytes)
     mkdirSync(dirname(file), { recursive: true })
-    await tar.c({ gzip: true, file: partial, cwd: staging, portable: true, noMtime: true }, ['bundle.json', ...NETWORKS])
+    await tar.c({ gzip: true, file: partial, cwd: staging, portable: true, noMtime: true }, ['bundle.json', HISTORY_ENTRY, SAMPLES_FOLDER, ...NETWORKS])
     placeFile(partial, file, force)
   } finally {
     rmSync(staging, { recursive: true, force: true })
@@ -121,64 +143,6 @@ export interface ImportedBundle {
   modelHash: string
   alreadyImported: boolean
   manifest: BundleManifest
-}
-
-/** Why a tar entry cannot be part of a bundle, or null when it can. */
-function entryRefusal(name: string, type: string, size: number, unpacked: number): string | null {
-  if (!ENTRIES.has(name)) return `holds ${JSON.stringify(name.slice(0, 120))}, which a model bundle never has`
-  if (type !== 'File' && type !== 'Directory') return `holds ${name} as a ${type}; a model bundle holds only files and folders`
-  if (size > MAX_ENTRY_BYTES) return `${name} is over the ${gib(MAX_ENTRY_BYTES)} limit (${gib(size)})`
-  if (unpacked + size > MAX_UNPACKED_BYTES) return `unpacks to more than ${gib(MAX_UNPACKED_BYTES)}`
-  return null
-}
-
-/**
- * Streams the bundle into `staging`, stopping at the first entry it refuses, before that entry is
- * written or even decompressed: a gzip bomb costs a header, not its payload. `./` prefixes (what
- * `tar -C dir -czf b.tgz .` writes) are accepted.
- */
-async function extractBundle(file: string, staging: string): Promise<void> {
-  let opened: { fd: number; size: number }
-  try {
-    opened = openRegularFile(file, MAX_BUNDLE_BYTES)
-  } catch (error) {
-    throw error instanceof InputFileError ? new ModelError(error.sentence) : error
-  }
-  const source = createReadStream('', { fd: opened.fd })
-  if (opened.size === 0) {
-    source.destroy()
-    throw new ModelError(`${file} is empty, not a model bundle.`)
-  }
-  // Set inside the unpacker's filter, which TypeScript's narrowing does not see.
-  let refusal = null as string | null
-  let unpacked = 0
-  const unpack = new tar.Unpack({
-    cwd: staging,
-    strict: true,
-    filter: (path, entry) => {
-      const name = path.replace(/^(\.\/)+/, '')
-      if (refusal) return false
-      if (name === '' || name === '.') return false // the archive's own root folder
-      const type = 'type' in entry ? entry.type : 'File'
-      const size = entry.size ?? 0
-      refusal = entryRefusal(name, type, size, unpacked)
-      if (refusal) unpack.abort(new Error(refusal))
-      unpacked += size
-      return refusal === null
-    },
-  })
-  try {
-    await new Promise<void>((resolve, reject) => {
-      unpack.on('error', reject)
-      unpack.on('close', () => resolve())
-      source.on('error', reject)
-      source.pipe(unpack)
-    })
-  } catch (error) {
-    throw new ModelError(refusal ? `${file} is refused: it ${refusal}.` : `${file} is not a model bundle (${(error as Error).message}).`)
-  } finally {
-    source.destroy()
-  }
 }
 
 /** bundle.json, parsed and its configuration validated; the preset it names must be the configuration's. */
@@ -200,6 +164,8 @@ export interface ImportAs {
   runId: string
   name: string
   modelHash: string
+  /** What its card says of its training, for a bundle that carries no history of its own. */
+  history?: BundleHistory
 }
 
 /** Checks a bundle completely (entries, manifest, hashes, networks against the configuration) before it touches the catalog. */
@@ -216,9 +182,14 @@ export async function importModelBundle(home: string, catalog: Catalog, file: st
     for (const expected of [manifest.modelHash, as?.modelHash ?? hash]) {
       if (hash !== expected) throw new ModelError(`${file} is damaged: its networks hash to ${hash.slice(0, 12)}…, expected ${expected.slice(0, 12)}….`)
     }
-    if (manifest.configHash !== undefined && manifest.configHash !== configHash(hash, manifest.run)) {
+    const historyBytes = existsSync(join(staging, HISTORY_ENTRY)) ? readFileSync(join(staging, HISTORY_ENTRY)) : null
+    if ((manifest.formatVersion === 3) !== (historyBytes !== null) || (historyBytes && sha256(historyBytes) !== manifest.historySha256)) {
+      throw new ModelError(`${file} is refused: its history.json is not the one it was exported with.`)
+    }
+    if (manifest.configHash !== undefined && manifest.configHash !== configHash(hash, manifest.run, manifest.historySha256)) {
       throw new ModelError(`${file} is refused: its bundle.json was changed after export (the configuration no longer matches its hash).`)
     }
+    const carried = await readHistory(file, staging)
     const config = TrainConfigSchema.parse(manifest.run.config)
     const p = preset(config.preset, config.imageSize)
     for (const network of NETWORKS) {
@@ -245,14 +216,111 @@ export async function importModelBundle(home: string, catalog: Catalog, file: st
     mkdirSync(join(home, 'models'), { recursive: true })
     renameSync(staging, join(home, dir))
     const runId = as?.runId ?? `run-model-${hash.slice(0, 16)}`
-    const checkpointId = catalog.transaction(() => {
-      catalog.runs.createImported(runId, manifest.run.preset, manifest.run.config, manifest.run.seed, manifest.run.backend, origin)
-      if (as) catalog.runs.describe(runId, { name: as.name })
-      const { step, epoch, phase } = manifest.checkpoint
-      return catalog.runs.addCheckpoint(runId, phase, step, epoch, dir, hashFolder(join(home, dir)))
-    })
-    return { runId, checkpointId, modelHash: hash, alreadyImported: false, manifest }
+    const history = carried?.history ?? as?.history ?? null
+    try {
+      const checkpointId = await recordImport(home, catalog, { runId, dir, origin, manifest, history, samples: carried?.samples, name: as?.name })
+      return { runId, checkpointId, modelHash: hash, alreadyImported: false, manifest }
+    } catch (error) {
+      rmSync(join(home, dir), { recursive: true, force: true })
+      throw error
+    }
   } finally {
     rmSync(staging, { recursive: true, force: true })
   }
+}
+
+/** The unpacked, checked bundle in `dir` becomes a run: its history's files stored, then every row in one transaction. */
+async function recordImport(
+  home: string,
+  catalog: Catalog,
+  {
+    runId,
+    dir,
+    origin,
+    manifest,
+    history,
+    samples,
+    name,
+  }: { runId: string; dir: string; origin: string; manifest: BundleManifest; history: BundleHistory | null; samples?: Map<string, Buffer>; name?: string },
+): Promise<number> {
+  const config = TrainConfigSchema.parse(manifest.run.config)
+  const files = new FileStore(home)
+  const stored = history ? await storeHistoryFiles(home, dir, history, samples ?? new Map<string, Buffer>()) : null
+  // No grid came with it: G drawn on the run's own fixed z, at the end of its cGAN phase.
+  const p = preset(config.preset, config.imageSize)
+  const grid = history?.samples.length ? null : await files.put(await drawSampleGrid(join(home, dir, 'generator'), p, manifest.run.seed), 'png')
+  const added = [...(stored?.grids.map((g) => g.file) ?? []), ...(grid ? [grid] : [])]
+  try {
+    return catalog.transaction(() => {
+      catalog.runs.createImported(
+        runId,
+        manifest.run.preset,
+        manifest.run.config,
+        manifest.run.seed,
+        manifest.run.backend,
+        origin,
+        history ? trainingOf(history, manifest.exportedAt) : untold(manifest),
+      )
+      if (name) catalog.runs.describe(runId, { name })
+      const { step, epoch, phase } = manifest.checkpoint
+      const id = catalog.runs.addCheckpoint(runId, phase, step, epoch, dir, hashFolder(join(home, dir)))
+      if (history && stored) recordHistory(catalog, runId, id, history, stored)
+      // Without a history, the losses it was exported with are the one point of its curves there is.
+      else catalog.runs.addMetricRows(runId, finalLossRows(manifest))
+      if (grid) catalog.runs.addSample(runId, 'gan', config.steps, grid)
+      return id
+    })
+  } catch (error) {
+    for (const file of catalog.runs.unreferenced(added)) rmSync(files.resolve(file), { force: true })
+    throw error
+  }
+}
+
+const trainingOf = (history: BundleHistory, exportedAt: string): ImportedTraining => ({
+  startedAt: history.startedAt,
+  finishedAt: history.finishedAt ?? exportedAt,
+  trainedSeconds: history.trainedSeconds,
+  hardware: history.hardware,
+  note: history.source,
+})
+
+const untold = (manifest: BundleManifest): ImportedTraining => ({
+  startedAt: null,
+  finishedAt: manifest.exportedAt,
+  trainedSeconds: null,
+  hardware: null,
+  note: `Imported from a format ${manifest.formatVersion} bundle, which carries only its final losses, no training history.`,
+})
+
+/** bundle.json's final losses as metric rows at the cGAN phase's last step (names it does not know are left out). */
+function finalLossRows(manifest: BundleManifest): MetricRow[] {
+  const known = new Set(Object.values(METRIC_NAMES))
+  const step = TrainConfigSchema.parse(manifest.run.config).steps
+  return Object.entries(manifest.finalLosses)
+    .filter(([name, value]) => known.has(name) && Number.isFinite(value))
+    .map(([name, value]) => ({ phase: 'gan' as const, step, name, value }))
+}
+
+/**
+ * A run imported without the history it now has (the shipped model, by an older studio) gets the
+ * one its card gives, and a sample grid drawn from its G where it has none.
+ */
+export async function addImportedHistory(home: string, catalog: Catalog, runId: string, checkpointId: number, told: BundleHistory): Promise<void> {
+  // Told once before (an older card's history): its evaluations are there already; curves and grids are replaced by key.
+  const known = catalog.evaluations.forRun(runId).filter((e) => e.imported)
+  const history = { ...told, evaluations: told.evaluations.filter((e) => !known.some((k) => k.split === e.split && k.createdAt === e.createdAt)) }
+  const checkpoint = catalog.runs.checkpoint(checkpointId)!
+  const run = catalog.runs.get(runId)!
+  const config = TrainConfigSchema.parse(run.config)
+  const stored = await storeHistoryFiles(home, checkpoint.dir, history, new Map<string, Buffer>())
+  const drawn =
+    history.samples.length || catalog.runs.samples(runId).length
+      ? null
+      : await drawSampleGrid(join(home, checkpoint.dir, 'generator'), preset(config.preset, config.imageSize), run.seed)
+  const grid = drawn && (await new FileStore(home).put(drawn, 'png'))
+  catalog.transaction(() => {
+    catalog.runs.setImportedTraining(runId, trainingOf(history, run.finishedAt ?? new Date().toISOString()))
+    recordHistory(catalog, runId, checkpointId, history, stored)
+    if (grid) catalog.runs.addSample(runId, 'gan', config.steps, grid)
+  })
 }

@@ -10,12 +10,24 @@ import type { Catalog } from '../catalog/catalog'
 import { StudioError } from '../../shared/contract'
 import { isShipped, SHIPPED_ORIGIN } from '../../shared/aging'
 import { projectRoot } from '../tf/blasAddon'
-import { importModelBundle } from './bundle'
+import { addImportedHistory, importModelBundle } from './bundle'
+import { parseHistory, type BundleHistory } from './bundleHistory'
+import { ModelError } from './model'
 
 export const MODELS_DIR = join(projectRoot(), 'resources', 'models')
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/)
-const ShippedModel = z.object({ name: z.string().min(1).max(80), file: z.string().regex(/^[\w.-]+$/), sha256: hex64, modelHash: hex64 }).strict()
+const fileName = z.string().regex(/^[\w.-]+$/)
+const ShippedModel = z
+  .object({
+    name: z.string().min(1).max(80),
+    file: fileName,
+    sha256: hex64,
+    modelHash: hex64,
+    /** Its training history as the model card gives it: the bundle (format 1) predates bundles carrying one. */
+    history: fileName.optional(),
+  })
+  .strict()
 export type ShippedModel = z.infer<typeof ShippedModel>
 
 /** resources/models/default.json, or null where this install ships no model. */
@@ -23,6 +35,14 @@ export function shippedModel(dir = MODELS_DIR): ShippedModel | null {
   const file = join(dir, 'default.json')
   if (!existsSync(file)) return null
   return ShippedModel.parse(JSON.parse(readFileSync(file, 'utf8')))
+}
+
+/** The shipped model's training history, read from the card's file; a missing one is a damaged install. */
+function shippedHistory(dir: string, shipped: ShippedModel): BundleHistory | undefined {
+  if (!shipped.history) return undefined
+  const file = join(dir, shipped.history)
+  if (!existsSync(file)) throw new ModelError(`The shipped model is damaged: its history ${file} is missing. Reinstall the studio.`)
+  return parseHistory(readFileSync(file, 'utf8'), file)
 }
 
 /** Refuses to change or remove the shipped model's run: it would come back on the next start anyway. */
@@ -46,9 +66,14 @@ export async function ensureDefaultModel(home: string, catalog: Catalog, dir = M
   const shipped = shippedModel(dir)
   if (!shipped) return null
   const origin = `${SHIPPED_ORIGIN}${shipped.modelHash}`
+  const history = shippedHistory(dir, shipped)
   const existing = catalog.runs.byOrigin(origin)
-  if (existing) return { runId: existing, checkpointId: catalog.runs.latestCheckpoint(existing)!.id, name: shipped.name, imported: false }
+  if (existing) {
+    const checkpointId = catalog.runs.latestCheckpoint(existing)!.id
+    if (history && catalog.runs.get(existing)!.historyNote !== history.source) await addImportedHistory(home, catalog, existing, checkpointId, history)
+    return { runId: existing, checkpointId, name: shipped.name, imported: false }
+  }
   const runId = `run-default-${shipped.modelHash.slice(0, 16)}`
-  const bundle = await importModelBundle(home, catalog, join(dir, shipped.file), { origin, runId, name: shipped.name, modelHash: shipped.modelHash })
+  const bundle = await importModelBundle(home, catalog, join(dir, shipped.file), { origin, runId, name: shipped.name, modelHash: shipped.modelHash, history })
   return { runId: bundle.runId, checkpointId: bundle.checkpointId, name: shipped.name, imported: !bundle.alreadyImported }
 }
