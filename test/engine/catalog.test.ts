@@ -210,3 +210,30 @@ describe('run leases: one process trains a run at a time', () => {
     catalog.close()
   })
 })
+
+describe("a run's trained-for clock", () => {
+  it('counts running time only: paused and cancelled time add nothing', () => {
+    const catalog = Catalog.open(home())
+    const backdate = (seconds: number) =>
+      catalog.db.prepare(`UPDATE runs SET running_since = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) WHERE id = 'run-clock'`).run(`-${seconds} seconds`)
+    catalog.runs.create('run-clock', 'tiny', {}, 1, 'cpu')
+    catalog.runs.setStatus('run-clock', 'running')
+    backdate(100) // as if it had trained 100 s
+    catalog.runs.setStatus('run-clock', 'paused')
+    const afterFirst = catalog.runs.get('run-clock')!
+    expect(afterFirst.runningSince).toBeNull()
+    expect(afterFirst.trainedSeconds).toBeGreaterThan(99.9)
+    expect(afterFirst.trainedSeconds).toBeLessThan(130)
+    catalog.runs.setStatus('run-clock', 'paused')
+    catalog.runs.setStatus('run-clock', 'cancelled')
+    expect(catalog.runs.get('run-clock')!.trainedSeconds).toBe(afterFirst.trainedSeconds)
+
+    catalog.runs.setStatus('run-clock', 'running')
+    expect(catalog.runs.get('run-clock')!.runningSince).not.toBeNull()
+    backdate(50)
+    catalog.runs.setStatus('run-clock', 'done')
+    expect(catalog.runs.get('run-clock')!.trainedSeconds! - afterFirst.trainedSeconds!).toBeGreaterThan(49.9)
+    expect(catalog.runs.get('run-clock')!.trainedSeconds! - afterFirst.trainedSeconds!).toBeLessThan(80)
+    catalog.close()
+  })
+})
