@@ -53,6 +53,13 @@ test('a new user opens a photo, drags the slider and exports, with the shipped m
   // In Training it is a finished run that cannot be renamed or deleted.
   await page.getByTestId('nav-training').click()
   await page.getByTestId('run-row-name').filter({ hasText: shipped.name }).click()
+  // Its history as its card gives it: both phases done, the time and hardware it took, a grid from its G, no resume.
+  await expect(page.getByTestId('run-step')).toHaveText('3000')
+  await expect(page.getByTestId('run-hardware')).toContainText('2 CPU cores')
+  await expect(page.getByTestId('run-trained')).not.toHaveText('not known')
+  await expect(page.getByTestId('run-history-note')).toContainText('model card')
+  await expect(page.getByAltText('sample grid at step 4500').first()).toBeVisible()
+  await expect(page.getByTestId('checkpoint-resume')).toHaveCount(0)
   await page.getByText('Name, notes, export, delete').click()
   await expect(page.getByTestId('run-shipped')).toContainText('read-only')
   await expect(page.getByTestId('run-delete')).toBeHidden()

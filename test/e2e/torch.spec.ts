@@ -50,6 +50,7 @@ test('train on torch-cpu from the form and steer it live', async ({ page }) => {
   // so cancelling before step 10 would leave nothing to show: CI once got there at step 9).
   await expect(page.getByTestId('checkpoint').first()).toBeVisible({ timeout: 60_000 })
   await page.getByTestId('run-cancel').click()
+  await page.getByTestId('run-cancel-confirm').click()
   await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 })
   await expect(page.getByTestId('checkpoint').first()).toBeVisible()
   await page.screenshot({ path: test.info().outputPath('torch-run.png'), fullPage: true })

@@ -51,9 +51,14 @@ test('start a tiny run from the form, watch it, pause, resume, reload and cancel
   await page.getByTestId('run-pause').click()
   await expect(page.getByTestId('run-status')).toHaveText('paused')
   await expect(page.getByTestId('run-eta')).toHaveText('')
+  // Paused: no throughput shown, and the trained-for clock stands still.
+  await expect(page.getByTestId('run-rate')).toHaveText('')
   const paused = await step(page)
+  const trainedWhenPaused = await page.getByTestId('run-trained').textContent()
+  expect(trainedWhenPaused).toMatch(/^\d+ s$|^\d+ min \d+ s$/)
   await page.waitForTimeout(1500)
   expect(await step(page)).toBe(paused)
+  await expect(page.getByTestId('run-trained')).toHaveText(trainedWhenPaused!)
   await page.getByTestId('run-continue').click()
   await expect.poll(() => step(page), { timeout: 30_000 }).toBeGreaterThan(paused)
 
@@ -69,6 +74,7 @@ test('start a tiny run from the form, watch it, pause, resume, reload and cancel
   await expect(page.getByTestId('sample-step')).toHaveText('5')
 
   await page.getByTestId('run-cancel').click()
+  await page.getByTestId('run-cancel-confirm').click()
   await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 })
   await expect(page.getByTestId('run-resume')).toBeVisible()
   await expect(page.getByTestId('run-row-status').first()).toHaveText('cancelled')
@@ -80,6 +86,7 @@ test('start a tiny run from the form, watch it, pause, resume, reload and cancel
   await expect(page.getByTestId('run-status')).toHaveText('running', { timeout: 30_000 })
   await expect.poll(() => step(page), { timeout: 30_000 }).toBeGreaterThan(10)
   await page.getByTestId('run-cancel').click()
+  await page.getByTestId('run-cancel-confirm').click()
   await expect(page.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 })
 })
 

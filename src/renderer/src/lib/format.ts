@@ -11,6 +11,13 @@ export function formatDuration(seconds: number | null): string {
   return minutes < 60 ? `${minutes} min ${total % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`
 }
 
+/** Seconds a run has trained, paused time left out, ticking while it runs; null when not known (an import with no history). */
+export function trainedSeconds(run: { trainedSeconds: number | null; runningSince: string | null; status: string }, now: number): number | null {
+  if (run.trainedSeconds === null) return null
+  const open = run.runningSince && run.status === 'running' ? Math.max(0, now - Date.parse(run.runningSince)) / 1000 : 0
+  return run.trainedSeconds + open
+}
+
 /** Where an age came from, in words; the UI always shows it next to the age. */
 export const AGE_SOURCE_TEXT: Record<string, string> = {
   label: 'dataset label',
