@@ -10,10 +10,15 @@ import type { Studio } from '../studio'
 import { studioPath } from './paths'
 
 /** A batch given no output folder gets its own under the data directory: "batches/2026-12-01 1405 case-3f2a". */
-function newBatchFolder(home: string, firstInput: string): string {
-  const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ').replace(':', '')
+/**
+ * "batches/2026-12-07 0246 CACD-63e3": when it ran, then what it aged. A web-mode sending is already
+ * named by its own time ("2026-12-07 024618 CACD"); that stamp is dropped so the date is not said twice.
+ */
+export function newBatchFolder(home: string, firstInput: string, now = new Date()): string {
+  const stamp = now.toISOString().slice(0, 16).replace('T', ' ').replace(':', '')
   const label =
     basename(firstInput)
+      .replace(/^\d{4}-\d{2}-\d{2}[ _T]\d{4,6}(?:[ _]+|$)/, '')
       .replace(/[^\p{L}\p{N}._-]+/gu, '_')
       .slice(0, 40) || 'photos'
   return join(home, 'batches', `${stamp} ${label}-${randomBytes(2).toString('hex')}`)
