@@ -14,18 +14,10 @@ import sharp from 'sharp'
 import { AGE_BINS, ageToBin } from '../shared/ageBins'
 import { JUDGE_CALIBRATION } from '../shared/evaluation'
 import { Catalog } from '../engine/catalog/catalog'
+import type { CalibrationFace } from '../engine/catalog/images'
 import { FileStore } from '../engine/catalog/files'
 import { Judges } from '../engine/evaluation/judges'
 import { useBackend } from '../engine/tf/backends'
-
-interface Face {
-  id: number
-  crop: string
-  train: string
-  age: number | null
-  identity: string | null
-  duplicateOf: number | null
-}
 
 const COPIES: [string, (crop: Buffer, train: Buffer) => Promise<Buffer>][] = [
   ['mirrored', (crop) => sharp(crop).flop().toBuffer()],
@@ -44,12 +36,7 @@ export async function calibrateJudges(home: string, limit = 3000): Promise<strin
   await useBackend()
   const catalog = Catalog.open(home)
   const files = new FileStore(home)
-  const faces = catalog.db
-    .prepare(
-      `SELECT id, crop_file AS crop, train_file AS train, age, identity, near_duplicate_of AS duplicateOf FROM images
-      WHERE crop_file IS NOT NULL AND train_file IS NOT NULL AND import_error IS NULL ORDER BY id LIMIT ?`,
-    )
-    .all(limit) as Face[]
+  const faces = catalog.images.calibrationFaces(limit)
   catalog.close()
   const judges = await Judges.load()
   const lines = [`${faces.length} faces of ${home}; threshold shipped: ${JUDGE_CALIBRATION.identityThreshold}`]
@@ -82,7 +69,7 @@ export async function calibrateJudges(home: string, limit = 3000): Promise<strin
     `judged ${faces.length} faces (identity + ${COPIES.length} copies + age) in ${seconds.toFixed(0)} s = ${(faces.length / seconds).toFixed(1)} faces/s`,
   )
 
-  const sameFace = (a: Face, b: Face) => a.duplicateOf === b.id || b.duplicateOf === a.id
+  const sameFace = (a: CalibrationFace, b: CalibrationFace) => a.duplicateOf === b.id || b.duplicateOf === a.id
   const impostor: number[] = []
   const realGenuine: number[] = []
   for (let i = 0; i < faces.length; i++) {

@@ -102,6 +102,19 @@ describe('catalog writes', () => {
     catalog.close()
   })
 
+  it("lists the judges' calibration faces: cropped ones only, in id order, up to the limit", () => {
+    const catalog = Catalog.open(home())
+    const id = catalog.datasets.ensure('faces', 'folder', null)
+    const cropped = (sha: string, age: number) => ({ ...image(id, sha.repeat(64), age), cropFile: `files/${sha}c.png`, trainFile: `files/${sha}t.png` })
+    catalog.images.insertMany([cropped('a', 30), image(id, 'b'.repeat(64), 40), cropped('c', 70), cropped('d', 10)])
+    expect(catalog.images.calibrationFaces(2)).toEqual([
+      { id: 1, crop: 'files/ac.png', train: 'files/at.png', age: 30, identity: null, duplicateOf: null },
+      { id: 3, crop: 'files/cc.png', train: 'files/ct.png', age: 70, identity: null, duplicateOf: null },
+    ])
+    expect(catalog.images.calibrationFaces(10).map((f) => f.id)).toEqual([1, 3, 4])
+    catalog.close()
+  })
+
   it('rejects a whole batch when one row breaks a constraint', () => {
     const catalog = Catalog.open(home())
     const id = catalog.datasets.ensure('faces', 'folder', null)

@@ -108,6 +108,15 @@ const toRow = (raw: Record<string, unknown>): ImageRow => ({
 
 const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value))
 
+export interface CalibrationFace {
+  id: number
+  crop: string
+  train: string
+  age: number | null
+  identity: string | null
+  duplicateOf: number | null
+}
+
 export class ImageRepo {
   constructor(private readonly db: Database.Database) {
     db.function('file_name', { deterministic: true }, (path) => fileNameOf(String(path)))
@@ -156,6 +165,16 @@ export class ImageRepo {
     return this.db
       .prepare('SELECT id, source_path AS sourcePath FROM images WHERE phash IS NOT NULL AND substr(phash, 1, length(?)) <> ?')
       .all(currentPrefix, currentPrefix) as { id: number; sourcePath: string }[]
+  }
+
+  /** The first `limit` cropped faces with what the judges' calibration (npm run bench -- --calibrate-judges) pairs them by. */
+  calibrationFaces(limit: number): CalibrationFace[] {
+    return this.db
+      .prepare(
+        `SELECT id, crop_file AS crop, train_file AS train, age, identity, near_duplicate_of AS duplicateOf FROM images
+        WHERE crop_file IS NOT NULL AND train_file IS NOT NULL AND import_error IS NULL ORDER BY id LIMIT ?`,
+      )
+      .all(limit) as CalibrationFace[]
   }
 
   /** Faces cropped from a photo file (not demo faces), to crop again: the stored alignment with its photo's hash. */
