@@ -132,7 +132,7 @@ Commands:
   train --preset tiny|compact|paper [--dataset NAME] [--phase gan|encoder|all] [--steps N | --epochs N]
         [--encoder-steps N] [--batch B] [--seed S] [--sample-every N] [--checkpoint-every N]
         [--backend torch-cuda|tfjs-node-gpu|tfjs-node|torch-cpu|cpu+blas|cpu] [--size 64|128] [--lr X] [--label-smoothing X]
-        [--lr-d X] [--balance] [--diff-augment] [--framing face|full] [--max-fill X] [--resume RUN_ID]
+        [--lr-d X] [--balance] [--diff-augment | --no-diff-augment] [--framing face|full] [--max-fill X] [--resume RUN_ID]
                                    train Age-cGAN (cGAN, then encoder); Ctrl-C stops at a checkpoint
   runs                             list training runs
   describe-run RUN_ID [--name N] [--notes TEXT]

@@ -31,6 +31,7 @@ export const CONFIG_OPTIONS = {
   'label-smoothing': { type: 'string' },
   balance: { type: 'boolean' },
   'diff-augment': { type: 'boolean' },
+  'no-diff-augment': { type: 'boolean' },
   'lr-d': { type: 'string' },
   framing: { type: 'string' },
   'max-fill': { type: 'string' },
@@ -91,6 +92,7 @@ export async function train({ studio, args, log }: CommandContext): Promise<Comm
 /** A run's configuration from the command line, validated by the contract's schema. */
 export function configFromOptions(studio: CommandContext['studio'], values: ConfigValues): TrainConfig {
   if (values.steps !== undefined && values.epochs !== undefined) throw new UsageError('Give --steps or --epochs, not both.')
+  if (values['diff-augment'] && values['no-diff-augment']) throw new UsageError('Give --diff-augment or --no-diff-augment, not both.')
   const datasetId = resolveDataset(studio, values.dataset)
   const lr = numberOption('lr', values.lr)
   const lrD = numberOption('lr-d', values['lr-d'])
@@ -108,7 +110,7 @@ export function configFromOptions(studio: CommandContext['studio'], values: Conf
     backend: values.backend as TrainConfigInput['backend'],
     labelSmoothing: numberOption('label-smoothing', values['label-smoothing']),
     balanceClasses: values.balance,
-    diffAugment: values['diff-augment'],
+    diffAugment: values['no-diff-augment'] ? false : values['diff-augment'],
     framing: values.framing as TrainConfigInput['framing'],
     maxFill: numberOption('max-fill', values['max-fill']),
     ...(lr === undefined ? {} : { lrG: lr, lrD: lr, lrE: lr }),

@@ -1,10 +1,12 @@
 /**
- * What web mode can download: a run's metrics as CSV, and a batch's output folder, file by file
- * or as one zip. Only the files a batch's output folder holds (regular files, not links, found by
- * walking it) are reachable, so a crafted address cannot reach anything else on the machine.
+ * What web mode can download: a run's metrics as CSV, an editor export, and a batch's output
+ * folder, file by file or as one zip. Only the files a batch's output folder holds (regular files,
+ * not links, found by walking it) and the files the catalog records as editor exports (unchanged
+ * since) are reachable, so a crafted address cannot reach anything else on the machine.
  */
-import { lstatSync, readdirSync } from 'node:fs'
-import { join, relative, sep } from 'node:path'
+import { lstatSync, readdirSync, readFileSync } from 'node:fs'
+import { basename, join, relative, sep } from 'node:path'
+import { sha256 } from './catalog/files'
 import type { OutputFile } from '../shared/aging'
 import { StudioError } from '../shared/contract'
 import { metricsCsv } from './training/metricsCsv'
@@ -66,6 +68,17 @@ export function batchOutDir(studio: Studio, jobId: string): string {
 const RUN_CSV = /^\/download\/runs\/(run-[\w-]{1,60})\/metrics\.csv$/
 const BATCH_ZIP = /^\/download\/batch\/([0-9a-f-]{36})\/all\.zip$/
 const BATCH_FILE = /^\/download\/batch\/([0-9a-f-]{36})\/files\/(.+)$/
+const EXPORT = /^\/download\/exports\/([0-9a-f-]{36})$/
+
+/** The photo an editor export wrote, while it is still the file it wrote (a regular file, same bytes). */
+function exportedPhoto(studio: Studio, jobId: string): Download {
+  const recorded = studio.catalog.agingJobs.exportedFile(jobId)
+  if (!recorded) throw new StudioError('not_found', `There is no export ${jobId}.`)
+  const missing = () => new StudioError('not_found', `The export ${basename(recorded.file)} is no longer where it was written, as written.`)
+  if (!lstatSync(recorded.file, { throwIfNoEntry: false })?.isFile()) throw missing()
+  if (sha256(readFileSync(recorded.file)) !== recorded.sha256) throw missing()
+  return { kind: 'file', path: recorded.file, name: basename(recorded.file) }
+}
 
 /** Resolves a download address: a URL's pathname, still percent-encoded (a file's path is decoded here). */
 export function findDownload(studio: Studio, pathname: string): Download {
@@ -75,6 +88,8 @@ export function findDownload(studio: Studio, pathname: string): Download {
     if (!studio.catalog.runs.get(runId)) throw new StudioError('not_found', `There is no run ${runId}.`)
     return { kind: 'text', name: `${runId}-metrics.csv`, type: 'text/csv; charset=utf-8', chunks: () => metricsCsv(studio.catalog.runs, runId) }
   }
+  match = EXPORT.exec(pathname)
+  if (match) return exportedPhoto(studio, match[1])
   match = BATCH_ZIP.exec(pathname)
   if (match) {
     const dir = batchOutDir(studio, match[1])

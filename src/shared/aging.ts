@@ -187,8 +187,8 @@ export interface EditorExport {
   width: number
   height: number
   format: ExportFormat
-  /** The file itself, for a browser download in web mode. */
-  download: string
+  /** The export's job; web mode downloads the file from /download/exports/JOB_ID. */
+  jobId: string
 }
 
 export interface EditorProgress {

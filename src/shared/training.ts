@@ -48,8 +48,9 @@ export const TrainConfigSchema = z
     labelSmoothing: z.number().min(0).max(0.5).default(0),
     /** Sample labels uniformly over bins instead of by frequency. */
     balanceClasses: z.boolean().default(false),
-    /** D sees reals and fakes through random differentiable colour, translation and cutout (DiffAugment). */
-    diffAugment: z.boolean().default(false),
+    /** D sees reals and fakes through random differentiable colour, translation and cutout (DiffAugment).
+     * Unset: a new run gets diffAugmentDefault (forNewRun); an older stored run without it trained without. */
+    diffAugment: z.boolean().optional(),
     sampleEvery: z.number().int().min(1).max(1_000_000).default(50),
     checkpointEvery: z.number().int().min(1).max(1_000_000).default(100),
     backend: z.enum(TRAIN_BACKENDS).optional(),
@@ -63,8 +64,15 @@ export const TrainConfigSchema = z
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>
 export type TrainConfig = z.output<typeof TrainConfigSchema>
 
-/** A configuration for a run about to be made: one without a framing gets today's default (a stored one without is an older run's `full`). */
-export const forNewRun = (config: TrainConfig): TrainConfig => ({ ...config, framing: config.framing ?? DEFAULT_FRAMING })
+/** DiffAugment is what let the shipped model train on a few thousand faces; `paper` keeps the paper's D as published. */
+export const diffAugmentDefault = (preset: PresetName) => preset !== 'paper'
+
+/** A configuration for a run about to be made: what it leaves unset gets today's defaults (a stored run without a framing is an older run's `full`). */
+export const forNewRun = (config: TrainConfig): TrainConfig => ({
+  ...config,
+  framing: config.framing ?? DEFAULT_FRAMING,
+  diffAugment: config.diffAugment ?? diffAugmentDefault(config.preset),
+})
 
 export interface Losses {
   dReal?: number

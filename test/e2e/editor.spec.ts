@@ -166,6 +166,8 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
 
   await page.getByTestId('editor-export').click()
   await expect(page.getByTestId('editor-exported')).toContainText('1920×1280 PNG', { timeout: 60_000 })
+  // The file comes from the studio's download route, not a multi-megabyte data: address in the page.
+  expect(await page.getByTestId('editor-download').getAttribute('href')).toMatch(/^\/download\/exports\/[0-9a-f-]{36}$/)
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('editor-download').click()])
   const bytes = readFileSync(await download.path())
   const meta = await sharp(bytes).metadata()

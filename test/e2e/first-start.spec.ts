@@ -19,7 +19,11 @@ test('a new user opens a photo, drags the slider and exports, with the shipped m
   const shipped = shippedModel()!
   served = await serveStudio(undefined, { defaultModel: true })
   await page.goto(served.url)
-  await page.getByTestId('nav-editor').click()
+  // The first screen is the empty Library: it says the Editor works now, and takes the user there.
+  await expect(page.getByTestId('library-empty')).toBeVisible()
+  await expect(page.getByTestId('library-editor-ready')).toContainText('age a photo right away', { timeout: 60_000 })
+  await page.getByTestId('library-editor-ready').getByRole('button', { name: 'Open the Editor' }).click()
+  await expect(page.getByTestId('nav-editor')).toHaveAttribute('aria-current', 'page')
   await expect(page.getByTestId('editor-model').locator('option:checked')).toContainText(shipped.name, { timeout: 60_000 })
   await expect(page.getByTestId('editor-no-model')).toHaveCount(0)
   // The page carries its own icon, so a browser never asks the studio for /favicon.ico (a 404 before).

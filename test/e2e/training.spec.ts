@@ -45,6 +45,7 @@ test('start a tiny run from the form, watch it, pause, resume, reload and cancel
   await expect(page.getByTestId('sample-image')).toBeVisible({ timeout: 60_000 })
   await expect(page.getByTestId('run-backend')).toHaveText(/cpu/)
   await expect(page.getByTestId('run-framing')).toHaveText('face window')
+  await expect(page.getByTestId('run-tiny-hint')).toContainText('checks that training works')
   // Time left counts the encoder phase still to come, and is not shown while paused.
   await expect(page.getByTestId('run-eta')).toHaveText(/^(\d+ s|\d+ min \d+ s|\d+ h \d+ min) left, both phases$/)
 
@@ -149,6 +150,17 @@ test('the New run form says what is wrong next to the field, in words', async ({
   await page.goto(served.url)
   await page.getByTestId('nav-training').click()
   await page.getByTestId('new-run-open').click()
+  // DiffAugment follows the preset (on but for paper) until the user sets it; tiny says what it is for.
+  await expect(page.getByTestId('run-diff-augment')).toBeChecked()
+  await expect(page.getByTestId('run-preset-hint')).toContainText('colour fields')
+  await page.getByTestId('run-preset').selectOption('paper')
+  await expect(page.getByTestId('run-diff-augment')).not.toBeChecked()
+  await expect(page.getByTestId('run-preset-hint')).toHaveCount(0)
+  await page.getByTestId('run-preset').selectOption('compact')
+  await expect(page.getByTestId('run-diff-augment')).toBeChecked()
+  await page.getByTestId('run-diff-augment').uncheck()
+  await page.getByTestId('run-preset').selectOption('tiny')
+  await expect(page.getByTestId('run-diff-augment')).not.toBeChecked()
   await page.getByTestId('run-steps').fill('')
   await expect(page.getByTestId('run-field-problem-steps')).toHaveText('Steps: enter a number.')
   await page.getByTestId('run-batch').fill('1')

@@ -39,7 +39,22 @@ function cli(args: string[], timeoutMs?: number) {
 
 describe('age-studio train and age', () => {
   it('trains a tiny run and ages a face with it: 6 PNGs and the provenance', async () => {
-    const trained = cli(['train', '--preset', 'tiny', '--steps', '4', '--encoder-steps', '4', '--batch', '8', '--checkpoint-every', '2', '--sample-every', '2'])
+    const trained = cli([
+      'train',
+      '--preset',
+      'tiny',
+      '--steps',
+      '4',
+      '--encoder-steps',
+      '4',
+      '--batch',
+      '8',
+      '--checkpoint-every',
+      '2',
+      '--sample-every',
+      '2',
+      '--no-diff-augment',
+    ])
     expect(trained.code, trained.stderr).toBe(0)
     expect(trained.body).toMatchObject({ status: 'done', phase: 'encoder', step: 4 })
     for (const value of Object.values(trained.body.losses)) expect(Number.isFinite(value)).toBe(true)
@@ -47,7 +62,7 @@ describe('age-studio train and age', () => {
     for (const dir of trained.body.checkpoints) expect(existsSync(join(dir, 'generator', 'model.json'))).toBe(true)
 
     const runs = cli(['runs'])
-    expect(runs.body.runs.map((r: { id: string }) => r.id)).toContain(trained.body.runId)
+    expect(runs.body.runs.find((r: { id: string }) => r.id === trained.body.runId)?.config.diffAugment).toBe(false)
 
     const out = mkdtempSync(join(tmpdir(), 'age-studio-cli-aged-'))
     const aged = cli(['age', await demoFace(), '--run', trained.body.runId, '--all', '--optimize', 'identity', '--iterations', '2', '--out', out])
@@ -138,6 +153,7 @@ describe('age-studio train and age', () => {
     expect(trained.code, trained.stderr).toBe(0)
     const run = cli(['runs']).body.runs.find((r: { id: string }) => r.id === trained.body.runId)
     expect(run.config.steps).toBe(Math.ceil((2 * kept) / 8))
+    expect(run.config.diffAugment, 'tiny trains with DiffAugment by default').toBe(true)
     expect(run.phaseSteps.gan).toBe(run.config.steps)
   }, 120_000)
 
@@ -149,6 +165,7 @@ describe('age-studio train and age', () => {
       [['train', '--resume', 'run-nope'], /no run/],
       [['train', '--dataset', 'nope'], /no dataset "nope"/],
       [['train', '--lr', 'fast'], /--lr must be a number/],
+      [['train', '--diff-augment', '--no-diff-augment'], /--diff-augment or --no-diff-augment, not both/],
       [['age', 'x.png', '--run', 'run-x', '--all'], /--out DIR is required/],
       [['age', 'x.png', '--out', '/tmp/x', '--all', '--to', '3'], /--to or --all, not both/],
       [['age', 'x.png', '--run', 'run-x', '--out', '/tmp/x', '--to', '9'], /bin 0–5/],

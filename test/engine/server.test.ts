@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -109,6 +110,38 @@ describe('web mode server', () => {
     )
     expect(JSON.parse(check.stdout)).toEqual([null, ['manifest.json', 'Zoë-1a2b3c4d/age60.png'], 3000])
     expect(readFileSync(join(home, 'secret.txt'), 'utf8')).toBe('not yours')
+  })
+
+  it('downloads an editor export by its job, only while it is the file that was written', async () => {
+    const jobId = '7c1d2e3f-0a1b-4c2d-8e3f-405162738495'
+    const file = join(home, 'exports', 'face-age70-7c1d2e3f.png')
+    mkdirSync(join(home, 'exports'), { recursive: true })
+    const bytes = Buffer.alloc(5000, 9)
+    writeFileSync(file, bytes)
+    studio.catalog.db.prepare("INSERT INTO aging_jobs (id, kind, params, status, out_dir) VALUES (?, 'single', '{}', 'done', ?)").run(jobId, join(home, 'exports'))
+    studio.catalog.db
+      .prepare("INSERT INTO aging_outputs (job_id, input_path, input_sha256, output_file, output_sha256, provenance) VALUES (?, 'face.png', 'x', ?, ?, '{}')")
+      .run(jobId, file, createHash('sha256').update(bytes).digest('hex'))
+    const get = (path: string, headers: Record<string, string> = auth) => fetch(`${origin}${path}`, { headers })
+
+    expect((await get(`/download/exports/${jobId}`, {})).status).toBe(401)
+    const reply = await get(`/download/exports/${jobId}`)
+    expect(reply.headers.get('content-disposition')).toContain('filename="face-age70-7c1d2e3f.png"')
+    expect(Buffer.from(await reply.arrayBuffer())).toEqual(bytes)
+    // A batch job, an unknown job and a crafted address are not exports.
+    for (const path of ['0b6a4a3e-8f00-4c55-9d4e-5d0a1c2b3e4f', '00000000-0000-4000-8000-000000000000', `${jobId}/..`, '..%2Fsecret.txt']) {
+      expect((await get(`/download/exports/${path}`)).status, path).toBe(404)
+    }
+    // Changed on disk, or replaced by a link: no longer the export, so not served.
+    writeFileSync(file, Buffer.alloc(5000, 1))
+    const changed = await get(`/download/exports/${jobId}`)
+    expect([changed.status, (await changed.json()).error.message]).toEqual([404, 'The export face-age70-7c1d2e3f.png is no longer where it was written, as written.'])
+    rmSync(file)
+    writeFileSync(join(home, 'secret.txt'), 'not yours')
+    symlinkSync(join(home, 'secret.txt'), file)
+    const linked = await get(`/download/exports/${jobId}`)
+    expect(linked.status).toBe(404)
+    expect(await linked.text()).not.toContain('not yours')
   })
 
   it('binds 127.0.0.1 and prints the token in its URL', () => {

@@ -311,7 +311,7 @@ export class EditorSessions {
         },
       ],
     )
-    return { file, sha256: hash, width: aged.width, height: aged.height, format, download: dataUrl(bytes, format === 'png' ? 'image/png' : 'image/jpeg') }
+    return { file, sha256: hash, width: aged.width, height: aged.height, format, jobId }
   }
 
   close(sessionId: string): { closed: boolean } {
