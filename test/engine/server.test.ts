@@ -118,7 +118,9 @@ describe('web mode server', () => {
     mkdirSync(join(home, 'exports'), { recursive: true })
     const bytes = Buffer.alloc(5000, 9)
     writeFileSync(file, bytes)
-    studio.catalog.db.prepare("INSERT INTO aging_jobs (id, kind, params, status, out_dir) VALUES (?, 'single', '{}', 'done', ?)").run(jobId, join(home, 'exports'))
+    studio.catalog.db
+      .prepare("INSERT INTO aging_jobs (id, kind, params, status, out_dir) VALUES (?, 'single', '{}', 'done', ?)")
+      .run(jobId, join(home, 'exports'))
     studio.catalog.db
       .prepare("INSERT INTO aging_outputs (job_id, input_path, input_sha256, output_file, output_sha256, provenance) VALUES (?, 'face.png', 'x', ?, ?, '{}')")
       .run(jobId, file, createHash('sha256').update(bytes).digest('hex'))
@@ -135,7 +137,10 @@ describe('web mode server', () => {
     // Changed on disk, or replaced by a link: no longer the export, so not served.
     writeFileSync(file, Buffer.alloc(5000, 1))
     const changed = await get(`/download/exports/${jobId}`)
-    expect([changed.status, (await changed.json()).error.message]).toEqual([404, 'The export face-age70-7c1d2e3f.png is no longer where it was written, as written.'])
+    expect([changed.status, (await changed.json()).error.message]).toEqual([
+      404,
+      'The export face-age70-7c1d2e3f.png is no longer where it was written, as written.',
+    ])
     rmSync(file)
     writeFileSync(join(home, 'secret.txt'), 'not yours')
     symlinkSync(join(home, 'secret.txt'), file)

@@ -100,7 +100,9 @@ export class AgingJobRepo {
   /** The one file an editor export wrote, as recorded. */
   exportedFile(jobId: string): { file: string; sha256: string } | undefined {
     return this.db
-      .prepare("SELECT o.output_file AS file, o.output_sha256 AS sha256 FROM aging_outputs o JOIN aging_jobs j ON j.id = o.job_id WHERE j.id = ? AND j.kind = 'single'")
+      .prepare(
+        "SELECT o.output_file AS file, o.output_sha256 AS sha256 FROM aging_outputs o JOIN aging_jobs j ON j.id = o.job_id WHERE j.id = ? AND j.kind = 'single'",
+      )
       .get(jobId) as { file: string; sha256: string } | undefined
   }
 
