@@ -7,7 +7,7 @@ import { z } from 'zod'
 import { COMPOSITE_MODES } from './aging'
 
 /** Where a face's current age came from: given by the user, the catalog's label of the same photo, or estimated. */
-export const SOURCE_FROM = ['given', 'catalog label', 'estimated'] as const
+export const SOURCE_FROM = ['given', 'catalog label', 'catalog estimate', 'estimated'] as const
 export type SourceFrom = (typeof SOURCE_FROM)[number]
 
 const Box = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() })

@@ -11,7 +11,7 @@ import { framingOf } from '../../shared/framing'
 import type { Catalog } from '../catalog/catalog'
 import { InputFileError, readRegularFile } from '../inputFiles'
 import { sha256 } from '../catalog/files'
-import { estimateAge } from '../faces/ageEstimator'
+import { estimateFaceAge } from '../faces/ageEstimator'
 import { alignFace, decodePhoto, findFaces, PhotoError, type PhotoFace, type PhotoFaces } from '../faces/photoFace'
 import { SAME_PERSON_DISTANCE, type FaceRecognizer } from '../faces/recognizer'
 import type { CropTransform } from '../faces/align'
@@ -24,6 +24,7 @@ import { FaceEdit, type FacePicture, type RenderedFace } from './faceEdit'
 import type { AgingModel } from './model'
 import { AgeError } from '../errors'
 import type { Provenance, SourceFrom } from '../../shared/provenance'
+import type { Box } from '../../shared/domain'
 import { JUDGE_CALIBRATION } from '../../shared/evaluation'
 import { Judges } from '../evaluation/judges'
 
@@ -90,12 +91,34 @@ export interface PreparedFace {
   pose: HeadPose | null
 }
 
-/** The face's current age: as given, else its catalog label (same photo bytes), else estimated. */
-async function sourceAge(catalog: Catalog, photo: OpenedPhoto, crop: Uint8Array, size: number, given?: number): Promise<PreparedFace['source']> {
-  const labelled = given === undefined ? catalog.images.ageOf(photo.sha256) : undefined
+/**
+ * The face's current age: as given, else what the catalog holds for the same photo bytes and the
+ * same face (its label, or the estimate made at import), else estimated the way import does.
+ */
+async function sourceAge(
+  catalog: Catalog,
+  photo: OpenedPhoto,
+  face: Box | null,
+  crop: Uint8Array,
+  size: number,
+  given?: number,
+): Promise<PreparedFace['source']> {
+  const stored = given === undefined ? catalog.images.ageOf(photo.sha256) : undefined
+  const sameFace = stored && (face === null || stored.faceBox === null || overlap(face, stored.faceBox) >= 0.5)
   const [age, from]: [number, SourceFrom] =
-    given !== undefined ? [given, 'given'] : labelled !== undefined ? [labelled, 'catalog label'] : [Math.round(await estimateAge(crop, size)), 'estimated']
+    given !== undefined
+      ? [given, 'given']
+      : stored && sameFace
+        ? [stored.age, stored.ageSource === 'estimate' ? 'catalog estimate' : 'catalog label']
+        : [await estimateFaceAge(crop, size), 'estimated']
   return { age, position: ageToPosition(age), from }
+}
+
+/** Intersection over union of two boxes. */
+function overlap(a: Box, b: Box): number {
+  const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x))
+  const h = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y))
+  return (w * h) / (a.width * a.height + b.width * b.height - w * h)
 }
 
 export async function prepareFace(
@@ -109,7 +132,7 @@ export async function prepareFace(
   const face = photo.found.faces[faceIndex]
   if (!face) throw new AgeError(`${photo.name} has ${photo.found.faces.length} face(s); there is no face ${faceIndex + 1}.`)
   const aligned = await alignFace(photo.bytes, photo.found, face, MASTER_SIZE)
-  const source = await sourceAge(catalog, photo, aligned.crop, MASTER_SIZE, givenAge)
+  const source = await sourceAge(catalog, photo, face.box, aligned.crop, MASTER_SIZE, givenAge)
   const edit = await FaceEdit.create(model, recognizer, aligned.crop, MASTER_SIZE, source.position)
   return { photo, faceIndex, aligned, edit, source, pose: headPose(face.landmarks) }
 }
@@ -126,7 +149,7 @@ export async function prepareGivenCrop(
   recognizer: FaceRecognizer,
   givenAge?: number,
 ): Promise<GivenCrop> {
-  const source = await sourceAge(catalog, photo, rgb, model.imageSize, givenAge)
+  const source = await sourceAge(catalog, photo, null, rgb, model.imageSize, givenAge)
   const edit = await FaceEdit.create(model, recognizer, rgb, model.imageSize, source.position, 'full')
   return { photo, faceIndex: 0, aligned: null, edit, source, pose: null }
 }

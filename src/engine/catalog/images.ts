@@ -197,9 +197,11 @@ export class ImageRepo {
     this.db.prepare('UPDATE images SET phash = ? WHERE id = ?').run(phash, id)
   }
 
-  /** The age a photo (by its bytes' hash) carries in the catalog, if any. */
-  ageOf(sha256: string): number | undefined {
-    return (this.db.prepare('SELECT age FROM images WHERE sha256 = ? AND age IS NOT NULL').get(sha256) as { age: number } | undefined)?.age
+  /** The age a photo (by its bytes' hash) carries in the catalog, if any: where it came from and which face it is of. */
+  ageOf(sha256: string): { age: number; ageSource: AgeSource; faceBox: Box | null } | undefined {
+    const row = this.db.prepare('SELECT age, age_source AS ageSource, face_box AS faceBox FROM images WHERE sha256 = ? AND age IS NOT NULL').get(sha256) as
+      { age: number; ageSource: AgeSource; faceBox: string | null } | undefined
+    return row && { ...row, faceBox: parse<Box>(row.faceBox) }
   }
 
   /**

@@ -13,7 +13,7 @@ import type { ImageFlag, ImportReport } from '../../shared/domain'
 import { sha256, type FileStore } from '../catalog/files'
 import type { Catalog } from '../catalog/catalog'
 import { splitKey, type NewImage } from '../catalog/images'
-import { estimateAge } from '../faces/ageEstimator'
+import { estimateFaceAge } from '../faces/ageEstimator'
 import { alignPhotoFace, PhotoError, type PhotoFace } from '../faces/photoFace'
 import { resizeToPng, rgbToPng } from '../images/encode'
 import { HASH_PREFIX, NearDuplicateIndex, perceptualHash } from '../images/phash'
@@ -76,7 +76,7 @@ async function prepare(
   let age = label?.age ?? null
   let estimated = false
   if (age === null && estimate) {
-    age = Math.max(0, Math.round(await estimateAge(photo.crop, MASTER_SIZE)))
+    age = await estimateFaceAge(photo.crop, MASTER_SIZE)
     estimated = true
   }
   return {

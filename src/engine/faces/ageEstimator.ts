@@ -18,3 +18,11 @@ export function estimateAge(rgb: Uint8Array, size: number): Promise<number> {
     }
   })
 }
+
+/**
+ * The studio's one age estimate of a face: whole years, never negative, from the face's aligned
+ * master crop. Import, the editor, batch and `age` all call this, so the same pixels get one age.
+ */
+export async function estimateFaceAge(masterCrop: Uint8Array, size: number): Promise<number> {
+  return Math.max(0, Math.round(await estimateAge(masterCrop, size)))
+}
