@@ -59,12 +59,24 @@ export async function list({ studio, args }: CommandContext): Promise<CommandOut
   const stats = await call(studio, 'library.stats', { datasetId })
   const page = await call(studio, 'library.list', { bin, datasetId, limit, offset: 0 })
   const images = page.images.map(({ thumb: _thumb, ...rest }) => rest)
+  // Per bin as the Library's histogram counts: real ages and estimated ones (shown apart too).
+  const perBin = stats.perBin.map((n, bin) => n + stats.estimatedPerBin[bin])
+  const estimated = (bin: number) => (stats.estimatedPerBin[bin] ? ` (${stats.estimatedPerBin[bin]} est.)` : '')
   const lines = [
-    `${stats.total} images; per bin ${AGE_BINS.map((label, i) => `${label}: ${stats.perBin[i]}`).join(', ')}; unlabelled ${stats.unlabelled}`,
+    `${stats.total} images; per bin ${AGE_BINS.map((label, i) => `${label}: ${perBin[i]}${estimated(i)}`).join(', ')}; unlabelled ${stats.unlabelled}; refused at import ${stats.rejected}`,
     ...images.map((i) => `#${i.id}\tage ${i.age ?? '?'}\tbin ${i.bin ?? '-'}\t${i.ageSource ?? ''}\t${i.split}`),
   ]
   return {
-    json: { total: stats.total, perBin: stats.perBin, unlabelled: stats.unlabelled, matching: page.total, images },
+    json: {
+      total: stats.total,
+      perBin,
+      labelledPerBin: stats.perBin,
+      estimatedPerBin: stats.estimatedPerBin,
+      unlabelled: stats.unlabelled,
+      rejected: stats.rejected,
+      matching: page.total,
+      images,
+    },
     text: lines.join('\n'),
   }
 }

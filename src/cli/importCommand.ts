@@ -31,7 +31,7 @@ export async function importPhotos({ studio, args, log }: CommandContext): Promi
     }),
   )
   const lines = [
-    `Imported ${report.imported} into dataset ${report.datasetId} (format ${report.format}); ${report.duplicates} already there; ${report.flagged} flagged; ${report.estimated} ages estimated`,
+    `Imported ${report.imported} into dataset ${report.datasetId} (format ${report.format}); ${report.duplicates} already there${report.repeated ? `; ${report.repeated} repeated in this import (exact copies, kept once)` : ''}; ${report.flagged} flagged; ${report.estimated} ages estimated`,
     `Per bin: ${AGE_BINS.map((label, i) => `${label}: ${report.perBin[i]}`).join(', ')}`,
     `Rejected ${report.rejected.length}${report.rejected.length ? ':' : ''}`,
     ...report.rejected.map((r) => `  ${r.file}: ${r.reason}`),

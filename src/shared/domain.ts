@@ -66,7 +66,10 @@ export interface DatasetSummary {
   format: string
   root: string | null
   importedAt: string
+  /** Every row, the files refused at import included (kept so the next import skips them). */
   imageCount: number
+  /** Of those, the files refused at import (no face, unreadable…). */
+  refusedCount: number
 }
 
 export interface LibraryStats {
@@ -123,7 +126,10 @@ export interface ImportReport {
   datasetId: number
   format: string
   imported: number
+  /** Files whose bytes the catalog already held before this import. */
   duplicates: number
+  /** Files whose bytes came earlier in this same import (an exact copy in the folder). */
+  repeated: number
   rejected: { file: string; reason: string }[]
   flagged: number
   estimated: number

@@ -41,7 +41,20 @@ describe('age-studio import', () => {
     expect(second.stderr).toMatch(/imported 3\/3/)
 
     const again = JSON.parse(run(['--json', 'import', cacd, mixed]).stdout)
-    expect(again).toMatchObject({ imported: 0, duplicates: 7, rejected: [{ file: join(mixed, 'broken.jpg') }] })
+    expect(again).toMatchObject({ imported: 0, duplicates: 7, repeated: 0, rejected: [{ file: join(mixed, 'broken.jpg') }] })
+  }, 300_000)
+
+  it('counts an exact copy inside one import as repeated, not "already there", and lists estimated ages per bin', () => {
+    const home = join(dir, 'copies-home')
+    const copies = writeFolder(join(dir, 'copies'), { 'a.jpg': crops[1].bytes, 'b.jpg': crops[2].bytes, 'copy of a.jpg': crops[1].bytes })
+    const imported = spawnSync(process.execPath, [CLI, '--home', home, 'import', copies, '--format', 'folder', '--estimate-ages'], { encoding: 'utf8' })
+    expect(imported.status, imported.stderr).toBe(0)
+    expect(imported.stdout).toContain('Imported 2 into dataset 1 (format folder); 0 already there; 1 repeated in this import (exact copies, kept once)')
+    const listed = JSON.parse(spawnSync(process.execPath, [CLI, '--home', home, '--json', 'list'], { encoding: 'utf8' }).stdout)
+    // Both faces have estimated ages: bin counts include them, as the Library's histogram does.
+    expect(listed.estimatedPerBin.reduce((a: number, b: number) => a + b, 0)).toBe(2)
+    expect(listed.perBin).toEqual(listed.estimatedPerBin)
+    expect(listed.labelledPerBin).toEqual([0, 0, 0, 0, 0, 0])
   }, 300_000)
 
   it('refuses bad usage with exit 2 and a missing path with exit 1, changing nothing', () => {

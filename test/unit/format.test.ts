@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatDuration } from '../../src/renderer/src/lib/format'
+import { formatDuration, libraryCount } from '../../src/renderer/src/lib/format'
 
 describe('durations', () => {
   it('round once, so seconds never read 60', () => {
@@ -11,5 +11,13 @@ describe('durations', () => {
     expect(formatDuration(7380)).toBe('2 h 3 min')
     expect(formatDuration(null)).toBe('…')
     expect(formatDuration(Number.POSITIVE_INFINITY)).toBe('…')
+  })
+})
+
+describe('the Library count', () => {
+  it('says how many entries are refused files, so it adds up with the histogram', () => {
+    expect(libraryCount(7, 7, 0, null)).toBe('7 of 7 images')
+    expect(libraryCount(9, 9, 2, null)).toBe('9 of 9 entries (7 faces, 2 refused files)')
+    expect(libraryCount(3, 7, 1, 1)).toBe('3 of 7 entries aged 19–29 (6 faces, 1 refused file)')
   })
 })

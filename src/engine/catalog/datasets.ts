@@ -16,7 +16,8 @@ export class DatasetRepo {
     return this.db
       .prepare(
         `SELECT d.id, d.name, d.format, d.root, d.imported_at AS importedAt,
-                (SELECT COUNT(*) FROM images i WHERE i.dataset_id = d.id) AS imageCount
+                (SELECT COUNT(*) FROM images i WHERE i.dataset_id = d.id) AS imageCount,
+                (SELECT COUNT(*) FROM images i WHERE i.dataset_id = d.id AND i.import_error IS NOT NULL) AS refusedCount
          FROM datasets d ORDER BY d.id`,
       )
       .all() as DatasetSummary[]

@@ -132,9 +132,11 @@ export async function importPhotos(catalog: Catalog, files: FileStore, options: 
   await rehashLegacy(catalog)
   const nearDuplicates = new NearDuplicateIndex()
   for (const { id, phash } of catalog.images.hashes()) nearDuplicates.add(id, phash)
-  const outcome: ImportOutcome = { datasetId, format, imported: 0, duplicates: 0, rejected: [], flagged: 0, estimated: 0, perBin: emptyPerBin() }
+  const outcome: ImportOutcome = { datasetId, format, imported: 0, duplicates: 0, repeated: 0, rejected: [], flagged: 0, estimated: 0, perBin: emptyPerBin() }
   const reject = (file: string, reason: string) => outcome.rejected.push({ file, reason })
   const [links, fresh] = [[] as [number, number][], new Set<number>()]
+  /** The bytes this import added: a second copy of them is a repeat, not something "already there". */
+  const added = new Set<string>()
 
   try {
     await importEach()
@@ -162,7 +164,7 @@ export async function importPhotos(catalog: Catalog, files: FileStore, options: 
       const sha = sha256(bytes)
       const known = catalog.images.importErrorOf(sha)
       if (known !== undefined) {
-        if (known === null) outcome.duplicates++
+        if (known === null) outcome[added.has(sha) ? 'repeated' : 'duplicates']++
         else reject(source.path, known) // refused before: still named in this report
         continue
       }
@@ -195,9 +197,10 @@ export async function importPhotos(catalog: Catalog, files: FileStore, options: 
       if (near) image.flags = [...image.flags!, 'near-duplicate']
       const [id] = catalog.images.insertMany([{ ...image, ...base, nearDuplicateOf: near?.id ?? null }]).ids
       if (id === null) {
-        outcome.duplicates++ // the same bytes twice in this import
+        outcome[added.has(sha) ? 'repeated' : 'duplicates']++ // added meanwhile, by this import or another
         continue
       }
+      added.add(sha)
       nearDuplicates.add(id, image.phash!)
       fresh.add(id)
       if (near) links.push([id, near.id])

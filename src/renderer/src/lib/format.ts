@@ -19,6 +19,16 @@ export function trainedSeconds(run: { trainedSeconds: number | null; runningSinc
 }
 
 /** Where an age came from, in words; the UI always shows it next to the age. */
+/**
+ * The Library's count line. Files refused at import stay in the catalog (so the next import skips
+ * them) and in the grid, but they are no faces: the line says how many of its entries are which.
+ */
+export function libraryCount(matching: number, total: number, refused: number, bin: number | null): string {
+  const aged = bin === null ? '' : ` aged ${binLabel(bin)}`
+  if (!refused) return `${matching} of ${total} images${aged}`
+  return `${matching} of ${total} entries${aged} (${total - refused} faces, ${refused} refused file${refused === 1 ? '' : 's'})`
+}
+
 export const AGE_SOURCE_TEXT: Record<string, string> = {
   label: 'dataset label',
   filename: 'from file name',
