@@ -1,6 +1,7 @@
 /** `age-studio batch`, `export-model` and `import-model`: the batch and bundle calls the UI uses. */
 import { resolve } from 'node:path'
 import { COMPOSITE_MODES, EXPORT_FORMATS, OPTIMIZE_MODES, PAPERS, type BatchReport } from '../shared/aging'
+import { MAX_AGE } from '../shared/ageBins'
 import type { JobProgress } from '../shared/domain'
 import { intOption, parse, UsageError } from './args'
 import { call } from './client'
@@ -19,7 +20,7 @@ function ages(values: string[] | undefined): number[] {
   if (list.length === 0) throw new UsageError('Give the target ages in years with --to, e.g. --to 40,60,75.')
   return list.map((v) => {
     const age = Number(v)
-    if (!Number.isFinite(age) || age < 0 || age > 100) throw new UsageError(`--to takes ages in years 0–100, got ${JSON.stringify(v)}.`)
+    if (!Number.isFinite(age) || age < 0 || age > MAX_AGE) throw new UsageError(`--to takes ages in years 0–${MAX_AGE}, got ${JSON.stringify(v)}.`)
     return age
   })
 }

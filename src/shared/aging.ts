@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Box } from './domain'
 import type { Phase, PresetName } from './training'
 import type { SourceFrom } from './provenance'
+import { MAX_AGE } from './ageBins'
 
 export const COMPOSITE_MODES = ['residual', 'replace'] as const
 export type CompositeMode = (typeof COMPOSITE_MODES)[number]
@@ -38,8 +39,8 @@ export type Paper = (typeof PAPERS)[number]
 export const BatchRequestSchema = z
   .object({
     paths: z.array(z.string().min(1).max(4096)).min(1).max(1000),
-    /** Target ages in years. */
-    ages: z.array(z.number().min(0).max(100)).min(1).max(12),
+    /** Target ages in years: the same range as every other age in the studio. */
+    ages: z.array(z.number().min(0).max(MAX_AGE)).min(1).max(12),
     variations: z.number().int().min(1).max(8).default(1),
     spread: z.number().min(0).max(2).default(DEFAULT_SPREAD),
     mode: z.enum(COMPOSITE_MODES).default('residual'),

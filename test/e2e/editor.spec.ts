@@ -206,9 +206,23 @@ test('age three photos as a batch and see the contact sheet', async ({ page }) =
   await page.goto(served.url)
   await page.getByTestId('nav-batch').click()
   await expect(page.getByTestId('editor-model')).toContainText('imported')
+  // With nothing to age, the button says why it is off.
+  await expect(page.getByTestId('batch-start')).toBeDisabled()
+  await expect(page.getByTestId('batch-blocked')).toHaveText('Add a photo or folder first.')
   // The photos go up from the browser, as an offline investigator's laptop would send them.
   await page.getByTestId('batch-send-folder').setInputFiles(folder)
   await expect(page.getByTestId('batch-paths')).toHaveValue(/\/imports\/.* case$/)
+  // A wrong age is said beside its field in one plain sentence with the range, never validator text.
+  for (const bad of ['40, sixty', '40, 130']) {
+    await page.getByTestId('batch-ages').fill(bad)
+    await expect(page.getByTestId('batch-problem-ages')).toHaveText('Target ages: years from 0 to 120, separated by commas, e.g. 40, 60, 75.')
+    await expect(page.getByTestId('batch-start')).toBeDisabled()
+    await expect(page.getByTestId('batch-blocked')).toHaveText('Fix the field marked above first.')
+  }
+  // One age range across the studio: 110 is as valid a target here as in the editor.
+  await page.getByTestId('batch-ages').fill('110')
+  await expect(page.getByTestId('batch-problem-ages')).toHaveCount(0)
+  await expect(page.getByTestId('batch-start')).toBeEnabled()
   await page.getByTestId('batch-ages').fill('30, 70')
   await page.getByTestId('batch-iterations').fill('2')
   // No output folder: web mode's users cannot name one on the server, so the studio makes one.
@@ -292,4 +306,16 @@ test('open a run’s encoder checkpoint in the editor from the Training view, th
   await page.getByTestId('editor-drop').dispatchEvent('drop', { dataTransfer: drop })
   await expect(page.getByTestId('editor-photo')).toBeVisible({ timeout: 60_000 })
   await expect(page.getByText(/dropped\.jpg · 1920×1367/)).toBeVisible()
+
+  // An age out of range is said beside the field, with the range, and nothing is asked of the engine.
+  await page.locator('[data-testid^="editor-face-"]').first().click()
+  await expect(page.getByTestId('editor-source-age')).toBeVisible({ timeout: 60_000 })
+  await page.getByTestId('editor-source-age').fill('130')
+  await page.getByTestId('editor-source-age').press('Enter')
+  await page.getByTestId('editor-source-age').blur()
+  await expect(page.getByTestId('editor-source-age-problem')).toHaveText("The face's age is a whole number of years from 0 to 120.")
+  await expect(page.locator('main')).not.toContainText('Invalid input')
+  await expect(page.locator('main')).not.toContainText('✖')
+  await page.getByTestId('editor-source-age').fill('45')
+  await expect(page.getByTestId('editor-source-age-problem')).toHaveCount(0)
 })

@@ -2,7 +2,7 @@
  * Validates and runs one call. Both bindings (Electron main, web server) go through here, so
  * every input is checked by zod in the process that receives it, whatever the transport.
  */
-import { z } from 'zod'
+import { requestProblems } from '../../shared/problems'
 import { calls, isCallName, type ApiErrorBody, type Handlers, type Reply } from '../../shared/contract'
 import { JobCancelled } from '../workers/jobs'
 import { errorCode } from '../errors'
@@ -14,7 +14,7 @@ export async function dispatch(handlers: Handlers, name: unknown, input: unknown
     return fail('unknown_call', `Unknown call ${JSON.stringify(String(name).slice(0, 80))}.`)
   }
   const parsed = calls[name].input.safeParse(input === undefined ? {} : input)
-  if (!parsed.success) return fail('bad_input', `Invalid input for ${name}: ${z.prettifyError(parsed.error)}`)
+  if (!parsed.success) return fail('bad_input', requestProblems(name, parsed.error.issues))
   try {
     const handler = handlers[name] as (args: unknown) => Promise<unknown>
     return { ok: true, result: await handler(parsed.data) }

@@ -1,7 +1,5 @@
 /** The contract schema's complaints about a form, in words, by field (not "expected number, received null"). */
-import type { z } from 'zod'
-
-type Issue = z.core.$ZodIssue
+import { issueText, type Issue } from '$shared/problems'
 
 const LABELS: Record<string, string> = {
   steps: 'Steps',
@@ -18,19 +16,16 @@ const LABELS: Record<string, string> = {
   bins: 'Age bins',
   ageSources: 'Age sources',
   maxFill: 'Max fill',
+  ages: 'Target ages',
+  variations: 'Variations each',
+  iterations: 'Iterations',
+  paths: 'Photos or folders',
+  outDir: 'Output folder',
 }
 
 function say(issue: Issue): string {
   const field = String(issue.path[0] ?? '')
-  const label = LABELS[field] ?? field
-  // A number input left empty binds null: the schema expected a number.
-  if (issue.code === 'invalid_type') return issue.expected === 'int' ? `${label}: a whole number, please.` : `${label}: enter a number.`
-  if (issue.code === 'too_small') {
-    if (issue.origin === 'array') return `${label}: pick at least ${issue.minimum}.`
-    return issue.inclusive === false ? `${label}: more than ${issue.minimum}.` : `${label}: at least ${issue.minimum}.`
-  }
-  if (issue.code === 'too_big') return `${label}: at most ${Number(issue.maximum).toLocaleString('en')}.`
-  return `${label}: ${issue.message}`
+  return `${LABELS[field] ?? field}: ${issueText(issue)}`
 }
 
 /** One sentence per field, the first problem of each. */
