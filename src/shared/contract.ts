@@ -224,6 +224,8 @@ export const calls = {
         sessionId: SessionId,
         mode: z.enum(OPTIMIZE_MODES).default('identity'),
         iterations: z.number().int().min(1).max(2000).default(REFINEMENT.iterations),
+        /** continue: go on from the current z after a Stop, up to `iterations` steps in all. */
+        from: z.enum(['start', 'continue']).default('start'),
       })
       .strict(),
   ).returns<{ started: boolean }>(),

@@ -43,7 +43,18 @@ test('a new user opens a photo, drags the slider and exports, with the shipped m
   await expect(page.getByTestId('editor-split')).toBeVisible({ timeout: 60_000 })
   await page.getByTestId('editor-slider').fill('5')
   await expect(page.getByTestId('editor-age')).toHaveText('about 70 years')
-  await expect(page.getByTestId('editor-refine')).toContainText(/refined \(\d+ steps(, converged)?\)|stopped/, { timeout: 180_000 })
+  // While refining, no scores are measured (they would be stale at the next step) and it says so.
+  await expect(page.getByTestId('editor-scores-pending')).toContainText('once refinement ends')
+  // Stop, then Continue: refinement goes on from where it stopped, not from step 0.
+  await expect(page.getByTestId('editor-refine')).toContainText(/refining z for identity: [1-9]\d*\/60/, { timeout: 60_000 })
+  await page.getByTestId('editor-stop').click()
+  await expect(page.getByTestId('editor-refine')).toContainText(/stopped after \d+ steps/, { timeout: 60_000 })
+  const stoppedAt = Number(/stopped after (\d+)/.exec((await page.getByTestId('editor-refine').textContent())!)![1])
+  await page.getByTestId('editor-continue').click()
+  await expect(page.getByTestId('editor-refine')).toContainText(/refining z for identity|refined/)
+  await expect(page.getByTestId('editor-refine')).toContainText(/refined \(60 steps\)/, { timeout: 180_000 })
+  expect(stoppedAt).toBeGreaterThan(0)
+  await expect(page.getByTestId('editor-continue')).toHaveCount(0)
   await page.screenshot({ path: 'test-results/first-start-editor.png' })
 
   await page.getByTestId('editor-export').click()

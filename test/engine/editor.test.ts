@@ -212,6 +212,28 @@ describe('the age editor', () => {
     expect((await api['editor.render'](look(sessionId, 3))).refinedIterations).toBe(outcome.iteration)
     expect(await api['editor.stop']({ sessionId })).toEqual({ stopped: false })
 
+    // Continue goes on from the z it stopped at: its steps count on from there, up to the total asked.
+    const seen: EditorProgress[] = []
+    const continued = new Promise<EditorProgress>((resolve) => {
+      const stop = env.studio.events.subscribe((event, payload) => {
+        const progress = payload as EditorProgress
+        if (event !== 'editor.progress' || progress.sessionId !== sessionId) return
+        seen.push(progress)
+        if (progress.state === 'running') return
+        stop()
+        resolve(progress)
+      })
+    })
+    const total = outcome.iteration + 3
+    await api['editor.refine']({ sessionId, mode: 'identity', iterations: total, from: 'continue' })
+    expect(await continued).toMatchObject({ state: 'done', iteration: total, total })
+    expect(seen[0]).toMatchObject({ state: 'running', iteration: outcome.iteration + 1 })
+    expect((await api['editor.render'](look(sessionId, 3))).refinedIterations).toBe(total)
+    await expect(api['editor.refine']({ sessionId, mode: 'identity', iterations: total, from: 'continue' })).rejects.toMatchObject({
+      code: 'bad_input',
+      message: expect.stringMatching(new RegExp(`already taken ${total} of ${total} steps`)),
+    })
+
     // Closing the studio mid-refinement: the editor's thread ends itself between steps (exit 0),
     // never terminated from outside inside a native kernel, which would abort the process.
     await api['editor.refine']({ sessionId, mode: 'identity', iterations: 2000 })

@@ -94,6 +94,9 @@ function scriptedStudio() {
 }
 
 const photo = (name = 'p.jpg') => new File([new Uint8Array([1, 2, 3])], name)
+/** The refinement prepare started has ended (the scripted studio sends no progress of its own). */
+const refined = (editor: EditorState, state: EditorProgress['state'] = 'done', iteration = 60) =>
+  editor.onProgress({ sessionId: editor.prepared!.sessionId, iteration, total: 60, loss: 0.4, state, error: null })
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0))
 
 describe('EditorState', () => {
@@ -147,6 +150,8 @@ describe('EditorState', () => {
     const editor = new EditorState(studio.client, studio.upload)
     await editor.loadModels()
     await editor.openFile(photo())
+    refined(editor)
+    await settle()
     const before = studio.names().filter((n) => n === 'editor.render').length
     studio.hold(true)
     editor.slide(1)
@@ -170,6 +175,8 @@ describe('EditorState', () => {
     await editor.loadModels()
     await editor.openFile(photo())
     expect(editor.scores).toBeNull() // the first picture is a preview
+    refined(editor)
+    await settle()
     editor.slide(4)
     await settle()
     expect(editor.scores).toEqual(SCORES)
@@ -206,6 +213,8 @@ describe('EditorState', () => {
     studio.failing.delete('editor.prepare')
     await editor.prepare()
     expect(editor.error).toBe('')
+    refined(editor)
+    await settle()
     studio.failing.set('editor.render', new StudioError('internal', 'the worker stopped'))
     editor.slide(5)
     await settle()
@@ -251,5 +260,44 @@ describe('EditorState', () => {
     step(3, 'failed')
     await settle()
     expect([count('editor.strip') - s, editor.strip]).toEqual([2, [{ mode: 'residual' }]])
+  })
+
+  it('measures no scores while z still moves, so none appear and vanish; says when it measures', async () => {
+    const studio = scriptedStudio()
+    const editor = new EditorState(studio.client, studio.upload)
+    await editor.loadModels()
+    await editor.openFile(photo())
+    expect(editor.progress?.state).toBe('running')
+    const from = studio.calls.length
+    editor.slide(5) // let go while refining: a preview, scores wait for the end
+    editor.showRegion({ x: 0, y: 0, width: 100, height: 100 }, 400)
+    await settle()
+    expect(studio.calls.slice(from).map((c) => c.name)).not.toContain('editor.render')
+    expect(editor.scores).toBeNull()
+    studio.hold(true)
+    refined(editor)
+    await settle()
+    expect(editor.measuring).toBe(true)
+    studio.hold(false)
+    studio.release()
+    await settle()
+    expect([editor.measuring, editor.scores]).toEqual([false, SCORES])
+  })
+
+  it('continues a stopped refinement from the current z instead of starting again', async () => {
+    const studio = scriptedStudio()
+    const editor = new EditorState(studio.client, studio.upload)
+    await editor.loadModels()
+    await editor.openFile(photo())
+    refined(editor, 'stopped', 23)
+    await settle()
+    await editor.continueRefining()
+    const refines = studio.calls.filter((c) => c.name === 'editor.refine')
+    expect(refines.at(-1)!.input).toMatchObject({ from: 'continue', iterations: 60 })
+    expect(editor.progress).toMatchObject({ state: 'running', iteration: 23 })
+    expect(editor.scores).toBeNull()
+    // Only a stopped refinement continues.
+    await editor.continueRefining()
+    expect(studio.calls.filter((c) => c.name === 'editor.refine')).toHaveLength(refines.length)
   })
 })

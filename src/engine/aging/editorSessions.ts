@@ -152,18 +152,30 @@ export class EditorSessions {
     }
   }
 
-  /** Starts identity-preserving refinement in the background; progress comes as events. */
-  refine(sessionId: string, mode: OptimizeMode, iterations: number): { started: boolean } {
+  /**
+   * Starts identity-preserving refinement in the background; progress comes as events.
+   * `continue`: go on from the current z after a Stop, up to `iterations` steps in all.
+   */
+  refine(sessionId: string, mode: OptimizeMode, iterations: number, from: 'start' | 'continue' = 'start'): { started: boolean } {
     const session = this.session(sessionId)
     const prepared = this.prepared(sessionId)
     session.refining?.abort()
+    const goOn = from === 'continue' && session.optimize.mode === mode && prepared.edit.refinedIterations > 0
+    if (goOn && prepared.edit.refinedIterations >= iterations)
+      throw new AgeError(
+        `Refinement has already taken ${prepared.edit.refinedIterations} of ${iterations} steps; start it again to refine from the encoder's z.`,
+      )
     const controller = new AbortController()
     session.refining = controller
     session.optimize = { mode, iterationsRequested: iterations, iterationsDone: 0 }
     const report = (iteration: number, loss: number | null, state: EditorProgress['state'], error: string | null = null) =>
       this.emit({ sessionId, iteration, total: iterations, loss, state, error })
     session.refined = session.refined
-      .then(() => prepared.edit.refine(mode, iterations, (i, loss) => report(i, loss, 'running'), controller.signal))
+      .then(() => {
+        // Counted once the refinement it follows has ended: a stopped one may still take a step.
+        const done = goOn ? Math.min(prepared.edit.refinedIterations, iterations) : 0
+        return prepared.edit.refine(mode, iterations - done, (i, loss) => report(i, loss, 'running'), controller.signal, goOn ? 'current' : 'z0')
+      })
       .then(
         (outcome) => {
           session.optimize.iterationsDone = outcome.iterations

@@ -132,23 +132,37 @@ export class FaceEdit {
     return new FaceEdit(model, recognizer, x, sourcePosition, recognizer.describe(x), z0, judges, inputEmbedding, view)
   }
 
-  /** Moves z to fit the input (starting again from z0); the preview uses z as it is at every step. */
-  async refine(mode: OptimizeMode, iterations: number, onProgress?: (iteration: number, loss: number) => void, signal?: AbortSignal): Promise<RefineOutcome> {
+  /**
+   * Moves z to fit the input, starting again from z0, or going on from the current z (after a
+   * Stop: its steps so far are kept and counted; Adam starts afresh). The preview uses z as it is
+   * at every step.
+   */
+  async refine(
+    mode: OptimizeMode,
+    iterations: number,
+    onProgress?: (iteration: number, loss: number) => void,
+    signal?: AbortSignal,
+    from: 'z0' | 'current' = 'z0',
+  ): Promise<RefineOutcome> {
     const y0 = conditionVector(this.sourcePosition)
     const optimizer = new LatentOptimizer(this.model.generator, this.model.encoder, this.recognizer)
+    const before = from === 'current' ? this.refinedIterations : 0
+    const start = from === 'current' ? this.z.clone() : this.z0
     try {
-      this.refinedIterations = 0
+      this.refinedIterations = before
       const onLatent = (z: tf.Tensor2D) => {
         this.setZ(z.clone())
         this.refinedIterations++
       }
-      const result = await optimizer.optimize(this.x, y0, { mode, iterations, onProgress, onLatent, signal, z0: this.z0 })
+      const progress = onProgress && ((i: number, loss: number) => onProgress(before + i, loss))
+      const result = await optimizer.optimize(this.x, y0, { mode, iterations, onProgress: progress, onLatent, signal, z0: start })
       result.z0.dispose()
       this.setZ(result.z)
-      this.refinedIterations = result.losses.length
-      return { iterations: result.losses.length, losses: result.losses, stoppedEarly: signal?.aborted === true }
+      this.refinedIterations = before + result.losses.length
+      return { iterations: this.refinedIterations, losses: result.losses, stoppedEarly: signal?.aborted === true }
     } finally {
       y0.dispose()
+      if (start !== this.z0) start.dispose()
     }
   }
 

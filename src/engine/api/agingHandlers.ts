@@ -48,7 +48,7 @@ export function agingHandlers(studio: Studio): AgingCalls {
     },
     'editor.prepare': async ({ sessionId, faceIndex, runId, checkpointId, sourceAge }) =>
       aging.editorCall('prepare', sessionId, faceIndex, runId, checkpointId, sourceAge),
-    'editor.refine': async ({ sessionId, mode, iterations }) => aging.editorCall('refine', sessionId, mode, iterations),
+    'editor.refine': async ({ sessionId, mode, iterations, from }) => aging.editorCall('refine', sessionId, mode, iterations, from),
     'editor.stop': async ({ sessionId }) => aging.editorCall('stop', sessionId),
     'editor.render': async ({ sessionId, ...look }) => aging.editorCall('render', sessionId, look),
     'editor.preview': async ({ sessionId, ...look }) => aging.editorCall('preview', sessionId, look),

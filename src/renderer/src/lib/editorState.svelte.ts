@@ -23,6 +23,7 @@ import type {
 import type { StudioClient } from '$shared/contract'
 import { Action } from './action.svelte'
 import { defaultModel } from './modelChoice'
+import { RefineEta } from './refineEta'
 import type { ModelRef } from './navigation'
 
 /** Refinement steps the editor asks for. */
@@ -50,8 +51,10 @@ export class EditorState {
   strip = $state<EditorStripItem[]>([])
   variations = $state<EditorVariation[]>([])
   progress = $state<EditorProgress | null>(null)
-  /** Seconds of refinement left, from the pace since its first reported step. */
+  /** Seconds of refinement left, from the recent pace (RefineEta). */
   refineEta = $state<number | null>(null)
+  /** A render (pictures and scores) is on its way: the scores are being measured. */
+  measuring = $state(false)
   exported = $state<EditorExport | null>(null)
   position = $state(4)
   variation = $state(0)
@@ -65,7 +68,7 @@ export class EditorState {
 
   /** What the photo view shows (photo pixels) and at what size; undefined = the whole photo. */
   private viewRequest: (PhotoRegion & { maxSide: number }) | undefined
-  private refineClock: { at: number; iteration: number } | null = null
+  private readonly eta = new RefineEta()
   private rendering = false
   /** The draw still owed: a render wins over a preview. */
   private owed: Draw | null = null
@@ -122,15 +125,30 @@ export class EditorState {
       // The first picture is a preview and the strip waits for refinement's end: z0's scores and
       // strip would be replaced within seconds, and computing them delays refinement by ~0.8 s.
       this.strip = []
-      await this.render('preview')
       this.progress = { sessionId: prepared.sessionId, iteration: 0, total: REFINE_ITERATIONS, loss: null, state: 'running', error: null }
+      this.eta.reset()
+      await this.render('preview')
       await this.studio.call('editor.refine', { sessionId: prepared.sessionId, mode: 'identity', iterations: REFINE_ITERATIONS })
+    })
+  }
+
+  /** After a Stop: refinement goes on from the current z for the steps it has left. */
+  async continueRefining(): Promise<void> {
+    const { prepared, progress } = this
+    if (!prepared || progress?.state !== 'stopped') return
+    await this.action.attempt('', async () => {
+      this.progress = { ...progress, state: 'running', error: null }
+      this.scores = null
+      this.eta.reset()
+      await this.studio.call('editor.refine', { sessionId: prepared.sessionId, mode: 'identity', iterations: REFINE_ITERATIONS, from: 'continue' })
     })
   }
 
   /** One call in flight; moves made meanwhile collapse into one more with the latest values. */
   async render(kind: Draw = 'render'): Promise<void> {
     if (!this.prepared) return
+    // While z still moves, scores would be stale within a second: only previews until refinement ends.
+    if (this.progress?.state === 'running') kind = 'preview'
     this.owed = kind === 'render' || this.owed === 'render' ? 'render' : 'preview'
     if (this.rendering) return
     this.rendering = true
@@ -141,6 +159,7 @@ export class EditorState {
         const { position, variation, mode, viewRequest } = this
         const request = { sessionId: this.prepared.sessionId, position, variation, mode, view: viewRequest }
         if (draw === 'render') {
+          this.measuring = true
           const { identityDistance, samePerson, independentSimilarity, independentSamePerson, ...pictures } = await this.studio.call('editor.render', request)
           ;[this.view, this.scores] = [pictures, { identityDistance, samePerson, independentSimilarity, independentSamePerson }]
         } else {
@@ -152,6 +171,7 @@ export class EditorState {
       this.renderError = (e as Error).message
     } finally {
       this.rendering = false
+      this.measuring = false
     }
   }
 
@@ -217,11 +237,7 @@ export class EditorState {
   onProgress(p: EditorProgress): void {
     if (!this.prepared || p.sessionId !== this.prepared.sessionId) return
     this.progress = p
-    if (p.state !== 'running' || p.iteration <= 1 || !this.refineClock)
-      this.refineClock = p.state === 'running' ? { at: this.now(), iteration: p.iteration } : null
-    const clock = this.refineClock
-    const perStep = clock && p.iteration > clock.iteration ? (this.now() - clock.at) / 1000 / (p.iteration - clock.iteration) : null
-    this.refineEta = perStep === null ? null : perStep * (p.total - p.iteration)
+    this.refineEta = p.state === 'running' ? this.eta.update(this.now(), p.iteration, p.total) : null
     if (p.state !== 'running') void this.render()
     else if (this.now() - this.lastRefinePreview >= REFINE_PREVIEW_MS) {
       this.lastRefinePreview = this.now()
