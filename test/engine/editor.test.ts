@@ -83,7 +83,7 @@ describe('the age editor', () => {
         resolve(payload as EditorProgress)
       })
     })
-    expect(await api['editor.refine']({ sessionId, mode: 'identity', iterations: 4 })).toEqual({ started: true })
+    expect(await api['editor.refine']({ sessionId, mode: 'identity', iterations: 4, from: 'start' })).toEqual({ started: true })
     expect((await finished).state).toBe('done')
     expect(events.filter((e) => e.state === 'running').map((e) => e.iteration)).toEqual([1, 2, 3, 4])
     const refined = await api['editor.render'](look(sessionId, 5))
@@ -205,7 +205,7 @@ describe('the age editor', () => {
         resolve(progress)
       })
     })
-    await api['editor.refine']({ sessionId, mode: 'identity', iterations: 2000 })
+    await api['editor.refine']({ sessionId, mode: 'identity', iterations: 2000, from: 'start' })
     const outcome = await finished
     expect(outcome.state).toBe('stopped')
     expect(outcome.iteration).toBeLessThan(2000)
@@ -236,7 +236,7 @@ describe('the age editor', () => {
 
     // Closing the studio mid-refinement: the editor's thread ends itself between steps (exit 0),
     // never terminated from outside inside a native kernel, which would abort the process.
-    await api['editor.refine']({ sessionId, mode: 'identity', iterations: 2000 })
+    await api['editor.refine']({ sessionId, mode: 'identity', iterations: 2000, from: 'start' })
     expect(await env.studio.aging.stop()).toBe(0)
     await expect(api['editor.render'](look(sessionId, 3))).rejects.toMatchObject({ code: 'not_found' })
   }, 120_000)
