@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import * as tar from 'tar'
 import { z } from 'zod'
 import { version } from '../../../package.json'
-import { METRIC_NAMES, TrainConfigSchema } from '../../shared/training'
+import { METRIC_NAMES, TrainConfigSchema, type TrainConfig } from '../../shared/training'
 import type { Catalog } from '../catalog/catalog'
 import type { ImportedTraining } from '../catalog/runs'
 import type { MetricRow } from '../../shared/domain'
@@ -246,9 +246,7 @@ async function recordImport(
   const config = TrainConfigSchema.parse(manifest.run.config)
   const files = new FileStore(home)
   const stored = history ? await storeHistoryFiles(home, dir, history, samples ?? new Map<string, Buffer>()) : null
-  // No grid came with it: G drawn on the run's own fixed z, at the end of its cGAN phase.
-  const p = preset(config.preset, config.imageSize)
-  const grid = history?.samples.length ? null : await files.put(await drawSampleGrid(join(home, dir, 'generator'), p, manifest.run.seed), 'png')
+  const grid = await gridWhereNone(home, dir, config, manifest.run.seed, (history?.samples.length ?? 0) > 0)
   const added = [...(stored?.grids.map((g) => g.file) ?? []), ...(grid ? [grid] : [])]
   try {
     return catalog.transaction(() => {
@@ -302,6 +300,16 @@ function finalLossRows(manifest: BundleManifest): MetricRow[] {
 }
 
 /**
+ * A run that has no sample grid (none came with it, none is stored) gets one: its G drawn on the
+ * run's own fixed z, stored, for the end of its cGAN phase. Null where it has grids already.
+ */
+async function gridWhereNone(home: string, dir: string, config: TrainConfig, seed: number, hasGrids: boolean): Promise<string | null> {
+  if (hasGrids) return null
+  const png = await drawSampleGrid(join(home, dir, 'generator'), preset(config.preset, config.imageSize), seed)
+  return new FileStore(home).put(png, 'png')
+}
+
+/**
  * A run imported without the history it now has (the shipped model, by an older studio) gets the
  * one its card gives, and a sample grid drawn from its G where it has none.
  */
@@ -313,11 +321,7 @@ export async function addImportedHistory(home: string, catalog: Catalog, runId: 
   const run = catalog.runs.get(runId)!
   const config = TrainConfigSchema.parse(run.config)
   const stored = await storeHistoryFiles(home, checkpoint.dir, history, new Map<string, Buffer>())
-  const drawn =
-    history.samples.length || catalog.runs.samples(runId).length
-      ? null
-      : await drawSampleGrid(join(home, checkpoint.dir, 'generator'), preset(config.preset, config.imageSize), run.seed)
-  const grid = drawn && (await new FileStore(home).put(drawn, 'png'))
+  const grid = await gridWhereNone(home, checkpoint.dir, config, run.seed, history.samples.length > 0 || catalog.runs.samples(runId).length > 0)
   catalog.transaction(() => {
     catalog.runs.setImportedTraining(runId, trainingOf(history, run.finishedAt ?? new Date().toISOString()))
     recordHistory(catalog, runId, checkpointId, history, stored)
