@@ -150,13 +150,30 @@ export interface EditorPreview {
 }
 
 /** Both identity scores of one picture. */
+/**
+ * The independent judges on the exported photo itself (its face warped out with the input's own
+ * alignment, against the input's): the verdict a user is told, not G's model-size window.
+ */
+export interface ExportVerdict {
+  judge: string
+  /** Cosine similarity of the identity judge's embeddings of the input's face and the export's. */
+  similarity: number
+  threshold: number
+  samePerson: boolean
+  /** The age judge's estimate of the exported face, and of the input's, in years. */
+  judgedAge: number
+  inputJudgedAge: number
+}
+
 export interface EditorScores {
   /** face-api's recognizer distance: what refinement lowers, so it flatters the result. */
   identityDistance: number
   samePerson: boolean
-  /** The independent judge's cosine similarity (shared/evaluation.ts): no loss has seen it. */
+  /** The independent judge's cosine similarity on G's own model-size picture (shared/evaluation.ts): no loss has seen it. */
   independentSimilarity: number
   independentSamePerson: boolean
+  /** The same judges on the photo as it would export at this look. */
+  exported: ExportVerdict
 }
 
 /** A settled view: the pictures and both identity scores of this very picture. */
@@ -190,6 +207,8 @@ export interface EditorExport {
   format: ExportFormat
   /** The export's job; web mode downloads the file from /download/exports/JOB_ID. */
   jobId: string
+  /** The independent judges on this exported file's pixels. */
+  verdict: ExportVerdict
 }
 
 export interface EditorProgress {

@@ -60,14 +60,26 @@ export const ProvenanceSchema = z.object({
     optimize: z.object({ mode: z.string(), iterationsRequested: z.number(), iterationsDone: z.number() }),
   }),
   /**
-   * distance: face-api's recognizer, which refinement optimises; independent: the evaluation's
-   * judge, which no loss sees (absent in records made before it existed).
+   * distance: face-api's recognizer, which refinement optimises, on G's model-size picture;
+   * independent: the evaluation's judge, which no loss sees, on that same picture; exported: the
+   * independent judges on this image's own pixels, the verdict on what was delivered (absent in
+   * records made before each existed, and for `age`, whose output is G's picture itself).
    */
   identity: z.object({
     distance: z.number(),
     threshold: z.number(),
     samePerson: z.boolean(),
     independent: z.object({ judge: z.string(), similarity: z.number(), threshold: z.number(), samePerson: z.boolean() }).optional(),
+    exported: z
+      .object({
+        judge: z.string(),
+        similarity: z.number(),
+        threshold: z.number(),
+        samePerson: z.boolean(),
+        judgedAge: z.number(),
+        inputJudgedAge: z.number(),
+      })
+      .optional(),
   }),
   backend: z.string(),
   limits: z.string(),

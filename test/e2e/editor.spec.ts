@@ -141,9 +141,13 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   // face-api's distance is what refinement lowers: shown as its progress, never as a verdict on the person.
   await expect(page.getByTestId('editor-identity')).toContainText('not a verdict')
   await expect(page.getByTestId('editor-identity')).not.toContainText('same person')
-  // The independent check sits above it: a tiny model's output is not this person to a judge no loss has seen.
+  // The verdict is on the photo as it exports (the residual composite keeps the photo's own pixels),
+  // and G's own 64 px face, which a tiny model draws as noise, is shown apart as what it is.
+  await expect(page.getByTestId('editor-verdict')).toContainText(
+    /Independent check of the photo as it exports: (same person|not the same person) \(similarity -?\d\.\d{3}; 0\.61 or more is a match\) · looks \d+/,
+  )
   await expect(page.getByTestId('editor-independent')).toContainText(
-    /Independent check of the model's face: not the same person \(similarity -?\d\.\d{3}; 0\.61 or more is a match\)/,
+    /The model's own 64×64 face, by the same recognizer: not the same person \(similarity -?\d\.\d{3}\)/,
   )
   await page.getByTestId('editor-independent').locator('..').screenshot({ path: 'test-results/editor-identity-checks.png' })
   // Dragging draws previews: the old picture's scores go, and come back for the new one when the slider is let go.
@@ -166,6 +170,9 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
 
   await page.getByTestId('editor-export').click()
   await expect(page.getByTestId('editor-exported')).toContainText('1920×1280 PNG', { timeout: 60_000 })
+  await expect(page.getByTestId('editor-exported-verdict')).toContainText(
+    /Judged on this file's pixels by the independent judges: (same person|not the same person) \(similarity -?\d\.\d{3}\), looks \d+\./,
+  )
   // The file comes from the studio's download route, not a multi-megabyte data: address in the page.
   expect(await page.getByTestId('editor-download').getAttribute('href')).toMatch(/^\/download\/exports\/[0-9a-f-]{36}$/)
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('editor-download').click()])

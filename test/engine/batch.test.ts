@@ -88,11 +88,13 @@ describe('batch age progression', () => {
       expect(text).toContain(report.jobId)
       expect(text).toContain(runId)
       expect(text).toContain('Target ages 15, 65 years')
-      expect(text).toMatch(/65 y v1 · id \d\.\d\d ·/)
-      expect(text).toMatch(/judge -?\d\.\d\d/) // laid out in columns, the caption may wrap
+      // Each caption is the verdict on the exported photo (laid out in columns, it may wrap).
+      expect(text).toMatch(/65 y v1 · export: (same person|NOT same person)\s+-?\d\.\d\d/)
+      expect(text).toMatch(/looks\s+\d+/)
+      expect(text).toMatch(/Each\s+caption\s+judges\s+the\s+exported\s+photo\s+itself/)
       expect(text).toContain('no loss sees')
-      // face-api's distance is refinement's progress, not a verdict on the person.
-      expect(text).toMatch(/a\s+measure\s+of\s+its\s+progress\s+and\s+not\s+a\s+verdict/)
+      // face-api's distance (refinement's progress) is no verdict on the person, and is not printed as one.
+      expect(text).not.toMatch(/ id \d\.\d\d/)
       expect(text).not.toMatch(/under 0\.6\s+reads as the same person/)
       // Every input is accounted for: the refused ones with their hash (when readable) and reason.
       expect(text).toContain('5 input file(s): 3 aged, 2 refused')
@@ -117,6 +119,12 @@ describe('batch age progression', () => {
       expect(entry.independentSimilarity).toBeGreaterThanOrEqual(-1)
       expect(entry.independentSimilarity).toBeLessThanOrEqual(1)
       expect(entry.independentSamePerson).toBe(entry.independentSimilarity >= 0.61)
+      // The verdict on the exported photo: the residual composite keeps the photo's own pixels, so
+      // it is far closer to the input than a tiny G's noisy window is.
+      expect(entry.exportSamePerson).toBe(entry.exportSimilarity >= 0.61)
+      expect(entry.exportSimilarity).toBeGreaterThan(entry.independentSimilarity)
+      expect(entry.exportJudgedAge).toBeGreaterThan(0)
+      expect(entry.inputJudgedAge).toBeGreaterThan(0)
       const size = await sharp(entry.output).metadata()
       const original = await sharp(entry.input).metadata()
       expect([size.width, size.height]).toEqual([original.width, original.height])
@@ -126,7 +134,7 @@ describe('batch age progression', () => {
     )
     const csv = readFileSync(report.manifestCsv, 'utf8').trim().split('\n')
     expect(csv[0]).toMatch(
-      /^input,inputSha256,face,headYaw,targetAge,variation,output,outputSha256,modelHash.*,identityDistance,samePerson,independentSimilarity,independentSamePerson,time,refused$/,
+      /^input,inputSha256,face,headYaw,targetAge,variation,output,outputSha256,modelHash.*,identityDistance,samePerson,independentSimilarity,independentSamePerson,exportSimilarity,exportSamePerson,exportJudgedAge,inputJudgedAge,time,refused$/,
     )
     expect(csv).toHaveLength(15)
     expect(csv.at(-1)).toMatch(/notes\.txt,[0-9a-f]{64},.*,not an image file \(\.txt\)$/)

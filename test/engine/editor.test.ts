@@ -15,7 +15,10 @@ import type { EditorProgress } from '../../src/shared/aging'
 import { createRun, trainRun } from '../../src/engine/training/trainer'
 import { demoStudio } from '../helpers/training'
 import { DEMO_PHOTOS } from '../helpers/photos'
-import { ProvenanceSchema } from '../../src/shared/provenance'
+import { ProvenanceSchema, type Provenance } from '../../src/shared/provenance'
+import { judgeExport } from '../../src/engine/aging/exportVerdict'
+import { decodePhoto } from '../../src/engine/faces/photoFace'
+import type { CropTransform } from '../../src/engine/faces/align'
 
 let env: Awaited<ReturnType<typeof demoStudio>>
 let api: Handlers
@@ -57,7 +60,7 @@ describe('the age editor', () => {
     const young = await api['editor.render'](look(sessionId, 0))
     const old = await api['editor.render'](look(sessionId, 5))
     // While the slider moves: the very same pictures, without the recognizer and the judge.
-    const { identityDistance, samePerson, independentSimilarity, independentSamePerson, ...pictures } = old
+    const { identityDistance, samePerson, independentSimilarity, independentSamePerson, exported: _exported, ...pictures } = old
     expect(await api['editor.preview'](look(sessionId, 5))).toEqual(pictures)
     expect([identityDistance, independentSimilarity].every(Number.isFinite) && [samePerson, independentSamePerson].every((b) => typeof b === 'boolean')).toBe(
       true,
@@ -158,8 +161,29 @@ describe('the age editor', () => {
     // The photo view draws the change straight into the shown (scaled-down) photo: it is the export
     // scaled down, up to JPEG's own error. 'replace' puts G's whole face in, a change far above that error.
     const replace = { ...look(sessionId, 4.5), mode: 'replace' as const }
-    const replaced = readFileSync((await api['editor.export']({ ...replace, format: 'png' })).file)
+    const replacedExport = await api['editor.export']({ ...replace, format: 'png' })
+    const replaced = readFileSync(replacedExport.file)
     const shown = await api['editor.render'](replace)
+
+    // The verdict follows the exported pixels, not G's window: the same G picture (same z, age and
+    // variation) composited two ways gives two exports, two verdicts, and one window score.
+    const residualExport = await api['editor.export']({ ...look(sessionId, 4.5), format: 'png' })
+    const [residualRecord, replacedRecord] = (await Promise.all([readProvenance(readFileSync(residualExport.file)), readProvenance(replaced)])) as Provenance[]
+    expect(residualRecord.identity.independent!.similarity).toBe(replacedRecord.identity.independent!.similarity)
+    expect(residualRecord.identity.exported).toEqual(residualExport.verdict)
+    expect(replacedRecord.identity.exported).toEqual(replacedExport.verdict)
+    console.log(
+      `judge similarity: G's window ${residualRecord.identity.independent!.similarity.toFixed(3)}, residual export ${residualExport.verdict.similarity.toFixed(3)}, replace export ${replacedExport.verdict.similarity.toFixed(3)}; judged age input ${residualExport.verdict.inputJudgedAge}, residual ${residualExport.verdict.judgedAge}, replace ${replacedExport.verdict.judgedAge}`,
+    )
+    // The residual composite keeps the photo's own pixels; 'replace' pastes a tiny G's noisy face.
+    expect(residualExport.verdict.similarity).toBeGreaterThan(replacedExport.verdict.similarity + 0.1)
+    expect(residualExport.verdict.similarity).toBeGreaterThan(residualRecord.identity.independent!.similarity)
+    // Judged again here from the written file and the input photo, the judges say the same.
+    const transform = residualRecord.input.face!.transform as CropTransform
+    const again = await judgeExport(await decodePhoto(readFileSync(DEMO_PHOTOS[0])), await decodePhoto(readFileSync(residualExport.file)), transform)
+    expect(again.similarity).toBeCloseTo(residualExport.verdict.similarity, 4)
+    // The editor's settled render carries the verdict on that same export.
+    expect(shown.exported.similarity).toBeCloseTo(replacedExport.verdict.similarity, 4)
     const raw = (image: Buffer | string) =>
       sharp(typeof image === 'string' ? Buffer.from(image.split(',')[1], 'base64') : image)
         .resize(1200, 800)

@@ -6,7 +6,7 @@
 import { basename, extname } from 'node:path'
 import { version } from '../../../package.json'
 import { ageToBin, AGE_BINS } from '../../shared/ageBins'
-import { modelLimits } from '../../shared/aging'
+import { modelLimits, type ExportVerdict } from '../../shared/aging'
 import { framingOf } from '../../shared/framing'
 import type { Catalog } from '../catalog/catalog'
 import { InputFileError, readRegularFile } from '../inputFiles'
@@ -258,6 +258,7 @@ export function provenanceRecord(
   parameters: ProvenanceParameters,
   scores: IdentityScores,
   context: ProvenanceContext,
+  exported?: ExportVerdict,
 ): Provenance {
   const { identityDistance, independentSimilarity } = scores
   const { photo, aligned, edit, source } = prepared
@@ -313,6 +314,7 @@ export function provenanceRecord(
         threshold: JUDGE_CALIBRATION.identityThreshold,
         samePerson: Judges.verified(independentSimilarity),
       },
+      ...(exported && { exported }),
     },
     backend: context.backend,
     limits: modelLimits(imageSize),

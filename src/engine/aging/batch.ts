@@ -10,7 +10,7 @@ import { refusedInputs, refusedRows, type RefusedInput } from './refusedInputs'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
-import { BatchRequestSchema, modelLimits, type BatchReport, type BatchRequest } from '../../shared/aging'
+import { BatchRequestSchema, modelLimits, type BatchReport, type BatchRequest, type ExportVerdict } from '../../shared/aging'
 import { ProvenanceSchema } from '../../shared/provenance'
 import { JUDGE_CALIBRATION } from '../../shared/evaluation'
 import type { Catalog } from '../catalog/catalog'
@@ -21,6 +21,7 @@ import { decodePhoto } from '../faces/photoFace'
 import { FaceRecognizer } from '../faces/recognizer'
 import { encodeWithProvenance } from '../images/provenanceTag'
 import { dataUrl } from '../images/encode'
+import { judgeAgedPhoto } from './exportVerdict'
 import { agedPhoto, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type PreparedFace } from './agePhoto'
 import { ageToPosition } from './condition'
 import type { RenderedFace } from './faceEdit'
@@ -104,7 +105,7 @@ async function ageOneOutput(
   const reused = run.done.has(key(photo.sha256, age, variation))
   let region: Buffer
   let rgb: Uint8Array | undefined
-  let scores: { distance: number; independent?: number }
+  let scores: { distance: number; independent?: number; exported?: ExportVerdict }
   if (reused) {
     const earlier = await decodePhoto(readFileSync(file))
     region = await faceRegionPng(earlier, prepared.aligned.transform, MASTER_SIZE, CELL_REGION)
@@ -112,9 +113,10 @@ async function ageOneOutput(
   } else {
     const aged = await agedPhoto(prepared, parameters, made)
     rgb = aged.rgb
-    scores = { distance: aged.rendered.identityDistance, independent: aged.rendered.independentSimilarity }
+    const exported = await judgeAgedPhoto(prepared, aged)
+    scores = { distance: aged.rendered.identityDistance, independent: aged.rendered.independentSimilarity, exported }
     const optimize = { mode: request.optimize, iterationsRequested: request.iterations, iterationsDone: prepared.edit.refinedIterations }
-    const provenance = provenanceRecord(prepared, parameters, aged.rendered, { jobId, kind: 'batch', backend: run.backend, optimize })
+    const provenance = provenanceRecord(prepared, parameters, aged.rendered, { jobId, kind: 'batch', backend: run.backend, optimize }, exported)
     const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, request.format, provenance)
     await writeFileAtomic(file, bytes, { overwrite: run.overwrite })
     catalog.agingJobs.addOutput({
@@ -130,8 +132,14 @@ async function ageOneOutput(
     })
     region = await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, CELL_REGION)
   }
-  const caption = `${age} y${variation ? ` v${variation}` : ''} · id ${scores.distance.toFixed(2)}${scores.independent === undefined ? '' : ` · judge ${scores.independent.toFixed(2)}`}`
+  const caption = `${age} y${variation ? ` v${variation}` : ''} · ${exportCaption(scores.exported)}`
   return { cell: { png: await cellImage(region), caption }, reused, rgb }
+}
+
+/** A cell's verdict line: the independent judges on the exported photo (what the case file keeps), not G's window. */
+function exportCaption(exported: ExportVerdict | undefined): string {
+  if (!exported) return 'not judged'
+  return `export: ${exported.samePerson ? 'same person' : 'NOT same person'} ${exported.similarity.toFixed(2)} · looks ${Math.round(exported.judgedAge)}`
 }
 
 /** One photo: its largest face refined once (unless every output exists), then every age and variation. */
@@ -264,7 +272,7 @@ function caseLines(model: AgingModel, jobId: string, backend: string, request: B
     `Model ${model.modelHash} · run ${run.name ? `"${run.name}" ` : ''}${run.id} · ${run.preset} · checkpoint ${checkpoint.id} (${checkpoint.phase} step ${checkpoint.step})`,
     `Batch job ${jobId} · made ${new Date().toISOString()} · backend ${backend}`,
     `Target ages ${request.ages.join(', ')} years · ${request.variations} variation(s) each · refinement ${request.optimize} × ${request.iterations} · composite ${request.mode}`,
-    `"id" is face-api's recognizer distance from the input face: what refinement lowers, so a measure of its progress and not a verdict. "judge" is an independent recognizer's similarity that no loss sees: ${JUDGE_CALIBRATION.identityThreshold} or more is the same person. ${modelLimits(model.imageSize)}`,
+    `Each caption judges the exported photo itself: an independent recognizer that no loss sees compares its face with the input's (similarity ${JUDGE_CALIBRATION.identityThreshold} or more is the same person), and "looks" is an independent age estimate of the exported face. ${modelLimits(model.imageSize)}`,
   ]
 }
 
@@ -296,6 +304,10 @@ async function writeManifests(
       samePerson: provenance.identity.samePerson,
       independentSimilarity: provenance.identity.independent?.similarity ?? null,
       independentSamePerson: provenance.identity.independent?.samePerson ?? null,
+      exportSimilarity: provenance.identity.exported?.similarity ?? null,
+      exportSamePerson: provenance.identity.exported?.samePerson ?? null,
+      exportJudgedAge: provenance.identity.exported?.judgedAge ?? null,
+      inputJudgedAge: provenance.identity.exported?.inputJudgedAge ?? null,
       time: provenance.createdAt,
     }
   })
@@ -327,6 +339,10 @@ async function writeManifests(
         'samePerson',
         'independentSimilarity',
         'independentSamePerson',
+        'exportSimilarity',
+        'exportSamePerson',
+        'exportJudgedAge',
+        'inputJudgedAge',
         'time',
         'refused',
       ],

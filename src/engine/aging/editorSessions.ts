@@ -51,6 +51,7 @@ import type { FacePicture } from './faceEdit'
 import { photoView, regionPng, viewJpeg, viewPixels, type PhotoView } from './faceRegion'
 import { loadAgingModel, type AgingModel } from './model'
 import { AgeError, NotFound } from '../errors'
+import { judgeAgedPhoto } from './exportVerdict'
 
 /** A look and the part of the photo to show it in (photo pixels, longest side sent); default the whole photo at 1200. */
 type ViewedLook = AgeParameters & { view?: PhotoRegion & { maxSide: number } }
@@ -200,12 +201,16 @@ export class EditorSessions {
   async render(sessionId: string, parameters: ViewedLook): Promise<EditorRender> {
     const prepared = this.prepared(sessionId)
     const rendered = prepared.edit.render(parameters.position, parameters.variation, parameters.spread)
+    const pictures = await this.draw(sessionId, parameters, rendered)
+    // The verdict is on the photo as it would export at this look, not on G's window.
+    const exported = await judgeAgedPhoto(prepared, await agedPhoto(prepared, parameters, { rendered }))
     return {
-      ...(await this.draw(sessionId, parameters, rendered)),
+      ...pictures,
       identityDistance: rendered.identityDistance,
       samePerson: rendered.identityDistance < SAME_PERSON_DISTANCE,
       independentSimilarity: rendered.independentSimilarity,
       independentSamePerson: Judges.verified(rendered.independentSimilarity),
+      exported,
     }
   }
 
@@ -295,7 +300,8 @@ export class EditorSessions {
     const aged = await agedPhoto(prepared, parameters)
     const jobId = randomUUID()
     const optimize = { ...session.optimize, iterationsDone: prepared.edit.refinedIterations }
-    const provenance = provenanceRecord(prepared, parameters, aged.rendered, { jobId, kind: 'editor', backend: this.backend, optimize })
+    const verdict = await judgeAgedPhoto(prepared, aged)
+    const provenance = provenanceRecord(prepared, parameters, aged.rendered, { jobId, kind: 'editor', backend: this.backend, optimize }, verdict)
     const bytes = await encodeWithProvenance(aged.rgb, aged.width, aged.height, format, provenance)
     const age = Math.round(positionToAge(parameters.position))
     const stem = fileStem(prepared.photo.name)
@@ -323,7 +329,7 @@ export class EditorSessions {
         },
       ],
     )
-    return { file, sha256: hash, width: aged.width, height: aged.height, format, jobId }
+    return { file, sha256: hash, width: aged.width, height: aged.height, format, jobId, verdict }
   }
 
   close(sessionId: string): { closed: boolean } {

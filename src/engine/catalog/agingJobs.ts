@@ -1,5 +1,6 @@
 /** Aging jobs and their outputs: what was made, from which input and model, and how. */
 import type Database from 'better-sqlite3'
+import type { ExportVerdict } from '../../shared/aging'
 
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
@@ -112,13 +113,21 @@ export class AgingJobRepo {
 
   /** The recorded identity distance of one output file of a job. */
   /** An output's identity scores: face-api's distance, and the independent judge's similarity when it was recorded. */
-  outputScores(jobId: string, file: string): { distance: number; independent?: number } | undefined {
+  outputScores(jobId: string, file: string): { distance: number; independent?: number; exported?: ExportVerdict } | undefined {
     const row = this.db
       .prepare(
-        "SELECT identity_distance AS distance, json_extract(provenance, '$.identity.independent.similarity') AS independent FROM aging_outputs WHERE job_id = ? AND output_file = ?",
+        `SELECT identity_distance AS distance, json_extract(provenance, '$.identity.independent.similarity') AS independent,
+                json_extract(provenance, '$.identity.exported') AS exported
+         FROM aging_outputs WHERE job_id = ? AND output_file = ?`,
       )
-      .get(jobId, file) as { distance: number; independent: number | null } | undefined
-    return row && { distance: row.distance, independent: row.independent ?? undefined }
+      .get(jobId, file) as { distance: number; independent: number | null; exported: string | null } | undefined
+    return (
+      row && {
+        distance: row.distance,
+        independent: row.independent ?? undefined,
+        exported: row.exported ? (JSON.parse(row.exported) as ExportVerdict) : undefined,
+      }
+    )
   }
 
   countOutputs(jobId: string): number {

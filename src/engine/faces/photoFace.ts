@@ -109,7 +109,7 @@ export async function alignFace(bytes: Uint8Array, photo: PhotoFaces, face: Dete
   const [left, right] = eyeCentres(face.landmarks)
   const transform = eyeTransform(left, right, size)
   return {
-    crop: await warpFromPhoto(bytes, photo.width, photo.height, transform, size),
+    crop: await warpFromPhoto(() => open(bytes), photo.width, photo.height, transform, size),
     size,
     photoWidth: photo.width,
     photoHeight: photo.height,
@@ -129,7 +129,13 @@ export async function alignPhotoFace(bytes: Uint8Array, size: number): Promise<P
 /** The crop a stored alignment gives of a photo, warped again with today's warp. */
 export async function cropFromPhoto(bytes: Uint8Array, transform: CropTransform, size: number): Promise<Uint8Array> {
   const { width, height } = await photoSize(bytes)
-  return warpFromPhoto(bytes, width, height, transform, size)
+  return warpFromPhoto(() => open(bytes), width, height, transform, size)
+}
+
+/** The same crop of decoded pixels (an exported photo before it is encoded), by the same warp. */
+export function cropFromPixels(pixels: { rgb: Uint8Array; width: number; height: number }, transform: CropTransform, size: number): Promise<Uint8Array> {
+  const { rgb, width, height } = pixels
+  return warpFromPhoto(() => sharp(rgb, { raw: { width, height, channels: 3 } }), width, height, transform, size)
 }
 
 async function detectPadded(image: { rgb: Uint8Array; width: number; height: number }, pad: number): Promise<DetectedFace[]> {
@@ -144,7 +150,7 @@ async function detectPadded(image: { rgb: Uint8Array; width: number; height: num
  * streaks over the border of every tight face crop (UTKFace, CACD), and a GAN trained on those
  * learns streaks. (tfjs's own 'reflect' fill still streaks far from the edge, hence sharp's.)
  */
-async function warpFromPhoto(bytes: Uint8Array, width: number, height: number, transform: CropTransform, size: number): Promise<Uint8Array> {
+async function warpFromPhoto(image: () => sharp.Sharp, width: number, height: number, transform: CropTransform, size: number): Promise<Uint8Array> {
   const [a, b, c, d, e, f] = transform
   const { x0, y0, x1, y1 } = cropBounds(transform, size, width, height, 1)
   const wanted = cropExtent(transform, size, 1)
@@ -161,7 +167,7 @@ async function warpFromPhoto(bytes: Uint8Array, width: number, height: number, t
     bottom: Math.max(0, Math.ceil((wanted.y1 - y1) / ky)),
   }
   const region = await decodeRgb(
-    open(bytes)
+    image()
       .extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 })
       .resize(regionWidth, regionHeight, { fit: 'fill' })
       .extend({ ...pad, extendWith: 'mirror' }),

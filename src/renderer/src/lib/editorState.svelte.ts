@@ -160,8 +160,11 @@ export class EditorState {
         const request = { sessionId: this.prepared.sessionId, position, variation, mode, view: viewRequest }
         if (draw === 'render') {
           this.measuring = true
-          const { identityDistance, samePerson, independentSimilarity, independentSamePerson, ...pictures } = await this.studio.call('editor.render', request)
-          ;[this.view, this.scores] = [pictures, { identityDistance, samePerson, independentSimilarity, independentSamePerson }]
+          const { identityDistance, samePerson, independentSimilarity, independentSamePerson, exported, ...pictures } = await this.studio.call(
+            'editor.render',
+            request,
+          )
+          ;[this.view, this.scores] = [pictures, { identityDistance, samePerson, independentSimilarity, independentSamePerson, exported }]
         } else {
           ;[this.view, this.scores] = [await this.studio.call('editor.preview', request), null]
         }
