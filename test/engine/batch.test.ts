@@ -89,7 +89,7 @@ describe('batch age progression', () => {
       expect(text).toContain(runId)
       expect(text).toContain('Target ages 15, 65 years')
       // Each caption is the verdict on the exported photo (laid out in columns, it may wrap).
-      expect(text).toMatch(/65 y v1 · export: (same person|NOT same person)\s+-?\d\.\d\d/)
+      expect(text).toMatch(/65 y v1 · export: (same|NOT\s+same)\s+person\s+-?\d\.\d\d/)
       expect(text).toMatch(/looks\s+\d+/)
       expect(text).toMatch(/Each\s+caption\s+judges\s+the\s+exported\s+photo\s+itself/)
       expect(text).toContain('no loss sees')
