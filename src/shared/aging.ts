@@ -163,6 +163,8 @@ export interface ExportVerdict {
   /** The age judge's estimate of the exported face, and of the input's, in years. */
   judgedAge: number
   inputJudgedAge: number
+  /** How much colour dirt the change adds to the face (engine/evaluation/artifacts.ts): 0 clean, ~4 a blotchy export. */
+  artifacts: number
 }
 
 export interface EditorScores {

@@ -78,6 +78,7 @@ export const ProvenanceSchema = z.object({
         samePerson: z.boolean(),
         judgedAge: z.number(),
         inputJudgedAge: z.number(),
+        artifacts: z.number().optional(),
       })
       .optional(),
   }),

@@ -171,7 +171,7 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await page.getByTestId('editor-export').click()
   await expect(page.getByTestId('editor-exported')).toContainText('1920×1280 PNG', { timeout: 60_000 })
   await expect(page.getByTestId('editor-exported-verdict')).toContainText(
-    /Judged on this file's pixels by the independent judges: (same person|not the same person) \(similarity -?\d\.\d{3}\), looks \d+\./,
+    /Judged on this file's pixels by the independent judges: (same person|not the same person) \(similarity -?\d\.\d{3}\), looks \d+, colour dirt \d+\.\d\./,
   )
   // The file comes from the studio's download route, not a multi-megabyte data: address in the page.
   expect(await page.getByTestId('editor-download').getAttribute('href')).toMatch(/^\/download\/exports\/[0-9a-f-]{36}$/)

@@ -89,8 +89,9 @@ describe('batch age progression', () => {
       expect(text).toContain(runId)
       expect(text).toContain('Target ages 15, 65 years')
       // Each caption is the verdict on the exported photo (laid out in columns, it may wrap).
-      expect(text).toMatch(/65 y v1 · export: (same|NOT\s+same)\s+person\s+-?\d\.\d\d/)
-      expect(text).toMatch(/looks\s+\d+/)
+      expect(text).toMatch(/65 y v1 · (same|NOT\s+same)\s+person/)
+      expect(text).toMatch(/person \d\.\d\d/)
+      expect(text).toMatch(/looks\s+\d+\s+·\s+dirt\s+\d+\.\d/)
       expect(text).toMatch(/Each\s+caption\s+judges\s+the\s+exported\s+photo\s+itself/)
       expect(text).toContain('no loss sees')
       // face-api's distance (refinement's progress) is no verdict on the person, and is not printed as one.
@@ -125,6 +126,7 @@ describe('batch age progression', () => {
       expect(entry.exportSimilarity).toBeGreaterThan(entry.independentSimilarity)
       expect(entry.exportJudgedAge).toBeGreaterThan(0)
       expect(entry.inputJudgedAge).toBeGreaterThan(0)
+      expect(entry.exportArtifacts).toBeGreaterThanOrEqual(0)
       const size = await sharp(entry.output).metadata()
       const original = await sharp(entry.input).metadata()
       expect([size.width, size.height]).toEqual([original.width, original.height])
@@ -134,7 +136,7 @@ describe('batch age progression', () => {
     )
     const csv = readFileSync(report.manifestCsv, 'utf8').trim().split('\n')
     expect(csv[0]).toMatch(
-      /^input,inputSha256,face,headYaw,targetAge,variation,output,outputSha256,modelHash.*,identityDistance,samePerson,independentSimilarity,independentSamePerson,exportSimilarity,exportSamePerson,exportJudgedAge,inputJudgedAge,time,refused$/,
+      /^input,inputSha256,face,headYaw,targetAge,variation,output,outputSha256,modelHash.*,identityDistance,samePerson,independentSimilarity,independentSamePerson,exportSimilarity,exportSamePerson,exportJudgedAge,inputJudgedAge,exportArtifacts,time,refused$/,
     )
     expect(csv).toHaveLength(15)
     expect(csv.at(-1)).toMatch(/notes\.txt,[0-9a-f]{64},.*,not an image file \(\.txt\)$/)

@@ -173,11 +173,13 @@ describe('the age editor', () => {
     expect(residualRecord.identity.exported).toEqual(residualExport.verdict)
     expect(replacedRecord.identity.exported).toEqual(replacedExport.verdict)
     console.log(
-      `judge similarity: G's window ${residualRecord.identity.independent!.similarity.toFixed(3)}, residual export ${residualExport.verdict.similarity.toFixed(3)}, replace export ${replacedExport.verdict.similarity.toFixed(3)}; judged age input ${residualExport.verdict.inputJudgedAge}, residual ${residualExport.verdict.judgedAge}, replace ${replacedExport.verdict.judgedAge}`,
+      `judge similarity: G's window ${residualRecord.identity.independent!.similarity.toFixed(3)}, residual export ${residualExport.verdict.similarity.toFixed(3)}, replace export ${replacedExport.verdict.similarity.toFixed(3)}; judged age input ${residualExport.verdict.inputJudgedAge}, residual ${residualExport.verdict.judgedAge}, replace ${replacedExport.verdict.judgedAge}; artifacts residual ${residualExport.verdict.artifacts}, replace ${replacedExport.verdict.artifacts}`,
     )
     // The residual composite keeps the photo's own pixels; 'replace' pastes a tiny G's noisy face.
     expect(residualExport.verdict.similarity).toBeGreaterThan(replacedExport.verdict.similarity + 0.1)
     expect(residualExport.verdict.similarity).toBeGreaterThan(residualRecord.identity.independent!.similarity)
+    // …and pasting that noisy face in adds more colour dirt than its small residual change does.
+    expect(replacedExport.verdict.artifacts).toBeGreaterThan(residualExport.verdict.artifacts)
     // Judged again here from the written file and the input photo, the judges say the same.
     const transform = residualRecord.input.face!.transform as CropTransform
     const again = await judgeExport(await decodePhoto(readFileSync(DEMO_PHOTOS[0])), await decodePhoto(readFileSync(residualExport.file)), transform)

@@ -17,7 +17,7 @@ const choice = (runId: string, runStatus: string, checkpointId = 1): AgingModelC
   createdAt: '2026-12-01T10:00:00Z',
 })
 const MODELS = [choice('run-live', 'running', 9), choice('run-done', 'done', 4), choice('run-old', 'done', 2)]
-const VERDICT = { judge: 'j', similarity: 0.8, threshold: 0.61, samePerson: true, judgedAge: 50, inputJudgedAge: 30 }
+const VERDICT = { judge: 'j', similarity: 0.8, threshold: 0.61, samePerson: true, judgedAge: 50, inputJudgedAge: 30, artifacts: 0.4 }
 const SCORES = { identityDistance: 0.3, samePerson: true, independentSimilarity: 0.7, independentSamePerson: true, exported: VERDICT }
 const face = { box: { x: 10, y: 10, width: 50, height: 50 }, score: 0.9 }
 

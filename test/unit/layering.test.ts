@@ -41,6 +41,7 @@ describe('layering (docs/architecture.md)', () => {
     expect(judged.map((file) => file.slice(SRC.length + 1)).sort()).toEqual([
       'engine/aging/agePhoto.ts',
       'engine/aging/editorSessions.ts',
+      'engine/aging/exportVerdict.ts',
       'engine/aging/faceEdit.ts',
       'engine/evaluation/evaluate.ts',
     ])

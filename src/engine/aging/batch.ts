@@ -139,7 +139,7 @@ async function ageOneOutput(
 /** A cell's verdict line: the independent judges on the exported photo (what the case file keeps), not G's window. */
 function exportCaption(exported: ExportVerdict | undefined): string {
   if (!exported) return 'not judged'
-  return `export: ${exported.samePerson ? 'same person' : 'NOT same person'} ${exported.similarity.toFixed(2)} · looks ${Math.round(exported.judgedAge)}`
+  return `${exported.samePerson ? 'same person' : 'NOT same person'} ${exported.similarity.toFixed(2)} · looks ${Math.round(exported.judgedAge)} · dirt ${exported.artifacts.toFixed(1)}`
 }
 
 /** One photo: its largest face refined once (unless every output exists), then every age and variation. */
@@ -272,7 +272,7 @@ function caseLines(model: AgingModel, jobId: string, backend: string, request: B
     `Model ${model.modelHash} · run ${run.name ? `"${run.name}" ` : ''}${run.id} · ${run.preset} · checkpoint ${checkpoint.id} (${checkpoint.phase} step ${checkpoint.step})`,
     `Batch job ${jobId} · made ${new Date().toISOString()} · backend ${backend}`,
     `Target ages ${request.ages.join(', ')} years · ${request.variations} variation(s) each · refinement ${request.optimize} × ${request.iterations} · composite ${request.mode}`,
-    `Each caption judges the exported photo itself: an independent recognizer that no loss sees compares its face with the input's (similarity ${JUDGE_CALIBRATION.identityThreshold} or more is the same person), and "looks" is an independent age estimate of the exported face. ${modelLimits(model.imageSize)}`,
+    `Each caption judges the exported photo itself: an independent recognizer that no loss sees compares its face with the input's (similarity ${JUDGE_CALIBRATION.identityThreshold} or more is the same person), "looks" is an independent age estimate of the exported face, and "dirt" measures the colour blotches and casts the change adds to the face (0 clean; about 4 is a visibly blotchy export). ${modelLimits(model.imageSize)}`,
   ]
 }
 
@@ -308,6 +308,7 @@ async function writeManifests(
       exportSamePerson: provenance.identity.exported?.samePerson ?? null,
       exportJudgedAge: provenance.identity.exported?.judgedAge ?? null,
       inputJudgedAge: provenance.identity.exported?.inputJudgedAge ?? null,
+      exportArtifacts: provenance.identity.exported?.artifacts ?? null,
       time: provenance.createdAt,
     }
   })
@@ -343,6 +344,7 @@ async function writeManifests(
         'exportSamePerson',
         'exportJudgedAge',
         'inputJudgedAge',
+        'exportArtifacts',
         'time',
         'refused',
       ],

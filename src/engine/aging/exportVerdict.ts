@@ -1,13 +1,14 @@
 /**
  * The independent judges on the picture a user keeps: the exported photo's face, warped out of it
  * with the input's own alignment, against the input's face warped the same way (so the only
- * difference the judges see is the age change). G's 64 px window is not what is exported: its own
+ * difference the judges see is the age change), with the artifact measure of that change. G's 64 px window is not what is exported: its own
  * score says how close the model came, this one says whether the deliverable is still this person.
  */
 import * as tf from '@tensorflow/tfjs'
 import type { ExportVerdict } from '../../shared/aging'
 import { JUDGE_CALIBRATION } from '../../shared/evaluation'
 import { Judges } from '../evaluation/judges'
+import { artifactScore } from '../evaluation/artifacts'
 import { cropFromPixels, decodePhoto } from '../faces/photoFace'
 import type { AgedPhoto, PreparedFace } from './agePhoto'
 import type { CropTransform } from '../faces/align'
@@ -41,6 +42,7 @@ export async function judgeExport(input: Pixels, exported: Pixels, transform: Cr
       samePerson: Judges.verified(similarity),
       judgedAge: Math.round(ages[1] * 10) / 10,
       inputJudgedAge: Math.round(ages[0] * 10) / 10,
+      artifacts: Math.round(artifactScore(crops[0], crops[1], VERDICT_SIDE).score * 100) / 100,
     }
   } finally {
     faces.dispose()
