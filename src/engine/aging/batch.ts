@@ -10,7 +10,7 @@ import { refusedInputs, refusedRows, type RefusedInput } from './refusedInputs'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import sharp from 'sharp'
-import { BatchRequestSchema, modelLimits, type BatchReport, type BatchRequest, type ExportVerdict } from '../../shared/aging'
+import { BatchRequestSchema, BLOTCHY, modelLimits, type BatchReport, type BatchRequest, type ExportVerdict } from '../../shared/aging'
 import { ProvenanceSchema } from '../../shared/provenance'
 import { JUDGE_CALIBRATION } from '../../shared/evaluation'
 import type { Catalog } from '../catalog/catalog'
@@ -272,7 +272,7 @@ function caseLines(model: AgingModel, jobId: string, backend: string, request: B
     `Model ${model.modelHash} · run ${run.name ? `"${run.name}" ` : ''}${run.id} · ${run.preset} · checkpoint ${checkpoint.id} (${checkpoint.phase} step ${checkpoint.step})`,
     `Batch job ${jobId} · made ${new Date().toISOString()} · backend ${backend}`,
     `Target ages ${request.ages.join(', ')} years · ${request.variations} variation(s) each · refinement ${request.optimize} × ${request.iterations} · composite ${request.mode}`,
-    `Each caption judges the exported photo itself: an independent recognizer that no loss sees compares its face with the input's (similarity ${JUDGE_CALIBRATION.identityThreshold} or more is the same person), "looks" is an independent age estimate of the exported face, and "dirt" measures the colour blotches and casts the change adds to the face (0 clean; about 4 is a visibly blotchy export). ${modelLimits(model.imageSize)}`,
+    `Each caption judges the exported photo itself: an independent recognizer that no loss sees compares its face with the input's (similarity ${JUDGE_CALIBRATION.identityThreshold} or more is the same person), "looks" is an independent age estimate of the exported face, and "dirt" measures the colour blotches and casts the change adds to the face (0 clean; ${BLOTCHY} or more is a visibly blotchy export). ${modelLimits(model.imageSize)}`,
   ]
 }
 
