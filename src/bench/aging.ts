@@ -62,9 +62,9 @@ export async function benchAging(presets: PresetName[]): Promise<string[]> {
       const model = benchModel(name)
       for (const [label, bytes] of Object.entries(photos)) {
         const [prepared, openMs] = await ms(async () => prepareFace(catalog, await openPhoto(bytes, 'bench.jpg', null), 0, model, recognizer, 40))
-        await agedPhoto(prepared, { position: 4, variation: 0, spread: 0.35, mode: 'residual' }) // decodes the photo once
+        await agedPhoto(prepared, { position: 4, variation: 0, spread: 0.35, mode: 'residual', strength: 1 }) // decodes the photo once
         const [, renderMs] = await ms(async () => {
-          const aged = await agedPhoto(prepared, { position: 4.5, variation: 0, spread: 0.35, mode: 'residual' })
+          const aged = await agedPhoto(prepared, { position: 4.5, variation: 0, spread: 0.35, mode: 'residual', strength: 1 })
           await faceRegionPng(aged, prepared.aligned.transform, 256, 320)
         }, 3)
         // The strip: six bins, face regions only (agedFaceRegion), beside compositing six whole photos.
@@ -72,21 +72,21 @@ export async function benchAging(presets: PresetName[]): Promise<string[]> {
           for (let bin = 0; bin < 6; bin++)
             await agedFaceRegion(
               prepared,
-              renderChange(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }, prepared.edit.render(bin)),
+              renderChange(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual', strength: 1 }, prepared.edit.render(bin)),
               192,
             )
         })
         const [, wholeStripMs] = await ms(async () => {
           for (let bin = 0; bin < 6; bin++)
             await faceRegionPng(
-              await agedPhoto(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }),
+              await agedPhoto(prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual', strength: 1 }),
               prepared.aligned.transform,
               256,
               192,
             )
         })
         const [, refineMs] = await ms(() => prepared.edit.refine('identity', 3), 1)
-        const aged = await agedPhoto(prepared, { position: 5, variation: 1, spread: 0.35, mode: 'replace' })
+        const aged = await agedPhoto(prepared, { position: 5, variation: 1, spread: 0.35, mode: 'replace', strength: 1 })
         const [, pngMs] = await ms(() => encodeWithProvenance(aged.rgb, aged.width, aged.height, 'png', { bench: true }))
         const [, jpegMs] = await ms(() => encodeWithProvenance(aged.rgb, aged.width, aged.height, 'jpeg', { bench: true }))
         lines.push(

@@ -68,7 +68,7 @@ export async function benchTargets(name: PresetName): Promise<string[]> {
       // Warm-up: models loaded, kernels compiled; the studio keeps them between photos.
       const warm = await sessions.open(path)
       await sessions.prepare(warm.sessionId, 0, runId)
-      await sessions.render(warm.sessionId, { position: 3, variation: 0, spread: 0.35, mode: 'residual' })
+      await sessions.render(warm.sessionId, { position: 3, variation: 0, spread: 0.35, mode: 'residual', strength: 1 })
       sessions.close(warm.sessionId)
 
       let start = now()
@@ -79,7 +79,7 @@ export async function benchTargets(name: PresetName): Promise<string[]> {
       const openMs = now() - start
       const prepared = await sessions.prepare(opened.sessionId, 0, runId)
       const view = { x: 0, y: 0, width: opened.width, height: opened.height, maxSide: 1200 }
-      const look = (position: number) => ({ position, variation: 0, spread: 0.35, mode: 'residual' as const, view })
+      const look = (position: number) => ({ position, variation: 0, spread: 0.35, mode: 'residual' as const, strength: 1, view })
       // What the editor shows first: a preview (the scores wait for refinement's end).
       await sessions.preview(opened.sessionId, look(prepared.source.position + 1))
       const previewMs = now() - start
@@ -102,7 +102,7 @@ export async function benchTargets(name: PresetName): Promise<string[]> {
       const drawn = session.prepared.edit.renderMany(Array.from({ length: 6 }, (_, bin) => ({ position: bin, variation: 0 })))
       let into: Uint8Array | undefined
       for (const [bin, rendered] of drawn.entries())
-        into = (await agedPhoto(session.prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual' }, { rendered, into })).rgb
+        into = (await agedPhoto(session.prepared, { position: bin, variation: 0, spread: 0.35, mode: 'residual', strength: 1 }, { rendered, into })).rgb
       const sixMs = now() - start
       // A drag: previews; letting go: one render with both identity scores.
       const timed = async (draw: () => Promise<unknown>) => ((start = now()), await draw(), now() - start)

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { COMPOSITE_MODES, EXPORT_FORMATS, OPTIMIZE_MODES, PAPERS, type BatchReport } from '../shared/aging'
 import { MAX_AGE } from '../shared/ageBins'
 import type { JobProgress } from '../shared/domain'
-import { intOption, parse, UsageError } from './args'
+import { intOption, numberOption, parse, UsageError } from './args'
 import { call } from './client'
 import type { CommandContext, CommandOutput } from './commands'
 import { followJob, timeLeft } from './followJob'
@@ -33,6 +33,7 @@ const BATCH_OPTIONS = {
   out: { type: 'string' },
   variations: { type: 'string' },
   spread: { type: 'string' },
+  strength: { type: 'string' },
   optimize: { type: 'string' },
   iterations: { type: 'string' },
   composite: { type: 'string' },
@@ -66,6 +67,7 @@ async function newBatch(context: CommandContext, values: BatchValues, positional
     ages: targetAges,
     variations: intOption('variations', values.variations),
     spread: values.spread === undefined ? undefined : Number(values.spread),
+    strength: numberOption('strength', values.strength),
     optimize: oneOf('optimize', values.optimize, OPTIMIZE_MODES),
     iterations: intOption('iterations', values.iterations),
     mode: oneOf('composite', values.composite, COMPOSITE_MODES),

@@ -1,17 +1,8 @@
 /** `age-studio train` and `age-studio runs`: training in this process, with progress on stderr. */
 import { forNewRun, lossEntries, TrainConfigSchema, type TrainConfig, type TrainConfigInput } from '../shared/training'
 import { createRun, phasesOf, trainRun, type RunControl } from '../engine/training/trainer'
-import { intOption, parse, UsageError } from './args'
+import { intOption, numberOption, parse, UsageError } from './args'
 import type { CommandContext, CommandOutput } from './commands'
-
-const numberOption = (name: string, value: string | boolean | undefined): number | undefined => {
-  if (value === undefined) return undefined
-  const parsed = Number(value)
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(parsed)) {
-    throw new UsageError(`--${name} must be a number, got ${JSON.stringify(value)}.`)
-  }
-  return parsed
-}
 
 /** The options that describe a run's configuration (train, export-run). */
 export const CONFIG_OPTIONS = {

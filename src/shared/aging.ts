@@ -44,6 +44,8 @@ export const BatchRequestSchema = z
     variations: z.number().int().min(1).max(8).default(1),
     spread: z.number().min(0).max(2).default(DEFAULT_SPREAD),
     mode: z.enum(COMPOSITE_MODES).default('residual'),
+    /** How much of the model's change goes in: 0 none, 1 as drawn, 2 twice it. */
+    strength: z.number().min(0).max(2).default(1),
     optimize: z.enum(OPTIMIZE_MODES).default('identity'),
     iterations: z.number().int().min(0).max(2000).default(REFINEMENT.iterations),
     format: z.enum(EXPORT_FORMATS).default('png'),

@@ -87,6 +87,7 @@ const Look = {
   position: Position,
   spread: z.number().min(0).max(2).default(DEFAULT_SPREAD),
   mode: z.enum(COMPOSITE_MODES).default('residual'),
+  strength: z.number().min(0).max(2).default(1),
 }
 const Variation = z.number().int().min(0).max(64).default(0)
 const Pixels = z.number().int().min(0).max(100_000)
@@ -234,9 +235,9 @@ export const calls = {
   'editor.render': defineCall(z.object({ ...Look, variation: Variation, view: ViewRequest.optional() }).strict()).returns<EditorRender>(),
   /** The same pictures without the identity scores (about half the work): while the slider moves and refinement runs. */
   'editor.preview': defineCall(z.object({ ...Look, variation: Variation, view: ViewRequest.optional() }).strict()).returns<EditorPreview>(),
-  'editor.strip': defineCall(z.object({ sessionId: SessionId, variation: Variation, spread: Look.spread, mode: Look.mode }).strict()).returns<
-    EditorStripItem[]
-  >(),
+  'editor.strip': defineCall(
+    z.object({ sessionId: SessionId, variation: Variation, spread: Look.spread, mode: Look.mode, strength: Look.strength }).strict(),
+  ).returns<EditorStripItem[]>(),
   'editor.variations': defineCall(z.object({ ...Look, count: z.number().int().min(1).max(8).default(4) }).strict()).returns<EditorVariation[]>(),
   'editor.export': defineCall(
     z.object({ ...Look, variation: Variation, format: z.enum(EXPORT_FORMATS).default('png'), outDir: Path.optional() }).strict(),

@@ -53,6 +53,8 @@ export const ProvenanceSchema = z.object({
     bin: z.string(),
     variation: z.number(),
     spread: z.number(),
+    /** How much of the model's change went in (0–2, 1 as drawn); absent in records made before it existed. */
+    strength: z.number().optional(),
     /** How the change went back into the photo; null for G's own output at model size (`age`). */
     composite: z.enum(COMPOSITE_MODES).nullable(),
     sourceAge: z.number(),

@@ -150,6 +150,20 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
     /The model's own 64×64 face, by the same recognizer: not the same person \(similarity -?\d\.\d{3}\)/,
   )
   await page.getByTestId('editor-independent').locator('..').screenshot({ path: 'test-results/editor-identity-checks.png' })
+  // Strength 0 leaves the photo as it is, and the verdict on the export says so; back to 1 after.
+  const strength = page.getByTestId('editor-strength')
+  const setStrength = (value: string) =>
+    strength.evaluate((el: HTMLInputElement, v) => {
+      el.value = v
+      el.dispatchEvent(new Event('input', { bubbles: true }))
+      el.dispatchEvent(new Event('change', { bubbles: true }))
+    }, value)
+  await setStrength('0')
+  await expect(page.getByTestId('editor-strength-value')).toHaveText('0.0')
+  await expect(page.getByTestId('editor-verdict')).toContainText(/: same person \(similarity (1\.000|0\.99\d)/)
+  await expect(page.getByTestId('editor-verdict')).toContainText('colour dirt 0.0')
+  await setStrength('1')
+  await expect(page.getByTestId('editor-strength-value')).toHaveText('1.0')
   // Dragging draws previews: the old picture's scores go, and come back for the new one when the slider is let go.
   const slider = page.getByTestId('editor-slider')
   const moved = await after.getAttribute('src')
@@ -180,7 +194,7 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   const meta = await sharp(bytes).metadata()
   expect([meta.width, meta.height]).toEqual([1920, 1280])
   const provenance = (await readProvenance(bytes)) as Record<string, any>
-  expect(provenance.parameters).toMatchObject({ position: 5, variation: 2, composite: 'residual' })
+  expect(provenance.parameters).toMatchObject({ position: 5, variation: 2, composite: 'residual', strength: 1 })
   expect(provenance.model.origin).toMatch(/^bundle:/)
 
   // A look at another tab keeps the photo and its edit.

@@ -28,6 +28,7 @@ async function batchSource(photo: string, out: string) {
   await api['batch.run']({
     paths: [photo],
     ages: [60],
+    strength: 1,
     variations: 1,
     optimize: 'none',
     iterations: 0,

@@ -49,6 +49,7 @@ const request = (outDir: string) => ({
   force: false,
   paper: 'a4' as const,
   ageTurned: false,
+  strength: 1,
 })
 
 /** What a poppler tool prints, or null (with the reason printed) where poppler-utils is not installed. */
@@ -266,8 +267,8 @@ describe('model bundles', () => {
       const exportFrom = async (handlers: Handlers, run: string) => {
         const { sessionId } = await handlers['editor.open']({ path: DEMO_PHOTOS[2] })
         const prepared = await handlers['editor.prepare']({ sessionId, faceIndex: 0, runId: run, sourceAge: 30 })
-        await handlers['editor.variations']({ sessionId, position: 4, spread: 0.35, mode: 'residual', count: 2 })
-        const output = await handlers['editor.export']({ sessionId, position: 4.2, variation: 1, spread: 0.35, mode: 'replace', format: 'png' })
+        await handlers['editor.variations']({ sessionId, position: 4, spread: 0.35, mode: 'residual', strength: 1, count: 2 })
+        const output = await handlers['editor.export']({ sessionId, position: 4.2, variation: 1, spread: 0.35, mode: 'replace', strength: 1, format: 'png' })
         return {
           prepared,
           pixels: await sharp(output.file).raw().toBuffer(),

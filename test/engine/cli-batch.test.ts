@@ -52,6 +52,8 @@ describe('age-studio batch and model bundles', () => {
       'none',
       '--format',
       'jpeg',
+      '--strength',
+      '1.5',
       '--out',
       out,
     ])
@@ -59,6 +61,7 @@ describe('age-studio batch and model bundles', () => {
     expect(batch.body).toMatchObject({ inputs: 1, outputs: 4, modelHash: exported.body.modelHash, failed: [] })
     const manifest = JSON.parse(readFileSync(batch.body.manifestJson, 'utf8'))
     expect(manifest.outputs.map((o: { output: string }) => o.output.endsWith('.jpg'))).toEqual([true, true, true, true])
+    expect(manifest.outputs.map((o: { parameters: { strength: number } }) => o.parameters.strength)).toEqual([1.5, 1.5, 1.5, 1.5])
     expect(existsSync(batch.body.pdf)).toBe(true)
 
     // Resuming a finished batch redoes nothing.
@@ -89,5 +92,13 @@ describe('age-studio batch and model bundles', () => {
     expect(early.body.error.message).toMatch(/no run run-missing/)
     const variations = cli(homes.studio, ['batch', DEMO_PHOTOS[0], '--run', runId, '--to', '40', '--variations', '99', '--out', join(homes.studio, 'o')])
     expect(variations.body.error).toMatchObject({ code: 'bad_input', message: expect.stringMatching(/variations/) })
+    // Usage errors exit 2; what the contract refuses exits 1, in the same plain words.
+    for (const [strength, code, message] of [
+      ['3', 1, 'batch.run: strength: at most 2.'],
+      ['strong', 2, '--strength must be a number, got "strong".'],
+    ] as const) {
+      const refused = cli(homes.studio, ['batch', DEMO_PHOTOS[0], '--run', runId, '--to', '40', '--strength', strength, '--out', join(homes.studio, 'o')])
+      expect([refused.code, refused.body.error.message]).toEqual([code, message])
+    }
   }, 120_000)
 })

@@ -42,7 +42,7 @@ async function upload(path: string): Promise<string> {
   return (await api['uploads.finish']({ uploadId })).uploadId
 }
 
-const look = (sessionId: string, position: number) => ({ sessionId, position, variation: 0, spread: 0.35, mode: 'residual' as const })
+const look = (sessionId: string, position: number) => ({ sessionId, position, variation: 0, spread: 0.35, mode: 'residual' as const, strength: 1 })
 
 describe('the age editor', () => {
   it('opens an uploaded photo, ages the picked face and exports it at full size with provenance', async () => {
@@ -93,7 +93,7 @@ describe('the age editor', () => {
     expect(refined.refinedIterations).toBe(4)
     expect(refined.face).not.toBe(old.face)
 
-    const strip = await api['editor.strip']({ sessionId, variation: 0, spread: 0.35, mode: 'residual' })
+    const strip = await api['editor.strip']({ sessionId, variation: 0, spread: 0.35, mode: 'residual', strength: 1 })
     expect(strip.map((s) => s.label)).toEqual(['0–18', '19–29', '30–39', '40–49', '50–59', '60+'])
     expect(new Set(strip.map((s) => s.face)).size).toBe(6)
     // The strip shows each age composited into the photo, not the raw 64×64 generator output.
@@ -112,10 +112,10 @@ describe('the age editor', () => {
     // A region past the photo's edge is cut to the photo.
     const edge = await api['editor.render']({ ...look(sessionId, 5), view: { x: 1900, y: 5000, width: 400, height: 400, maxSide: 2048 } })
     expect(edge.photo.region).toEqual({ x: 1900, y: 1279, width: 20, height: 1 })
-    const variations = await api['editor.variations']({ sessionId, position: 4, spread: 0.5, mode: 'residual', count: 3 })
+    const variations = await api['editor.variations']({ sessionId, position: 4, spread: 0.5, mode: 'residual', strength: 1, count: 3 })
     expect(new Set(variations.map((v) => v.face)).size).toBe(3)
     // Variations and the strip age only the face region; the pixels are the full-photo composite's.
-    const whole = await api['editor.render']({ sessionId, position: 4, spread: 0.5, mode: 'residual', variation: 0 })
+    const whole = await api['editor.render']({ sessionId, position: 4, spread: 0.5, mode: 'residual', strength: 1, variation: 0 })
     expect(variations[0].after).toBe(whole.after)
 
     for (const format of ['png', 'jpeg'] as const) {
@@ -184,6 +184,19 @@ describe('the age editor', () => {
     const transform = residualRecord.input.face!.transform as CropTransform
     const again = await judgeExport(await decodePhoto(readFileSync(DEMO_PHOTOS[0])), await decodePhoto(readFileSync(residualExport.file)), transform)
     expect(again.similarity).toBeCloseTo(residualExport.verdict.similarity, 4)
+    // Strength scales the change: 0 gives the photo's own pixels back exactly, 2 about twice the change of 1.
+    const none = await api['editor.export']({ ...look(sessionId, 4.5), strength: 0, format: 'png' })
+    const double = await api['editor.export']({ ...look(sessionId, 4.5), strength: 2, format: 'png' })
+    const [inputPixels, nonePixels, onePixels, twoPixels] = await Promise.all(
+      [DEMO_PHOTOS[0], none.file, residualExport.file, double.file].map(async (file) => (await decodePhoto(readFileSync(file))).rgb),
+    )
+    expect(Buffer.from(nonePixels).equals(Buffer.from(inputPixels))).toBe(true)
+    expect(((await readProvenance(readFileSync(none.file))) as Provenance).parameters.strength).toBe(0)
+    expect(((await readProvenance(readFileSync(double.file))) as Provenance).parameters.strength).toBe(2)
+    expect([none.verdict.similarity, none.verdict.artifacts]).toEqual([expect.closeTo(1, 3), 0])
+    const moved = (rgb: Uint8Array) => rgb.reduce((sum, v, i) => sum + Math.abs(v - inputPixels[i]), 0)
+    expect(moved(twoPixels) / moved(onePixels)).toBeGreaterThan(1.5)
+    expect(moved(twoPixels) / moved(onePixels)).toBeLessThan(2.1)
     // The editor's settled render carries the verdict on that same export.
     expect(shown.exported.similarity).toBeCloseTo(replacedExport.verdict.similarity, 4)
     const raw = (image: Buffer | string) =>

@@ -121,7 +121,7 @@ describe('a model that cannot make a picture', () => {
       const { sessionId } = await api['editor.open']({ path: DEMO_PHOTOS[0] })
       const made = (async () => {
         await api['editor.prepare']({ sessionId, faceIndex: 0, runId })
-        return api['editor.render']({ sessionId, position: 5, variation: 0, spread: 0.35, mode: 'residual' })
+        return api['editor.render']({ sessionId, position: 5, variation: 0, spread: 0.35, mode: 'residual', strength: 1 })
       })()
       await expect(made).rejects.toThrow(/generator made a picture with NaN or infinite values/)
       await api['editor.close']({ sessionId })

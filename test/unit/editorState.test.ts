@@ -283,6 +283,17 @@ describe('EditorState', () => {
     studio.release()
     await settle()
     expect([editor.measuring, editor.scores]).toEqual([false, SCORES])
+    // A drag begun while a render is in flight: once it answers, the preview that follows measures nothing.
+    studio.hold(true)
+    editor.slide(2)
+    editor.slide(3, false)
+    studio.release()
+    await settle()
+    expect(editor.measuring).toBe(false) // the preview is in flight now, not a measurement
+    studio.hold(false)
+    studio.release()
+    await settle()
+    expect([editor.measuring, editor.scores]).toEqual([false, null])
   })
 
   it('continues a stopped refinement from the current z instead of starting again', async () => {

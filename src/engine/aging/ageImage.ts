@@ -116,7 +116,7 @@ export async function ageImage(home: string, catalog: Catalog, request: AgeReque
       mkdirSync(request.outDir, { recursive: true })
       await writeFileAtomic(join(request.outDir, 'input-aligned.png'), await modelPng(edit.inputPixels(), model.imageSize), { overwrite })
       for (const bin of request.targets) {
-        const parameters = { position: bin, variation: 0, spread: DEFAULT_SPREAD, mode: null }
+        const parameters = { position: bin, variation: 0, spread: DEFAULT_SPREAD, mode: null, strength: 1 }
         const rendered = edit.render(bin)
         const provenance = provenanceRecord(prepared, parameters, rendered, { jobId, kind: 'age', backend: backend.name, optimize })
         const png = await modelPng(rendered.target, model.imageSize, provenance)

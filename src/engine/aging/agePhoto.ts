@@ -159,6 +159,8 @@ export interface AgeParameters {
   variation: number
   spread: number
   mode: CompositeMode
+  /** How much of the model's change goes in: 0 the photo as it is, 1 the change, 2 twice it. */
+  strength: number
 }
 
 export interface AgedPhoto {
@@ -176,16 +178,25 @@ export interface FaceChange<P extends FacePicture = RenderedFace> {
 
 /** The change `rendered` (G's pictures for these parameters: scored, or a preview's) makes to the aligned crop. */
 export function renderChange<P extends FacePicture>({ aligned, edit }: PreparedFace, parameters: AgeParameters, rendered: P): FaceChange<P> {
-  const change = faceChange({
-    original: aligned.crop,
-    size: MASTER_SIZE,
-    target: rendered.target,
-    source: rendered.source,
-    modelSize: edit.model.imageSize,
-    mode: parameters.mode,
-    framing: framingOf(edit.model.config),
-  })
+  const change = scaled(
+    parameters.strength,
+    faceChange({
+      original: aligned.crop,
+      size: MASTER_SIZE,
+      target: rendered.target,
+      source: rendered.source,
+      modelSize: edit.model.imageSize,
+      mode: parameters.mode,
+      framing: framingOf(edit.model.config),
+    }),
+  )
   return { rendered, change }
+}
+
+/** The change times the strength (1 as it is; 0 none at all, so the photo's pixels come back unchanged). */
+function scaled(strength: number, change: Planes): Planes {
+  if (strength !== 1) for (let i = 0; i < change.data.length; i++) change.data[i] *= strength
+  return change
 }
 
 /**
@@ -299,6 +310,7 @@ export function provenanceRecord(
       bin: AGE_BINS[ageToBin(Math.round(targetAge)) ?? 0],
       variation: parameters.variation,
       spread: parameters.spread,
+      strength: parameters.strength,
       composite: parameters.mode,
       sourceAge: source.age,
       sourceFrom: source.from,

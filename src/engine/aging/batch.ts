@@ -101,7 +101,7 @@ async function ageOneOutput(
   const { catalog, jobId, request } = run
   const photo = prepared.photo
   const file = join(run.outDir, stem, `age${age}${variation ? `-v${variation}` : ''}.${request.format === 'jpeg' ? 'jpg' : 'png'}`)
-  const parameters = { position: ageToPosition(age), variation, spread: request.spread, mode: request.mode }
+  const parameters = { position: ageToPosition(age), variation, spread: request.spread, mode: request.mode, strength: request.strength }
   const reused = run.done.has(key(photo.sha256, age, variation))
   let region: Buffer
   let rgb: Uint8Array | undefined

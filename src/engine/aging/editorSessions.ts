@@ -267,8 +267,8 @@ export class EditorSessions {
   }
 
   /** Every bin at once, from the same z, composited into the photo as an export would be. */
-  async strip(sessionId: string, variation: number, spread: number, mode: CompositeMode = 'residual'): Promise<EditorStripItem[]> {
-    const looks = Array.from({ length: BIN_COUNT }, (_, bin) => ({ position: bin, variation, spread, mode }))
+  async strip(sessionId: string, variation: number, spread: number, mode: CompositeMode = 'residual', strength = 1): Promise<EditorStripItem[]> {
+    const looks = Array.from({ length: BIN_COUNT }, (_, bin) => ({ position: bin, variation, spread, mode, strength }))
     const faces = await this.faces(this.prepared(sessionId), looks, STRIP_SIDE)
     return faces.map(({ face, after, rendered }, bin) => ({
       bin,

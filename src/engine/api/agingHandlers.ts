@@ -52,7 +52,7 @@ export function agingHandlers(studio: Studio): AgingCalls {
     'editor.stop': async ({ sessionId }) => aging.editorCall('stop', sessionId),
     'editor.render': async ({ sessionId, ...look }) => aging.editorCall('render', sessionId, look),
     'editor.preview': async ({ sessionId, ...look }) => aging.editorCall('preview', sessionId, look),
-    'editor.strip': async ({ sessionId, variation, spread, mode }) => aging.editorCall('strip', sessionId, variation, spread, mode),
+    'editor.strip': async ({ sessionId, variation, spread, mode, strength }) => aging.editorCall('strip', sessionId, variation, spread, mode, strength),
     'editor.variations': async ({ sessionId, count, ...look }) => aging.editorCall('variations', sessionId, look, count),
     'editor.export': async ({ sessionId, format, outDir, ...look }) =>
       aging.editorCall('export', sessionId, look, format, outDir && studioPath(studio, outDir, 'The export folder')),

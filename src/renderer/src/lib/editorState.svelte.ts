@@ -59,6 +59,8 @@ export class EditorState {
   position = $state(4)
   variation = $state(0)
   mode = $state<CompositeMode>('residual')
+  /** How much of the model's change goes in: 0 the photo as it is, 1 as drawn, 2 twice it. */
+  strength = $state(1)
   /** The face's age now: the user's, else what prepare settled. */
   sourceAge = $state<number | null>(null)
   exporting = $state(false)
@@ -156,10 +158,10 @@ export class EditorState {
       while (this.owed && this.prepared) {
         const draw = this.owed
         this.owed = null
-        const { position, variation, mode, viewRequest } = this
-        const request = { sessionId: this.prepared.sessionId, position, variation, mode, view: viewRequest }
+        const { position, variation, mode, strength, viewRequest } = this
+        const request = { sessionId: this.prepared.sessionId, position, variation, mode, strength, view: viewRequest }
+        this.measuring = draw === 'render'
         if (draw === 'render') {
-          this.measuring = true
           const { identityDistance, samePerson, independentSimilarity, independentSamePerson, exported, ...pictures } = await this.studio.call(
             'editor.render',
             request,
@@ -191,6 +193,14 @@ export class EditorState {
     void this.loadStrip()
   }
 
+  /** `settled`: the control was let go: measure the verdict and redraw the strip too. */
+  setStrength(strength: number, settled = true): void {
+    this.strength = strength
+    this.exported = null
+    void this.render(settled ? 'render' : 'preview')
+    if (settled) void this.loadStrip()
+  }
+
   selectVariation(variation: number): void {
     this.variation = variation
     this.exported = null
@@ -205,14 +215,21 @@ export class EditorState {
 
   /** The six bins composited into the photo, for the current composite mode. */
   async loadStrip(): Promise<void> {
-    if (this.prepared) this.strip = await this.studio.call('editor.strip', { sessionId: this.prepared.sessionId, variation: 0, mode: this.mode })
+    if (this.prepared)
+      this.strip = await this.studio.call('editor.strip', { sessionId: this.prepared.sessionId, variation: 0, mode: this.mode, strength: this.strength })
   }
 
   async showVariations(): Promise<void> {
     const prepared = this.prepared
     if (!prepared) return
     await this.action.attempt('drawing variations…', async () => {
-      this.variations = await this.studio.call('editor.variations', { sessionId: prepared.sessionId, position: this.position, mode: this.mode, count: 4 })
+      this.variations = await this.studio.call('editor.variations', {
+        sessionId: prepared.sessionId,
+        position: this.position,
+        mode: this.mode,
+        strength: this.strength,
+        count: 4,
+      })
     })
   }
 
@@ -226,6 +243,7 @@ export class EditorState {
         position: this.position,
         variation: this.variation,
         mode: this.mode,
+        strength: this.strength,
         format,
       })
     })

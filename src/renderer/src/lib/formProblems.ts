@@ -19,6 +19,7 @@ const LABELS: Record<string, string> = {
   ages: 'Target ages',
   variations: 'Variations each',
   iterations: 'Iterations',
+  strength: 'Strength',
   paths: 'Photos or folders',
   outDir: 'Output folder',
 }
