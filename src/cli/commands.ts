@@ -161,7 +161,7 @@ Commands:
                                    without --run, the shipped model
   batch PATH... [--run RUN_ID | --model BUNDLE] --to AGES --out DIR [--variations K] [--checkpoint ID]
         [--optimize none|pixel|identity] [--iterations N] [--composite residual|replace]
-        [--format png|jpeg] [--paper a4|letter] [--spread X] [--age-turned] | batch --resume JOB_ID
+        [--strength X] [--format png|jpeg] [--paper a4|letter] [--spread X] [--age-turned] | batch --resume JOB_ID
                                    age every photo (largest face) to each age in years, at full size
                                    with provenance; contact sheets, PDF, manifest.json/.csv; Ctrl-C stops;
                                    without --run or --model, the shipped model
