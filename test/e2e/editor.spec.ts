@@ -164,6 +164,8 @@ test('import a model, open a group photo, pick a face, slide the age, export ful
   await expect(page.getByTestId('editor-verdict')).toContainText('colour dirt 0.0')
   await setStrength('1')
   await expect(page.getByTestId('editor-strength-value')).toHaveText('1.0')
+  // Its verdict comes back once the settled render (composite and judges) has answered.
+  await expect(page.getByTestId('editor-verdict')).not.toContainText('colour dirt 0.0', { timeout: 30_000 })
   // Dragging draws previews: the old picture's scores go, and come back for the new one when the slider is let go.
   const slider = page.getByTestId('editor-slider')
   const moved = await after.getAttribute('src')
