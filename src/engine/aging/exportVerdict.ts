@@ -18,39 +18,55 @@ const VERDICT_SIDE = 256
 
 type Pixels = { rgb: Uint8Array; width: number; height: number }
 
-function asTensor(crops: Uint8Array[]): tf.Tensor4D {
-  const joined = new Int32Array(crops.length * VERDICT_SIDE * VERDICT_SIDE * 3)
-  crops.forEach((crop, i) => joined.set(crop, i * crop.length))
-  return tf.tidy(() => tf.tensor4d(joined, [crops.length, VERDICT_SIDE, VERDICT_SIDE, 3], 'int32').toFloat().div(127.5).sub(1) as tf.Tensor4D)
+/** One face as the judges see it: its crop, identity embedding and judged age. */
+interface JudgedFace {
+  crop: Uint8Array
+  embedding: Float32Array
+  age: number
+}
+
+async function judgedFace(pixels: Pixels, transform: CropTransform): Promise<JudgedFace> {
+  const judges = await Judges.shared()
+  const crop = await cropFromPixels(pixels, transform, VERDICT_SIDE)
+  const face = tf.tidy(() => tf.tensor4d(Int32Array.from(crop), [1, VERDICT_SIDE, VERDICT_SIDE, 3], 'int32').toFloat().div(127.5).sub(1) as tf.Tensor4D)
+  try {
+    const [embedding, age] = tf.tidy(() => [judges.identity(face).dataSync() as Float32Array, judges.age(face).dataSync()[0]])
+    return { crop, embedding, age }
+  } finally {
+    face.dispose()
+  }
+}
+
+function verdict(input: JudgedFace, exported: JudgedFace): ExportVerdict {
+  // Unit-length embeddings: their dot product is the cosine similarity (Judges.similarity).
+  const similarity = input.embedding.reduce((sum, v, i) => sum + v * exported.embedding[i], 0)
+  return {
+    judge: JUDGE_CALIBRATION.judges,
+    similarity,
+    threshold: JUDGE_CALIBRATION.identityThreshold,
+    samePerson: Judges.verified(similarity),
+    judgedAge: Math.round(exported.age * 10) / 10,
+    inputJudgedAge: Math.round(input.age * 10) / 10,
+    artifacts: Math.round(artifactScore(input.crop, exported.crop, VERDICT_SIDE).score * 100) / 100,
+  }
 }
 
 /** Judges one export of a photo: `input` and `exported` are the whole photo before and after, as decoded pixels. */
 export async function judgeExport(input: Pixels, exported: Pixels, transform: CropTransform): Promise<ExportVerdict> {
-  const judges = await Judges.shared()
-  const crops = await Promise.all([cropFromPixels(input, transform, VERDICT_SIDE), cropFromPixels(exported, transform, VERDICT_SIDE)])
-  const faces = asTensor(crops)
-  try {
-    const [similarity, ages] = tf.tidy(() => {
-      const embeddings = judges.identity(faces)
-      const [a, b] = tf.split(embeddings, 2) as [tf.Tensor2D, tf.Tensor2D]
-      return [Judges.similarity(a, b).dataSync()[0], judges.age(faces).dataSync()]
-    })
-    return {
-      judge: JUDGE_CALIBRATION.judges,
-      similarity,
-      threshold: JUDGE_CALIBRATION.identityThreshold,
-      samePerson: Judges.verified(similarity),
-      judgedAge: Math.round(ages[1] * 10) / 10,
-      inputJudgedAge: Math.round(ages[0] * 10) / 10,
-      artifacts: Math.round(artifactScore(crops[0], crops[1], VERDICT_SIDE).score * 100) / 100,
-    }
-  } finally {
-    faces.dispose()
-  }
+  const [before, after] = await Promise.all([judgedFace(input, transform), judgedFace(exported, transform)])
+  return verdict(before, after)
 }
 
-/** The verdict on one aged photo of a prepared face (its input pixels decoded by then). */
+/** The input face of each prepared face, judged once: every export of it (six ages in a batch, each settled render) compares with it. */
+const inputs = new WeakMap<PreparedFace, Promise<JudgedFace>>()
+
+/** The verdict on one aged photo of a prepared face. */
 export async function judgeAgedPhoto(prepared: PreparedFace, aged: AgedPhoto): Promise<ExportVerdict> {
-  const input = (prepared.photo.pixels ??= await decodePhoto(prepared.photo.bytes))
-  return judgeExport(input, aged, prepared.aligned.transform)
+  let input = inputs.get(prepared)
+  if (!input) {
+    input = (async () => judgedFace((prepared.photo.pixels ??= await decodePhoto(prepared.photo.bytes)), prepared.aligned.transform))()
+    input.catch(() => inputs.delete(prepared))
+    inputs.set(prepared, input)
+  }
+  return verdict(await input, await judgedFace(aged, prepared.aligned.transform))
 }
