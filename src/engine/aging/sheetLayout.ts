@@ -16,8 +16,8 @@ const MAX_CELL = 100
 const MAX_PER_LINE = 7
 const TITLE = 14
 const HASH = 11
-/** Room for four caption lines under a cell (age, then the verdict on the export, wrapped in a narrow cell of 6 ages). */
-const CAPTION = 39
+/** Room for three caption lines under a cell (age, then the verdict on the export). */
+const CAPTION = 30
 const BLOCK_GAP = 12
 
 export interface TextItem {
@@ -101,7 +101,7 @@ export function layoutSheet(rows: Row[], caseLines: string[], paper: Paper): She
       const top = y + TITLE + HASH + note.length * NOTE + Math.floor(i / columns) * (cell + CAPTION)
       page!.images.push({ png: c.png, x, y: top, size: cell })
       wrapText(c.caption, 7.5, cell)
-        .slice(0, 4)
+        .slice(0, 3)
         .forEach((line, k) => page!.texts.push({ text: line, x, y: top + cell + 9 + k * 9, size: 7.5 }))
     })
     y += blockHeight
