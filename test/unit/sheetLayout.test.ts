@@ -40,6 +40,15 @@ describe('contact sheet layout', () => {
     }
   })
 
+  it("keeps a whole verdict caption under each of a 6-age row's seven narrow cells", () => {
+    const caption = '70 y · NOT same person 0.93 · looks 52 · dirt 10.4'
+    const pages = layoutSheet([{ ...row(0), cells: Array.from({ length: 7 }, () => ({ png, caption })) }], ['case line'], 'a4')
+    const [first] = pages[0].images
+    const under = pages[0].texts.filter((t) => t.x === first.x && t.y > first.y + first.size && t.y < first.y + first.size + 30)
+    expect(under.map((t) => t.text).join(' ')).toBe(caption)
+    for (const t of under) expect(t.text.length * t.size * 0.56).toBeLessThanOrEqual(first.size)
+  })
+
   it('writes what the PDF font can encode, and ? for the rest', () => {
     expect(pdfText('Zoë José Björk — “case” 17')).toBe('Zoë José Björk — “case” 17')
     expect(pdfText('Zoe\u0308')).toBe('Zoë')

@@ -52,6 +52,16 @@ interface Row {
 }
 
 const NOTE = 12
+const CAPTION_LINES = 3
+
+/**
+ * The largest caption font (7.5 pt down to 6) at which the caption fits its three lines: a row
+ * of seven cells is 70 pt wide, where 7.5 pt would cut the verdict's last words off.
+ */
+function captionSize(caption: string, cell: number): number {
+  for (const size of [7.5, 7, 6.5, 6]) if (wrapText(caption, size, cell).length <= CAPTION_LINES) return size
+  return 6
+}
 
 /**
  * Breaks text into lines that fit `width` at `size`, at spaces where it can. Widths are
@@ -100,9 +110,10 @@ export function layoutSheet(rows: Row[], caseLines: string[], paper: Paper): She
       const x = MARGIN + (i % columns) * (cell + GAP)
       const top = y + TITLE + HASH + note.length * NOTE + Math.floor(i / columns) * (cell + CAPTION)
       page!.images.push({ png: c.png, x, y: top, size: cell })
-      wrapText(c.caption, 7.5, cell)
-        .slice(0, 3)
-        .forEach((line, k) => page!.texts.push({ text: line, x, y: top + cell + 9 + k * 9, size: 7.5 }))
+      const size = captionSize(c.caption, cell)
+      wrapText(c.caption, size, cell)
+        .slice(0, CAPTION_LINES)
+        .forEach((line, k) => page!.texts.push({ text: line, x, y: top + cell + 9 + k * (size + 1.5), size }))
     })
     y += blockHeight
   }
