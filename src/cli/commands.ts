@@ -153,8 +153,10 @@ Commands:
   export-metrics RUN_ID --out FILE [--force]
                                    write the run's losses as CSV, one row per phase and step
   eval --run RUN_ID [--checkpoint ID] [--split val|test] [--n N] [--iterations N] [--dataset ID]
-                                   judge a checkpoint on N held-out faces with independent judges:
-                                   identity kept (z0, pixel, identity; aged) and ages in their bin
+       [--exports N]               judge a checkpoint on N held-out faces with independent judges:
+                                   identity kept (z0, pixel, identity; aged) and ages in their bin;
+                                   then N photos (default 12) aged as batch does to 10…70 and judged
+                                   as exported, with a contact sheet of them
   age PHOTO [--run RUN_ID] [--checkpoint ID] [--to 0-5 ... | --all] [--optimize none|pixel|identity]
       [--iterations N] [--from 0-5] --out DIR
                                    age an aligned face crop: one PNG per target bin plus provenance.json;

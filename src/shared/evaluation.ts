@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { REFINEMENT } from './aging'
+import { ExportEvaluationSchema, type ExportEvaluation } from './exportEvaluation'
 
 /**
  * How the judges were calibrated (resources/judges/README.md gives the method): the recognizer's
@@ -37,6 +38,8 @@ export const EvaluateRequestSchema = z
     iterations: z.number().int().min(0).max(500).default(REFINEMENT.iterations),
     /** Judge on this dataset's faces of the split instead of the run's own dataset. */
     datasetId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Of those faces, how many photos are also aged to every EXPORT_TARGETS age and judged as exported (0: none). */
+    exports: z.number().int().min(0).max(500).default(12),
   })
   .strict()
 export type EvaluateRequest = z.output<typeof EvaluateRequestSchema>
@@ -86,6 +89,8 @@ export interface EvaluationMetrics {
   perBin: BinEvaluation[]
   /** Which faces were judged: per dataset, and whether they are procedural (demo) faces. Absent from older evaluations. */
   sources?: EvaluationSource[]
+  /** The exported photos, judged at full resolution (exportEvaluation.ts). Absent from older evaluations and when none were asked for. */
+  exports?: ExportEvaluation
 }
 
 export interface EvaluationSource {
@@ -151,6 +156,7 @@ export const EvaluationMetricsSchema = z
       .array(z.object({ dataset: z.string().max(200), procedural: z.boolean(), faces: z.number().int().min(0).max(100_000) }).strict())
       .max(100)
       .optional(),
+    exports: ExportEvaluationSchema.optional(),
   })
   .strict() satisfies z.ZodType<EvaluationMetrics>
 

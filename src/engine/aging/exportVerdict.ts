@@ -60,13 +60,22 @@ export async function judgeExport(input: Pixels, exported: Pixels, transform: Cr
 /** The input face of each prepared face, judged once: every export of it (six ages in a batch, each settled render) compares with it. */
 const inputs = new WeakMap<PreparedFace, Promise<JudgedFace>>()
 
-/** The verdict on one aged photo of a prepared face. */
-export async function judgeAgedPhoto(prepared: PreparedFace, aged: AgedPhoto): Promise<ExportVerdict> {
+/** The verdict on one aged photo of a prepared face, with both identity embeddings (the evaluation pairs them with other people's). */
+export async function judgedAgedPhoto(
+  prepared: PreparedFace,
+  aged: AgedPhoto,
+): Promise<{ verdict: ExportVerdict; input: Float32Array; exported: Float32Array }> {
   let input = inputs.get(prepared)
   if (!input) {
     input = (async () => judgedFace((prepared.photo.pixels ??= await decodePhoto(prepared.photo.bytes)), prepared.aligned.transform))()
     input.catch(() => inputs.delete(prepared))
     inputs.set(prepared, input)
   }
-  return verdict(await input, await judgedFace(aged, prepared.aligned.transform))
+  const [before, after] = [await input, await judgedFace(aged, prepared.aligned.transform)]
+  return { verdict: verdict(before, after), input: before.embedding, exported: after.embedding }
+}
+
+/** The verdict on one aged photo of a prepared face. */
+export async function judgeAgedPhoto(prepared: PreparedFace, aged: AgedPhoto): Promise<ExportVerdict> {
+  return (await judgedAgedPhoto(prepared, aged)).verdict
 }

@@ -229,6 +229,12 @@ export class ImageRepo {
     return rows.filter(fits).map(({ file, crop, bin, datasetId }) => ({ file, crop, bin, datasetId }))
   }
 
+  /** The photo a training row was imported from: where it was and the hash of its bytes then. */
+  photoOf(trainFile: string): { sourcePath: string; sha256: string } | undefined {
+    return this.db.prepare('SELECT source_path AS sourcePath, sha256 FROM images WHERE train_file = ?').get(trainFile) as
+      { sourcePath: string; sha256: string } | undefined
+  }
+
   /** Every stored perceptual hash, for the near-duplicate check of an import. */
   hashes(): { id: number; phash: string }[] {
     return this.db.prepare('SELECT id, phash FROM images WHERE phash IS NOT NULL').all() as { id: number; phash: string }[]

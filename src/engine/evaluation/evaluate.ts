@@ -6,7 +6,7 @@
  * per-face JSON file under the run's folder.
  */
 import * as tf from '@tensorflow/tfjs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import sharp from 'sharp'
 import { BIN_COUNT } from '../../shared/ageBins'
 import { JUDGE_CALIBRATION, type EvaluateRequest, type EvaluationSource, type EvaluationSummary } from '../../shared/evaluation'
@@ -24,6 +24,9 @@ import { judgeView, type JudgeView } from '../aging/judgeView'
 import { framingOf } from '../../shared/framing'
 import { Judges } from './judges'
 import { summarize, type FaceJudgement } from './metrics'
+import { evaluateExports, type ExportRun } from './exportEvaluation'
+import { summarizeExports } from './exportMetrics'
+import { EXPORT_TARGETS } from '../../shared/exportEvaluation'
 
 /** Faces refined together: Adam treats each row of z on its own, so batching changes nothing but speed. */
 const CHUNK = 8
@@ -92,9 +95,15 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
   const faces = heldOutFaces(catalog, request, config, run.origin !== null)
   const model = await loadAgingModel(home, catalog, run.id, checkpoint.id)
   const judges = await Judges.load()
-  const optimizer = new LatentOptimizer(model.generator, model.encoder, await FaceRecognizer.load())
+  const recognizer = await FaceRecognizer.load()
+  const optimizer = new LatentOptimizer(model.generator, model.encoder, recognizer)
   const [size, framing, files] = [model.imageSize, framingOf(config), new FileStore(home)]
+  // The deliverable too: a spread of the same faces' photos aged and judged as exported.
+  const photos = request.exports > 0 ? spread(faces, request.exports) : []
+  const total = faces.length + photos.length
+  const stem = `checkpoint-${checkpoint.id}-${request.split}-${Date.now()}`
   const judged: FaceJudgement[] = []
+  let exported: ExportRun | null = null
   try {
     for (let start = 0; start < faces.length; start += CHUNK) {
       if (hooks.signal?.aborted) throw new Cancelled('Evaluation cancelled; nothing was stored.')
@@ -102,7 +111,19 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
       const pixels = await Promise.all(chunk.map((face) => trainingPixels(files, face, size, framing)))
       const view = judgeView(framing, size, framing === 'full' ? [] : await Promise.all(chunk.map((face) => masterOf(files, face))), JUDGED_SIDE)
       judged.push(...(await judgeChunk(model, optimizer, judges, view, chunk, pixels, request.iterations, hooks)))
-      hooks.progress?.(judged.length, faces.length)
+      hooks.progress?.(judged.length, total)
+    }
+    if (photos.length > 0) {
+      const sheetLines = [
+        `Evaluation of ${run.id}, checkpoint ${checkpoint.id} (${checkpoint.phase} step ${checkpoint.step}), ${request.split} split: the exported photos.`,
+      ]
+      exported = await evaluateExports({ catalog, model, recognizer }, photos, {
+        iterations: request.iterations,
+        sheetDir: join(writableRunFolder(home, run.id, 'evaluations'), stem),
+        sheetLines,
+        signal: hooks.signal,
+        progress: (done) => hooks.progress?.(faces.length + done, total),
+      })
     }
   } finally {
     model.dispose()
@@ -110,11 +131,28 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
   }
   if (hooks.signal?.aborted) throw new Cancelled('Evaluation cancelled; nothing was stored.')
 
-  const metrics = { ...summarize(judged, JUDGE_CALIBRATION.identityThreshold, request.iterations), sources: sourcesOf(catalog, faces) }
-  const name = `checkpoint-${checkpoint.id}-${request.split}-${Date.now()}.json`
-  const detailsFile = join('runs', run.id, 'evaluations', name)
-  const details = { runId: run.id, checkpointId: checkpoint.id, split: request.split, judges: JUDGE_CALIBRATION, metrics, faces: judged }
-  await writeFileAtomic(join(writableRunFolder(home, run.id, 'evaluations'), name), JSON.stringify(details, null, 1))
+  const threshold = JUDGE_CALIBRATION.identityThreshold
+  const exports =
+    exported &&
+    summarizeExports(exported.photos, exported.skipped.length, {
+      threshold,
+      iterations: request.iterations,
+      strength: exported.strength,
+      targets: EXPORT_TARGETS,
+      sheet: exported.sheet && join('runs', run.id, 'evaluations', stem, basename(exported.sheet)),
+    })
+  const metrics = { ...summarize(judged, threshold, request.iterations), sources: sourcesOf(catalog, faces), ...(exports && { exports }) }
+  const detailsFile = join('runs', run.id, 'evaluations', `${stem}.json`)
+  const details = {
+    runId: run.id,
+    checkpointId: checkpoint.id,
+    split: request.split,
+    judges: JUDGE_CALIBRATION,
+    metrics,
+    faces: judged,
+    ...(exported && { exports: { photos: exported.photos, skipped: exported.skipped } }),
+  }
+  await writeFileAtomic(join(writableRunFolder(home, run.id, 'evaluations'), `${stem}.json`), JSON.stringify(details, null, 1))
   return catalog.evaluations.add(run.id, checkpoint.id, request.split, metrics, detailsFile)
 }
 
