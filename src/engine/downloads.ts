@@ -1,11 +1,12 @@
 /**
- * What web mode can download: a run's metrics as CSV, an editor export, and a batch's output
+ * What web mode can download: a run's metrics as CSV, an editor export, an evaluation's contact
+ * sheet of exports, and a batch's output
  * folder, file by file or as one zip. Only the files a batch's output folder holds (regular files,
  * not links, found by walking it) and the files the catalog records as editor exports (unchanged
  * since) are reachable, so a crafted address cannot reach anything else on the machine.
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs'
-import { basename, join, relative, sep } from 'node:path'
+import { basename, dirname, join, relative, sep } from 'node:path'
 import { sha256 } from './catalog/files'
 import type { OutputFile } from '../shared/aging'
 import { StudioError } from '../shared/contract'
@@ -69,6 +70,17 @@ const RUN_CSV = /^\/download\/runs\/(run-[\w-]{1,60})\/metrics\.csv$/
 const BATCH_ZIP = /^\/download\/batch\/([0-9a-f-]{36})\/all\.zip$/
 const BATCH_FILE = /^\/download\/batch\/([0-9a-f-]{36})\/files\/(.+)$/
 const EXPORT = /^\/download\/exports\/([0-9a-f-]{36})$/
+const EVALUATION_SHEET = /^\/download\/evaluations\/(\d{1,15})\/(contact-sheet-\d{2}\.png|contact-sheet\.pdf)$/
+
+/** A page of an evaluation's contact sheet of exports: from the folder this catalog's own evaluation wrote. */
+function evaluationSheet(studio: Studio, id: number, name: string): Download {
+  const evaluation = studio.catalog.evaluations.get(id)
+  const sheet = evaluation && !evaluation.imported ? evaluation.metrics.exports?.sheet : null
+  if (!evaluation || !sheet) throw new StudioError('not_found', `Evaluation ${id} has no contact sheet of exports here.`)
+  const dir = join(studio.home, ...dirname(sheet).split('/'))
+  if (!outputFile(dir, name)) throw new StudioError('not_found', `Evaluation ${id}'s contact sheet has no ${name}.`)
+  return { kind: 'file', path: join(dir, name), name: `evaluation-${id}-${name}` }
+}
 
 /** The photo an editor export wrote, while it is still the file it wrote (a regular file, same bytes). */
 function exportedPhoto(studio: Studio, jobId: string): Download {
@@ -90,6 +102,8 @@ export function findDownload(studio: Studio, pathname: string): Download {
   }
   match = EXPORT.exec(pathname)
   if (match) return exportedPhoto(studio, match[1])
+  match = EVALUATION_SHEET.exec(pathname)
+  if (match) return evaluationSheet(studio, Number(match[1]), match[2])
   match = BATCH_ZIP.exec(pathname)
   if (match) {
     const dir = batchOutDir(studio, match[1])
