@@ -60,7 +60,7 @@ export async function benchRefineQuality(
   const catalog = Catalog.open(home)
   const { run, checkpoint } = pickCheckpoint(catalog, runId)
   const config = TrainConfigSchema.parse(run.config)
-  const faces = heldOutFaces(catalog, { runId, split, faces: faceCount, iterations: 0, exports: 0 }, config, run.origin !== null)
+  const faces = heldOutFaces(catalog, { runId, split, faces: faceCount, iterations: 0, exports: 0, exportStrength: 1 }, config, run.origin !== null)
   const model = await loadAgingModel(home, catalog, run.id, checkpoint.id)
   const [judges, recognizer] = [await Judges.load(), await FaceRecognizer.load()]
   const optimizer = new LatentOptimizer(model.generator, model.encoder, recognizer)

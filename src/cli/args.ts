@@ -30,7 +30,6 @@ export function parse<O extends Options>(args: string[], options: O, takesPositi
   return parsed
 }
 
-/** An integer option, or undefined when absent; "12abc" or "1e3" are errors, not 12 or 1000. */
 /** A number option (decimals allowed), or a usage error that names it. */
 export const numberOption = (name: string, value: string | boolean | undefined): number | undefined => {
   if (value === undefined) return undefined
@@ -41,6 +40,7 @@ export const numberOption = (name: string, value: string | boolean | undefined):
   return parsed
 }
 
+/** An integer option, or undefined when absent; "12abc" or "1e3" are errors, not 12 or 1000. */
 export function intOption(name: string, value: string | boolean | undefined, range?: { min: number; max: number }): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'string' || !/^-?\d{1,15}$/.test(value.trim())) {

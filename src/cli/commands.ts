@@ -153,7 +153,8 @@ Commands:
   export-metrics RUN_ID --out FILE [--force]
                                    write the run's losses as CSV, one row per phase and step
   eval --run RUN_ID [--checkpoint ID] [--split val|test] [--n N] [--iterations N] [--dataset ID]
-       [--exports N]               judge a checkpoint on N held-out faces with independent judges:
+       [--exports N] [--strength X]
+                                   judge a checkpoint on N held-out faces with independent judges:
                                    identity kept (z0, pixel, identity; aged) and ages in their bin;
                                    then N photos (default 12) aged as batch does to 10…70 and judged
                                    as exported, with a contact sheet of them

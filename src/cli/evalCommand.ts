@@ -13,7 +13,7 @@ import {
   type EvaluationSummary,
   type Verification,
 } from '../shared/evaluation'
-import { intOption, parse, UsageError } from './args'
+import { intOption, numberOption, parse, UsageError } from './args'
 import { call } from './client'
 import type { CommandContext, CommandOutput } from './commands'
 import { followJob, timeLeft } from './followJob'
@@ -92,6 +92,7 @@ export async function evaluate({ studio, args, log }: CommandContext): Promise<C
     iterations: { type: 'string' },
     dataset: { type: 'string' },
     exports: { type: 'string' },
+    strength: { type: 'string' },
   })
   if (positionals.length) throw new UsageError('eval takes no arguments beyond its options.')
   if (!values.run) throw new UsageError('eval needs --run RUN_ID; age-studio runs lists them.')
@@ -111,6 +112,7 @@ export async function evaluate({ studio, args, log }: CommandContext): Promise<C
       iterations: intOption('iterations', values.iterations, { min: 0, max: 500 }),
       datasetId: intOption('dataset', values.dataset, { min: 1, max: Number.MAX_SAFE_INTEGER }),
       exports: intOption('exports', values.exports, { min: 0, max: 500 }),
+      exportStrength: numberOption('strength', values.strength),
     }),
   )
   return { json: evaluation, text: evaluationTable(evaluation) }

@@ -40,6 +40,8 @@ export const EvaluateRequestSchema = z
     datasetId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
     /** Of those faces, how many photos are also aged to every EXPORT_TARGETS age and judged as exported (0: none). */
     exports: z.number().int().min(0).max(500).default(12),
+    /** The strength those photos are aged at, as batch's (0 none, 1 the change, 2 twice it). */
+    exportStrength: z.number().min(0).max(2).default(1),
   })
   .strict()
 export type EvaluateRequest = z.output<typeof EvaluateRequestSchema>

@@ -9,6 +9,7 @@ import type { CompositeMode } from '../../shared/aging'
 import { windowPixels, type FramingName } from '../../shared/framing'
 import { cropBounds, type CropTransform } from '../faces/align'
 import { gaussianPyramid, multibandMask, planes, resize, type Planes } from '../images/pyramid'
+import { cleanChange, colourShare } from './changeFilter'
 
 /**
  * residual: the original face plus the model's age change, G(z, y_target) − G(z, y_source),
@@ -91,6 +92,8 @@ export interface FaceChangeInput {
   mode: CompositeMode
   /** The window of the crop the model sees (its run's framing). */
   framing: FramingName
+  /** false: G's residual change as drawn, noise and all (what changeFilter.ts takes out is measured against it). */
+  clean?: boolean
 }
 
 /** How far into the window the model's picture fades in from the original, as a share of its side. */
@@ -120,18 +123,15 @@ export function inCrop(picture: Float32Array, modelSize: number, base: Planes, f
 }
 
 /** The change to add to the original crop (size×size×3 floats), exactly 0 outside the outer mask. */
-export function faceChange({ original, size, target, source, modelSize, mode, framing }: FaceChangeInput): Planes {
+export function faceChange({ original, size, target, source, modelSize, mode, framing, clean = true }: FaceChangeInput): Planes {
   const base = rgbPlanes(original, size, size)
   const { inner, innerBands, outer, zero } = masks(size)
   let delta: Planes
   if (mode === 'residual') {
-    // The model's age change, G(z, y_target) − G(z, y_source), put in the window as inCrop would put each.
-    delta = inCrop(
-      target.map((v, i) => v - source[i]),
-      modelSize,
-      zero,
-      framing,
-    )
+    // The model's age change, G(z, y_target) − G(z, y_source), its colour noise left out
+    // (changeFilter.ts), put in the window as inCrop would put each.
+    const drawn = target.map((v, i) => v - source[i])
+    delta = inCrop(clean ? cleanChange(drawn, modelSize, colourShare(original, inner.data)) : drawn, modelSize, zero, framing)
   } else {
     // The generated face, colour matched, minus the original.
     const aged = matchColours(inCrop(target, modelSize, base, framing), base, inner)

@@ -119,6 +119,7 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
       ]
       exported = await evaluateExports({ catalog, model, recognizer }, photos, {
         iterations: request.iterations,
+        strength: request.exportStrength,
         sheetDir: join(writableRunFolder(home, run.id, 'evaluations'), stem),
         sheetLines,
         signal: hooks.signal,

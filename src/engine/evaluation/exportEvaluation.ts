@@ -1,6 +1,6 @@
 /**
  * The deliverable judged: each held-out photo aged exactly as batch ages it (its largest face,
- * identity refinement, residual composite at full resolution, strength 1) to every EXPORT_TARGETS
+ * identity refinement, residual composite at full resolution, the given strength) to every EXPORT_TARGETS
  * age, and each exported image judged as the user would get it: identity and age by the
  * independent judges on the face warped out of the export, the artifact measure, and whether a
  * face is still found in it. A contact sheet of every export is written beside the numbers.
@@ -25,7 +25,6 @@ import { decodePhoto, findFaces, PhotoError } from '../faces/photoFace'
 import type { FaceRecognizer } from '../faces/recognizer'
 import type { ExportJudgement, PhotoJudgement } from './exportMetrics'
 
-const STRENGTH = 1
 /** The contact sheet's cells: the face region of the photo at this side, as batch draws them. */
 const CELL_REGION = 320
 
@@ -37,6 +36,8 @@ export interface ExportContext {
 
 export interface ExportOptions {
   iterations: number
+  /** How much of the change goes in, as batch's strength (1 by default). */
+  strength: number
   /** Where the contact sheet goes, and its header lines. */
   sheetDir: string
   sheetLines: string[]
@@ -88,7 +89,7 @@ const caption = (age: number, e: ExportJudgement) =>
   `${age} y · ${e.similarity >= JUDGE_CALIBRATION.identityThreshold ? 'same' : 'NOT same'} ${e.similarity.toFixed(2)} · looks ${Math.round(e.judgedAge)} · dirt ${e.artifacts.toFixed(1)}${e.faceFound ? '' : ' · NO FACE'}`
 
 /** One photo to every target age: its judgements with both embeddings, and its contact-sheet row. */
-async function agePhotoToTargets(face: PreparedFace, iterations: number, signal?: AbortSignal) {
+async function agePhotoToTargets(face: PreparedFace, { iterations, strength, signal }: ExportOptions) {
   await face.edit.refine('identity', iterations, undefined, signal)
   if (signal?.aborted) throw new Cancelled('Evaluation cancelled; nothing was stored.')
   const drawn = face.edit.renderMany(
@@ -102,7 +103,7 @@ async function agePhotoToTargets(face: PreparedFace, iterations: number, signal?
   let input: Float32Array | undefined
   let inputJudgedAge = 0
   for (const [i, age] of EXPORT_TARGETS.entries()) {
-    const parameters = { position: ageToPosition(age), variation: 0, spread: DEFAULT_SPREAD, mode: 'residual' as const, strength: STRENGTH }
+    const parameters = { position: ageToPosition(age), variation: 0, spread: DEFAULT_SPREAD, mode: 'residual' as const, strength }
     const aged = await agedPhoto(face, parameters, { rendered: drawn[i] })
     const judged = await judgedAgedPhoto(face, aged)
     input = judged.input
@@ -134,7 +135,7 @@ export async function evaluateExports(ctx: ExportContext, faces: TrainingRow[], 
     } else {
       try {
         aged.push({
-          ...(await agePhotoToTargets(face, options.iterations, options.signal)),
+          ...(await agePhotoToTargets(face, options)),
           file: row.file,
           name: face.photo.name,
           sha256: face.photo.sha256,
@@ -157,7 +158,7 @@ export async function evaluateExports(ctx: ExportContext, faces: TrainingRow[], 
     }
   })
   const rows: SheetRow[] = aged.map((photo) => ({ title: photo.name, sha256: photo.sha256, cells: photo.cells }))
-  const targets = `Target ages ${EXPORT_TARGETS.join(', ')} (bins ${EXPORT_TARGETS.map((a) => AGE_BINS[ageToBin(a)!]).join(', ')}), strength ${STRENGTH}, ${options.iterations} refinement steps.`
+  const targets = `Target ages ${EXPORT_TARGETS.join(', ')} (bins ${EXPORT_TARGETS.map((a) => AGE_BINS[ageToBin(a)!]).join(', ')}), strength ${options.strength}, ${options.iterations} refinement steps.`
   const sheets = await writeContactSheets(rows, { lines: [...options.sheetLines, targets], paper: 'a4' }, options.sheetDir)
-  return { photos, skipped, sheet: sheets.pages[0] ?? null, strength: STRENGTH }
+  return { photos, skipped, sheet: sheets.pages[0] ?? null, strength: options.strength }
 }
