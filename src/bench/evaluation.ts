@@ -42,7 +42,14 @@ export async function benchEvaluation(presets: PresetName[]): Promise<string[]> 
       const ctx = { home, catalog: studio.catalog, files: studio.files, emit: () => undefined }
       await trainRun(ctx, runId, { paused: false, cancelled: false })
       start = performance.now()
-      const result = await evaluateCheckpoint(home, studio.catalog, { runId, split: 'val', faces: FACES, iterations: ITERATIONS, exports: 0, exportStrength: 1 })
+      const result = await evaluateCheckpoint(home, studio.catalog, {
+        runId,
+        split: 'val',
+        faces: FACES,
+        iterations: ITERATIONS,
+        exports: 0,
+        exportStrength: 1,
+      })
       const seconds = (performance.now() - start) / 1000
       lines.push(`  ${name}: ${(result.metrics.faces / seconds).toFixed(2)} faces/s (${(seconds / result.metrics.faces).toFixed(1)} s per face)`)
     } finally {

@@ -192,9 +192,9 @@ describe('runs.evaluate', () => {
 
   it('refuses a GAN checkpoint, a split the run trained on, and a split with no faces', async () => {
     const gan = studio.catalog.runs.checkpoints(runId).find((c) => c.phase === 'gan')!
-    expect(await codeOf(handlers['runs.evaluate']({ runId, checkpointId: gan.id, split: 'val', faces: 2, iterations: 1, exports: 0, exportStrength: 1 }))).toMatch(
-      /^bad_input: .*GAN phase/,
-    )
+    expect(
+      await codeOf(handlers['runs.evaluate']({ runId, checkpointId: gan.id, split: 'val', faces: 2, iterations: 1, exports: 0, exportStrength: 1 })),
+    ).toMatch(/^bad_input: .*GAN phase/)
     studio.catalog.db.prepare('UPDATE runs SET config = json_set(config, \'$.splits\', json(\'["train","val"]\')) WHERE id = ?').run(runId)
     try {
       expect(await codeOf(handlers['runs.evaluate']({ runId, split: 'val', faces: 2, iterations: 1, exports: 0, exportStrength: 1 }))).toMatch(
@@ -204,7 +204,9 @@ describe('runs.evaluate', () => {
       studio.catalog.db.prepare("UPDATE runs SET config = json_set(config, '$.splits', json('[\"train\"]')) WHERE id = ?").run(runId)
     }
     studio.catalog.db.prepare("UPDATE images SET split = 'train' WHERE split = 'test'").run()
-    expect(await codeOf(handlers['runs.evaluate']({ runId, split: 'test', faces: 2, iterations: 1, exports: 0, exportStrength: 1 }))).toMatch(/^bad_input: .*no labelled faces/)
+    expect(await codeOf(handlers['runs.evaluate']({ runId, split: 'test', faces: 2, iterations: 1, exports: 0, exportStrength: 1 }))).toMatch(
+      /^bad_input: .*no labelled faces/,
+    )
   })
 
   it('is a job: progress per chunk of faces, and a cancel stores nothing', async () => {
