@@ -1,10 +1,11 @@
 /**
  * Evaluation throughput: faces judged per second (encode, pixel and identity refinement, seven
  * renders and the judges) on a run barely trained on demo faces; timing does not depend on how
- * good the weights are. Also the judges alone, per face.
+ * good the weights are. Also the judges alone, per face, and the export pass (`eval --exports`)
+ * on real photos.
  */
 import * as tf from '@tensorflow/tfjs'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHandlers } from '../engine/api/handlers'
@@ -12,10 +13,12 @@ import { evaluateCheckpoint } from '../engine/evaluation/evaluate'
 import { Judges } from '../engine/evaluation/judges'
 import { Studio } from '../engine/studio'
 import { useBackend } from '../engine/tf/backends'
+import { projectRoot } from '../engine/tf/blasAddon'
 import { createRun, trainRun } from '../engine/training/trainer'
 import type { PresetName } from '../shared/training'
 
 const FACES = 8
+const DEMO = join(projectRoot(), 'node_modules', '@vladmandic', 'face-api', 'demo')
 const ITERATIONS = 10
 
 export async function benchEvaluation(presets: PresetName[]): Promise<string[]> {
@@ -52,10 +55,37 @@ export async function benchEvaluation(presets: PresetName[]): Promise<string[]> 
       })
       const seconds = (performance.now() - start) / 1000
       lines.push(`  ${name}: ${(result.metrics.faces / seconds).toFixed(2)} faces/s (${(seconds / result.metrics.faces).toFixed(1)} s per face)`)
+      lines.push(await benchExports(home, studio, runId, name))
     } finally {
       await studio.close()
       rmSync(home, { recursive: true, force: true })
     }
   }
   return lines
+}
+
+const EXPORT_PHOTOS = 3
+
+/** The export pass alone: face-api's 1920 px demo photos aged to six ages each and every export judged. */
+async function benchExports(home: string, studio: Studio, runId: string, preset: string): Promise<string> {
+  const folder = join(home, 'photos')
+  mkdirSync(folder)
+  for (let i = 0; i < EXPORT_PHOTOS; i++) copyFileSync(join(DEMO, `sample${i + 1}.jpg`), join(folder, `${30 + 10 * i}_Bench_Photo${'ABC'[i]}_0001.jpg`))
+  const handlers = createHandlers(studio)
+  await handlers['library.import']({ paths: [folder], format: 'cacd', dataset: 'photos', estimateAges: false, seed: 0, val: 0, test: 0 })
+  const dataset = studio.catalog.datasets.list().find((d) => d.name === 'photos')!
+  studio.catalog.db.prepare("UPDATE images SET split = 'test' WHERE dataset_id = ?").run(dataset.id)
+  const start = performance.now()
+  const request = {
+    runId,
+    split: 'test',
+    faces: EXPORT_PHOTOS,
+    iterations: ITERATIONS,
+    exports: EXPORT_PHOTOS,
+    exportStrength: 1,
+    datasetId: dataset.id,
+  } as const
+  const x = (await evaluateCheckpoint(home, studio.catalog, request)).metrics.exports!
+  const seconds = (performance.now() - start) / 1000
+  return `  ${preset}, exported photos: ${x.photos} of face-api's 1920 px demo photos × 6 ages in ${seconds.toFixed(1)} s with their ${EXPORT_PHOTOS} faces' G-level pass (${(seconds / Math.max(1, x.photos)).toFixed(1)} s a photo); verified ${(x.verified.verified * 100).toFixed(1)}%, artifacts ${x.artifacts.toFixed(2)}`
 }
