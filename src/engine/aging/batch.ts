@@ -21,7 +21,7 @@ import { decodePhoto } from '../faces/photoFace'
 import { FaceRecognizer } from '../faces/recognizer'
 import { encodeWithProvenance } from '../images/provenanceTag'
 import { dataUrl } from '../images/encode'
-import { judgeAgedPhoto } from './exportVerdict'
+import { judgeAgedPhoto, verdictCaption } from './exportVerdict'
 import { agedPhoto, fileStem, MASTER_SIZE, openPhoto, readPhotoFile, prepareFace, provenanceRecord, type PreparedFace } from './agePhoto'
 import { ageToPosition } from './condition'
 import type { RenderedFace } from './faceEdit'
@@ -132,14 +132,8 @@ async function ageOneOutput(
     })
     region = await faceRegionPng(aged, prepared.aligned.transform, MASTER_SIZE, CELL_REGION)
   }
-  const caption = `${age} y${variation ? ` v${variation}` : ''} · ${exportCaption(scores.exported)}`
+  const caption = `${age} y${variation ? ` v${variation}` : ''} · ${scores.exported ? verdictCaption(scores.exported) : 'not judged'}`
   return { cell: { png: await cellImage(region), caption }, reused, rgb }
-}
-
-/** A cell's verdict line: the independent judges on the exported photo (what the case file keeps), not G's window. */
-function exportCaption(exported: ExportVerdict | undefined): string {
-  if (!exported) return 'not judged'
-  return `${exported.samePerson ? 'same person' : 'NOT same person'} ${exported.similarity.toFixed(2)} · looks ${Math.round(exported.judgedAge)} · dirt ${exported.artifacts.toFixed(1)}`
 }
 
 /** One photo: its largest face refined once (unless every output exists), then every age and variation. */

@@ -79,3 +79,8 @@ export async function judgedAgedPhoto(
 export async function judgeAgedPhoto(prepared: PreparedFace, aged: AgedPhoto): Promise<ExportVerdict> {
   return (await judgedAgedPhoto(prepared, aged)).verdict
 }
+
+/** A contact-sheet cell's verdict line: the independent judges on the exported photo (what the case file keeps), not G's window. */
+export function verdictCaption(exported: ExportVerdict): string {
+  return `${exported.samePerson ? 'same person' : 'NOT same person'} ${exported.similarity.toFixed(2)} · looks ${Math.round(exported.judgedAge)} · dirt ${exported.artifacts.toFixed(1)}`
+}

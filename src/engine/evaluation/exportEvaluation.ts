@@ -9,12 +9,11 @@ import { basename, isAbsolute } from 'node:path'
 import sharp from 'sharp'
 import { DEFAULT_SPREAD } from '../../shared/aging'
 import { AGE_BINS, ageToBin } from '../../shared/ageBins'
-import { JUDGE_CALIBRATION } from '../../shared/evaluation'
 import { EXPORT_TARGETS } from '../../shared/exportEvaluation'
 import { agedPhoto, MASTER_SIZE, openPhoto, prepareFace, readPhotoFile, type AgedPhoto, type PreparedFace } from '../aging/agePhoto'
 import { ageToPosition } from '../aging/condition'
 import { cellImage, writeContactSheets, type SheetRow } from '../aging/contactSheet'
-import { judgedAgedPhoto } from '../aging/exportVerdict'
+import { judgedAgedPhoto, verdictCaption } from '../aging/exportVerdict'
 import { faceRegionPng } from '../aging/faceRegion'
 import type { AgingModel } from '../aging/model'
 import type { Catalog } from '../catalog/catalog'
@@ -85,9 +84,6 @@ async function prepared(ctx: ExportContext, face: TrainingRow): Promise<Prepared
   }
 }
 
-const caption = (age: number, e: ExportJudgement) =>
-  `${age} y · ${e.similarity >= JUDGE_CALIBRATION.identityThreshold ? 'same' : 'NOT same'} ${e.similarity.toFixed(2)} · looks ${Math.round(e.judgedAge)} · dirt ${e.artifacts.toFixed(1)}${e.faceFound ? '' : ' · NO FACE'}`
-
 /** One photo to every target age: its judgements with both embeddings, and its contact-sheet row. */
 async function agePhotoToTargets(face: PreparedFace, { iterations, strength, signal }: ExportOptions) {
   await face.edit.refine('identity', iterations, undefined, signal)
@@ -116,7 +112,8 @@ async function agePhotoToTargets(face: PreparedFace, { iterations, strength, sig
       faceFound: await stillHasFace(aged),
     }
     exports.push({ ...e, embedding: judged.exported })
-    cells.push({ png: await cellImage(await faceRegionPng(aged, transform, MASTER_SIZE, CELL_REGION)), caption: caption(age, { ...e, impostor: null }) })
+    const caption = `${age} y · ${verdictCaption(judged.verdict)}${e.faceFound ? '' : ' · NO FACE'}`
+    cells.push({ png: await cellImage(await faceRegionPng(aged, transform, MASTER_SIZE, CELL_REGION)), caption })
   }
   cells[0].caption = `input · ${face.source.age} (${face.source.from}) · looks ${Math.round(inputJudgedAge)}`
   return { exports, input: input!, inputJudgedAge, cells }
