@@ -1,7 +1,6 @@
 /**
  * What web mode can download: a run's metrics as CSV, an editor export, an evaluation's contact
- * sheet of exports, and a batch's output
- * folder, file by file or as one zip. Only the files a batch's output folder holds (regular files,
+ * sheet of exports, and a batch's output folder, file by file or as one zip. Only the files a batch's output folder holds (regular files,
  * not links, found by walking it) and the files the catalog records as editor exports (unchanged
  * since) are reachable, so a crafted address cannot reach anything else on the machine.
  */

@@ -138,7 +138,7 @@ export async function evaluateCheckpoint(home: string, catalog: Catalog, request
     summarizeExports(exported.photos, exported.skipped.length, {
       threshold,
       iterations: request.iterations,
-      strength: exported.strength,
+      strength: request.exportStrength,
       targets: EXPORT_TARGETS,
       sheet: exported.sheet && join('runs', run.id, 'evaluations', stem, basename(exported.sheet)),
     })

@@ -49,7 +49,6 @@ export interface ExportRun {
   skipped: { file: string; reason: string }[]
   /** The first PNG page of the contact sheet (absolute), or null when nothing was aged. */
   sheet: string | null
-  strength: number
 }
 
 /** Whether the detector still finds a face in the exported photo (it found one in the input). */
@@ -157,5 +156,5 @@ export async function evaluateExports(ctx: ExportContext, faces: TrainingRow[], 
   const rows: SheetRow[] = aged.map((photo) => ({ title: photo.name, sha256: photo.sha256, cells: photo.cells }))
   const targets = `Target ages ${EXPORT_TARGETS.join(', ')} (bins ${EXPORT_TARGETS.map((a) => AGE_BINS[ageToBin(a)!]).join(', ')}), strength ${options.strength}, ${options.iterations} refinement steps.`
   const sheets = await writeContactSheets(rows, { lines: [...options.sheetLines, targets], paper: 'a4' }, options.sheetDir)
-  return { photos, skipped, sheet: sheets.pages[0] ?? null, strength: options.strength }
+  return { photos, skipped, sheet: sheets.pages[0] ?? null }
 }
